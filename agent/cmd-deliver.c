@@ -1,0 +1,132 @@
+/* mailsift deliver: MTA mode. One message on stdin -> Sieve -> Maildir and
+ * the outbound queue. Exit 0 only when it is durably delivered; 75 tells
+ * the MTA to try again later. */
+#include "commands.h"
+#include "deliver-maildir.h"
+#include "error.h"
+#include "pipeline.h"
+#include "spool.h"
+#include "state.h"
+
+#include <string.h>
+#include <unistd.h>
+
+/* The envelope sender when no -f is given: the MTA's environment
+ * (Postfix local(8) sets SENDER), else the Return-Path header. */
+static char *
+guess_sender (const MsHeaderView *view)
+{
+  const char *env = g_getenv ("SENDER");
+  const char *rp;
+
+  if (env)
+    return g_strdup (env);
+  rp = ms_header_view_get_first (view, "Return-Path");
+  if (rp == NULL)
+    return NULL;
+  while (*rp == ' ' || *rp == '<')
+    rp++;
+  return g_strndup (rp, strcspn (rp, ">"));
+}
+
+int
+ms_cmd_deliver (int argc, char **argv)
+{
+  g_autofree char *sender = NULL, *recipient = NULL, *script = NULL, *maildir = NULL;
+  const GOptionEntry entries[] = {
+    { "from", 'f', 0, G_OPTION_ARG_STRING, &sender, "Envelope sender (default: $SENDER, then Return-Path)", "ADDRESS" },
+    { "recipient", 'a', 0, G_OPTION_ARG_STRING, &recipient, "Envelope recipient (default: $RECIPIENT)", "ADDRESS" },
+    { "script", 0, 0, G_OPTION_ARG_FILENAME, &script, "Sieve script to run instead of the configured one", "FILE" },
+    { "maildir", 0, 0, G_OPTION_ARG_FILENAME, &maildir, "Maildir to deliver into instead of the configured one", "DIR" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) config = NULL;
+  g_autoptr (MsSpool) spool = NULL;
+  g_autoptr (MsState) state = NULL;
+  g_autoptr (MsEngine) engine = NULL;
+  g_autoptr (MsPlan) plan = NULL;
+  g_autofree char *summary = NULL;
+  MsPipeline pipeline = { 0 };
+  MsEnvelope envelope = { 0 };
+
+  if (!ms_parse_options ("", "Read one message on standard input, filter it through your Sieve "
+                         "script and deliver it.",
+                         "Exit status: 0 delivered; 75 not delivered, try again later (the MTA\n"
+                         "keeps the message); 64 bad usage.\n\n"
+                         "Postfix:   mailbox_command = /usr/bin/mailsift deliver -f \"$SENDER\" -a \"$RECIPIENT\"\n"
+                         "~/.forward: \"|/usr/bin/mailsift deliver\"",
+                         entries, &argc, &argv))
+    return MS_EX_USAGE;
+  if (argc > 1)
+    {
+      g_printerr ("mailsift deliver: unexpected argument '%s' (the message is read from standard input)\n", argv[1]);
+      return MS_EX_USAGE;
+    }
+
+  config = ms_config_load (ms_opt_config, NULL, &error);
+  if (config == NULL)
+    {
+      g_warning ("not delivering, the MTA will retry: %s", error->message);
+      return MS_EX_TEMPFAIL;
+    }
+  if (maildir)
+    {
+      g_free (config->maildir);
+      config->maildir = g_strdup (maildir);
+    }
+  if (script)
+    {
+      g_free (config->script);
+      config->script = g_strdup (script);
+    }
+
+  ms_spool_install_cleanup ();
+  spool = ms_spool_from_fd (STDIN_FILENO, config->maildir, &error);
+  if (spool == NULL)
+    {
+      g_warning ("cannot store the message in %s, the MTA will retry: %s", config->maildir, error->message);
+      return MS_EX_TEMPFAIL;
+    }
+  if (spool->size == 0)
+    g_warning ("the message is empty; delivering it anyway");
+  ms_maildir_sweep_tmp (config->maildir);
+
+  state = ms_state_open (config->state_dir, &error);
+  if (state == NULL)
+    {
+      g_warning ("not delivering, the MTA will retry: %s", error->message);
+      return MS_EX_TEMPFAIL;
+    }
+
+  engine = ms_engine_for_config (config);
+  pipeline.config = config;
+  pipeline.engine = engine;
+  pipeline.state = state;
+  envelope.envelope_to = recipient ? recipient : g_getenv ("RECIPIENT");
+  if (sender == NULL)
+    {
+      g_autoptr (MsHeaderView) view = NULL;
+      gsize hlen;
+      const char *h = g_bytes_get_data (spool->header, &hlen);
+      view = ms_header_view_new (h, hlen);
+      sender = guess_sender (view);
+    }
+  envelope.envelope_from = sender;
+
+  plan = ms_pipeline_plan (&pipeline, spool->header, spool->size, &envelope);
+  for (guint i = 0; i < plan->result->errors->len; i++)
+    g_warning ("message %s: %s", plan->message_id, (char *) plan->result->errors->pdata[i]);
+  for (guint i = 0; i < plan->notes->len; i++)
+    g_message ("message %s: %s", plan->message_id, (char *) plan->notes->pdata[i]);
+  for (guint i = 0; i < plan->result->warnings->len; i++)
+    g_message ("message %s: %s", plan->message_id, (char *) plan->result->warnings->pdata[i]);
+
+  if (!ms_pipeline_execute (&pipeline, plan, spool, &summary, &error))
+    {
+      g_warning ("message %s not delivered, the MTA will retry: %s", plan->message_id, error->message);
+      return MS_EX_TEMPFAIL;
+    }
+  g_info ("message %s from <%s>: %s", plan->message_id, sender ? sender : "", summary);
+  return MS_EX_OK;
+}

@@ -1,0 +1,119 @@
+/* mailsift test SCRIPT MESSAGE: a dry run. Prints the actions, one per
+ * line, in the format of ms_action_format(); diagnostics on stderr.
+ * Nothing is delivered, queued or recorded. */
+#include "commands.h"
+#include "error.h"
+#include "pipeline.h"
+#include "spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int
+ms_cmd_test (int argc, char **argv)
+{
+  g_autofree char *env_from = NULL, *env_to = NULL;
+  g_auto (GStrv) addresses = NULL;
+  gboolean trace = FALSE;
+  const GOptionEntry entries[] = {
+    { "envelope-from", 'f', 0, G_OPTION_ARG_STRING, &env_from, "Envelope sender (default: none)", "ADDRESS" },
+    { "envelope-to", 'a', 0, G_OPTION_ARG_STRING, &env_to, "Envelope recipient (default: none)", "ADDRESS" },
+    { "address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &addresses, "One of your addresses (repeatable; adds to the config's)", "ADDRESS" },
+    { "trace", 't', 0, G_OPTION_ARG_NONE, &trace, "Show the headers looked up, the comparisons made and the actions taken", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) config = NULL;
+  g_autoptr (MsEngine) engine = NULL;
+  g_autoptr (MsPlan) plan = NULL;
+  g_autoptr (GBytes) header = NULL;
+  g_autofree char *default_config = ms_config_default_path ();
+  guint64 size = 0;
+  MsPipeline pipeline = { 0 };
+  MsEnvelope envelope = { 0 };
+  int fd;
+
+  if (!ms_parse_options ("SCRIPT MESSAGE", "Show what SCRIPT would do with MESSAGE (a file, or - for "
+                         "standard input). Nothing is delivered or sent.",
+                         "Output, one action per line:\n"
+                         "  keep [flags=\\Seen,...]        fileinto \"Folder\" [flags=...]\n"
+                         "  redirect \"address\"             discard\n"
+                         "  reject \"reason\"                vacation to=\"..\" subject=\"..\" days=N\n"
+                         "  notify method=\"mailto:..\"\n"
+                         "A script with errors prints its errors on stderr and 'keep', which is\n"
+                         "what delivery would do. Vacation is shown only when it would be sent\n"
+                         "(the :days history is not consulted).\n\n"
+                         "Exit status: 0 ran (even if the script is broken), 64 usage, 66 no message,\n"
+                         "78 bad configuration.",
+                         entries, &argc, &argv))
+    return MS_EX_USAGE;
+  if (argc != 3)
+    {
+      g_printerr ("mailsift test: expected SCRIPT and MESSAGE\nTry 'mailsift test --help'.\n");
+      return MS_EX_USAGE;
+    }
+
+  config = ms_opt_config || g_file_test (default_config, G_FILE_TEST_EXISTS)
+             ? ms_config_load (ms_opt_config, NULL, &error)
+             : ms_config_new_default ();
+  if (config == NULL)
+    {
+      g_printerr ("mailsift test: %s\n", error->message);
+      return MS_EX_CONFIG;
+    }
+  if (addresses)
+    {
+      g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+      if (config->addresses)
+        g_strv_builder_addv (b, (const char **) config->addresses);
+      g_strv_builder_addv (b, (const char **) addresses);
+      g_strfreev (config->addresses);
+      config->addresses = g_strv_builder_end (b);
+    }
+
+  fd = strcmp (argv[2], "-") == 0 ? dup (STDIN_FILENO) : open (argv[2], O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      g_printerr ("mailsift test: cannot open message %s: %s\n", argv[2], g_strerror (errno));
+      return MS_EX_NOINPUT;
+    }
+  if (!ms_message_scan (fd, &header, &size, &error))
+    {
+      close (fd);
+      g_printerr ("mailsift test: %s: %s\n", argv[2], error->message);
+      return MS_EX_NOINPUT;
+    }
+  close (fd);
+  if (!g_file_test (argv[1], G_FILE_TEST_IS_REGULAR))
+    {
+      g_printerr ("mailsift test: cannot read script %s\n", argv[1]);
+      return MS_EX_NOINPUT;
+    }
+
+  engine = ms_engine_for_config (config);
+  pipeline.config = config;
+  pipeline.engine = engine;
+  pipeline.script = argv[1];
+  pipeline.trace = trace;
+  envelope.envelope_from = env_from;
+  envelope.envelope_to = env_to;
+  plan = ms_pipeline_plan (&pipeline, header, size, &envelope);
+
+  for (guint i = 0; i < plan->result->trace->len; i++)
+    g_printerr ("trace: %s\n", (char *) plan->result->trace->pdata[i]);
+  for (guint i = 0; i < plan->result->errors->len; i++)
+    g_printerr ("%s\n", (char *) plan->result->errors->pdata[i]);
+  for (guint i = 0; i < plan->result->warnings->len; i++)
+    g_printerr ("warning: %s\n", (char *) plan->result->warnings->pdata[i]);
+  for (guint i = 0; i < plan->notes->len; i++)
+    g_printerr ("note: %s\n", (char *) plan->notes->pdata[i]);
+  for (guint i = 0; i < plan->result->actions->len; i++)
+    {
+      g_autofree char *line = ms_action_format (plan->result->actions->pdata[i]);
+      printf ("%s\n", line);
+    }
+  return MS_EX_OK;
+}

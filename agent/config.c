@@ -1,0 +1,394 @@
+#include "config.h"
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KEY(g, n, t, d, field, lo, hi, h) \
+  { g, n, t, d, G_STRUCT_OFFSET (MsConfig, field), lo, hi, h }
+
+const MsConfigKey ms_config_keys[] = {
+  KEY ("general", "maildir", MS_KEY_PATH, "~/Maildir", maildir, 0, 0,
+       "Maildir root that receives kept mail (INBOX); folders are Maildir++ subfolders."),
+  KEY ("general", "script", MS_KEY_PATH, NULL, script, 0, 0,
+       "Sieve script run on every message. Unset: every message is kept."),
+  KEY ("general", "addresses", MS_KEY_STRV, NULL, addresses, 0, 0,
+       "Your own addresses, comma-separated: vacation answers only mail sent to one of them."),
+  KEY ("general", "subaddress_separator", MS_KEY_CHARS, "+", subaddress_separator, 0, 0,
+       "Characters that separate user and :detail in an address local part."),
+  KEY ("general", "folder_separator", MS_KEY_CHARS, ".", folder_separator, 0, 0,
+       "Hierarchy separator in fileinto folder names (\".\" or \"/\")."),
+  KEY ("general", "state_dir", MS_KEY_PATH, NULL, state_dir, 0, 0,
+       "Where state.db and the outbound queue live. Default $XDG_STATE_HOME/mailsift."),
+  KEY ("general", "filter_timeout", MS_KEY_INT, "5", filter_timeout, 1, 600,
+       "Seconds one message may spend in Sieve before it is kept unfiltered."),
+  KEY ("general", "filter_memory", MS_KEY_INT, "512", filter_memory, 32, 65536,
+       "MiB of memory the Sieve filter process may use."),
+  KEY ("general", "vacation_max_days", MS_KEY_INT, "30", vacation_max_days, 1, 365,
+       "Largest :days a vacation action may ask for; larger values are lowered."),
+  KEY ("general", "log_level", MS_KEY_STRING, "notice", log_level, 0, 0,
+       "notice, info or debug."),
+  { NULL, NULL, 0, NULL, 0, 0, 0, NULL },
+};
+
+char *
+ms_config_default_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "mailsift", "config", NULL);
+}
+
+guint
+ms_config_edit_distance (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *row = g_new (guint, lb + 1);
+
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = j;
+  for (gsize i = 1; i <= la; i++)
+    {
+      guint diag = row[0];
+      row[0] = i;
+      for (gsize j = 1; j <= lb; j++)
+        {
+          guint up = row[j];
+          guint cost = g_ascii_tolower (a[i - 1]) == g_ascii_tolower (b[j - 1]) ? 0 : 1;
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diag + cost);
+          diag = up;
+        }
+    }
+  return row[lb];
+}
+
+/* GKeyFile keeps no line numbers, so find "[group]" then "key =" in the
+ * raw text for messages that point at the right line. 0 = not found. */
+static guint
+find_line (const char *text, const char *group, const char *key)
+{
+  g_auto (GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+  gboolean in_group = group == NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *l = lines[i];
+      while (g_ascii_isspace (*l))
+        l++;
+      if (*l == '[')
+        {
+          const char *end = strchr (l, ']');
+          in_group = end != NULL && group != NULL && (gsize) (end - l - 1) == strlen (group)
+                     && strncmp (l + 1, group, end - l - 1) == 0;
+          if (in_group && key == NULL)
+            return i + 1;
+          continue;
+        }
+      if (in_group && key != NULL && g_str_has_prefix (l, key))
+        {
+          const char *rest = l + strlen (key);
+          while (*rest == ' ' || *rest == '\t')
+            rest++;
+          if (*rest == '=')
+            return i + 1;
+        }
+    }
+  return 0;
+}
+
+typedef struct {
+  const char *path;
+  const char *text;
+  GPtrArray *problems;
+  GError *first;
+} Checker;
+
+static void problem (Checker *c, const char *group, const char *key, const char *fmt, ...)
+  G_GNUC_PRINTF (4, 5);
+
+static void
+problem (Checker *c, const char *group, const char *key, const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+  g_autofree char *full = NULL;
+  guint line = c->text ? find_line (c->text, group, key) : 0;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  if (line > 0)
+    full = g_strdup_printf ("%s:%u: %s", c->path, line, msg);
+  else
+    full = g_strdup_printf ("%s: %s", c->path, msg);
+  if (c->problems)
+    g_ptr_array_add (c->problems, g_strdup (full));
+  if (c->first == NULL)
+    c->first = g_error_new_literal (MS_ERROR, MS_ERROR_CONFIG, full);
+}
+
+static char *
+expand_path (const char *value, const char *config_dir)
+{
+  if (value[0] == '~' && (value[1] == '/' || value[1] == '\0'))
+    return g_build_filename (g_get_home_dir (), value + 1, NULL);
+  if (g_path_is_absolute (value) || config_dir == NULL)
+    return g_strdup (value);
+  return g_build_filename (config_dir, value, NULL);
+}
+
+/* Parse one value in file syntax into its field. FALSE with @why_out set
+ * when the value is not acceptable. */
+static gboolean
+set_value (MsConfig *config, const MsConfigKey *key, const char *value, const char *config_dir,
+           char **why_out)
+{
+  gpointer field = G_STRUCT_MEMBER_P (config, key->offset);
+
+  switch (key->type)
+    {
+    case MS_KEY_STRING:
+      g_free (*(char **) field);
+      *(char **) field = g_strdup (value);
+      return TRUE;
+    case MS_KEY_PATH:
+      if (*value == '\0')
+        {
+          *why_out = g_strdup ("an empty path");
+          return FALSE;
+        }
+      g_free (*(char **) field);
+      *(char **) field = expand_path (value, config_dir);
+      return TRUE;
+    case MS_KEY_CHARS:
+      if (*value == '\0' || strlen (value) > 4)
+        {
+          *why_out = g_strdup ("expected one to four punctuation characters");
+          return FALSE;
+        }
+      for (const char *p = value; *p; p++)
+        if (!g_ascii_ispunct (*p))
+          {
+            *why_out = g_strdup_printf ("'%c' is not a punctuation character", *p);
+            return FALSE;
+          }
+      g_free (*(char **) field);
+      *(char **) field = g_strdup (value);
+      return TRUE;
+    case MS_KEY_STRV:
+      {
+        g_auto (GStrv) parts = g_strsplit_set (value, ",;", -1);
+        GPtrArray *out = g_ptr_array_new ();
+        for (guint i = 0; parts[i]; i++)
+          {
+            char *item = g_strstrip (parts[i]);
+            if (*item)
+              g_ptr_array_add (out, g_strdup (item));
+          }
+        g_ptr_array_add (out, NULL);
+        g_strfreev (*(char ***) field);
+        *(char ***) field = (char **) g_ptr_array_free (out, FALSE);
+        return TRUE;
+      }
+    case MS_KEY_INT:
+      {
+        gint64 n;
+        g_autoptr (GError) local = NULL;
+        if (!g_ascii_string_to_signed (value, 10, key->min, key->max, &n, &local))
+          {
+            *why_out = g_strdup_printf ("expected a whole number from %d to %d", key->min, key->max);
+            return FALSE;
+          }
+        *(int *) field = (int) n;
+        return TRUE;
+      }
+    }
+  g_assert_not_reached ();
+}
+
+MsConfig *
+ms_config_new_default (void)
+{
+  MsConfig *config = g_new0 (MsConfig, 1);
+
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    if (k->default_value != NULL)
+      {
+        g_autofree char *why = NULL;
+        gboolean ok = set_value (config, k, k->default_value, NULL, &why);
+        g_assert (ok);
+      }
+  if (config->state_dir == NULL)
+    config->state_dir = g_build_filename (g_get_user_state_dir (), "mailsift", NULL);
+  return config;
+}
+
+static const MsConfigKey *
+closest_key (const char *group, const char *name)
+{
+  const MsConfigKey *best = NULL;
+  guint best_d = G_MAXUINT;
+
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    {
+      guint d;
+      if (g_strcmp0 (k->group, group) != 0)
+        continue;
+      d = ms_config_edit_distance (name, k->name);
+      if (d < best_d)
+        {
+          best_d = d;
+          best = k;
+        }
+    }
+  return best_d <= MAX (2u, strlen (name) / 3) ? best : NULL;
+}
+
+static gboolean
+known_group (const char *group)
+{
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    if (g_strcmp0 (k->group, group) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+check_permissions (Checker *c, int fd)
+{
+  struct stat st;
+
+  if (fstat (fd, &st) != 0)
+    return;
+  if (st.st_uid != getuid ())
+    problem (c, NULL, NULL, "the file belongs to uid %u, not to you (uid %u); it must be your own",
+             (unsigned) st.st_uid, (unsigned) getuid ());
+  if (st.st_mode & 077)
+    problem (c, NULL, NULL,
+             "the file may be read or changed by others (mode %04o); it can hold password "
+             "commands and decides where your mail goes. Run: chmod 600 %s",
+             (unsigned) (st.st_mode & 07777), c->path);
+}
+
+MsConfig *
+ms_config_load (const char *path, GPtrArray *problems, GError **error)
+{
+  g_autoptr (MsConfig) config = ms_config_new_default ();
+  g_autofree char *default_path = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *config_dir = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) groups = NULL;
+  Checker c = { 0 };
+  gsize len;
+  int fd;
+
+  if (path == NULL)
+    {
+      default_path = ms_config_default_path ();
+      path = default_path;
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        return g_steal_pointer (&config); /* no file: defaults */
+    }
+  c.path = path;
+  c.problems = problems;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int e = errno;
+      ms_set_errno_error (error, e, MS_ERROR_CONFIG, "cannot open config file %s", path);
+      if (problems)
+        g_ptr_array_add (problems, g_strdup ((*error)->message));
+      return NULL;
+    }
+  check_permissions (&c, fd);
+  close (fd);
+
+  if (!g_file_get_contents (path, &text, &len, &local))
+    {
+      problem (&c, NULL, NULL, "cannot read: %s", local->message);
+      g_propagate_error (error, c.first);
+      return NULL;
+    }
+  if (!g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local))
+    {
+      problem (&c, NULL, NULL, "not a valid config file: %s (the format is [group] lines "
+               "followed by key = value lines)", local->message);
+      g_propagate_error (error, c.first);
+      return NULL;
+    }
+  config->path = g_strdup (path);
+  config_dir = g_path_get_dirname (path);
+
+  groups = g_key_file_get_groups (kf, NULL);
+  for (guint gi = 0; groups[gi]; gi++)
+    {
+      const char *group = groups[gi];
+      g_auto (GStrv) keys = NULL;
+
+      if (!known_group (group))
+        {
+          problem (&c, group, NULL, "unknown group [%s]; the known group is [general]", group);
+          continue;
+        }
+      keys = g_key_file_get_keys (kf, group, NULL, NULL);
+      for (guint ki = 0; keys && keys[ki]; ki++)
+        {
+          const MsConfigKey *key = NULL;
+          g_autofree char *value = NULL;
+          g_autofree char *why = NULL;
+
+          for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+            if (g_strcmp0 (k->group, group) == 0 && strcmp (k->name, keys[ki]) == 0)
+              key = k;
+          if (key == NULL)
+            {
+              const MsConfigKey *near = closest_key (group, keys[ki]);
+              if (near)
+                problem (&c, group, keys[ki], "unknown key '%s' in [%s]; did you mean '%s'?",
+                         keys[ki], group, near->name);
+              else
+                problem (&c, group, keys[ki], "unknown key '%s' in [%s] (see mailsift.conf(5))",
+                         keys[ki], group);
+              continue;
+            }
+          value = g_key_file_get_string (kf, group, keys[ki], &local);
+          if (value == NULL)
+            {
+              problem (&c, group, keys[ki], "%s: %s", keys[ki], local->message);
+              g_clear_error (&local);
+              continue;
+            }
+          g_strstrip (value);
+          if (!set_value (config, key, value, config_dir, &why))
+            problem (&c, group, keys[ki], "bad value '%s' for %s: %s", value, keys[ki], why);
+        }
+    }
+
+  if (c.first)
+    {
+      g_propagate_error (error, c.first);
+      return NULL;
+    }
+  return g_steal_pointer (&config);
+}
+
+void
+ms_config_free (MsConfig *config)
+{
+  if (config == NULL)
+    return;
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    {
+      gpointer field = G_STRUCT_MEMBER_P (config, k->offset);
+      if (k->type == MS_KEY_STRV)
+        g_strfreev (*(char ***) field);
+      else if (k->type != MS_KEY_INT)
+        g_free (*(char **) field);
+    }
+  g_free (config->path);
+  g_free (config);
+}

@@ -1,0 +1,54 @@
+/* mailsift - Maildir and Maildir++ delivery.
+ *
+ * A folder "Lists.dev" lives in <root>/.Lists.dev/ (names encoded in IMAP
+ * modified UTF-7, as Dovecot does); INBOX is the root. A message is
+ * delivered by hard-linking the fsync'd spool file into new/ (or cur/ with
+ * ":2,FLAGS" when it has flags) and fsyncing the directory, so every copy
+ * of one message shares its bytes and nothing half-written ever appears
+ * in new/ or cur/. */
+#pragma once
+
+#include <glib.h>
+
+/* The directory for Sieve folder @folder under @root, with @separator the
+ * hierarchy separator used in names (e.g. "." or "/"). Refuses (MS_ERROR_FOLDER)
+ * names that are empty, have empty, "." or ".." components, control
+ * characters, a '/' that is not the separator, or that are too long.
+ * Transfer full. */
+char *ms_maildir_folder_dir (const char *root, const char *folder, const char *separator,
+                             GError **error);
+
+/* Create @dir with tmp/, new/ and cur/ (mode 0700) if missing, and fsync
+ * the parents of what was created. @is_subfolder adds Maildir++'s empty
+ * "maildirfolder" file. */
+gboolean ms_maildir_ensure (const char *dir, gboolean is_subfolder, GError **error);
+
+/* A new unique name: "SECONDS.M<usec>P<pid>Q<n>.<host>", host with '/'
+ * and ':' escaped as Maildir says. Transfer full. */
+char *ms_maildir_unique_name (void);
+
+/* Maildir info flags for IMAP flags: \Draft D, \Flagged F, \Answered R,
+ * \Seen S, \Deleted T, sorted; keywords are not representable and are
+ * skipped. Returns "" when nothing maps. Transfer full. */
+char *ms_maildir_info_flags (const char *const *imap_flags);
+
+typedef struct {
+  const char *dir;          /* from ms_maildir_folder_dir (or the root) */
+  gboolean is_subfolder;
+  const char *const *flags; /* IMAP flags or NULL */
+  char *delivered_path;     /* out: where the copy went (transfer full) */
+} MsMaildirTarget;
+
+/* Deliver the spool file at @spool_path (already fsync'd, inside a
+ * Maildir tmp/) into every target, all or nothing: on error the copies
+ * made so far are removed again. Errors as ms_set_errno_error maps them
+ * (MS_ERROR_TEMPORARY for disk full / I/O). */
+gboolean ms_maildir_deliver (const char *spool_path, const char *unique, MsMaildirTarget *targets,
+                             guint n_targets, GError **error);
+
+/* Remove files older than 36 hours from @dir/tmp (Maildir's rule), left
+ * by a crash. Returns how many were removed. */
+guint ms_maildir_sweep_tmp (const char *dir);
+
+/* fsync a directory by path. */
+gboolean ms_fsync_dir (const char *dir, GError **error);

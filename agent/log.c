@@ -1,0 +1,59 @@
+#include "log.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+static gboolean log_verbose;
+
+static GLogWriterOutput
+ms_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  const char *message = NULL;
+  const char *label;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+      message = fields[i].value;
+  if (message == NULL)
+    return G_LOG_WRITER_UNHANDLED;
+
+  switch (level & G_LOG_LEVEL_MASK)
+    {
+    case G_LOG_LEVEL_ERROR:
+    case G_LOG_LEVEL_CRITICAL:
+      label = "error";
+      break;
+    case G_LOG_LEVEL_WARNING:
+      label = "warning";
+      break;
+    case G_LOG_LEVEL_MESSAGE:
+      label = "notice";
+      break;
+    case G_LOG_LEVEL_INFO:
+      if (!log_verbose)
+        return G_LOG_WRITER_HANDLED;
+      label = "info";
+      break;
+    default:
+      if (!log_verbose)
+        return G_LOG_WRITER_HANDLED;
+      label = "debug";
+      break;
+    }
+  fprintf (stderr, "mailsift[%d]: %s: %s\n", (int) getpid (), label, message);
+  fflush (stderr);
+  return G_LOG_WRITER_HANDLED;
+}
+
+void
+ms_log_init (gboolean verbose)
+{
+  static gboolean installed;
+
+  log_verbose = verbose;
+  if (!installed)
+    {
+      g_log_set_writer_func (ms_log_writer, NULL, NULL);
+      installed = TRUE;
+    }
+}

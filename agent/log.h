@@ -1,0 +1,8 @@
+/* mailsift - logging. One line per event on stderr, "mailsift[pid]: level: text",
+ * which journald, an MTA's bounce text and a terminal all read well. */
+#pragma once
+
+#include <glib.h>
+
+/* Install the GLib log writer. @verbose shows g_info/g_debug too. */
+void ms_log_init (gboolean verbose);

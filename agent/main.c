@@ -1,0 +1,104 @@
+/* mailsift - personal mail filtering and forwarding agent. */
+#include "commands.h"
+#include "error.h"
+#include "log.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+char *ms_opt_config;
+gboolean ms_opt_verbose;
+
+const GOptionEntry ms_common_options[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &ms_opt_config,
+    "Read FILE instead of ~/.config/mailsift/config", "FILE" },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &ms_opt_verbose, "Log every message and decision", NULL },
+  G_OPTION_ENTRY_NULL
+};
+
+gboolean
+ms_parse_options (const char *parameter_string, const char *summary, const char *description,
+                  const GOptionEntry *entries, int *argc, char ***argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (parameter_string);
+  g_autoptr (GError) error = NULL;
+
+  g_option_context_set_summary (ctx, summary);
+  if (description)
+    g_option_context_set_description (ctx, description);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_main_entries (ctx, ms_common_options, NULL);
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      fprintf (stderr, "mailsift %s: %s\nTry 'mailsift %s --help'.\n", (*argv)[0], error->message,
+               (*argv)[0]);
+      return FALSE;
+    }
+  ms_log_init (ms_opt_verbose);
+  return TRUE;
+}
+
+MsEngine *
+ms_engine_for_config (const MsConfig *config)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+
+  return ms_engine_new (self ? self : "mailsift", config->filter_timeout, config->filter_memory);
+}
+
+static const struct {
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *summary; /* NULL: hidden */
+} commands[] = {
+  { "deliver", ms_cmd_deliver, "filter one message from standard input and deliver it (MTA mode)" },
+  { "check", ms_cmd_check, "check Sieve scripts and the configuration for errors" },
+  { "test", ms_cmd_test, "show what a script would do with a message, changing nothing" },
+  { "filter-worker", ms_cmd_filter_worker, NULL },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage: mailsift COMMAND [OPTION...]\n\n"
+                "A personal mail agent: filters mail through your Sieve script and delivers it\n"
+                "into Maildir folders.\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (commands[i].summary)
+      fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nExamples:\n"
+                "  mailsift check                     check ~/.config/mailsift/config and its script\n"
+                "  mailsift test rules.sieve msg.eml  dry run: print the actions, one per line\n"
+                "  mailsift deliver -f \"$SENDER\"      as Postfix mailbox_command or in ~/.forward\n"
+                "\n'mailsift COMMAND --help' describes a command; see also mailsift(1) and\n"
+                "mailsift.conf(5).\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  signal (SIGPIPE, SIG_IGN); /* a dead filter process is an error return, not a signal */
+  ms_log_init (FALSE);
+
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
+      || strcmp (argv[1], "help") == 0)
+    {
+      usage (argc < 2 ? stderr : stdout);
+      return argc < 2 ? MS_EX_USAGE : MS_EX_OK;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      printf ("mailsift %s\n", PACKAGE_VERSION);
+      return MS_EX_OK;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      return commands[i].run (argc - 1, argv + 1);
+  fprintf (stderr, "mailsift: unknown command '%s'\n\n", argv[1]);
+  usage (stderr);
+  return MS_EX_USAGE;
+}

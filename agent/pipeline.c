@@ -1,0 +1,335 @@
+#include "pipeline.h"
+
+#include "deliver-maildir.h"
+#include "error.h"
+#include "lint.h"
+#include "queue.h"
+#include "respond.h"
+
+#include <string.h>
+#include <unistd.h>
+
+void
+ms_plan_free (MsPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  ms_filter_result_free (plan->result);
+  g_ptr_array_unref (plan->notes);
+  ms_header_view_free (plan->view);
+  g_bytes_unref (plan->header);
+  g_free (plan->message_id);
+  g_free (plan->envelope_from);
+  g_free (plan->envelope_to);
+  g_free (plan);
+}
+
+static void
+note (MsPlan *plan, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+note (MsPlan *plan, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  g_ptr_array_add (plan->notes, g_strdup_vprintf (fmt, ap));
+  va_end (ap);
+}
+
+/* Checks libsieve cannot do (see lint.h) run here, in the agent, on the
+ * script text: cheap, and they must hold for every message. */
+static MsFilterResult *
+lint_refuses (const char *script)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  MsFilterResult *r;
+
+  if (!g_file_get_contents (script, &text, NULL, NULL))
+    return NULL; /* the filter process reports unreadable scripts */
+  ms_lint_script (text, errors, NULL);
+  if (errors->len == 0)
+    return NULL;
+  r = ms_filter_result_new ();
+  for (guint i = 0; i < errors->len; i++)
+    g_ptr_array_add (r->errors, g_strdup_printf ("%s:%s", script, (char *) errors->pdata[i]));
+  ms_filter_result_finish (r);
+  return r;
+}
+
+static MsAction *
+replace_with_keep (MsFilterResult *r, guint i)
+{
+  MsAction *old = r->actions->pdata[i];
+  MsAction *keep = ms_action_new (MS_ACTION_KEEP, NULL);
+
+  keep->flags = g_steal_pointer (&old->flags);
+  ms_action_free (old);
+  r->actions->pdata[i] = keep;
+  return keep;
+}
+
+static void
+apply_policy (MsPipeline *p, MsPlan *plan)
+{
+  const MsConfig *config = p->config;
+  MsFilterResult *r = plan->result;
+
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      MsAction *a = r->actions->pdata[i];
+      const char *why = NULL;
+
+      switch (a->kind)
+        {
+        case MS_ACTION_FILEINTO:
+          {
+            g_autoptr (GError) error = NULL;
+            g_autofree char *dir = ms_maildir_folder_dir (config->maildir, a->target,
+                                                          config->folder_separator, &error);
+            if (dir == NULL)
+              {
+                note (plan, "fileinto \"%s\" refused, kept in INBOX instead: %s", a->target,
+                      error->message);
+                replace_with_keep (r, i);
+              }
+            break;
+          }
+        case MS_ACTION_VACATION:
+          {
+            g_autofree char *handle = NULL;
+            gboolean answered = FALSE;
+            g_autoptr (GError) error = NULL;
+
+            a->days = ms_vacation_days (config, a);
+            g_free (a->target);
+            a->target = g_strdup (plan->envelope_from ? plan->envelope_from : "");
+            why = ms_vacation_refuses (config, plan->view, plan->envelope_from, plan->envelope_to, a);
+            if (why == NULL && p->state != NULL)
+              {
+                handle = ms_vacation_handle (a);
+                if (!ms_state_vacation_answered_since (p->state, a->target, handle,
+                                                       g_get_real_time () / G_USEC_PER_SEC
+                                                         - (gint64) a->days * 86400,
+                                                       &answered, &error))
+                  note (plan, "vacation history unreadable (%s); not answering to be safe",
+                        error->message);
+                if (answered || error)
+                  why = answered ? "already answered this sender within :days" : "no history";
+              }
+            if (why)
+              {
+                note (plan, "vacation not sent: %s", why);
+                ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+              }
+            break;
+          }
+        case MS_ACTION_REJECT:
+          why = ms_respond_sender_refuses (config, plan->view, plan->envelope_from);
+          if (why)
+            {
+              note (plan, "reject turned into keep (no backscatter): %s", why);
+              replace_with_keep (r, i);
+            }
+          break;
+        case MS_ACTION_NOTIFY:
+          if (a->target == NULL || g_ascii_strncasecmp (a->target, "mailto:", 7) != 0
+              || !ms_address_is_valid (a->target + 7, NULL))
+            {
+              note (plan, "notify method \"%s\" ignored: only mailto:ADDRESS is supported",
+                    a->target ? a->target : "");
+              ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+            }
+          break;
+        default:
+          break;
+        }
+    }
+}
+
+MsPlan *
+ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope *env)
+{
+  MsPlan *plan = g_new0 (MsPlan, 1);
+  const char *script = p->script ? p->script : p->config->script;
+  gsize hlen;
+  const char *hdata = g_bytes_get_data (header, &hlen);
+  const char *msgid;
+
+  plan->notes = g_ptr_array_new_with_free_func (g_free);
+  plan->header = g_bytes_ref (header);
+  plan->view = ms_header_view_new (hdata, hlen);
+  msgid = ms_header_view_get_first (plan->view, "Message-ID");
+  plan->message_id = g_strdup (msgid ? msgid : "(no Message-ID)");
+  plan->envelope_from = g_strdup (env->envelope_from);
+  plan->envelope_to = g_strdup (env->envelope_to);
+
+  if (script == NULL)
+    {
+      plan->result = ms_filter_result_new ();
+      ms_filter_result_finish (plan->result); /* no script: keep */
+    }
+  else if ((plan->result = lint_refuses (script)) == NULL)
+    {
+      MsFilterRequest req = {
+        .mode = MS_FILTER_EXECUTE,
+        .script_path = script,
+        .header = header,
+        .size = size,
+        .envelope_from = env->envelope_from,
+        .envelope_to = env->envelope_to,
+        .subaddress_separator = p->config->subaddress_separator,
+        .trace = p->trace,
+      };
+      plan->result = ms_engine_run (p->engine, &req);
+    }
+  if (plan->result->failed)
+    note (plan, "script failed, message kept in INBOX: %s", plan->result->failure);
+  apply_policy (p, plan);
+  return plan;
+}
+
+/* ---------------------------------------------------------------- execute */
+
+typedef struct {
+  GArray *targets;      /* MsMaildirTarget */
+  GPtrArray *dirs;      /* owned strings the targets point to */
+  GPtrArray *queued;    /* queue files to remove on rollback */
+} Work;
+
+static void
+work_clear (Work *w)
+{
+  for (guint i = 0; w->targets && i < w->targets->len; i++)
+    g_free (g_array_index (w->targets, MsMaildirTarget, i).delivered_path);
+  g_clear_pointer (&w->targets, g_array_unref);
+  g_clear_pointer (&w->dirs, g_ptr_array_unref);
+  g_clear_pointer (&w->queued, g_ptr_array_unref);
+}
+
+static gboolean
+queue_responses (MsPipeline *p, MsPlan *plan, MsSpool *spool, Work *w, GError **error)
+{
+  const MsConfig *config = p->config;
+  MsFilterResult *r = plan->result;
+  g_autoptr (GPtrArray) redirects = g_ptr_array_new ();
+
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      MsAction *a = r->actions->pdata[i];
+      g_autoptr (GBytes) content = NULL;
+      g_autofree char *from = ms_respond_from_address (config, a, plan->envelope_to);
+      g_autofree char *file = NULL;
+      const char *to = NULL;
+      const char *reason = ms_action_kind_to_string (a->kind);
+
+      switch (a->kind)
+        {
+        case MS_ACTION_REDIRECT:
+          g_ptr_array_add (redirects, a->target);
+          continue;
+        case MS_ACTION_VACATION:
+          to = a->target;
+          content = ms_vacation_build (plan->view, a, from, to);
+          break;
+        case MS_ACTION_REJECT:
+          to = plan->envelope_from;
+          content = ms_reject_build (plan->view, plan->header, a->target, from, to, plan->envelope_to);
+          break;
+        case MS_ACTION_NOTIFY:
+          to = a->target + strlen ("mailto:");
+          content = ms_notify_build (plan->view, a, from, to);
+          break;
+        default:
+          continue;
+        }
+      /* automatic answers go out with the null sender (RFC 3834 4) */
+      if (!ms_queue_add (p->state, reason, "", (const char *const[]) { to, NULL }, plan->message_id,
+                         NULL, content, NULL, &file, error))
+        return FALSE;
+      g_ptr_array_add (w->queued, g_steal_pointer (&file));
+      if (a->kind == MS_ACTION_VACATION)
+        {
+          g_autofree char *handle = ms_vacation_handle (a);
+          if (!ms_state_vacation_record (p->state, to, handle, g_get_real_time () / G_USEC_PER_SEC, error))
+            return FALSE;
+        }
+    }
+  if (redirects->len > 0)
+    {
+      /* one entry, several recipients: one SMTP transaction; sent with
+       * your own address as envelope sender so SPF at the smarthost holds */
+      g_autofree char *file = NULL;
+      const char *from = config->addresses && config->addresses[0] ? config->addresses[0]
+                                                                   : plan->envelope_from;
+      g_ptr_array_add (redirects, NULL);
+      if (!ms_queue_add (p->state, "redirect", from, (const char *const *) redirects->pdata,
+                         plan->message_id, spool->path, NULL, NULL, &file, error))
+        return FALSE;
+      g_ptr_array_add (w->queued, g_steal_pointer (&file));
+    }
+  return TRUE;
+}
+
+static void
+add_target (Work *w, const MsConfig *config, const MsAction *a)
+{
+  MsMaildirTarget t = { 0 };
+  char *dir = a->kind == MS_ACTION_KEEP
+                ? g_strdup (config->maildir)
+                : ms_maildir_folder_dir (config->maildir, a->target, config->folder_separator, NULL);
+
+  g_assert (dir != NULL); /* apply_policy turned bad names into keep */
+  g_ptr_array_add (w->dirs, dir);
+  t.dir = dir;
+  t.is_subfolder = a->kind == MS_ACTION_FILEINTO;
+  t.flags = (const char *const *) a->flags;
+  g_array_append_val (w->targets, t);
+}
+
+gboolean
+ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, char **summary_out, GError **error)
+{
+  MsFilterResult *r = plan->result;
+  Work w = { g_array_new (FALSE, TRUE, sizeof (MsMaildirTarget)),
+             g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
+  g_autoptr (GString) summary = g_string_new (NULL);
+  gboolean needs_state = FALSE;
+  gboolean ok;
+
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      MsAction *a = r->actions->pdata[i];
+      g_autofree char *line = ms_action_format (a);
+      g_string_append_printf (summary, "%s%s", summary->len ? "; " : "", line);
+      if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)
+        add_target (&w, p->config, a);
+      else if (a->kind != MS_ACTION_DISCARD)
+        needs_state = TRUE;
+    }
+
+  ok = ms_maildir_deliver (spool->path, spool->unique, (MsMaildirTarget *) w.targets->data,
+                           w.targets->len, error);
+  if (ok && needs_state)
+    {
+      ok = ms_state_begin (p->state, error);
+      if (ok && !(queue_responses (p, plan, spool, &w, error) && ms_state_commit (p->state, error)))
+        {
+          ms_state_rollback (p->state);
+          ok = FALSE;
+        }
+      if (!ok)
+        {
+          /* undo, so that the MTA's retry does not deliver twice */
+          for (guint i = 0; i < w.queued->len; i++)
+            unlink (w.queued->pdata[i]);
+          for (guint i = 0; i < w.targets->len; i++)
+            unlink (g_array_index (w.targets, MsMaildirTarget, i).delivered_path);
+        }
+    }
+  work_clear (&w);
+  if (ok && summary_out)
+    *summary_out = g_string_free (g_steal_pointer (&summary), FALSE);
+  return ok;
+}

@@ -1,0 +1,57 @@
+/* mailsift - one message through filter and delivery, as a transaction:
+ *
+ *   spool -> filter (Sieve, isolated) -> plan (policy: folders, vacation,
+ *   reject) -> deliver durably (Maildir links, queue files) -> record in
+ *   state (one SQLite transaction) -> only then may the source commit.
+ *
+ * ms_pipeline_plan() decides without changing anything (used by `test`);
+ * ms_pipeline_execute() carries a plan out all-or-nothing. */
+#pragma once
+
+#include "action.h"
+#include "address.h"
+#include "config.h"
+#include "engine.h"
+#include "header.h"
+#include "spool.h"
+#include "state.h"
+
+#include <glib.h>
+
+typedef struct {
+  const MsConfig *config;
+  MsEngine *engine;
+  MsState *state;      /* NULL: no history (dry run) */
+  const char *script;  /* overrides config->script; NULL = config's */
+  gboolean trace;
+} MsPipeline;
+
+typedef struct {
+  const char *envelope_from; /* NULL unknown, "" null sender */
+  const char *envelope_to;
+} MsEnvelope;
+
+typedef struct {
+  MsFilterResult *result;  /* final actions */
+  GPtrArray *notes;        /* why the plan differs from what the script said */
+  MsHeaderView *view;
+  GBytes *header;
+  char *message_id;        /* for logs; "(no Message-ID)" when absent */
+  char *envelope_from;
+  char *envelope_to;
+} MsPlan;
+
+void ms_plan_free (MsPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsPlan, ms_plan_free)
+
+/* Filter a message (its header block and size) and apply policy. Never
+ * fails: every problem becomes implicit keep plus a note. Transfer full. */
+MsPlan *ms_pipeline_plan (MsPipeline *pipeline, GBytes *header, guint64 size,
+                          const MsEnvelope *envelope);
+
+/* Deliver the spooled message as planned. On success every copy is in
+ * new/ or cur/ (fsync'd), every outbound message is in the queue and the
+ * state is committed. On failure nothing of it remains (MS_ERROR_TEMPORARY:
+ * try again). @summary_out gets one line for the log. */
+gboolean ms_pipeline_execute (MsPipeline *pipeline, MsPlan *plan, MsSpool *spool,
+                              char **summary_out, GError **error);

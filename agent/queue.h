@@ -1,0 +1,20 @@
+/* mailsift - the durable outbound queue: messages mailsift must send
+ * (redirect, vacation, reject, notify). Each entry is a file in
+ * <state_dir>/queue/, fsync'd before its row goes into the state store;
+ * a crash in between leaves an orphan file, never a row without a file.
+ * Sending them over SMTP is the queue runner's job. */
+#pragma once
+
+#include "state.h"
+
+#include <glib.h>
+
+/* Queue a message for @recipients. The content is either the file at
+ * @source_path (hard-linked when possible: redirect sends the original
+ * bytes) or @content. The row is inserted in the caller's transaction.
+ * @file_out (optional) gets the queue file's path so a caller that rolls
+ * back can remove it. Transfer full for the outs. */
+gboolean ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
+                       const char *const *recipients, const char *origin,
+                       const char *source_path, GBytes *content, char **id_out,
+                       char **file_out, GError **error);

@@ -1,0 +1,38 @@
+/* mailsift - a message on its way in: streamed into the Maildir root's
+ * tmp/ (CRLF turned into LF, every other byte as it arrived), fsync'd,
+ * with its header block kept in memory for the filter. Memory stays flat
+ * whatever the message size. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+  char *path;      /* <maildir>/tmp/<unique> */
+  char *unique;    /* the Maildir unique name, reused for every copy */
+  guint64 size;    /* bytes in the file */
+  GBytes *header;  /* the header block, at most MS_HEADER_MAX_BYTES */
+} MsSpool;
+
+/* Read everything from @fd into a new file in @maildir_root/tmp (the root
+ * and its tmp/new/cur are created if needed), fsync it and return it. The
+ * file is registered for removal if SIGTERM/SIGINT/SIGHUP arrive before
+ * ms_spool_free(). Errors: MS_ERROR_TEMPORARY for I/O trouble (disk full),
+ * MS_ERROR_FOLDER when the Maildir cannot be created. Transfer full. */
+MsSpool *ms_spool_from_fd (int fd, const char *maildir_root, GError **error);
+
+/* Read a whole message from @fd without storing it: its header block
+ * and its size as it would be delivered (CRLF counted as LF). For dry
+ * runs. Transfer full. */
+gboolean ms_message_scan (int fd, GBytes **header_out, guint64 *size_out, GError **error);
+
+/* Remove the spool file (if still there) and free. */
+void ms_spool_free (MsSpool *spool);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsSpool, ms_spool_free)
+
+/* Install the signal handlers that remove registered temp files, then
+ * exit with EX_TEMPFAIL. Call once at start-up. */
+void ms_spool_install_cleanup (void);
+
+/* Register/unregister a temp file for removal on a fatal signal. */
+void ms_cleanup_add (const char *path);
+void ms_cleanup_remove (const char *path);

@@ -1,0 +1,239 @@
+#include "state.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+struct _MsState {
+  char *dir;
+  sqlite3 *db;
+};
+
+static const char schema[] =
+  "PRAGMA journal_mode=WAL;"
+  "PRAGMA synchronous=FULL;"
+  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+  "CREATE TABLE IF NOT EXISTS queue ("
+  "  id TEXT PRIMARY KEY, created INTEGER NOT NULL, reason TEXT NOT NULL,"
+  "  envelope_from TEXT NOT NULL, recipients TEXT NOT NULL, origin TEXT,"
+  "  file TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+  "  next_try INTEGER NOT NULL DEFAULT 0, last_reply TEXT);"
+  "CREATE TABLE IF NOT EXISTS vacation ("
+  "  sender TEXT NOT NULL, handle TEXT NOT NULL, sent INTEGER NOT NULL,"
+  "  PRIMARY KEY (sender, handle));"
+  "INSERT OR IGNORE INTO meta VALUES ('schema', '1');";
+
+static gboolean
+db_error (MsState *s, GError **error, const char *what)
+{
+  int code = sqlite3_errcode (s->db);
+  MsErrorCode ms = (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL
+                    || code == SQLITE_IOERR)
+                     ? MS_ERROR_TEMPORARY
+                     : MS_ERROR_ACCOUNT;
+  g_set_error (error, MS_ERROR, ms, "state store %s/state.db: %s: %s", s->dir, what,
+               sqlite3_errmsg (s->db));
+  return FALSE;
+}
+
+MsState *
+ms_state_open (const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "state.db", NULL);
+  MsState *s;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      ms_set_errno_error (error, errno, MS_ERROR_CONFIG, "cannot create state folder %s", dir);
+      return NULL;
+    }
+  s = g_new0 (MsState, 1);
+  s->dir = g_strdup (dir);
+  if (sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK
+      || sqlite3_busy_timeout (s->db, 10000) != SQLITE_OK
+      || sqlite3_exec (s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+    {
+      db_error (s, error, "cannot open");
+      ms_state_free (s);
+      return NULL;
+    }
+  chmod (path, 0600);
+  return s;
+}
+
+void
+ms_state_free (MsState *s)
+{
+  if (s == NULL)
+    return;
+  sqlite3_close (s->db);
+  g_free (s->dir);
+  g_free (s);
+}
+
+const char *
+ms_state_get_dir (MsState *s)
+{
+  return s->dir;
+}
+
+gboolean
+ms_state_begin (MsState *s, GError **error)
+{
+  return sqlite3_exec (s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+         || db_error (s, error, "begin");
+}
+
+gboolean
+ms_state_commit (MsState *s, GError **error)
+{
+  return sqlite3_exec (s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
+         || db_error (s, error, "commit");
+}
+
+void
+ms_state_rollback (MsState *s)
+{
+  sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+static sqlite3_stmt *
+prepare (MsState *s, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+
+  if (sqlite3_prepare_v2 (s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    {
+      db_error (s, error, "prepare");
+      return NULL;
+    }
+  return st;
+}
+
+gboolean
+ms_state_vacation_answered_since (MsState *s, const char *sender, const char *handle, gint64 since,
+                                  gboolean *answered_out, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT sent FROM vacation WHERE sender = lower(?1) "
+                                            "AND handle = ?2 AND sent >= ?3", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, sender, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, handle, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, since);
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_error (s, error, "vacation lookup");
+  *answered_out = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+gboolean
+ms_state_vacation_record (MsState *s, const char *sender, const char *handle, gint64 when,
+                          GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO vacation VALUES "
+                                            "(lower(?1), ?2, ?3)", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, sender, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, handle, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, when);
+  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "vacation record");
+}
+
+void
+ms_queue_entry_free (MsQueueEntry *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->id);
+  g_free (e->reason);
+  g_free (e->envelope_from);
+  g_strfreev (e->recipients);
+  g_free (e->origin);
+  g_free (e->file);
+  g_free (e->last_reply);
+  g_free (e);
+}
+
+gboolean
+ms_state_queue_insert (MsState *s, const MsQueueEntry *e, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT INTO queue (id, created, reason, envelope_from, "
+                                            "recipients, origin, file, next_try) VALUES "
+                                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
+  g_autofree char *rcpts = g_strjoinv ("\n", e->recipients);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, e->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, e->created);
+  sqlite3_bind_text (st, 3, e->reason, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, e->envelope_from, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 5, rcpts, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 6, e->origin, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 7, e->file, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 8, e->next_try);
+  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "queue insert");
+}
+
+gboolean
+ms_state_queue_delete (MsState *s, const char *id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "DELETE FROM queue WHERE id = ?1", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
+  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "queue delete");
+}
+
+static char *
+column_dup (sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text (st, i);
+  return t ? g_strdup ((const char *) t) : NULL;
+}
+
+GPtrArray *
+ms_state_queue_list (MsState *s, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT id, created, reason, envelope_from, recipients, "
+                                            "origin, file, attempts, next_try, last_reply "
+                                            "FROM queue ORDER BY created, id", error);
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_queue_entry_free);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      MsQueueEntry *e = g_new0 (MsQueueEntry, 1);
+      g_autofree char *rcpts = column_dup (st, 4);
+      e->id = column_dup (st, 0);
+      e->created = sqlite3_column_int64 (st, 1);
+      e->reason = column_dup (st, 2);
+      e->envelope_from = column_dup (st, 3);
+      e->recipients = g_strsplit (rcpts ? rcpts : "", "\n", -1);
+      e->origin = column_dup (st, 5);
+      e->file = column_dup (st, 6);
+      e->attempts = sqlite3_column_int (st, 7);
+      e->next_try = sqlite3_column_int64 (st, 8);
+      e->last_reply = column_dup (st, 9);
+      g_ptr_array_add (out, e);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      db_error (s, error, "queue list");
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}

@@ -1,0 +1,50 @@
+/* mailsift - the state store: SQLite (WAL) in <state_dir>/state.db.
+ * Holds the outbound queue index and the vacation history; the fetch
+ * issues add per-account UID state to the same file. All SQL lives here. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct _MsState MsState;
+
+/* Open (creating the folder with mode 0700 and the schema if needed).
+ * Errors: MS_ERROR_TEMPORARY (busy, I/O) or MS_ERROR_CONFIG (cannot be
+ * created where configured). Transfer full. */
+MsState *ms_state_open (const char *state_dir, GError **error);
+void ms_state_free (MsState *state);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsState, ms_state_free)
+
+const char *ms_state_get_dir (MsState *state);
+
+/* One transaction around a batch of changes. */
+gboolean ms_state_begin (MsState *state, GError **error);
+gboolean ms_state_commit (MsState *state, GError **error);
+void ms_state_rollback (MsState *state);
+
+/* Vacation history (RFC 5230 :days): was @sender answered for @handle
+ * since @since (unix seconds)? */
+gboolean ms_state_vacation_answered_since (MsState *state, const char *sender, const char *handle,
+                                           gint64 since, gboolean *answered_out, GError **error);
+gboolean ms_state_vacation_record (MsState *state, const char *sender, const char *handle,
+                                   gint64 when, GError **error);
+
+typedef struct {
+  char *id;
+  gint64 created;
+  char *reason;        /* redirect, vacation, reject, notify */
+  char *envelope_from; /* "" = null sender */
+  char **recipients;
+  char *origin;        /* Message-ID of the message that caused it */
+  char *file;          /* the message to send, inside <state_dir>/queue */
+  int attempts;
+  gint64 next_try;
+  char *last_reply;
+} MsQueueEntry;
+
+void ms_queue_entry_free (MsQueueEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsQueueEntry, ms_queue_entry_free)
+
+gboolean ms_state_queue_insert (MsState *state, const MsQueueEntry *entry, GError **error);
+gboolean ms_state_queue_delete (MsState *state, const char *id, GError **error);
+/* Every entry, oldest first. Element type MsQueueEntry. Transfer full. */
+GPtrArray *ms_state_queue_list (MsState *state, GError **error);

@@ -1,0 +1,512 @@
+#include "action.h"
+
+#include "address.h"
+
+#include <string.h>
+
+MsAction *
+ms_action_new (MsActionKind kind, const char *target)
+{
+  MsAction *a = g_new0 (MsAction, 1);
+
+  a->kind = kind;
+  a->target = g_strdup (target);
+  return a;
+}
+
+void
+ms_action_free (MsAction *a)
+{
+  if (a == NULL)
+    return;
+  g_free (a->target);
+  g_strfreev (a->flags);
+  g_free (a->from);
+  g_free (a->subject);
+  g_free (a->text);
+  g_free (a->handle);
+  g_free (a->priority);
+  g_strfreev (a->options);
+  g_free (a);
+}
+
+const char *
+ms_action_kind_to_string (MsActionKind kind)
+{
+  static const char *const names[] = {
+    [MS_ACTION_KEEP] = "keep",         [MS_ACTION_FILEINTO] = "fileinto",
+    [MS_ACTION_REDIRECT] = "redirect", [MS_ACTION_DISCARD] = "discard",
+    [MS_ACTION_REJECT] = "reject",     [MS_ACTION_VACATION] = "vacation",
+    [MS_ACTION_NOTIFY] = "notify",
+  };
+  g_return_val_if_fail (kind <= MS_ACTION_NOTIFY, "?");
+  return names[kind];
+}
+
+static void
+append_quoted (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = s ? s : ""; *p; p++)
+    switch (*p)
+      {
+      case '"':
+        g_string_append (out, "\\\"");
+        break;
+      case '\\':
+        g_string_append (out, "\\\\");
+        break;
+      case '\n':
+        g_string_append (out, "\\n");
+        break;
+      case '\r':
+        g_string_append (out, "\\r");
+        break;
+      case '\t':
+        g_string_append (out, "\\t");
+        break;
+      default:
+        if ((guchar) *p < 0x20 || *p == 0x7f)
+          g_string_append_printf (out, "\\x%02x", (guchar) *p);
+        else
+          g_string_append_c (out, *p);
+      }
+  g_string_append_c (out, '"');
+}
+
+static int
+flag_cmp (gconstpointer a, gconstpointer b)
+{
+  return g_ascii_strcasecmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+char *
+ms_action_format (const MsAction *a)
+{
+  GString *out = g_string_new (ms_action_kind_to_string (a->kind));
+
+  switch (a->kind)
+    {
+    case MS_ACTION_KEEP:
+    case MS_ACTION_DISCARD:
+      break;
+    case MS_ACTION_FILEINTO:
+    case MS_ACTION_REDIRECT:
+    case MS_ACTION_REJECT:
+      g_string_append_c (out, ' ');
+      append_quoted (out, a->target);
+      break;
+    case MS_ACTION_VACATION:
+      g_string_append (out, " to=");
+      append_quoted (out, a->target);
+      g_string_append (out, " subject=");
+      append_quoted (out, a->subject);
+      g_string_append_printf (out, " days=%d", a->days);
+      if (a->from)
+        {
+          g_string_append (out, " from=");
+          append_quoted (out, a->from);
+        }
+      if (a->handle)
+        {
+          g_string_append (out, " handle=");
+          append_quoted (out, a->handle);
+        }
+      if (a->mime)
+        g_string_append (out, " mime");
+      break;
+    case MS_ACTION_NOTIFY:
+      g_string_append (out, " method=");
+      append_quoted (out, a->target);
+      if (a->priority)
+        g_string_append_printf (out, " priority=%s", a->priority);
+      if (a->text)
+        {
+          g_string_append (out, " message=");
+          append_quoted (out, a->text);
+        }
+      break;
+    }
+  if (a->flags && a->flags[0])
+    {
+      g_autofree char **sorted = g_memdup2 (a->flags, sizeof (char *) * (g_strv_length (a->flags) + 1));
+      g_autofree char *joined = NULL;
+      qsort (sorted, g_strv_length (sorted), sizeof (char *), flag_cmp);
+      joined = g_strjoinv (",", sorted);
+      g_string_append_printf (out, " flags=%s", joined);
+    }
+  return g_string_free (out, FALSE);
+}
+
+MsFilterResult *
+ms_filter_result_new (void)
+{
+  MsFilterResult *r = g_new0 (MsFilterResult, 1);
+
+  r->actions = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_action_free);
+  r->errors = g_ptr_array_new_with_free_func (g_free);
+  r->warnings = g_ptr_array_new_with_free_func (g_free);
+  r->trace = g_ptr_array_new_with_free_func (g_free);
+  return r;
+}
+
+void
+ms_filter_result_free (MsFilterResult *r)
+{
+  if (r == NULL)
+    return;
+  g_ptr_array_unref (r->actions);
+  g_ptr_array_unref (r->errors);
+  g_ptr_array_unref (r->warnings);
+  g_ptr_array_unref (r->trace);
+  g_free (r->failure);
+  g_free (r);
+}
+
+void
+ms_filter_result_fail (MsFilterResult *r, const char *reason)
+{
+  r->failed = TRUE;
+  if (r->failure == NULL)
+    r->failure = g_strdup (reason);
+}
+
+char *
+ms_sieve_unescape (const char *s)
+{
+  GString *out;
+
+  if (s == NULL)
+    return NULL;
+  out = g_string_sized_new (strlen (s));
+  for (const char *p = s; *p; p++)
+    {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* imap4flags: each string may hold several space-separated flags; system
+ * flags get their canonical spelling; duplicates go (case-insensitively). */
+static char **
+normalise_flags (char **in)
+{
+  static const char *const system_flags[] = { "\\Seen", "\\Answered", "\\Flagged",
+                                              "\\Deleted", "\\Draft", NULL };
+  GPtrArray *out;
+
+  if (in == NULL)
+    return NULL;
+  out = g_ptr_array_new ();
+  for (guint i = 0; in[i]; i++)
+    {
+      g_autofree char *plain = ms_sieve_unescape (in[i]);
+      g_auto (GStrv) words = g_strsplit_set (plain, " \t", -1);
+      for (guint w = 0; words[w]; w++)
+        {
+          const char *flag = words[w];
+          gboolean dup = FALSE;
+          if (*flag == '\0')
+            continue;
+          for (guint s = 0; system_flags[s]; s++)
+            if (g_ascii_strcasecmp (flag, system_flags[s]) == 0)
+              flag = system_flags[s];
+          for (guint k = 0; k < out->len && !dup; k++)
+            dup = g_ascii_strcasecmp (out->pdata[k], flag) == 0;
+          if (!dup)
+            g_ptr_array_add (out, g_strdup (flag));
+        }
+    }
+  if (out->len == 0)
+    {
+      g_ptr_array_free (out, TRUE);
+      return NULL;
+    }
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+static void
+merge_flags (MsAction *into, char **more)
+{
+  GPtrArray *all = g_ptr_array_new ();
+  char **merged;
+
+  for (guint i = 0; into->flags && into->flags[i]; i++)
+    g_ptr_array_add (all, into->flags[i]);
+  for (guint i = 0; more && more[i]; i++)
+    g_ptr_array_add (all, more[i]);
+  g_ptr_array_add (all, NULL);
+  merged = normalise_flags ((char **) all->pdata);
+  g_ptr_array_free (all, TRUE);
+  g_strfreev (into->flags);
+  into->flags = merged;
+}
+
+static gboolean
+same_target (const MsAction *a, const MsAction *b)
+{
+  if (a->kind != b->kind)
+    return FALSE;
+  switch (a->kind)
+    {
+    case MS_ACTION_KEEP:
+    case MS_ACTION_DISCARD:
+    case MS_ACTION_VACATION: /* only one vacation response per message */
+      return TRUE;
+    case MS_ACTION_FILEINTO:
+      return strcmp (a->target, b->target) == 0;
+    case MS_ACTION_REDIRECT:
+      return ms_address_equal (a->target, b->target);
+    case MS_ACTION_REJECT:
+      return TRUE;
+    case MS_ACTION_NOTIFY:
+      return g_strcmp0 (a->target, b->target) == 0 && g_strcmp0 (a->text, b->text) == 0;
+    }
+  return FALSE;
+}
+
+static void
+keep_implicitly (MsFilterResult *r)
+{
+  MsAction *keep = ms_action_new (MS_ACTION_KEEP, NULL);
+
+  keep->implicit = TRUE;
+  g_ptr_array_add (r->actions, keep);
+}
+
+void
+ms_filter_result_finish (MsFilterResult *r)
+{
+  g_autoptr (GPtrArray) kept = NULL;
+  gboolean delivers = FALSE, rejects = FALSE, discards = FALSE;
+
+  if (r->errors->len > 0 && !r->failed)
+    ms_filter_result_fail (r, r->errors->pdata[0]);
+
+  for (guint i = 0; i < r->actions->len && !r->failed; i++)
+    {
+      MsAction *a = r->actions->pdata[i];
+      char *plain;
+      const char *why = NULL;
+
+      if (a->kind != MS_ACTION_REJECT)
+        {
+          plain = ms_sieve_unescape (a->target);
+          g_free (a->target);
+          a->target = plain;
+        }
+      if (a->flags)
+        {
+          char **norm = normalise_flags (a->flags);
+          g_strfreev (a->flags);
+          a->flags = norm;
+        }
+      if (a->kind == MS_ACTION_FILEINTO && g_ascii_strcasecmp (a->target, "INBOX") == 0)
+        {
+          a->kind = MS_ACTION_KEEP;
+          g_clear_pointer (&a->target, g_free);
+        }
+      if (a->kind == MS_ACTION_REDIRECT && !ms_address_is_valid (a->target, &why))
+        {
+          g_autofree char *msg = g_strdup_printf ("redirect to an invalid address \"%s\": %s",
+                                                  a->target, why);
+          g_ptr_array_add (r->errors, g_strdup (msg));
+          ms_filter_result_fail (r, msg);
+        }
+      if (a->kind == MS_ACTION_FILEINTO && *a->target == '\0')
+        {
+          g_ptr_array_add (r->errors, g_strdup ("fileinto with an empty folder name"));
+          ms_filter_result_fail (r, "fileinto with an empty folder name");
+        }
+      delivers |= a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO
+                  || a->kind == MS_ACTION_REDIRECT || a->kind == MS_ACTION_VACATION;
+      rejects |= a->kind == MS_ACTION_REJECT;
+    }
+
+  /* RFC 5429 2.1 / RFC 5230 4.7: reject cannot be combined with keep,
+   * fileinto, redirect or vacation. libsieve stops silently there; we make
+   * it the error it is, and the message is kept. */
+  if (!r->failed && rejects && delivers)
+    {
+      const char *msg = "reject cannot be combined with keep, fileinto, redirect or vacation";
+      g_ptr_array_add (r->errors, g_strdup (msg));
+      ms_filter_result_fail (r, msg);
+    }
+
+  if (r->failed)
+    {
+      g_ptr_array_set_size (r->actions, 0);
+      keep_implicitly (r);
+      return;
+    }
+
+  kept = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_action_free);
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      MsAction *a = r->actions->pdata[i];
+      MsAction *twin = NULL;
+
+      for (guint k = 0; k < kept->len && twin == NULL; k++)
+        if (same_target (kept->pdata[k], a))
+          twin = kept->pdata[k];
+      if (twin != NULL)
+        {
+          if (a->kind == MS_ACTION_VACATION)
+            g_ptr_array_add (r->warnings, g_strdup ("a second vacation action was ignored"));
+          merge_flags (twin, a->flags);
+          continue;
+        }
+      g_ptr_array_add (kept, g_steal_pointer (&r->actions->pdata[i]));
+    }
+  g_ptr_array_set_size (r->actions, 0);
+  delivers = FALSE;
+  for (guint i = 0; i < kept->len; i++)
+    {
+      MsAction *a = kept->pdata[i];
+      delivers |= a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO
+                  || a->kind == MS_ACTION_REDIRECT || a->kind == MS_ACTION_REJECT;
+      discards |= a->kind == MS_ACTION_DISCARD;
+    }
+  for (guint i = 0; i < kept->len; i++)
+    {
+      MsAction *a = kept->pdata[i];
+      /* discard only cancels the implicit keep (RFC 5228 4.5) */
+      if (a->kind == MS_ACTION_DISCARD && delivers)
+        continue;
+      g_ptr_array_add (r->actions, g_steal_pointer (&kept->pdata[i]));
+    }
+  if (!delivers && !discards)
+    keep_implicitly (r);
+}
+
+/* ---------------------------------------------------------------- wire */
+
+/* GVariant strings must be UTF-8; script and message text need not be. */
+static GVariant *
+variant_string (const char *s)
+{
+  if (g_utf8_validate (s, -1, NULL))
+    return g_variant_new_string (s);
+  return g_variant_new_take_string (g_utf8_make_valid (s, -1));
+}
+
+static GVariant *
+variant_strv (char *const *strv, gssize n)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_STRING_ARRAY);
+  for (gssize i = 0; n < 0 ? strv[i] != NULL : i < n; i++)
+    g_variant_builder_add_value (&b, variant_string (strv[i]));
+  return g_variant_builder_end (&b);
+}
+
+static void
+dict_add_str (GVariantBuilder *b, const char *key, const char *value)
+{
+  if (value)
+    g_variant_builder_add (b, "{sv}", key, variant_string (value));
+}
+
+static void
+dict_add_strv (GVariantBuilder *b, const char *key, char **value)
+{
+  if (value)
+    g_variant_builder_add (b, "{sv}", key, variant_strv (value, -1));
+}
+
+static GVariant *
+strings_to_variant (GPtrArray *a)
+{
+  return variant_strv ((char *const *) a->pdata, a->len);
+}
+
+GVariant *
+ms_filter_result_to_variant (const MsFilterResult *r)
+{
+  GVariantBuilder actions;
+
+  g_variant_builder_init (&actions, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      const MsAction *a = r->actions->pdata[i];
+      GVariantBuilder d;
+
+      g_variant_builder_init (&d, G_VARIANT_TYPE ("a{sv}"));
+      g_variant_builder_add (&d, "{sv}", "kind", g_variant_new_uint32 (a->kind));
+      g_variant_builder_add (&d, "{sv}", "implicit", g_variant_new_boolean (a->implicit));
+      g_variant_builder_add (&d, "{sv}", "days", g_variant_new_int32 (a->days));
+      g_variant_builder_add (&d, "{sv}", "mime", g_variant_new_boolean (a->mime));
+      dict_add_str (&d, "target", a->target);
+      dict_add_strv (&d, "flags", a->flags);
+      dict_add_str (&d, "from", a->from);
+      dict_add_str (&d, "subject", a->subject);
+      dict_add_str (&d, "text", a->text);
+      dict_add_str (&d, "handle", a->handle);
+      dict_add_str (&d, "priority", a->priority);
+      dict_add_strv (&d, "options", a->options);
+      g_variant_builder_add_value (&actions, g_variant_builder_end (&d));
+    }
+  return g_variant_new ("(@aa{sv}@as@as@asb@s)", g_variant_builder_end (&actions),
+                        strings_to_variant (r->errors), strings_to_variant (r->warnings),
+                        strings_to_variant (r->trace), r->failed,
+                        variant_string (r->failure ? r->failure : ""));
+}
+
+static void
+strings_from_variant (GPtrArray *into, GVariant *v)
+{
+  gsize n;
+  g_autofree const char **strv = g_variant_get_strv (v, &n);
+
+  for (gsize i = 0; i < n; i++)
+    g_ptr_array_add (into, g_strdup (strv[i]));
+}
+
+MsFilterResult *
+ms_filter_result_from_variant (GVariant *v)
+{
+  MsFilterResult *r = ms_filter_result_new ();
+  g_autoptr (GVariant) actions = NULL, errors = NULL, warnings = NULL, trace = NULL;
+  GVariantIter iter;
+  GVariant *d;
+  const char *failure;
+
+  g_return_val_if_fail (g_variant_is_of_type (v, G_VARIANT_TYPE ("(aa{sv}asasasbs)")), r);
+  g_variant_get (v, "(@aa{sv}@as@as@asb&s)", &actions, &errors, &warnings, &trace, &r->failed,
+                 &failure);
+  if (*failure)
+    r->failure = g_strdup (failure);
+  strings_from_variant (r->errors, errors);
+  strings_from_variant (r->warnings, warnings);
+  strings_from_variant (r->trace, trace);
+  g_variant_iter_init (&iter, actions);
+  while ((d = g_variant_iter_next_value (&iter)))
+    {
+      g_autoptr (GVariantDict) dict = g_variant_dict_new (d);
+      guint32 kind = 0;
+      MsAction *a;
+
+      g_variant_dict_lookup (dict, "kind", "u", &kind);
+      if (kind > MS_ACTION_NOTIFY)
+        kind = MS_ACTION_KEEP;
+      a = ms_action_new (kind, NULL);
+      g_variant_dict_lookup (dict, "implicit", "b", &a->implicit);
+      g_variant_dict_lookup (dict, "days", "i", &a->days);
+      g_variant_dict_lookup (dict, "mime", "b", &a->mime);
+      g_variant_dict_lookup (dict, "target", "s", &a->target);
+      g_variant_dict_lookup (dict, "flags", "^as", &a->flags);
+      g_variant_dict_lookup (dict, "from", "s", &a->from);
+      g_variant_dict_lookup (dict, "subject", "s", &a->subject);
+      g_variant_dict_lookup (dict, "text", "s", &a->text);
+      g_variant_dict_lookup (dict, "handle", "s", &a->handle);
+      g_variant_dict_lookup (dict, "priority", "s", &a->priority);
+      g_variant_dict_lookup (dict, "options", "^as", &a->options);
+      g_ptr_array_add (r->actions, a);
+      g_variant_unref (d);
+    }
+  return r;
+}

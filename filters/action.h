@@ -1,0 +1,79 @@
+/* mailsift - the result of filtering one message: a list of actions.
+ *
+ * The Sieve engine produces raw actions; ms_filter_result_finish() applies
+ * the rules libsieve leaves to the application (RFC 5228 2.10): string
+ * unescaping, flag normalisation, de-duplication, the reject conflict rule,
+ * redirect address validation and implicit keep. */
+#pragma once
+
+#include <glib.h>
+
+typedef enum {
+  MS_ACTION_KEEP,
+  MS_ACTION_FILEINTO,
+  MS_ACTION_REDIRECT,
+  MS_ACTION_DISCARD,
+  MS_ACTION_REJECT,
+  MS_ACTION_VACATION,
+  MS_ACTION_NOTIFY,
+} MsActionKind;
+
+typedef struct {
+  MsActionKind kind;
+  gboolean implicit;  /* a keep added by the implicit-keep rule */
+  char *target;       /* fileinto: mailbox; redirect/vacation: address;
+                       * notify: method; reject: reason text */
+  char **flags;       /* keep/fileinto IMAP flags; NULL for none */
+  /* vacation */
+  char *from;         /* :from, may be NULL */
+  char *subject;      /* may be NULL (then "Auto: " + original) */
+  char *text;         /* vacation reason, notify message */
+  char *handle;       /* :handle, may be NULL */
+  int days;
+  gboolean mime;
+  /* notify */
+  char *priority;
+  char **options;
+} MsAction;
+
+MsAction *ms_action_new (MsActionKind kind, const char *target);
+void ms_action_free (MsAction *action);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsAction, ms_action_free)
+
+const char *ms_action_kind_to_string (MsActionKind kind);
+
+/* One line in the format `mailsift test` prints (see mailsift(1)):
+ * keep [flags=A,B] | fileinto "F" [flags=..] | redirect "A" | discard |
+ * reject "T" | vacation to="A" subject="S" days=N [from=..] [handle=..] |
+ * notify method="M" [priority=..] [message=".."]. Transfer full. */
+char *ms_action_format (const MsAction *action);
+
+typedef struct {
+  GPtrArray *actions;  /* MsAction*, in execution order */
+  GPtrArray *errors;   /* char*: "LINE: text" or "text"; any => failed */
+  GPtrArray *warnings; /* char*: things dropped but not fatal */
+  GPtrArray *trace;    /* char*: what the engine did, for --trace */
+  gboolean failed;     /* script broken, crashed or timed out */
+  char *failure;       /* one-line reason when failed */
+} MsFilterResult;
+
+MsFilterResult *ms_filter_result_new (void);
+void ms_filter_result_free (MsFilterResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsFilterResult, ms_filter_result_free)
+
+/* Mark @result failed with @reason (first reason wins), which makes
+ * ms_filter_result_finish() drop every action and keep the message. */
+void ms_filter_result_fail (MsFilterResult *result, const char *reason);
+
+/* Sieve string unescaping (RFC 5228 2.4.2): "\\x" becomes "x".
+ * Transfer full. */
+char *ms_sieve_unescape (const char *s);
+
+/* Apply the post-processing rules above, in place. After this the list
+ * holds at least one of keep/fileinto/redirect/discard, unless the script
+ * explicitly discarded. */
+void ms_filter_result_finish (MsFilterResult *result);
+
+/* Serialise for the pipe between the filter process and the agent. */
+GVariant *ms_filter_result_to_variant (const MsFilterResult *result);
+MsFilterResult *ms_filter_result_from_variant (GVariant *v);

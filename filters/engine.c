@@ -1,0 +1,389 @@
+#include "engine.h"
+
+#include "sieve-libsieve.h"
+
+#include <gio/gio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A fresh filter process after this many messages bounds libsieve's leaks
+ * (about 11 KB per message with regexes). */
+#define MS_ENGINE_MAX_SERVED 2000
+#define MS_FRAME_MAX (64u * 1024 * 1024)
+#define REQUEST_TYPE "(usaytsssb)"
+#define RESULT_TYPE "(aa{sv}asasasbs)"
+
+struct _MsEngine {
+  char *exe;
+  int timeout_s;
+  int memory_mib;
+  GPid pid;
+  int to_child;
+  int from_child;
+  guint served;
+};
+
+MsEngine *
+ms_engine_new (const char *self_exe, int timeout_s, int memory_mib)
+{
+  MsEngine *e = g_new0 (MsEngine, 1);
+
+  e->exe = g_strdup (self_exe);
+  e->timeout_s = timeout_s;
+  e->memory_mib = memory_mib;
+  e->pid = 0;
+  e->to_child = e->from_child = -1;
+  return e;
+}
+
+/* Kill (if asked) and reap the child. Returns its wait status. */
+static int
+engine_stop (MsEngine *e, gboolean kill_it)
+{
+  int status = 0;
+
+  if (e->to_child >= 0)
+    close (e->to_child);
+  if (e->from_child >= 0)
+    close (e->from_child);
+  e->to_child = e->from_child = -1;
+  if (e->pid > 0)
+    {
+      if (kill_it)
+        kill (e->pid, SIGKILL);
+      while (waitpid (e->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    }
+  e->pid = 0;
+  e->served = 0;
+  return status;
+}
+
+void
+ms_engine_free (MsEngine *e)
+{
+  if (e == NULL)
+    return;
+  engine_stop (e, FALSE); /* closing its stdin ends it */
+  g_free (e->exe);
+  g_free (e);
+}
+
+static gboolean
+engine_start (MsEngine *e, GError **error)
+{
+  int to[2], from[2];
+  pid_t pid;
+
+  if (pipe2 (to, O_CLOEXEC) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "pipe: %s",
+                         g_strerror (errno));
+      return FALSE;
+    }
+  if (pipe2 (from, O_CLOEXEC) != 0)
+    {
+      int saved = errno;
+      close (to[0]);
+      close (to[1]);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "pipe: %s", g_strerror (saved));
+      return FALSE;
+    }
+  pid = fork ();
+  if (pid < 0)
+    {
+      int saved = errno;
+      close (to[0]), close (to[1]), close (from[0]), close (from[1]);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "fork: %s", g_strerror (saved));
+      return FALSE;
+    }
+  if (pid == 0)
+    {
+      /* child: only async-signal-safe calls until exec */
+      struct rlimit mem = { (rlim_t) e->memory_mib << 20, (rlim_t) e->memory_mib << 20 };
+      struct rlimit core = { 0, 0 };
+      char cpu[16];
+      int n = e->timeout_s;
+      int i = sizeof cpu - 1;
+
+      cpu[i] = '\0';
+      do
+        cpu[--i] = '0' + n % 10;
+      while ((n /= 10) > 0 && i > 0);
+      setrlimit (RLIMIT_AS, &mem);
+      setrlimit (RLIMIT_CORE, &core);
+      if (dup2 (to[0], STDIN_FILENO) < 0 || dup2 (from[1], STDOUT_FILENO) < 0)
+        _exit (127);
+      execl (e->exe, "mailsift", "filter-worker", "--cpu-seconds", cpu + i, (char *) NULL);
+      _exit (127);
+    }
+  close (to[0]);
+  close (from[1]);
+  e->pid = pid;
+  e->to_child = to[1];
+  e->from_child = from[0];
+  e->served = 0;
+  return TRUE;
+}
+
+gboolean
+ms_engine_write_frame (int fd, GVariant *v, GError **error)
+{
+  g_autoptr (GVariant) normal = g_variant_get_normal_form (v);
+  gsize size = g_variant_get_size (normal);
+  const guint8 *data = g_variant_get_data (normal);
+  guint32 be = GUINT32_TO_BE ((guint32) size);
+  gsize done = 0;
+
+  if (size > MS_FRAME_MAX)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "frame too large");
+      return FALSE;
+    }
+  for (int part = 0; part < 2; part++)
+    {
+      const guint8 *buf = part == 0 ? (const guint8 *) &be : data;
+      gsize len = part == 0 ? sizeof be : size;
+      for (done = 0; done < len;)
+        {
+          ssize_t n = write (fd, buf + done, len - done);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            {
+              int saved = errno;
+              g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "write to filter: %s",
+                           g_strerror (saved));
+              return FALSE;
+            }
+          done += n;
+        }
+    }
+  return TRUE;
+}
+
+/* Read exactly @len bytes before @deadline_us (monotonic; -1 = none). */
+static gboolean
+read_exact (int fd, guint8 *buf, gsize len, gint64 deadline_us, GError **error)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n;
+      if (deadline_us >= 0)
+        {
+          struct pollfd p = { fd, POLLIN, 0 };
+          gint64 left = deadline_us - g_get_monotonic_time ();
+          int r;
+          if (left <= 0)
+            {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
+      return FALSE;
+    }
+          r = poll (&p, 1, (int) MIN (left / 1000 + 1, G_MAXINT));
+          if (r < 0 && errno == EINTR)
+            continue;
+          if (r == 0)
+            continue;
+        }
+      n = read (fd, buf + done, len - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "read: %s", g_strerror (saved));
+          return FALSE;
+        }
+      if (n == 0)
+        {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
+      return FALSE;
+    }
+      done += n;
+    }
+  return TRUE;
+}
+
+GVariant *
+ms_engine_read_frame (int fd, const GVariantType *type, gint64 deadline_us, GError **error)
+{
+  guint32 be;
+  gsize size;
+  guint8 *data;
+  GVariant *v;
+
+  if (!read_exact (fd, (guint8 *) &be, sizeof be, deadline_us, error))
+    return NULL;
+  size = GUINT32_FROM_BE (be);
+  if (size > MS_FRAME_MAX)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "frame too large");
+      return NULL;
+    }
+  data = g_malloc (size ? size : 1);
+  if (!read_exact (fd, data, size, deadline_us, error))
+    {
+      g_free (data);
+      return NULL;
+    }
+  v = g_variant_new_from_data (type, data, size, FALSE, g_free, data);
+  return g_variant_ref_sink (v);
+}
+
+static GVariant *
+request_to_variant (const MsFilterRequest *r)
+{
+  GBytes *empty = g_bytes_new_static ("", 0);
+  GVariant *header = g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING,
+                                               r->header ? r->header : empty, TRUE);
+
+  g_bytes_unref (empty);
+  return g_variant_new ("(us@aytsssb)", r->mode, r->script_path, header, r->size,
+                        r->envelope_from ? r->envelope_from : "",
+                        r->envelope_to ? r->envelope_to : "",
+                        r->subaddress_separator ? r->subaddress_separator : "+", r->trace);
+}
+
+static char *
+describe_status (int status)
+{
+  if (WIFSIGNALED (status))
+    {
+      int sig = WTERMSIG (status);
+      if (sig == SIGXCPU)
+        return g_strdup ("the filter process ran out of CPU time");
+      return g_strdup_printf ("the filter process crashed (signal %d, %s)", sig, g_strsignal (sig));
+    }
+  if (WIFEXITED (status))
+    return g_strdup_printf ("the filter process exited with status %d", WEXITSTATUS (status));
+  return g_strdup ("the filter process stopped");
+}
+
+/* The script's file name goes in front of "LINE: text" errors. */
+static void
+prefix_errors (MsFilterResult *result, const char *script_path)
+{
+  for (guint i = 0; i < result->errors->len; i++)
+    {
+      char *old = result->errors->pdata[i];
+      result->errors->pdata[i] = g_strdup_printf ("%s:%s%s", script_path,
+                                                  g_ascii_isdigit (old[0]) ? "" : " ", old);
+      g_free (old);
+    }
+}
+
+MsFilterResult *
+ms_engine_run (MsEngine *e, const MsFilterRequest *request)
+{
+  g_autoptr (GVariant) req = g_variant_ref_sink (request_to_variant (request));
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  MsFilterResult *result;
+
+  if (e->pid > 0 && e->served >= MS_ENGINE_MAX_SERVED)
+    engine_stop (e, FALSE);
+
+  /* A child that died between requests shows up as a failed write:
+   * start a new one and try once more. */
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      g_clear_error (&error);
+      if (e->pid == 0 && !engine_start (e, &error))
+        break;
+      if (ms_engine_write_frame (e->to_child, req, &error))
+        break;
+      engine_stop (e, TRUE);
+    }
+  if (error == NULL)
+    {
+      gint64 deadline = g_get_monotonic_time () + (gint64) e->timeout_s * G_USEC_PER_SEC;
+      reply = ms_engine_read_frame (e->from_child, G_VARIANT_TYPE (RESULT_TYPE), deadline, &error);
+    }
+
+  if (reply != NULL)
+    {
+      result = ms_filter_result_from_variant (reply);
+      e->served++;
+    }
+  else
+    {
+      g_autofree char *why = NULL;
+      result = ms_filter_result_new ();
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        {
+          engine_stop (e, TRUE);
+          why = g_strdup_printf ("Sieve did not finish within %d s (filter_timeout); "
+                                 "libsieve's :matches can backtrack for minutes on long headers",
+                                 e->timeout_s);
+        }
+      else if (e->pid > 0)
+        why = describe_status (engine_stop (e, TRUE));
+      else
+        why = g_strdup_printf ("cannot start the filter process %s: %s", e->exe, error->message);
+      g_ptr_array_add (result->errors, g_strdup (why));
+      ms_filter_result_fail (result, why);
+    }
+  prefix_errors (result, request->script_path);
+  if (request->mode == MS_FILTER_EXECUTE)
+    ms_filter_result_finish (result);
+  else if (result->errors->len > 0)
+    ms_filter_result_fail (result, result->errors->pdata[0]);
+  return result;
+}
+
+/* ---------------------------------------------------------------- child */
+
+static void
+limit_cpu (int seconds)
+{
+  struct rusage ru;
+  struct rlimit rl;
+
+  /* RLIMIT_CPU counts the whole process life, so each request moves the
+   * soft limit to "what is used now + the allowance". */
+  if (getrusage (RUSAGE_SELF, &ru) != 0 || getrlimit (RLIMIT_CPU, &rl) != 0)
+    return;
+  rl.rlim_cur = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + seconds + 1;
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+    rl.rlim_cur = rl.rlim_max;
+  setrlimit (RLIMIT_CPU, &rl);
+}
+
+int
+ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
+{
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) req = ms_engine_read_frame (in_fd, G_VARIANT_TYPE (REQUEST_TYPE), -1, &error);
+      g_autoptr (GVariant) header = NULL;
+      g_autoptr (GBytes) header_bytes = NULL;
+      g_autoptr (MsFilterResult) result = NULL;
+      g_autoptr (GVariant) reply = NULL;
+      MsFilterRequest r = { 0 };
+      guint32 mode;
+
+      if (req == NULL)
+        return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED) ? 0 : 1;
+      g_variant_get (req, "(u&s@ayt&s&s&sb)", &mode, &r.script_path, &header, &r.size,
+                     &r.envelope_from, &r.envelope_to, &r.subaddress_separator, &r.trace);
+      r.mode = mode == MS_FILTER_VALIDATE ? MS_FILTER_VALIDATE : MS_FILTER_EXECUTE;
+      header_bytes = g_variant_get_data_as_bytes (header);
+      r.header = header_bytes;
+
+      limit_cpu (cpu_seconds);
+      result = ms_libsieve_run (&r);
+      reply = g_variant_ref_sink (ms_filter_result_to_variant (result));
+      if (!ms_engine_write_frame (out_fd, reply, &error))
+        return 1;
+    }
+}

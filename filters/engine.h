@@ -1,0 +1,54 @@
+/* mailsift - the Sieve engine, isolated in a filter process.
+ *
+ * libsieve 2.2.6 crashes, hangs and keeps global state (see the libsieve
+ * notes), so it only ever runs in a child process: `mailsift filter-worker`,
+ * the same binary. The agent talks to it through this interface; nothing
+ * outside filters/ includes sieve2.h. The child is reused across messages,
+ * gets a fresh libsieve context per message, a CPU and memory limit, and a
+ * wall-clock deadline; a child that dies or overruns is killed, the message
+ * is kept unfiltered, and the next request starts a new child. */
+#pragma once
+
+#include "action.h"
+
+#include <glib.h>
+
+typedef enum {
+  MS_FILTER_EXECUTE,
+  MS_FILTER_VALIDATE,
+} MsFilterMode;
+
+typedef struct {
+  MsFilterMode mode;
+  const char *script_path;
+  GBytes *header;                   /* raw header block (execute) */
+  guint64 size;                     /* message size in bytes */
+  const char *envelope_from;        /* "" for the null sender */
+  const char *envelope_to;
+  const char *subaddress_separator; /* e.g. "+" */
+  gboolean trace;
+} MsFilterRequest;
+
+typedef struct _MsEngine MsEngine;
+
+/* @self_exe: the mailsift binary to run as filter process.
+ * @timeout_s: wall-clock seconds per request; @memory_mib: RLIMIT_AS. */
+MsEngine *ms_engine_new (const char *self_exe, int timeout_s, int memory_mib);
+void ms_engine_free (MsEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsEngine, ms_engine_free)
+
+/* Run one request in the filter process. Never fails: a broken script, a
+ * crash or a timeout gives a result with failed set, the reason in
+ * failure, and (after ms_filter_result_finish, which this calls) an
+ * implicit keep. Transfer full. */
+MsFilterResult *ms_engine_run (MsEngine *engine, const MsFilterRequest *request);
+
+/* The filter process's main loop: read requests from @in_fd, answer on
+ * @out_fd, until EOF. Returns the exit status. */
+int ms_engine_serve (int in_fd, int out_fd, int cpu_seconds);
+
+/* Framing shared by both ends: a 4-byte big-endian length, then a
+ * serialised GVariant. Exported for tests. */
+gboolean ms_engine_write_frame (int fd, GVariant *v, GError **error);
+GVariant *ms_engine_read_frame (int fd, const GVariantType *type, gint64 deadline_us,
+                                GError **error);

@@ -1,0 +1,252 @@
+/* Unit tests: action post-processing (what libsieve leaves to us), the
+ * wire format, the engine's crash/timeout handling, and the lint. */
+#include "action.h"
+#include "engine.h"
+#include "lint.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+static MsFilterResult *
+result_with (MsActionKind first, ...)
+{
+  MsFilterResult *r = ms_filter_result_new ();
+  va_list ap;
+
+  va_start (ap, first);
+  for (int kind = first; kind >= 0; kind = va_arg (ap, int))
+    {
+      const char *target = va_arg (ap, const char *);
+      g_ptr_array_add (r->actions, ms_action_new (kind, target));
+    }
+  va_end (ap);
+  return r;
+}
+
+static char *
+lines (MsFilterResult *r)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      g_autofree char *l = ms_action_format (r->actions->pdata[i]);
+      g_string_append_printf (s, "%s%s", s->len ? "|" : "", l);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+check (MsFilterResult *r, const char *want)
+{
+  g_autofree char *got = NULL;
+
+  ms_filter_result_finish (r);
+  got = lines (r);
+  g_assert_cmpstr (got, ==, want);
+  ms_filter_result_free (r);
+}
+
+static void
+test_implicit_keep (void)
+{
+  check (result_with (-1), "keep");
+  check (result_with (MS_ACTION_VACATION, "a@b.org", -1), "vacation to=\"a@b.org\" subject=\"\" days=0|keep");
+  check (result_with (MS_ACTION_FILEINTO, "A", -1), "fileinto \"A\"");
+  check (result_with (MS_ACTION_DISCARD, NULL, -1), "discard");
+  check (result_with (MS_ACTION_DISCARD, NULL, MS_ACTION_KEEP, NULL, -1), "keep");
+  check (result_with (MS_ACTION_REDIRECT, "x@y.org", -1), "redirect \"x@y.org\"");
+}
+
+static void
+test_dedupe_and_unescape (void)
+{
+  check (result_with (MS_ACTION_FILEINTO, "A", MS_ACTION_FILEINTO, "A", MS_ACTION_KEEP, NULL,
+                      MS_ACTION_FILEINTO, "INBOX", -1),
+         "fileinto \"A\"|keep");
+  check (result_with (MS_ACTION_REDIRECT, "Bob@Example.org", MS_ACTION_REDIRECT, "Bob@EXAMPLE.ORG", -1),
+         "redirect \"Bob@Example.org\"");
+  check (result_with (MS_ACTION_FILEINTO, "a\\\\b\\\"c", -1), "fileinto \"a\\\\b\\\"c\"");
+}
+
+static void
+test_flags (void)
+{
+  MsFilterResult *r = result_with (MS_ACTION_KEEP, NULL, MS_ACTION_KEEP, NULL, -1);
+  char *f1[] = { (char *) "\\\\seen \\\\Flagged", NULL };
+  char *f2[] = { (char *) "\\\\Seen", (char *) "$Work", NULL };
+
+  ((MsAction *) r->actions->pdata[0])->flags = g_strdupv (f1);
+  ((MsAction *) r->actions->pdata[1])->flags = g_strdupv (f2);
+  check (r, "keep flags=$Work,\\Flagged,\\Seen");
+}
+
+static void
+test_failures_keep (void)
+{
+  MsFilterResult *r = result_with (MS_ACTION_FILEINTO, "A", MS_ACTION_DISCARD, NULL, -1);
+
+  g_ptr_array_add (r->errors, g_strdup ("3: syntax error"));
+  check (r, "keep");
+
+  r = result_with (MS_ACTION_REDIRECT, "a@b.org\r\nRCPT TO:<x@y.org>", -1);
+  ms_filter_result_finish (r);
+  g_assert_true (r->failed);
+  g_assert_nonnull (strstr (r->failure, "invalid address"));
+  g_assert_cmpuint (r->actions->len, ==, 1);
+  g_assert_cmpint (((MsAction *) r->actions->pdata[0])->kind, ==, MS_ACTION_KEEP);
+  ms_filter_result_free (r);
+
+  check (result_with (MS_ACTION_REJECT, "no", MS_ACTION_FILEINTO, "A", -1), "keep");
+  check (result_with (MS_ACTION_REJECT, "no \\\"thanks\\\"", -1), "reject \"no \\\\\\\"thanks\\\\\\\"\"");
+  check (result_with (MS_ACTION_FILEINTO, "", -1), "keep");
+}
+
+static void
+test_variant_roundtrip (void)
+{
+  g_autoptr (MsFilterResult) r = result_with (MS_ACTION_FILEINTO, "Ünïcode", MS_ACTION_VACATION,
+                                              "a@b.org", -1);
+  g_autoptr (MsFilterResult) back = NULL;
+  g_autoptr (GVariant) v = NULL;
+  MsAction *vac = r->actions->pdata[1];
+  char *flags[] = { (char *) "\\Seen", NULL };
+  g_autofree char *before = NULL, *after = NULL;
+
+  vac->subject = g_strdup ("Away \xff (bad UTF-8)");
+  vac->days = 9;
+  vac->mime = TRUE;
+  ((MsAction *) r->actions->pdata[0])->flags = g_strdupv (flags);
+  g_ptr_array_add (r->errors, g_strdup ("1: x"));
+  g_ptr_array_add (r->trace, g_strdup ("t"));
+  v = g_variant_ref_sink (ms_filter_result_to_variant (r));
+  back = ms_filter_result_from_variant (v);
+  g_assert_cmpuint (back->actions->len, ==, 2);
+  g_assert_cmpuint (back->errors->len, ==, 1);
+  g_assert_cmpstr (back->trace->pdata[0], ==, "t");
+  vac = back->actions->pdata[1];
+  g_assert_cmpint (vac->days, ==, 9);
+  g_assert_true (vac->mime);
+  g_assert_true (g_utf8_validate (vac->subject, -1, NULL));
+  before = ms_action_format (r->actions->pdata[0]);
+  after = ms_action_format (back->actions->pdata[0]);
+  g_assert_cmpstr (before, ==, after);
+}
+
+/* A fake filter process that dies the way libsieve does. */
+static char *
+fake_worker (const char *body)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ms-engine-XXXXXX", NULL);
+  char *path = g_build_filename (dir, "worker", NULL);
+  g_autofree char *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_no_errno (g_chmod (path, 0700));
+  return path;
+}
+
+static void
+test_engine_crash_keeps (void)
+{
+  g_autofree char *exe = fake_worker ("head -c 4 >/dev/null; kill -SEGV $$");
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, 5, 512);
+  MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
+
+  for (int i = 0; i < 3; i++) /* and again: a new process each time */
+    {
+      g_autoptr (MsFilterResult) r = ms_engine_run (engine, &req);
+      g_autofree char *l = lines (r);
+      g_assert_true (r->failed);
+      g_assert_nonnull (strstr (r->failure, "crashed (signal 11"));
+      g_assert_cmpstr (l, ==, "keep");
+    }
+}
+
+static void
+test_engine_timeout_keeps (void)
+{
+  g_autofree char *exe = fake_worker ("exec sleep 60");
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, 1, 512);
+  MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (MsFilterResult) r = ms_engine_run (engine, &req);
+
+  g_assert_true (r->failed);
+  g_assert_nonnull (strstr (r->failure, "did not finish within 1 s"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+}
+
+static void
+test_engine_missing_exe (void)
+{
+  g_autoptr (MsEngine) engine = ms_engine_new ("/nonexistent/mailsift", 2, 512);
+  MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
+  g_autoptr (MsFilterResult) r = ms_engine_run (engine, &req);
+  g_autofree char *l = lines (r);
+
+  g_assert_true (r->failed);
+  g_assert_cmpstr (l, ==, "keep");
+}
+
+static void
+test_lint (void)
+{
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  const char *script =
+    "require [\"imap4flags\", \"fileinto\"];\n"             /* 1 */
+    "# hasflag :is in a comment is fine\n"                   /* 2 */
+    "if hasflag :is \"\\\\Seen\" { keep; }\n"                 /* 3 */
+    "addflag \"a\";\n"                                       /* 4 */
+    "setflag [\"b\", \"c\"];\n"                              /* 5 */
+    "if size :over 3G { discard; }\n"                        /* 6 */
+    "if header :matches \"subject\" \"*a*b*c*\" { keep; }\n" /* 7 */
+    "if envelope :is \"from\" \"x\" { keep; }\n"             /* 8 */
+    "if header :comparator \"i;foo\" :is \"x\" \"y\" { keep; }\n"; /* 9 */
+
+  ms_lint_script (script, errors, warnings);
+  g_assert_cmpuint (errors->len, ==, 5);
+  g_assert_true (g_str_has_prefix (errors->pdata[0], "3: hasflag with :is"));
+  g_assert_true (g_str_has_prefix (errors->pdata[1], "5: setflag after addflag (line 4)"));
+  g_assert_true (g_str_has_prefix (errors->pdata[2], "6: 3G is 2G or more"));
+  g_assert_true (g_str_has_prefix (errors->pdata[3], "8: envelope used without require"));
+  g_assert_true (g_str_has_prefix (errors->pdata[4], "9: unknown comparator \"i;foo\""));
+  g_assert_cmpuint (warnings->len, ==, 3);
+  g_assert_true (g_str_has_prefix (warnings->pdata[0], "3: libsieve does not unescape"));
+  g_assert_true (g_str_has_prefix (warnings->pdata[1], "5: libsieve 2.2.6 keeps only the first flag"));
+  g_assert_true (g_str_has_prefix (warnings->pdata[2], "7: \"*a*b*c*\" has 4 '*'"));
+}
+
+static void
+test_lint_clean (void)
+{
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+
+  ms_lint_script ("require [\"fileinto\", \"envelope\", \"relational\"];\n"
+                  "/* envelope :count */ if envelope :count \"ge\" \"to\" \"2\" { fileinto \"X\"; }\n"
+                  "if header :contains \"subject\" text:\nmulti ;\nline \"quote\n.\n{ stop; }\n",
+                  errors, warnings);
+  g_assert_cmpuint (errors->len, ==, 0);
+  g_assert_cmpuint (warnings->len, ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  signal (SIGPIPE, SIG_IGN);
+  g_test_add_func ("/action/implicit-keep", test_implicit_keep);
+  g_test_add_func ("/action/dedupe-and-unescape", test_dedupe_and_unescape);
+  g_test_add_func ("/action/flags", test_flags);
+  g_test_add_func ("/action/failures-keep", test_failures_keep);
+  g_test_add_func ("/action/variant-roundtrip", test_variant_roundtrip);
+  g_test_add_func ("/engine/crash-keeps", test_engine_crash_keeps);
+  g_test_add_func ("/engine/timeout-keeps", test_engine_timeout_keeps);
+  g_test_add_func ("/engine/missing-exe", test_engine_missing_exe);
+  g_test_add_func ("/lint/findings", test_lint);
+  g_test_add_func ("/lint/clean", test_lint_clean);
+  return g_test_run ();
+}

@@ -1,0 +1,124 @@
+/* Unit tests: the config key table, validation and its messages. */
+#include "config.h"
+#include "error.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+static char *
+write_config (const char *text, int mode)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ms-config-XXXXXX", NULL);
+  char *path = g_build_filename (dir, "config", NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_no_errno (g_chmod (path, mode));
+  return path;
+}
+
+static void
+test_defaults (void)
+{
+  g_autoptr (MsConfig) c = ms_config_new_default ();
+  g_autofree char *maildir = g_build_filename (g_get_home_dir (), "Maildir", NULL);
+
+  g_assert_cmpstr (c->maildir, ==, maildir);
+  g_assert_null (c->script);
+  g_assert_cmpstr (c->subaddress_separator, ==, "+");
+  g_assert_cmpstr (c->folder_separator, ==, ".");
+  g_assert_cmpint (c->filter_timeout, ==, 5);
+  g_assert_true (g_str_has_suffix (c->state_dir, "/mailsift"));
+  /* every key has help text for the man page and check */
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    g_assert_true (k->help != NULL && strlen (k->help) > 10);
+}
+
+static void
+test_values (void)
+{
+  g_autofree char *path = write_config ("[general]\nmaildir = ~/Mail\nscript = rules.sieve\n"
+                                        "addresses = me@example.org, me@work.example ;x@y.z\n"
+                                        "filter_timeout = 12\nsubaddress_separator = +-\n", 0600);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load (path, NULL, &error);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *script = g_build_filename (dir, "rules.sieve", NULL);
+  g_autofree char *mail = g_build_filename (g_get_home_dir (), "Mail", NULL);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->maildir, ==, mail);
+  g_assert_cmpstr (c->script, ==, script); /* relative to the config file */
+  g_assert_cmpuint (g_strv_length (c->addresses), ==, 3);
+  g_assert_cmpstr (c->addresses[1], ==, "me@work.example");
+  g_assert_cmpint (c->filter_timeout, ==, 12);
+  g_assert_cmpstr (c->subaddress_separator, ==, "+-");
+}
+
+static void
+test_problems (void)
+{
+  g_autofree char *path = write_config ("[general]\nmaildir = /m\nscrpt = x\n"
+                                        "filter_timeout = forever\n\n[genral]\nx = 1\n", 0600);
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load (path, problems, &error);
+  g_autofree char *p0 = NULL, *p1 = NULL, *p2 = NULL;
+
+  g_assert_null (c);
+  g_assert_error (error, MS_ERROR, MS_ERROR_CONFIG);
+  g_assert_cmpuint (problems->len, ==, 3);
+  p0 = g_strdup_printf ("%s:6: unknown group [genral]", path);
+  p1 = g_strdup_printf ("%s:3: unknown key 'scrpt' in [general]; did you mean 'script'?", path);
+  p2 = g_strdup_printf ("%s:4: bad value 'forever' for filter_timeout", path);
+  /* groups come in file order, keys in file order within a group */
+  g_assert_cmpstr (problems->pdata[0], ==, p1);
+  g_assert_true (g_str_has_prefix (problems->pdata[1], p2));
+  g_assert_true (g_str_has_prefix (problems->pdata[2], p0));
+}
+
+static void
+test_permissions (void)
+{
+  g_autofree char *path = write_config ("[general]\n", 0644);
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load (path, problems, &error);
+
+  g_assert_null (c);
+  g_assert_error (error, MS_ERROR, MS_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "chmod 600"));
+  g_assert_nonnull (strstr (error->message, "0644"));
+}
+
+static void
+test_missing (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load ("/nonexistent/mailsift/config", NULL, &error);
+
+  g_assert_null (c);
+  g_assert_error (error, MS_ERROR, MS_ERROR_CONFIG);
+}
+
+static void
+test_edit_distance (void)
+{
+  g_assert_cmpuint (ms_config_edit_distance ("script", "script"), ==, 0);
+  g_assert_cmpuint (ms_config_edit_distance ("scrpt", "script"), ==, 1);
+  g_assert_cmpuint (ms_config_edit_distance ("adresses", "addresses"), ==, 1);
+  g_assert_cmpuint (ms_config_edit_distance ("", "abc"), ==, 3);
+  g_assert_cmpuint (ms_config_edit_distance ("kitten", "sitting"), ==, 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/values", test_values);
+  g_test_add_func ("/config/problems", test_problems);
+  g_test_add_func ("/config/permissions", test_permissions);
+  g_test_add_func ("/config/missing", test_missing);
+  g_test_add_func ("/config/edit-distance", test_edit_distance);
+  return g_test_run ();
+}

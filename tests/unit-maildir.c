@@ -1,0 +1,220 @@
+/* Unit tests: Maildir folder names, unique names, flags, delivery. */
+#include "deliver-maildir.h"
+#include "error.h"
+#include "spool.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *
+make_root (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("ms-maildir-XXXXXX", NULL);
+  return g_build_filename (tmp, "Maildir", NULL);
+}
+
+static void
+test_folder_names (void)
+{
+  struct { const char *folder, *sep, *want; } ok[] = {
+    { "INBOX", ".", "/r" },        { "inbox", ".", "/r" },
+    { "Lists.dev", ".", "/r/.Lists.dev" }, { "Lists/dev", "/", "/r/.Lists.dev" },
+    { "Entwürfe", ".", "/r/.Entw&APw-rfe" }, { "A&B", ".", "/r/.A&-B" },
+  };
+  const char *bad[][2] = {
+    { "", "." },        { "..", "." },       { "a..b", "." },   { ".hidden", "." },
+    { "a/b", "." },     { "x.y", "/" },      { "tab\there", "." }, { "../etc", "/" },
+    { "trailing.", "." },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ok); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *dir = ms_maildir_folder_dir ("/r", ok[i].folder, ok[i].sep, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (dir, ==, ok[i].want);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *dir = ms_maildir_folder_dir ("/r", bad[i][0], bad[i][1], &error);
+      g_assert_null (dir);
+      g_assert_error (error, MS_ERROR, MS_ERROR_FOLDER);
+    }
+}
+
+static void
+test_unique_names (void)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (int i = 0; i < 1000; i++)
+    {
+      char *name = ms_maildir_unique_name ();
+      g_assert_null (strchr (name, '/'));
+      g_assert_null (strchr (name, ':'));
+      g_assert_true (g_regex_match_simple ("^[0-9]+\\.M[0-9]{6}P[0-9]+Q[0-9]+\\.", name, 0, 0));
+      g_assert_false (g_hash_table_contains (seen, name));
+      g_hash_table_add (seen, name);
+    }
+}
+
+static void
+test_info_flags (void)
+{
+  const char *all[] = { "\\Seen", "\\Deleted", "\\Answered", "\\Flagged", "\\Draft", "$Junk", NULL };
+  const char *one[] = { "\\seen", NULL };
+  const char *none[] = { "$Label1", NULL };
+  g_autofree char *a = ms_maildir_info_flags (all);
+  g_autofree char *b = ms_maildir_info_flags (one);
+  g_autofree char *c = ms_maildir_info_flags (none);
+  g_autofree char *d = ms_maildir_info_flags (NULL);
+
+  g_assert_cmpstr (a, ==, "DFRST");
+  g_assert_cmpstr (b, ==, "S");
+  g_assert_cmpstr (c, ==, "");
+  g_assert_cmpstr (d, ==, "");
+}
+
+static MsSpool *
+spool_text (const char *root, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  int fds[2];
+  MsSpool *spool;
+
+  g_assert_no_errno (pipe (fds));
+  g_assert_cmpint (write (fds[1], text, strlen (text)), ==, (ssize_t) strlen (text));
+  close (fds[1]);
+  spool = ms_spool_from_fd (fds[0], root, &error);
+  close (fds[0]);
+  g_assert_no_error (error);
+  return spool;
+}
+
+static void
+test_spool_and_deliver (void)
+{
+  g_autofree char *root = make_root ();
+  g_autoptr (MsSpool) spool = spool_text (root, "Subject: hi\r\nX: y\r\n\r\nbody\r\nlone\rcr\r\n");
+  g_autofree char *sub = g_build_filename (root, ".Lists.dev", NULL);
+  const char *seen[] = { "\\Seen", NULL };
+  MsMaildirTarget targets[] = { { root, FALSE, NULL, NULL }, { sub, TRUE, seen, NULL } };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *content = NULL;
+  g_autofree char *marker = g_build_filename (sub, "maildirfolder", NULL);
+  struct stat a, b;
+
+  g_assert_cmpuint (spool->size, ==, strlen ("Subject: hi\nX: y\n\nbody\nlone\rcr\n"));
+  g_assert_cmpmem (g_bytes_get_data (spool->header, NULL), g_bytes_get_size (spool->header),
+                   "Subject: hi\nX: y\n\n", 17);
+  g_assert_true (ms_maildir_deliver (spool->path, spool->unique, targets, 2, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (targets[0].delivered_path, spool->unique));
+  g_assert_true (strstr (targets[0].delivered_path, "/new/") != NULL);
+  g_assert_true (g_str_has_suffix (targets[1].delivered_path, ":2,S"));
+  g_assert_true (strstr (targets[1].delivered_path, "/.Lists.dev/cur/") != NULL);
+  g_assert_true (g_file_test (marker, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (targets[1].delivered_path, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "Subject: hi\nX: y\n\nbody\nlone\rcr\n");
+  /* the copies are one file: hard links */
+  g_assert_no_errno (stat (targets[0].delivered_path, &a));
+  g_assert_no_errno (stat (targets[1].delivered_path, &b));
+  g_assert_cmpuint (a.st_ino, ==, b.st_ino);
+  g_assert_cmpuint ((a.st_mode & 0777), ==, 0600);
+  g_free (targets[0].delivered_path);
+  g_free (targets[1].delivered_path);
+}
+
+static void
+test_deliver_all_or_nothing (void)
+{
+  g_autofree char *root = make_root ();
+  g_autoptr (MsSpool) spool = spool_text (root, "Subject: x\n\nbody\n");
+  g_autofree char *blocked = g_build_filename (root, ".Blocked", NULL);
+  g_autofree char *new_dir = g_build_filename (root, "new", NULL);
+  MsMaildirTarget targets[] = { { root, FALSE, NULL, NULL }, { blocked, TRUE, NULL, NULL } };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) d = NULL;
+
+  /* a plain file where the folder should be: creating it fails */
+  g_assert_true (g_file_set_contents (blocked, "", 0, NULL));
+  g_assert_false (ms_maildir_deliver (spool->path, spool->unique, targets, 2, &error));
+  g_assert_nonnull (error);
+  g_assert_null (targets[0].delivered_path);
+  d = g_dir_open (new_dir, 0, NULL);
+  g_assert_null (g_dir_read_name (d)); /* the first copy was taken back */
+}
+
+static void
+test_spool_big_flat (void)
+{
+  /* 8 MiB through a pipe in 64 KiB chunks, CRLF split across chunks */
+  g_autofree char *root = make_root ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsSpool) spool = NULL;
+  int fds[2];
+  pid_t pid;
+
+  g_assert_no_errno (pipe (fds));
+  pid = fork ();
+  if (pid == 0)
+    {
+      char chunk[65537];
+      close (fds[0]);
+      memset (chunk, 'a', sizeof chunk);
+      chunk[65535] = '\r';
+      chunk[65536] = '\n';
+      if (write (fds[1], "Subject: big\r\n\r\n", 16) != 16)
+        _exit (1);
+      for (int i = 0; i < 128; i++)
+        if (write (fds[1], chunk, sizeof chunk) != (ssize_t) sizeof chunk)
+          _exit (1);
+      _exit (0);
+    }
+  close (fds[1]);
+  spool = ms_spool_from_fd (fds[0], root, &error);
+  close (fds[0]);
+  g_assert_no_error (error);
+  g_assert_cmpuint (spool->size, ==, 14 + 128 * 65536);
+  g_assert_cmpuint (g_bytes_get_size (spool->header), ==, 14);
+}
+
+static void
+test_sweep_tmp (void)
+{
+  g_autofree char *root = make_root ();
+  g_autofree char *old = NULL, *fresh = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ms_maildir_ensure (root, FALSE, &error));
+  old = g_build_filename (root, "tmp", "old", NULL);
+  fresh = g_build_filename (root, "tmp", "fresh", NULL);
+  g_assert_true (g_file_set_contents (old, "x", 1, NULL));
+  g_assert_true (g_file_set_contents (fresh, "x", 1, NULL));
+  {
+    struct timespec times[2] = { { time (NULL) - 40 * 3600, 0 }, { time (NULL) - 40 * 3600, 0 } };
+    g_assert_no_errno (utimensat (AT_FDCWD, old, times, 0));
+  }
+  g_assert_cmpuint (ms_maildir_sweep_tmp (root), ==, 1);
+  g_assert_false (g_file_test (old, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (fresh, G_FILE_TEST_EXISTS));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/maildir/folder-names", test_folder_names);
+  g_test_add_func ("/maildir/unique-names", test_unique_names);
+  g_test_add_func ("/maildir/info-flags", test_info_flags);
+  g_test_add_func ("/maildir/spool-and-deliver", test_spool_and_deliver);
+  g_test_add_func ("/maildir/all-or-nothing", test_deliver_all_or_nothing);
+  g_test_add_func ("/maildir/spool-big-crlf-across-chunks", test_spool_big_flat);
+  g_test_add_func ("/maildir/sweep-tmp", test_sweep_tmp);
+  return g_test_run ();
+}
