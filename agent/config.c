@@ -320,6 +320,7 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
       g_propagate_error (error, c.first);
       return NULL;
     }
+  c.text = text;
   config->path = g_strdup (path);
   config_dir = g_path_get_dirname (path);
 

@@ -103,6 +103,11 @@ apply_policy (MsPipeline *p, MsPlan *plan)
             g_autoptr (GError) error = NULL;
 
             a->days = ms_vacation_days (config, a);
+            if (a->subject == NULL)
+              {
+                const char *orig = ms_header_view_get_first (plan->view, "Subject");
+                a->subject = g_strdup_printf ("Auto: %s", orig ? orig : "");
+              }
             g_free (a->target);
             a->target = g_strdup (plan->envelope_from ? plan->envelope_from : "");
             why = ms_vacation_refuses (config, plan->view, plan->envelope_from, plan->envelope_to, a);

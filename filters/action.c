@@ -191,7 +191,7 @@ ms_sieve_unescape (const char *s)
 /* imap4flags: each string may hold several space-separated flags; system
  * flags get their canonical spelling; duplicates go (case-insensitively). */
 static char **
-normalise_flags (char **in)
+normalise_flags (char **in, gboolean unescape)
 {
   static const char *const system_flags[] = { "\\Seen", "\\Answered", "\\Flagged",
                                               "\\Deleted", "\\Draft", NULL };
@@ -202,7 +202,7 @@ normalise_flags (char **in)
   out = g_ptr_array_new ();
   for (guint i = 0; in[i]; i++)
     {
-      g_autofree char *plain = ms_sieve_unescape (in[i]);
+      g_autofree char *plain = unescape ? ms_sieve_unescape (in[i]) : g_strdup (in[i]);
       g_auto (GStrv) words = g_strsplit_set (plain, " \t", -1);
       for (guint w = 0; words[w]; w++)
         {
@@ -239,7 +239,7 @@ merge_flags (MsAction *into, char **more)
   for (guint i = 0; more && more[i]; i++)
     g_ptr_array_add (all, more[i]);
   g_ptr_array_add (all, NULL);
-  merged = normalise_flags ((char **) all->pdata);
+  merged = normalise_flags ((char **) all->pdata, FALSE);
   g_ptr_array_free (all, TRUE);
   g_strfreev (into->flags);
   into->flags = merged;
@@ -300,7 +300,7 @@ ms_filter_result_finish (MsFilterResult *r)
         }
       if (a->flags)
         {
-          char **norm = normalise_flags (a->flags);
+          char **norm = normalise_flags (a->flags, TRUE);
           g_strfreev (a->flags);
           a->flags = norm;
         }

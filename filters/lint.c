@@ -276,3 +276,14 @@ ms_lint_script (const char *script, GPtrArray *errors, GPtrArray *warnings)
         say (errors, t->line, "denotify is not supported by libsieve");
     }
 }
+
+gboolean
+ms_lint_script_has_tag (const char *script, const char *tag)
+{
+  g_autoptr (GPtrArray) toks = tokenize (script);
+
+  for (guint i = 0; i < toks->len; i++)
+    if (is_tag (toks->pdata[i], tag))
+      return TRUE;
+  return FALSE;
+}

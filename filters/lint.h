@@ -9,3 +9,7 @@
  * must not run: it would misbehave silently) and @warnings (it runs, but
  * the user should know). Either array may be NULL. */
 void ms_lint_script (const char *script, GPtrArray *errors, GPtrArray *warnings);
+
+/* Whether @tag (e.g. ":from") appears as a tag anywhere in @script,
+ * outside comments and strings. */
+gboolean ms_lint_script_has_tag (const char *script, const char *tag);

@@ -2,6 +2,7 @@
 
 #include "address.h"
 #include "header.h"
+#include "lint.h"
 
 #include <limits.h>
 #include <stddef.h> /* sieve2_error.h uses NULL without including it */
@@ -21,6 +22,7 @@ typedef struct {
   MsHeaderView *view;
   GPtrArray *keepalive; /* g_free'd after execute */
   GPtrArray *arrays;    /* g_strfreev'd after execute */
+  gboolean evaluating;  /* the script is parsed; a message callback ran */
 } Run;
 
 static char *
@@ -48,6 +50,7 @@ cb_getheader (sieve2_context_t *s, void *data)
   /* libsieve writes into the array (vacation), so hand out a fresh copy */
   char **copy = values ? g_strdupv ((char **) values) : g_new0 (char *, 1);
 
+  run->evaluating = TRUE;
   g_ptr_array_add (run->arrays, copy);
   sieve2_setvalue_stringlist (s, "body", copy);
   if (run->req->trace)
@@ -65,6 +68,7 @@ cb_getenvelope (sieve2_context_t *s, void *data)
 {
   Run *run = data;
 
+  run->evaluating = TRUE;
   /* libsieve reads "from" or "to" by the first letter of what the script
    * asked for; set both so nothing is left uninitialised. */
   sieve2_setvalue_string (s, "from", keep_str (run, g_strdup (run->req->envelope_from ? run->req->envelope_from : "")));
@@ -77,6 +81,7 @@ cb_getsize (sieve2_context_t *s, void *data)
 {
   Run *run = data;
 
+  run->evaluating = TRUE;
   sieve2_setvalue_int (s, "size", (int) MIN (run->req->size, (guint64) INT_MAX));
   return SIEVE2_OK;
 }
@@ -88,6 +93,7 @@ cb_getsubaddress (sieve2_context_t *s, void *data)
   const char *addr = sieve2_getvalue_string (s, "address");
   char *localpart = NULL, *domain = NULL, *user = NULL, *detail = NULL;
 
+  run->evaluating = TRUE;
   ms_address_split (addr ? addr : "", run->req->subaddress_separator, &localpart, &domain, &user,
                     &detail);
   sieve2_setvalue_string (s, "localpart", keep_str (run, localpart ? localpart : g_strdup ("")));
@@ -109,6 +115,7 @@ add_action (Run *run, MsActionKind kind, const char *target)
 {
   MsAction *a = ms_action_new (kind, target);
 
+  run->evaluating = TRUE;
   g_ptr_array_add (run->result->actions, a);
   if (run->req->trace)
     g_ptr_array_add (run->result->trace, g_strdup_printf ("action %s%s%s",
@@ -156,10 +163,16 @@ cb_reject (sieve2_context_t *s, void *data)
 static int
 cb_vacation (sieve2_context_t *s, void *data)
 {
-  MsAction *a = add_action (data, MS_ACTION_VACATION, sieve2_getvalue_string (s, "address"));
+  Run *run = data;
+  MsAction *a = add_action (run, MS_ACTION_VACATION, sieve2_getvalue_string (s, "address"));
 
-  a->from = g_strdup (sieve2_getvalue_string (s, "fromaddr"));
-  a->subject = g_strdup (sieve2_getvalue_string (s, "subject"));
+  /* libsieve fills in fromaddr and a "Re: " subject (draft-06) when the
+   * script gives none; keep only what the script said, so the agent
+   * applies RFC 5230's defaults ("Auto: " + subject, your address). */
+  if (ms_lint_script_has_tag (run->script, ":from"))
+    a->from = g_strdup (sieve2_getvalue_string (s, "fromaddr"));
+  if (ms_lint_script_has_tag (run->script, ":subject"))
+    a->subject = g_strdup (sieve2_getvalue_string (s, "subject"));
   a->text = g_strdup (sieve2_getvalue_string (s, "message"));
   a->handle = g_strdup (sieve2_getvalue_string (s, "hash"));
   a->days = sieve2_getvalue_int (s, "days");
@@ -195,10 +208,12 @@ cb_err_address (sieve2_context_t *s, void *data)
   Run *run = data;
   const char *msg = sieve2_getvalue_string (s, "message");
 
-  /* During validation this comes from a redirect address in the script:
-   * an error. At run time it is a malformed address in the message, which
-   * only makes that test false. */
-  if (run->req->mode == MS_FILTER_VALIDATE)
+  /* Before evaluation starts (libsieve parses the whole script first)
+   * this is a bad redirect address in the script: an error, or libsieve
+   * would silently drop the redirect. Once the message is being looked
+   * at, it is a malformed address in the message, which only makes that
+   * test false. */
+  if (!run->evaluating)
     g_ptr_array_add (run->result->errors, g_strdup_printf ("invalid address: %s", msg ? msg : "?"));
   else if (run->req->trace)
     g_ptr_array_add (run->result->trace, g_strdup_printf ("address not parsed: %s", msg ? msg : "?"));

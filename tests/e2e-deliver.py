@@ -20,6 +20,8 @@ Sections (a line "== NAME" starts one):
   command        run this instead of deliver (e.g. "check SCRIPT"); the
                  message is then not used
   expect-stdout  regular expressions that must each match stdout
+  repeat         deliver the message this many times (the checks see the
+                 last run's exit status and output)
 """
 import fnmatch
 import glob
@@ -93,7 +95,8 @@ def run_case(path):
         else:
             argv = WRAPPER + [MAILSIFT, "deliver", "-c", cfg] + shlex.split(s.get("args", ""))
             stdin = message
-        p = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=120)
+        for _ in range(int(s.get("repeat", "1").strip() or 1)):
+            p = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=120)
         stderr = p.stderr.decode("utf-8", "replace")
         stdout = p.stdout.decode("utf-8", "replace")
 

@@ -65,13 +65,13 @@ def inside():
     state = os.path.join(statedisk, "state")
     cfg = write_config(tmp, maildir, state, 'redirect "bob@example.net";\nkeep;\n')
     code, err = run(cfg, small)  # creates state.db while there is room
-    with open(os.path.join(statedisk, "filler"), "wb") as f:
-        try:
+    try:
+        with open(os.path.join(statedisk, "filler"), "wb") as f:
             while True:
                 f.write(b"\0" * 4096)
                 f.flush()
-        except OSError:
-            pass
+    except OSError:
+        pass  # the disk is full now
     before = files_under(maildir)
     code, err = run(cfg, small)
     after = files_under(maildir)

@@ -111,7 +111,7 @@ test_spool_and_deliver (void)
 
   g_assert_cmpuint (spool->size, ==, strlen ("Subject: hi\nX: y\n\nbody\nlone\rcr\n"));
   g_assert_cmpmem (g_bytes_get_data (spool->header, NULL), g_bytes_get_size (spool->header),
-                   "Subject: hi\nX: y\n\n", 17);
+                   "Subject: hi\nX: y\n\n", strlen ("Subject: hi\nX: y\n\n"));
   g_assert_true (ms_maildir_deliver (spool->path, spool->unique, targets, 2, &error));
   g_assert_no_error (error);
   g_assert_true (g_str_has_suffix (targets[0].delivered_path, spool->unique));

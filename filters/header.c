@@ -1,0 +1,810 @@
+#include "config.h"
+#include "header.h"
+
+#include <string.h>
+
+/* The header view is what Sieve tests see, so it has to be both forgiving
+ * (real mail is full of broken headers) and safe: every byte is read
+ * through explicit lengths, never through assumed terminators, because the
+ * input comes straight from the network. */
+
+#define REPLACEMENT_CHAR "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
+
+typedef struct
+{
+  char *name;  /* as written, valid UTF-8 */
+  char *raw;   /* unfolded, trimmed, NUL-free, valid UTF-8 */
+  char *value; /* raw with RFC 2047 decoded, no CR/LF */
+} MsField;
+
+struct _MsHeaderView
+{
+  GPtrArray *fields;   /* of MsField, in arrival order */
+  GHashTable *by_name; /* lower-cased name -> GPtrArray of values (not owned), NULL-terminated */
+  gsize header_size;
+  gboolean has_separator;
+};
+
+static void
+ms_field_free (MsField *f)
+{
+  g_free (f->name);
+  g_free (f->raw);
+  g_free (f->value);
+  g_free (f);
+}
+
+/* ------------------------------------------------------------ RFC 2047 */
+
+/* One encoded word, already transfer-decoded but not charset-converted:
+ * adjacent words in the same charset are converted together, because
+ * encoders do split multibyte characters (and ISO-2022-JP escape
+ * sequences) across words. */
+typedef struct
+{
+  const char *start, *end; /* the whole "=?charset?e?text?=" in the input */
+  const char *ws;          /* white space between the previous word and this one */
+  char *charset;           /* without any RFC 2231 "*lang" */
+  GByteArray *bytes;
+} EncodedWord;
+
+static void
+encoded_word_clear (EncodedWord *w)
+{
+  g_clear_pointer (&w->charset, g_free);
+  g_clear_pointer (&w->bytes, g_byte_array_unref);
+}
+
+static int
+base64_value (char c)
+{
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+')
+    return 62;
+  if (c == '/')
+    return 63;
+  return -1;
+}
+
+/* Strict enough that text which merely looks like an encoded word stays
+ * literal; lenient about missing padding, which encoders often drop. */
+static gboolean
+decode_b (const char *s, gsize n, GByteArray *out)
+{
+  guint32 acc = 0;
+  guint bits = 0;
+  gsize i;
+
+  for (i = 0; i < n && s[i] != '='; i++)
+    {
+      int v = base64_value (s[i]);
+
+      if (v < 0)
+        return FALSE;
+      acc = (acc << 6) | (guint32) v;
+      bits += 6;
+      if (bits >= 8)
+        {
+          guint8 byte;
+
+          bits -= 8;
+          byte = (guint8) (acc >> bits);
+          g_byte_array_append (out, &byte, 1);
+          acc &= (1u << bits) - 1;
+        }
+    }
+  if (n - i > 2)
+    return FALSE;
+  for (; i < n; i++)
+    if (s[i] != '=')
+      return FALSE;
+  /* six bits left over means one lone base64 digit: a truncated word */
+  return bits < 6;
+}
+
+static gboolean
+decode_q (const char *s, gsize n, GByteArray *out)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      guint8 byte = (guint8) s[i];
+
+      if (s[i] == '_')
+        byte = ' ';
+      else if (s[i] == '=')
+        {
+          if (n - i < 3 || !g_ascii_isxdigit (s[i + 1]) || !g_ascii_isxdigit (s[i + 2]))
+            return FALSE;
+          byte = (guint8) (g_ascii_xdigit_value (s[i + 1]) * 16 + g_ascii_xdigit_value (s[i + 2]));
+          i += 2;
+        }
+      g_byte_array_append (out, &byte, 1);
+    }
+  return TRUE;
+}
+
+/* Charset names go to iconv_open(); only plain names are passed on, so a
+ * header cannot smuggle in "//TRANSLIT"-style suffixes or paths. */
+static gboolean
+is_charset_char (char c)
+{
+  return g_ascii_isalnum (c) || strchr ("-_.:+()", c) != NULL;
+}
+
+/* Parse the encoded word at @p into @w; FALSE (and @w untouched) when @p
+ * does not start a syntactically valid, transfer-decodable word. */
+static gboolean
+parse_encoded_word (const char *p, EncodedWord *w)
+{
+  const char *cs = p + 2, *cs_end, *lang, *text, *t;
+  g_autoptr (GByteArray) bytes = NULL;
+  gboolean ok;
+
+  if (p[0] != '=' || p[1] != '?')
+    return FALSE;
+  for (cs_end = cs; *cs_end && *cs_end != '?'; cs_end++)
+    if (!is_charset_char (*cs_end) && *cs_end != '*')
+      return FALSE;
+  if (*cs_end != '?' || cs_end - cs > 64)
+    return FALSE;
+  lang = memchr (cs, '*', (gsize) (cs_end - cs));
+  if ((lang ? lang : cs_end) == cs)
+    return FALSE;
+  if (strchr ("BbQq", cs_end[1]) == NULL || cs_end[1] == '\0' || cs_end[2] != '?')
+    return FALSE;
+  text = cs_end + 3;
+  for (t = text; *t && *t != '?'; t++)
+    if ((guchar) *t <= 0x20 || *t == 0x7f)
+      return FALSE;
+  if (t[0] != '?' || t[1] != '=')
+    return FALSE;
+
+  bytes = g_byte_array_new ();
+  if (cs_end[1] == 'B' || cs_end[1] == 'b')
+    ok = decode_b (text, (gsize) (t - text), bytes);
+  else
+    ok = decode_q (text, (gsize) (t - text), bytes);
+  if (!ok)
+    return FALSE;
+
+  w->start = p;
+  w->end = t + 2;
+  w->charset = g_strndup (cs, (gsize) ((lang ? lang : cs_end) - cs));
+  w->bytes = g_steal_pointer (&bytes);
+  return TRUE;
+}
+
+/* Like g_utf8_validate(), but NUL bytes are fine: they are replaced later. */
+static gboolean
+utf8_valid_with_nuls (const char *s, gsize n)
+{
+  while (n > 0)
+    {
+      const char *nul = memchr (s, '\0', n);
+      gsize seg = nul ? (gsize) (nul - s) : n;
+
+      if (!g_utf8_validate (s, (gssize) seg, NULL))
+        return FALSE;
+      if (nul == NULL)
+        break;
+      s += seg + 1;
+      n -= seg + 1;
+    }
+  return TRUE;
+}
+
+/* Labels that mail software uses for a superset of what they name, or that
+ * iconv does not know under that name. Mail labelled Latin-1 is in practice
+ * Windows-1252, and so on. */
+static const char *
+charset_superset (const char *charset)
+{
+  static const struct
+  {
+    const char *label, *superset;
+  } table[] = {
+    { "us-ascii", "WINDOWS-1252" },     { "ascii", "WINDOWS-1252" },
+    { "iso-8859-1", "WINDOWS-1252" },   { "latin1", "WINDOWS-1252" },
+    { "iso-8859-8-i", "ISO-8859-8" },   { "ks_c_5601-1987", "CP949" },
+    { "euc-kr", "CP949" },              { "gb2312", "GB18030" },
+    { "gbk", "GB18030" },               { "shift_jis", "CP932" },
+    { "iso-2022-jp", "ISO-2022-JP-3" }, { "windows-874", "CP874" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if (g_ascii_strcasecmp (charset, table[i].label) == 0)
+      return table[i].superset;
+  return NULL;
+}
+
+/* Convert @len bytes in @charset to UTF-8 (which may contain NULs; the
+ * length goes to @len_out). NULL when neither the charset, a known superset
+ * of it, nor plain UTF-8 fits the bytes. */
+static char *
+charset_to_utf8 (const char *charset, const guint8 *bytes, gsize len, gsize *len_out)
+{
+  const char *superset = charset_superset (charset);
+  gboolean is_utf8 = g_ascii_strcasecmp (charset, "utf-8") == 0 || g_ascii_strcasecmp (charset, "utf8") == 0;
+  char *out;
+
+  /* an empty GByteArray may have no data pointer at all */
+  if (len == 0)
+    {
+      *len_out = 0;
+      return g_strdup ("");
+    }
+  if (!is_utf8)
+    {
+      out = g_convert ((const char *) bytes, (gssize) len, "UTF-8", charset, NULL, len_out, NULL);
+      if (out == NULL && superset != NULL)
+        out = g_convert ((const char *) bytes, (gssize) len, "UTF-8", superset, NULL, len_out, NULL);
+      if (out != NULL)
+        return out;
+    }
+  /* mislabelled UTF-8 is the most common charset error there is */
+  if (utf8_valid_with_nuls ((const char *) bytes, len))
+    {
+      /* not g_strndup(): it would stop at a NUL */
+      out = g_malloc (len + 1);
+      memcpy (out, bytes, len);
+      out[len] = '\0';
+      *len_out = len;
+      return out;
+    }
+  return NULL;
+}
+
+/* Decoded text goes into a header value: a NUL would truncate it and a
+ * CR or LF would let it forge a header line wherever it is copied. */
+static void
+append_decoded (GString *out, const char *s, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      if (s[i] == '\0')
+        g_string_append (out, REPLACEMENT_CHAR);
+      else if (s[i] == '\r' || s[i] == '\n')
+        g_string_append_c (out, ' ');
+      else
+        g_string_append_c (out, s[i]);
+    }
+}
+
+/* Convert words[from..to) as one piece of text; FALSE (and @out
+ * untouched) when their charset does not fit their bytes. */
+static gboolean
+convert_words (GString *out, const EncodedWord *words, guint from, guint to)
+{
+  g_autoptr (GByteArray) all = g_byte_array_new ();
+  g_autofree char *utf8 = NULL;
+  gsize n = 0;
+
+  for (guint i = from; i < to; i++)
+    g_byte_array_append (all, words[i].bytes->data, words[i].bytes->len);
+  utf8 = charset_to_utf8 (words[from].charset, all->data, all->len, &n);
+  if (utf8 == NULL)
+    return FALSE;
+  append_decoded (out, utf8, n);
+  return TRUE;
+}
+
+/* Emit a run of encoded words separated only by white space. The white
+ * space between two decoded words goes (RFC 2047 6.2); next to a word left
+ * literal it stays, so the literal text reads as it was written. */
+static void
+emit_run (GString *out, const EncodedWord *words, guint n)
+{
+  g_autoptr (GString) piece = g_string_new (NULL);
+  gboolean prev_literal = FALSE;
+  guint i = 0;
+
+  while (i < n)
+    {
+      guint j = i + 1;
+
+      while (j < n && g_ascii_strcasecmp (words[j].charset, words[i].charset) == 0)
+        j++;
+      g_string_truncate (piece, 0);
+      if (convert_words (piece, words, i, j))
+        {
+          if (i > 0 && prev_literal)
+            g_string_append_len (out, words[i].ws, words[i].start - words[i].ws);
+          g_string_append_len (out, piece->str, piece->len);
+          prev_literal = FALSE;
+          i = j;
+          continue;
+        }
+      /* the group does not convert as a whole: save what can be saved */
+      for (; i < j; i++)
+        {
+          gboolean literal;
+
+          g_string_truncate (piece, 0);
+          literal = !convert_words (piece, words, i, i + 1);
+          if (i > 0 && (prev_literal || literal))
+            g_string_append_len (out, words[i].ws, words[i].start - words[i].ws);
+          if (literal)
+            g_string_append_len (out, words[i].start, words[i].end - words[i].start);
+          else
+            g_string_append_len (out, piece->str, piece->len);
+          prev_literal = literal;
+        }
+    }
+}
+
+static gboolean
+is_wsp_or_eol (char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Decode RFC 2047 encoded words in @text: see header.h. */
+char *
+ms_rfc2047_decode (const char *text)
+{
+  g_autoptr (GString) out = NULL;
+  g_autoptr (GArray) words = NULL;
+  const char *p = text;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (strstr (text, "=?") == NULL)
+    return g_utf8_make_valid (text, -1);
+
+  out = g_string_sized_new (strlen (text));
+  words = g_array_new (FALSE, TRUE, sizeof (EncodedWord));
+  g_array_set_clear_func (words, (GDestroyNotify) encoded_word_clear);
+  while (*p)
+    {
+      EncodedWord w = { 0 };
+
+      if (!parse_encoded_word (p, &w))
+        {
+          g_string_append_c (out, *p++);
+          continue;
+        }
+      w.ws = p;
+      g_array_append_val (words, w);
+      p = w.end;
+      for (;;)
+        {
+          const char *q = p;
+          EncodedWord next = { 0 };
+
+          while (is_wsp_or_eol (*q))
+            q++;
+          if (!parse_encoded_word (q, &next))
+            break;
+          next.ws = p;
+          g_array_append_val (words, next);
+          p = next.end;
+        }
+      emit_run (out, (const EncodedWord *) (void *) words->data, words->len);
+      g_array_remove_range (words, 0, words->len);
+    }
+  /* literal 8-bit bytes were copied as they were */
+  return g_utf8_make_valid (out->str, (gssize) out->len);
+}
+
+/* -------------------------------------------------- address header fields */
+
+static gboolean
+is_address_field (const char *name)
+{
+  static const char *const names[] = {
+    "From",        "To",          "Cc",           "Bcc",          "Sender",
+    "Reply-To",    "Resent-From", "Resent-To",    "Resent-Cc",    "Resent-Bcc",
+    "Resent-Sender", "Delivered-To", "Return-Path", "X-Original-To", "Envelope-To",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_ascii_strcasecmp (name, names[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The skip_ functions return the first byte after the construct at @p;
+ * an unterminated construct runs to the end of the string. They must see
+ * the value exactly as ms_address_list_parse() tokenizes it, or a decoded
+ * name could be quoted where the parser does not expect a name. */
+static const char *
+skip_delimited (const char *p, char close)
+{
+  for (p++; *p && *p != close; p++)
+    if (*p == '\\' && p[1])
+      p++;
+  return *p ? p + 1 : p;
+}
+
+static const char *
+skip_comment (const char *p)
+{
+  int depth = 0;
+
+  for (; *p; p++)
+    {
+      if (*p == '\\' && p[1])
+        p++;
+      else if (*p == '(')
+        depth++;
+      else if (*p == ')' && --depth == 0)
+        return p + 1;
+    }
+  return p;
+}
+
+/* A quoted string, comment or domain literal as one unit; else one byte. */
+static const char *
+skip_construct (const char *p)
+{
+  switch (*p)
+    {
+    case '"':
+      return skip_delimited (p, '"');
+    case '[':
+      return skip_delimited (p, ']');
+    case '(':
+      return skip_comment (p);
+    default:
+      return p + 1;
+    }
+}
+
+static const char *
+skip_angle (const char *p)
+{
+  for (p++; *p && *p != '>';)
+    p = skip_construct (p);
+  return *p ? p + 1 : p;
+}
+
+/* The phrase [start, end) with quoted strings unquoted, for decoding:
+ * senders do put encoded words inside quotes, though RFC 2047 5 says not
+ * to, and readers decode them anyway. */
+static char *
+unquote_phrase (const char *start, const char *end)
+{
+  GString *s = g_string_new (NULL);
+
+  for (const char *p = start; p < end; p++)
+    {
+      if (*p == '(')
+        {
+          /* a comment is kept as text, quotes in it and all */
+          const char *close = MIN (skip_comment (p), end);
+
+          g_string_append_len (s, p, close - p);
+          p = close - 1;
+          continue;
+        }
+      if (*p != '"')
+        {
+          g_string_append_c (s, *p);
+          continue;
+        }
+      for (p++; p < end && *p != '"'; p++)
+        {
+          if (*p == '\\' && p + 1 < end)
+            p++;
+          g_string_append_c (s, *p);
+        }
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* Append the phrase [start, end). A display name (@is_name) with encoded
+ * words is decoded and re-quoted, so a decoded ',' '<' or '"' cannot change
+ * which addresses the field holds; anything else is copied as it is. */
+static void
+append_phrase (GString *out, const char *start, const char *end, gboolean is_name)
+{
+  const char *s = start, *e = end;
+  g_autofree char *plain = NULL, *decoded = NULL;
+
+  while (s < e && (*s == ' ' || *s == '\t'))
+    s++;
+  while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+    e--;
+  if (is_name && s < e && g_strstr_len (s, e - s, "=?") != NULL)
+    {
+      plain = unquote_phrase (s, e);
+      decoded = ms_rfc2047_decode (plain);
+    }
+  if (decoded == NULL || strcmp (decoded, plain) == 0)
+    {
+      g_string_append_len (out, start, end - start);
+      return;
+    }
+  g_string_append_len (out, start, s - start);
+  g_string_append_c (out, '"');
+  for (const char *p = decoded; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+  g_string_append_len (out, e, end - e);
+}
+
+/* Decode an address list value: only display names (phrases before '<'
+ * or a group's ':') are decoded; addresses, comments and anything that is
+ * not clearly a display name stay as written. */
+static char *
+decode_address_list (const char *raw)
+{
+  GString *out = g_string_sized_new (strlen (raw) + 8);
+  const char *phrase = raw, *p = raw;
+
+  while (*p)
+    {
+      const char *next;
+
+      switch (*p)
+        {
+        case '"':
+        case '(':
+        case '[':
+          p = skip_construct (p);
+          break;
+        case '<':
+          append_phrase (out, phrase, p, TRUE);
+          next = skip_angle (p);
+          g_string_append_len (out, p, next - p);
+          p = phrase = next;
+          break;
+        case ':':
+        case ',':
+        case ';':
+          append_phrase (out, phrase, p, *p == ':');
+          g_string_append_c (out, *p);
+          p = phrase = p + 1;
+          break;
+        default:
+          p++;
+          break;
+        }
+    }
+  append_phrase (out, phrase, p, FALSE);
+  return g_string_free (out, FALSE);
+}
+
+/* ------------------------------------------------------------ the view */
+
+/* Trimmed copy of [s, s+n) with NULs replaced and made valid UTF-8. */
+static char *
+clean_value (const char *s, gsize n)
+{
+  g_autoptr (GString) tmp = NULL;
+
+  while (n > 0 && (*s == ' ' || *s == '\t'))
+    s++, n--;
+  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    n--;
+  if (memchr (s, '\0', n) == NULL)
+    return g_utf8_make_valid (s, (gssize) n);
+  tmp = g_string_sized_new (n + 8);
+  for (gsize i = 0; i < n; i++)
+    {
+      if (s[i] == '\0')
+        g_string_append (tmp, REPLACEMENT_CHAR);
+      else
+        g_string_append_c (tmp, s[i]);
+    }
+  return g_utf8_make_valid (tmp->str, (gssize) tmp->len);
+}
+
+static void
+add_field (MsHeaderView *view, const GString *name, const GString *value)
+{
+  MsField *f = g_new0 (MsField, 1);
+  g_autofree char *key = NULL;
+  GPtrArray *values;
+
+  f->name = g_utf8_make_valid (name->str, (gssize) name->len);
+  f->raw = clean_value (value->str, value->len);
+  f->value = is_address_field (f->name) ? decode_address_list (f->raw) : ms_rfc2047_decode (f->raw);
+  /* a bare CR survives unfolding; in a decoded value it is only a trap */
+  g_strdelimit (f->value, "\r", ' ');
+  g_ptr_array_add (view->fields, f);
+
+  key = g_ascii_strdown (f->name, -1);
+  values = g_hash_table_lookup (view->by_name, key);
+  if (values == NULL)
+    {
+      values = g_ptr_array_new ();
+      g_hash_table_insert (view->by_name, g_steal_pointer (&key), values);
+    }
+  g_ptr_array_add (values, f->value);
+}
+
+/* Add the field being collected, if any, and forget it. */
+static void
+flush_field (MsHeaderView *view, GString **name, GString **value)
+{
+  if (*name == NULL)
+    return;
+  add_field (view, *name, *value);
+  g_string_free (g_steal_pointer (name), TRUE);
+  g_string_free (g_steal_pointer (value), TRUE);
+}
+
+/* A field name is at least one printable non-space byte; 8-bit bytes are
+ * tolerated (and made valid UTF-8 later) since broken mailers send them. */
+static gboolean
+is_field_name (const char *s, gsize n)
+{
+  if (n == 0)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if ((guchar) s[i] <= 0x20 || s[i] == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+/* Parse the header block at the start of @data: see header.h. */
+MsHeaderView *
+ms_header_view_new (const char *data, gsize len)
+{
+  MsHeaderView *view;
+  g_autoptr (GString) name = NULL;  /* the field being collected, if any */
+  g_autoptr (GString) value = NULL; /* its value so far, unfolded */
+  gsize limit = MIN (len, MS_HEADER_MAX_BYTES);
+  gsize pos = 0;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  view = g_new0 (MsHeaderView, 1);
+  view->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_field_free);
+  view->by_name = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) g_ptr_array_unref);
+
+  while (pos < limit)
+    {
+      const char *line = data + pos;
+      const char *lf = memchr (line, '\n', limit - pos);
+      const char *colon;
+      gsize n, next;
+
+      /* a line cut by MS_HEADER_MAX_BYTES belongs to the body: a field
+       * truncated at an arbitrary byte would only mislead a filter */
+      if (lf == NULL && limit < len)
+        break;
+      n = lf ? (gsize) (lf - line) : limit - pos;
+      next = pos + n + (lf ? 1 : 0);
+      if (n > 0 && line[n - 1] == '\r')
+        n--;
+      if (n == 0 && lf != NULL)
+        {
+          view->has_separator = TRUE;
+          pos = next;
+          break;
+        }
+
+      if (line[0] == ' ' || line[0] == '\t')
+        {
+          /* unfolding: the line break goes, the white space stays */
+          if (value != NULL)
+            g_string_append_len (value, line, n);
+          pos = next;
+          continue;
+        }
+
+      flush_field (view, &name, &value);
+
+      colon = memchr (line, ':', n);
+      if (!(pos == 0 && n >= 5 && memcmp (line, "From ", 5) == 0) && colon != NULL
+          && is_field_name (line, (gsize) (colon - line)) && view->fields->len < MS_HEADER_MAX_FIELDS)
+        {
+          name = g_string_new_len (line, colon - line);
+          value = g_string_new_len (colon + 1, (gssize) (n - (gsize) (colon + 1 - line)));
+        }
+      pos = next;
+    }
+  flush_field (view, &name, &value);
+  view->header_size = pos;
+
+  /* lookup() hands out the value arrays as NULL-terminated vectors */
+  {
+    GHashTableIter iter;
+    gpointer arr;
+
+    g_hash_table_iter_init (&iter, view->by_name);
+    while (g_hash_table_iter_next (&iter, NULL, &arr))
+      g_ptr_array_add (arr, NULL);
+  }
+  return view;
+}
+
+/* Free @view and every string it handed out. NULL is fine. */
+void
+ms_header_view_free (MsHeaderView *view)
+{
+  if (view == NULL)
+    return;
+  g_ptr_array_unref (view->fields);
+  g_hash_table_unref (view->by_name);
+  g_free (view);
+}
+
+/* Bytes of the input the header block took: see header.h. */
+gsize
+ms_header_view_get_header_size (const MsHeaderView *view)
+{
+  g_return_val_if_fail (view != NULL, 0);
+  return view->header_size;
+}
+
+/* Whether an empty line ended the header: see header.h. */
+gboolean
+ms_header_view_has_separator (const MsHeaderView *view)
+{
+  g_return_val_if_fail (view != NULL, FALSE);
+  return view->has_separator;
+}
+
+/* Number of fields kept (at most MS_HEADER_MAX_FIELDS). */
+guint
+ms_header_view_get_n_fields (const MsHeaderView *view)
+{
+  g_return_val_if_fail (view != NULL, 0);
+  return view->fields->len;
+}
+
+static const MsField *
+field_at (const MsHeaderView *view, guint i)
+{
+  return g_ptr_array_index (view->fields, i);
+}
+
+/* Name of field @i as written, valid UTF-8. Transfer none. */
+const char *
+ms_header_view_get_name (const MsHeaderView *view, guint i)
+{
+  g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
+  return field_at (view, i)->name;
+}
+
+/* Decoded value of field @i. Transfer none. */
+const char *
+ms_header_view_get_value (const MsHeaderView *view, guint i)
+{
+  g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
+  return field_at (view, i)->value;
+}
+
+/* Undecoded value of field @i. Transfer none. */
+const char *
+ms_header_view_get_raw (const MsHeaderView *view, guint i)
+{
+  g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
+  return field_at (view, i)->raw;
+}
+
+/* Decoded values of every field named @name, any case, in order: see
+ * header.h. Transfer none. */
+const char *const *
+ms_header_view_lookup (const MsHeaderView *view, const char *name)
+{
+  g_autofree char *key = NULL;
+  GPtrArray *values;
+
+  g_return_val_if_fail (view != NULL && name != NULL, NULL);
+  key = g_ascii_strdown (name, -1);
+  values = g_hash_table_lookup (view->by_name, key);
+  return values ? (const char *const *) values->pdata : NULL;
+}
+
+/* The first decoded value of @name (any case), or NULL. Transfer none. */
+const char *
+ms_header_view_get_first (const MsHeaderView *view, const char *name)
+{
+  const char *const *values = ms_header_view_lookup (view, name);
+
+  return values ? values[0] : NULL;
+}

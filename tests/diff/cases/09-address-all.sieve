@@ -1,0 +1,4 @@
+require "fileinto";
+if address :all :is "from" "GRACE@example.org" {
+  fileinto "Boss";
+}

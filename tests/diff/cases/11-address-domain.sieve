@@ -1,0 +1,4 @@
+require "fileinto";
+if address :domain :is "to" "LISTS.example.org" {
+  fileinto "Lists";
+}

@@ -1,0 +1,4 @@
+require ["fileinto", "subaddress"];
+if address :user :is "to" "bob" {
+  fileinto "Team";
+}

@@ -1,0 +1,4 @@
+require "fileinto";
+if address :all :matches "cc" "*@example.net" {
+  fileinto "External";
+}

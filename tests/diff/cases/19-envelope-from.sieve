@@ -1,0 +1,4 @@
+require ["fileinto", "envelope"];
+if envelope :is "from" "grace@example.org" {
+  fileinto "Boss";
+}

@@ -1,0 +1,4 @@
+require "fileinto";
+if exists ["List-Id", "List-Post", "Precedence"] {
+  fileinto "Lists";
+}

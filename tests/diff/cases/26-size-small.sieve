@@ -1,0 +1,6 @@
+require "fileinto";
+if size :under 2K {
+  fileinto "Small";
+} else {
+  fileinto "Large";
+}

@@ -1,0 +1,10 @@
+require "fileinto";
+if false {
+  discard;
+}
+if true {
+  fileinto "Always";
+}
+if not true {
+  redirect "nobody@example.net";
+}

@@ -1,0 +1,3 @@
+if header :is "auto-submitted" "auto-generated" {
+  discard;
+}

@@ -1,0 +1,1 @@
+redirect "assistant@example.org";

@@ -1,0 +1,5 @@
+require "imap4flags";
+addflag "\\Flagged";
+addflag "\\Seen";
+removeflag "\\Seen";
+keep;

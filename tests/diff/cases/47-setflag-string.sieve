@@ -1,0 +1,4 @@
+# One string may hold several flags separated by spaces.
+require ["fileinto", "imap4flags"];
+setflag "\\Seen \\Answered";
+fileinto "Done";

@@ -1,0 +1,6 @@
+require "reject";
+reject text:
+Please write to me directly,
+not to a group.
+.
+;

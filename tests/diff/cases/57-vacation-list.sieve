@@ -1,0 +1,3 @@
+# No answer to mailing lists (Precedence: list, List-Id).
+require "vacation";
+vacation :subject "Away" "I am away until Monday.";

@@ -1,0 +1,3 @@
+# List-Id but no Precedence header: still a list, no answer.
+require "vacation";
+vacation :subject "Away" "I am away until Monday.";

@@ -1,0 +1,2 @@
+require ["fileinto", "x-mailsift-no-such-extension"];
+fileinto "Anyway";

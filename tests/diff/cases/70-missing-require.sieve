@@ -1,0 +1,2 @@
+# fileinto without require "fileinto" is an error.
+fileinto "NoRequire";
