@@ -4,10 +4,12 @@
 #include "commands.h"
 #include "deliver-maildir.h"
 #include "error.h"
+#include "log.h"
 #include "pipeline.h"
 #include "spool.h"
 #include "state.h"
 
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,13 +51,15 @@ ms_cmd_deliver (int argc, char **argv)
   g_autofree char *summary = NULL;
   MsPipeline pipeline = { 0 };
   MsEnvelope envelope = { 0 };
+  sigset_t fatal;
+  gboolean delivered;
 
   if (!ms_parse_options ("", "Read one message on standard input, filter it through your Sieve "
                          "script and deliver it.",
                          "Exit status: 0 delivered; 75 not delivered, try again later (the MTA\n"
                          "keeps the message); 64 bad usage.\n\n"
-                         "Postfix:   mailbox_command = /usr/bin/mailsift deliver -f \"$SENDER\" -a \"$RECIPIENT\"\n"
-                         "~/.forward: \"|/usr/bin/mailsift deliver\"",
+                         "Postfix:   mailbox_command = /usr/local/bin/mailsift deliver -f \"$SENDER\" -a \"$RECIPIENT\"\n"
+                         "~/.forward: \"|/usr/local/bin/mailsift deliver\"",
                          entries, &argc, &argv))
     return MS_EX_USAGE;
   if (argc > 1)
@@ -70,6 +74,7 @@ ms_cmd_deliver (int argc, char **argv)
       g_warning ("not delivering, the MTA will retry: %s", error->message);
       return MS_EX_TEMPFAIL;
     }
+  ms_log_set_level (config->log_level);
   if (maildir)
     {
       g_free (config->maildir);
@@ -122,7 +127,22 @@ ms_cmd_deliver (int argc, char **argv)
   for (guint i = 0; i < plan->result->warnings->len; i++)
     g_message ("message %s: %s", plan->message_id, (char *) plan->result->warnings->pdata[i]);
 
-  if (!ms_pipeline_execute (&pipeline, plan, spool, &summary, &error))
+  /* Delivery is one commit: a SIGTERM waits until it is done or undone,
+   * so an MTA never sees 75 for a message that was delivered. */
+  sigemptyset (&fatal);
+  sigaddset (&fatal, SIGTERM);
+  sigaddset (&fatal, SIGINT);
+  sigaddset (&fatal, SIGHUP);
+  sigprocmask (SIG_BLOCK, &fatal, NULL);
+  delivered = ms_pipeline_execute (&pipeline, plan, spool, &summary, &error);
+  if (delivered)
+    {
+      signal (SIGTERM, SIG_IGN);
+      signal (SIGINT, SIG_IGN);
+      signal (SIGHUP, SIG_IGN);
+    }
+  sigprocmask (SIG_UNBLOCK, &fatal, NULL);
+  if (!delivered)
     {
       g_warning ("message %s not delivered, the MTA will retry: %s", plan->message_id, error->message);
       return MS_EX_TEMPFAIL;

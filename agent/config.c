@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #define KEY(g, n, t, d, field, lo, hi, h) \
-  { g, n, t, d, G_STRUCT_OFFSET (MsConfig, field), lo, hi, h }
+  { g, n, t, d, G_STRUCT_OFFSET (MsConfig, field), lo, hi, NULL, h }
+#define CHOICE(g, n, d, field, choices, h) \
+  { g, n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsConfig, field), 0, 0, choices, h }
 
 const MsConfigKey ms_config_keys[] = {
   KEY ("general", "maildir", MS_KEY_PATH, "~/Maildir", maildir, 0, 0,
@@ -29,9 +31,9 @@ const MsConfigKey ms_config_keys[] = {
        "MiB of memory the Sieve filter process may use."),
   KEY ("general", "vacation_max_days", MS_KEY_INT, "30", vacation_max_days, 1, 365,
        "Largest :days a vacation action may ask for; larger values are lowered."),
-  KEY ("general", "log_level", MS_KEY_STRING, "notice", log_level, 0, 0,
-       "notice, info or debug."),
-  { NULL, NULL, 0, NULL, 0, 0, 0, NULL },
+  CHOICE ("general", "log_level", "notice", log_level, "notice|info|debug",
+          "notice: problems and decisions that changed a delivery; info: also one line per message; debug: everything."),
+  { NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL },
 };
 
 char *
@@ -148,6 +150,16 @@ set_value (MsConfig *config, const MsConfigKey *key, const char *value, const ch
 
   switch (key->type)
     {
+    case MS_KEY_CHOICE:
+      {
+        g_auto (GStrv) words = g_strsplit (key->choices, "|", -1);
+        if (!g_strv_contains ((const char *const *) words, value))
+          {
+            *why_out = g_strdup_printf ("expected one of: %s", key->choices);
+            return FALSE;
+          }
+      }
+      G_GNUC_FALLTHROUGH;
     case MS_KEY_STRING:
       g_free (*(char **) field);
       *(char **) field = g_strdup (value);

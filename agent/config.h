@@ -1,6 +1,6 @@
 /* mailsift - configuration: a GKeyFile read through one declarative table
- * of keys. The table also feeds `mailsift check`, the "did you mean"
- * error for unknown keys and `mailsift config-keys` (man page text). */
+ * of keys. The table also feeds `mailsift check` and the "did you mean"
+ * error for unknown keys; mailsift.conf(5) documents the same keys. */
 #pragma once
 
 #include <glib.h>
@@ -26,6 +26,7 @@ typedef enum {
   MS_KEY_STRV,   /* comma- or semicolon-separated list */
   MS_KEY_INT,
   MS_KEY_CHARS,  /* a short string of punctuation characters */
+  MS_KEY_CHOICE, /* one of the words in choices */
 } MsKeyType;
 
 typedef struct {
@@ -35,6 +36,7 @@ typedef struct {
   const char *default_value;   /* in file syntax; NULL = unset */
   gsize offset;                /* into MsConfig */
   int min, max;                /* MS_KEY_INT bounds */
+  const char *choices;         /* MS_KEY_CHOICE: "a|b|c" */
   const char *help;
 } MsConfigKey;
 

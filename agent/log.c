@@ -3,7 +3,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static gboolean log_verbose;
+/* 0: notice and worse, 1: + info, 2: + debug */
+static int log_detail;
 
 static GLogWriterOutput
 ms_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
@@ -30,12 +31,12 @@ ms_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gp
       label = "notice";
       break;
     case G_LOG_LEVEL_INFO:
-      if (!log_verbose)
+      if (log_detail < 1)
         return G_LOG_WRITER_HANDLED;
       label = "info";
       break;
     default:
-      if (!log_verbose)
+      if (log_detail < 2)
         return G_LOG_WRITER_HANDLED;
       label = "debug";
       break;
@@ -50,10 +51,18 @@ ms_log_init (gboolean verbose)
 {
   static gboolean installed;
 
-  log_verbose = verbose;
+  log_detail = verbose ? 2 : 0;
   if (!installed)
     {
       g_log_set_writer_func (ms_log_writer, NULL, NULL);
       installed = TRUE;
     }
+}
+
+void
+ms_log_set_level (const char *level)
+{
+  int detail = g_strcmp0 (level, "debug") == 0 ? 2 : g_strcmp0 (level, "info") == 0 ? 1 : 0;
+
+  log_detail = MAX (log_detail, detail);
 }

@@ -6,3 +6,7 @@
 
 /* Install the GLib log writer. @verbose shows g_info/g_debug too. */
 void ms_log_init (gboolean verbose);
+
+/* Raise the detail to the config's log_level ("notice", "info", "debug");
+ * never lowers what -v asked for. */
+void ms_log_set_level (const char *level);

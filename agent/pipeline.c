@@ -103,6 +103,19 @@ apply_policy (MsPipeline *p, MsPlan *plan)
             g_autoptr (GError) error = NULL;
 
             a->days = ms_vacation_days (config, a);
+            if (a->from != NULL)
+              {
+                /* :from may be "Name <addr>"; the reply needs the address */
+                g_auto (GStrv) addrs = ms_address_list_parse (a->from);
+                g_free (a->from);
+                a->from = addrs[0] && ms_address_is_valid (addrs[0], NULL) ? g_strdup (addrs[0]) : NULL;
+                if (a->from == NULL)
+                  {
+                    note (plan, "vacation not sent: its :from is not a valid address");
+                    ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+                    break;
+                  }
+              }
             if (a->subject == NULL)
               {
                 const char *orig = ms_header_view_get_first (plan->view, "Subject");

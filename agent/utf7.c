@@ -1,4 +1,3 @@
-#include "config.h"
 #include "utf7.h"
 
 #include <gio/gio.h>

@@ -190,6 +190,15 @@ ms_sieve_unescape (const char *s)
 
 /* imap4flags: each string may hold several space-separated flags; system
  * flags get their canonical spelling; duplicates go (case-insensitively). */
+static void
+unescape_in_place (char **s)
+{
+  char *plain = ms_sieve_unescape (*s);
+
+  g_free (*s);
+  *s = plain;
+}
+
 static char **
 normalise_flags (char **in, gboolean unescape)
 {
@@ -289,15 +298,14 @@ ms_filter_result_finish (MsFilterResult *r)
   for (guint i = 0; i < r->actions->len && !r->failed; i++)
     {
       MsAction *a = r->actions->pdata[i];
-      char *plain;
       const char *why = NULL;
 
-      if (a->kind != MS_ACTION_REJECT)
-        {
-          plain = ms_sieve_unescape (a->target);
-          g_free (a->target);
-          a->target = plain;
-        }
+      /* libsieve hands strings over as written in the script */
+      unescape_in_place (&a->target);
+      unescape_in_place (&a->from);
+      unescape_in_place (&a->subject);
+      unescape_in_place (&a->text);
+      unescape_in_place (&a->handle);
       if (a->flags)
         {
           char **norm = normalise_flags (a->flags, TRUE);

@@ -1,4 +1,3 @@
-#include "config.h"
 #include "address.h"
 
 #include <string.h>

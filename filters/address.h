@@ -28,5 +28,7 @@ gboolean ms_address_split (const char *addr, const char *separators,
                            char **user_out, char **detail_out);
 
 /* Case-insensitive comparison of two addr-specs: local part exact except
- * for ASCII case, domain ASCII case-insensitive. */
+ * for ASCII case, domain ASCII case-insensitive. Surrounding white space,
+ * one pair of angle brackets and a final '.' on the domain are ignored.
+ * NULL or an empty address equals nothing. */
 gboolean ms_address_equal (const char *a, const char *b);

@@ -1,4 +1,3 @@
-#include "config.h"
 #include "header.h"
 
 #include <string.h>
@@ -213,7 +212,7 @@ charset_superset (const char *charset)
     { "iso-8859-8-i", "ISO-8859-8" },   { "ks_c_5601-1987", "CP949" },
     { "euc-kr", "CP949" },              { "gb2312", "GB18030" },
     { "gbk", "GB18030" },               { "shift_jis", "CP932" },
-    { "iso-2022-jp", "ISO-2022-JP-3" }, { "windows-874", "CP874" },
+    { "iso-2022-jp", "ISO-2022-JP-2" }, { "windows-874", "CP874" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
@@ -337,12 +336,6 @@ emit_run (GString *out, const EncodedWord *words, guint n)
     }
 }
 
-static gboolean
-is_wsp_or_eol (char c)
-{
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* Decode RFC 2047 encoded words in @text: see header.h. */
 char *
 ms_rfc2047_decode (const char *text)
@@ -376,7 +369,7 @@ ms_rfc2047_decode (const char *text)
           const char *q = p;
           EncodedWord next = { 0 };
 
-          while (is_wsp_or_eol (*q))
+          while (*q && strchr (" \t\r\n", *q))
             q++;
           if (!parse_encoded_word (q, &next))
             break;

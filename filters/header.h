@@ -27,7 +27,8 @@ void ms_header_view_free (MsHeaderView *view);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsHeaderView, ms_header_view_free)
 
 /* Bytes of @data the header block took, including the empty separator line
- * when there is one. */
+ * when there is one. A header longer than MS_HEADER_MAX_BYTES ends after
+ * its last whole line within the limit (a line cut by the limit is body). */
 gsize ms_header_view_get_header_size (const MsHeaderView *view);
 /* Whether an empty line ended the header (FALSE: the message has no body
  * separator, or the header was longer than MS_HEADER_MAX_BYTES). */
@@ -38,7 +39,9 @@ guint ms_header_view_get_n_fields (const MsHeaderView *view);
 const char *ms_header_view_get_name (const MsHeaderView *view, guint i);
 /* Decoded value (see above). For address fields (From, To, Cc, Bcc,
  * Sender, Reply-To, Resent-*, Delivered-To, Return-Path...) decoded display
- * names are re-quoted so the value still parses as an address list. */
+ * names are re-quoted so the value still parses as an address list.
+ * Never contains CR, LF or NUL (a decoded or bare CR/LF becomes a space),
+ * so it cannot forge a header line when copied into a reply. */
 const char *ms_header_view_get_value (const MsHeaderView *view, guint i);
 /* Unfolded and trimmed but not RFC 2047-decoded value, NULs replaced,
  * made valid UTF-8. */

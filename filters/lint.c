@@ -184,6 +184,7 @@ ms_lint_script (const char *script, GPtrArray *errors, GPtrArray *warnings)
   g_autoptr (GHashTable) reported = g_hash_table_new (g_str_hash, g_str_equal);
   guint addflag_line = 0;
   gboolean escape_warned = FALSE;
+  gboolean in_test = FALSE; /* between if/elsif and its block */
 
   /* require lists come first in a script, but collect them all anyway */
   for (guint i = 0; i + 1 < toks->len; i++)
@@ -210,6 +211,11 @@ ms_lint_script (const char *script, GPtrArray *errors, GPtrArray *warnings)
             g_hash_table_add (reported, (gpointer) needs[n].ext);
             say (errors, t->line, "%s used without require \"%s\"", t->text, needs[n].ext);
           }
+
+      if (is_word (t, "if") || is_word (t, "elsif"))
+        in_test = TRUE;
+      else if (t->kind == T_PUNCT && t->text[0] == '{')
+        in_test = FALSE;
 
       if (is_word (t, "hasflag"))
         for (guint j = i + 1; j < toks->len; j++)
@@ -262,7 +268,7 @@ ms_lint_script (const char *script, GPtrArray *errors, GPtrArray *warnings)
       if (t->kind == T_NUMBER && t->number >= G_GUINT64_CONSTANT (2147483648))
         say (errors, t->line, "%s is 2G or more: libsieve 2.2.6 overflows it (size :over 3G "
              "becomes :over 0)", t->text);
-      if (t->kind == T_STRING && strchr (t->text, '\\') && !escape_warned)
+      if (in_test && t->kind == T_STRING && strchr (t->text, '\\') && !escape_warned)
         {
           escape_warned = TRUE;
           say (warnings, t->line, "libsieve does not unescape strings in tests: \"%s\" is "

@@ -464,6 +464,9 @@ test_address_fields (void)
                        "\"Dr. Jörg Meier\" <j@x.org>", "j@x.org");
   check_address_field ("Resent-To: =?UTF-8?Q?Gr=C3=BCppe?=: a@b.org, c@d.org;\n\n",
                        "\"Grüppe\": a@b.org, c@d.org;", "a@b.org|c@d.org");
+  /* a '>' in a comment does not end the angle-addr, for either scanner */
+  check_address_field ("From: =?UTF-8?Q?J=C3=B6rg?= <j@x.org (old: <o@x.org>)>, =?UTF-8?Q?Ann?= <a@x.org>\n\n",
+                       "\"Jörg\" <j@x.org (old: <o@x.org>)>, \"Ann\" <a@x.org>", "j@x.org|a@x.org");
   /* nothing to decode: as written */
   check_address_field ("To: \"Doe, J\" <j@x.org>, k@x.org (K)\n\n", "\"Doe, J\" <j@x.org>, k@x.org (K)",
                        "j@x.org|k@x.org");
