@@ -17,8 +17,8 @@ typedef struct
 
 /* The skip_ functions return the first byte after the construct at @p;
  * an unterminated construct runs to the end of the string. */
-static const char *
-skip_quoted (const char *p, char close)
+const char *
+ms_address_skip_quoted (const char *p, char close)
 {
   for (p++; *p && *p != close; p++)
     if (*p == '\\' && p[1])
@@ -26,8 +26,8 @@ skip_quoted (const char *p, char close)
   return *p ? p + 1 : p;
 }
 
-static const char *
-skip_comment (const char *p)
+const char *
+ms_address_skip_comment (const char *p)
 {
   int depth = 0;
 
@@ -63,7 +63,7 @@ tokenize (const char *s)
         }
       if (*p == '(')
         {
-          p = skip_comment (p);
+          p = ms_address_skip_comment (p);
           space = TRUE;
           continue;
         }
@@ -73,9 +73,9 @@ tokenize (const char *s)
       if (strchr ("<>,;:@", *p))
         t.special = *p++;
       else if (*p == '"')
-        p = skip_quoted (p, '"');
+        p = ms_address_skip_quoted (p, '"');
       else if (*p == '[')
-        p = skip_quoted (p, ']');
+        p = ms_address_skip_quoted (p, ']');
       else
         while (*p && !strchr (" \t\r\n()<>,;:@\"[", *p))
           p++;
@@ -288,7 +288,7 @@ address_problem (const char *addr)
     {
       const char *p = addr + 1;
 
-      /* not skip_quoted(): here an unclosed quote must be told apart */
+      /* not ms_address_skip_quoted(): here an unclosed quote must be told apart */
       while (*p && *p != '"')
         p += (*p == '\\' && p[1]) ? 2 : 1;
       if (*p != '"')

@@ -32,3 +32,12 @@ gboolean ms_address_split (const char *addr, const char *separators,
  * one pair of angle brackets and a final '.' on the domain are ignored.
  * NULL or an empty address equals nothing. */
 gboolean ms_address_equal (const char *a, const char *b);
+
+/* The first byte after the quoted string (close '"') or domain literal
+ * (close ']') starting at @p, honouring backslash escapes; an
+ * unterminated one runs to the end. Shared with the header view, which
+ * must walk address values exactly as the parser does. */
+const char *ms_address_skip_quoted (const char *p, char close);
+
+/* The first byte after the (nested) comment starting at @p. */
+const char *ms_address_skip_comment (const char *p);

@@ -1,5 +1,7 @@
 #include "header.h"
 
+#include "address.h"
+
 #include <string.h>
 
 /* The header view is what Sieve tests see, so it has to be both forgiving
@@ -401,48 +403,21 @@ is_address_field (const char *name)
   return FALSE;
 }
 
-/* The skip_ functions return the first byte after the construct at @p;
- * an unterminated construct runs to the end of the string. They must see
- * the value exactly as ms_address_list_parse() tokenizes it, or a decoded
- * name could be quoted where the parser does not expect a name. */
-static const char *
-skip_delimited (const char *p, char close)
-{
-  for (p++; *p && *p != close; p++)
-    if (*p == '\\' && p[1])
-      p++;
-  return *p ? p + 1 : p;
-}
-
-static const char *
-skip_comment (const char *p)
-{
-  int depth = 0;
-
-  for (; *p; p++)
-    {
-      if (*p == '\\' && p[1])
-        p++;
-      else if (*p == '(')
-        depth++;
-      else if (*p == ')' && --depth == 0)
-        return p + 1;
-    }
-  return p;
-}
-
-/* A quoted string, comment or domain literal as one unit; else one byte. */
+/* A quoted string, comment or domain literal as one unit; else one byte.
+ * Address values are walked with the address parser's own skip
+ * functions, so a decoded name is quoted exactly where
+ * ms_address_list_parse() expects a name. */
 static const char *
 skip_construct (const char *p)
 {
   switch (*p)
     {
     case '"':
-      return skip_delimited (p, '"');
+      return ms_address_skip_quoted (p, '"');
     case '[':
-      return skip_delimited (p, ']');
+      return ms_address_skip_quoted (p, ']');
     case '(':
-      return skip_comment (p);
+      return ms_address_skip_comment (p);
     default:
       return p + 1;
     }
@@ -469,7 +444,7 @@ unquote_phrase (const char *start, const char *end)
       if (*p == '(')
         {
           /* a comment is kept as text, quotes in it and all */
-          const char *close = MIN (skip_comment (p), end);
+          const char *close = MIN (ms_address_skip_comment (p), end);
 
           g_string_append_len (s, p, close - p);
           p = close - 1;
