@@ -134,7 +134,7 @@ ms_cmd_deliver (int argc, char **argv)
   sigaddset (&fatal, SIGINT);
   sigaddset (&fatal, SIGHUP);
   sigprocmask (SIG_BLOCK, &fatal, NULL);
-  delivered = ms_pipeline_execute (&pipeline, plan, spool, &summary, &error);
+  delivered = ms_pipeline_execute (&pipeline, plan, spool, NULL, &summary, &error);
   if (delivered)
     {
       signal (SIGTERM, SIG_IGN);

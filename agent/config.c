@@ -11,6 +11,10 @@
   { g, n, t, d, G_STRUCT_OFFSET (MsConfig, field), lo, hi, NULL, h }
 #define CHOICE(g, n, d, field, choices, h) \
   { g, n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsConfig, field), 0, 0, choices, h }
+#define ACCT(n, t, d, field, lo, hi, h) \
+  { "account", n, t, d, G_STRUCT_OFFSET (MsAccount, field), lo, hi, NULL, h }
+#define ACCT_CHOICE(n, d, field, choices, h) \
+  { "account", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsAccount, field), 0, 0, choices, h }
 
 const MsConfigKey ms_config_keys[] = {
   KEY ("general", "maildir", MS_KEY_PATH, "~/Maildir", maildir, 0, 0,
@@ -33,6 +37,39 @@ const MsConfigKey ms_config_keys[] = {
        "Largest :days a vacation action may ask for; larger values are lowered."),
   CHOICE ("general", "log_level", "notice", log_level, "notice|info|debug",
           "notice: problems and decisions that changed a delivery; info: also one line per message; debug: everything."),
+  ACCT_CHOICE ("protocol", NULL, protocol, "imap|pop3", "imap or pop3 (required)."),
+  ACCT ("host", MS_KEY_STRING, NULL, host, 0, 0, "Server host name or address (required)."),
+  ACCT ("port", MS_KEY_INT, "0", port, 0, 65535,
+        "Server port; 0 means 143/993 for IMAP and 110/995 for POP3, by tls."),
+  ACCT_CHOICE ("tls", "implicit", tls, "implicit|starttls|none",
+               "implicit (TLS from the start), starttls, or none (only to a loopback host, "
+               "or with allow_plaintext = yes)."),
+  ACCT_CHOICE ("allow_plaintext", "no", allow_plaintext, "yes|no",
+               "Allow tls = none to a host that is not loopback. Sends your password unprotected."),
+  ACCT ("ca_file", MS_KEY_PATH, NULL, ca_file, 0, 0,
+        "Trust only this CA certificate file (PEM) for the server, instead of the system's."),
+  ACCT ("pin_sha256", MS_KEY_STRING, NULL, pin_sha256, 0, 0,
+        "Accept exactly the server certificate with this SHA-256 fingerprint (AB:CD:...)."),
+  ACCT ("user", MS_KEY_STRING, NULL, user, 0, 0, "Login name (required)."),
+  ACCT ("password_command", MS_KEY_STRING, NULL, password_command, 0, 0,
+        "Command (no shell) whose first output line is the password, e.g. pass show mail/work."),
+  ACCT ("oauth2_token_command", MS_KEY_STRING, NULL, oauth2_token_command, 0, 0,
+        "Command (no shell) whose first output line is an OAuth2 access token (XOAUTH2)."),
+  ACCT ("folders", MS_KEY_STRV, "INBOX", folders, 0, 0, "IMAP folders to fetch, comma-separated."),
+  ACCT ("after_delivery", MS_KEY_STRING, "keep", after_delivery, 0, 0,
+        "What happens on the server once a message is delivered: keep, seen, delete or "
+        "move:FOLDER (POP3: keep or delete). Nothing is fetched twice either way."),
+  ACCT ("keep_days", MS_KEY_INT, "0", keep_days, 0, 36500,
+        "Delete messages from the server this many days after they were fetched; 0 never."),
+  ACCT ("script", MS_KEY_PATH, NULL, script, 0, 0, "Sieve script for this account (default: [general] script)."),
+  ACCT ("poll_interval", MS_KEY_INT, "300", poll_interval, 10, 86400,
+        "Seconds between checks for new mail in mailsift run, where IDLE is not used."),
+  ACCT_CHOICE ("idle", "yes", idle, "yes|no", "Use IMAP IDLE for push delivery in mailsift run."),
+  ACCT ("max_message_size", MS_KEY_INT, "0", max_message_size, 0, G_MAXINT,
+        "Largest message to fetch, in KiB; 0 means no limit."),
+  ACCT_CHOICE ("oversize", "skip", oversize, "skip|fetch",
+               "skip: leave larger messages on the server and log a warning; fetch: fetch them anyway."),
+  ACCT ("timeout", MS_KEY_INT, "60", timeout, 5, 3600, "Seconds for connecting and for each network read."),
   { NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL },
 };
 
@@ -143,10 +180,10 @@ expand_path (const char *value, const char *config_dir)
 /* Parse one value in file syntax into its field. FALSE with @why_out set
  * when the value is not acceptable. */
 static gboolean
-set_value (MsConfig *config, const MsConfigKey *key, const char *value, const char *config_dir,
+set_value (gpointer base, const MsConfigKey *key, const char *value, const char *config_dir,
            char **why_out)
 {
-  gpointer field = G_STRUCT_MEMBER_P (config, key->offset);
+  gpointer field = G_STRUCT_MEMBER_P (base, key->offset);
 
   switch (key->type)
     {
@@ -219,18 +256,48 @@ set_value (MsConfig *config, const MsConfigKey *key, const char *value, const ch
   g_assert_not_reached ();
 }
 
+static void
+apply_defaults (gpointer base, const char *group)
+{
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    if (k->default_value != NULL && strcmp (k->group, group) == 0)
+      {
+        g_autofree char *why = NULL;
+        gboolean ok = set_value (base, k, k->default_value, NULL, &why);
+        g_assert (ok);
+      }
+}
+
+static void
+free_fields (gpointer base, const char *group)
+{
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    {
+      gpointer field = G_STRUCT_MEMBER_P (base, k->offset);
+      if (strcmp (k->group, group) != 0 || k->type == MS_KEY_INT)
+        continue;
+      if (k->type == MS_KEY_STRV)
+        g_strfreev (*(char ***) field);
+      else
+        g_free (*(char **) field);
+    }
+}
+
+static void
+account_free (MsAccount *a)
+{
+  free_fields (a, "account");
+  g_free (a->name);
+  g_free (a);
+}
+
 MsConfig *
 ms_config_new_default (void)
 {
   MsConfig *config = g_new0 (MsConfig, 1);
 
-  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
-    if (k->default_value != NULL)
-      {
-        g_autofree char *why = NULL;
-        gboolean ok = set_value (config, k, k->default_value, NULL, &why);
-        g_assert (ok);
-      }
+  apply_defaults (config, "general");
+  config->accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) account_free);
   if (config->state_dir == NULL)
     config->state_dir = g_build_filename (g_get_user_state_dir (), "mailsift", NULL);
   return config;
@@ -257,13 +324,124 @@ closest_key (const char *group, const char *name)
   return best_d <= MAX (2u, strlen (name) / 3) ? best : NULL;
 }
 
-static gboolean
-known_group (const char *group)
+/* "general" for [general], "account" for [account NAME], else NULL. */
+static const char *
+group_kind (const char *group)
 {
-  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
-    if (g_strcmp0 (k->group, group) == 0)
-      return TRUE;
-  return FALSE;
+  if (strcmp (group, "general") == 0)
+    return "general";
+  if (g_str_has_prefix (group, "account ") || strcmp (group, "account") == 0)
+    return "account";
+  return NULL;
+}
+
+static gboolean
+is_loopback (const char *host)
+{
+  return g_strcmp0 (host, "localhost") == 0 || g_str_has_prefix (host, "127.")
+         || g_strcmp0 (host, "::1") == 0;
+}
+
+/* Rules that span keys of one account. */
+static void
+check_account (Checker *c, MsAccount *a)
+{
+  g_autofree char *group = g_strdup_printf ("account %s", a->name);
+
+  if (a->protocol == NULL)
+    problem (c, group, NULL, "[%s]: protocol is missing (imap or pop3)", group);
+  if (a->host == NULL || *a->host == '\0')
+    problem (c, group, NULL, "[%s]: host is missing", group);
+  if (a->user == NULL || *a->user == '\0')
+    problem (c, group, NULL, "[%s]: user is missing", group);
+  if (a->password_command == NULL && a->oauth2_token_command == NULL)
+    problem (c, group, NULL, "[%s]: set password_command (or oauth2_token_command); passwords "
+             "are never written in the config or on the command line", group);
+  if (g_strcmp0 (a->tls, "none") == 0 && a->host && !is_loopback (a->host)
+      && g_strcmp0 (a->allow_plaintext, "yes") != 0)
+    problem (c, group, "tls", "[%s]: tls = none would send your password unencrypted to %s; "
+             "use implicit or starttls (or set allow_plaintext = yes if you must)", group, a->host);
+  if (a->pin_sha256)
+    {
+      guint hex = 0;
+      for (const char *p = a->pin_sha256; *p; p++)
+        hex += g_ascii_isxdigit (*p);
+      if (hex != 64)
+        problem (c, group, "pin_sha256", "[%s]: pin_sha256 must be 64 hex digits (colons "
+                 "allowed), as mailsift prints it when a certificate is refused", group);
+    }
+  if (a->after_delivery)
+    {
+      const char *v = a->after_delivery;
+      gboolean imap = g_strcmp0 (a->protocol, "imap") == 0;
+      gboolean ok = strcmp (v, "keep") == 0 || strcmp (v, "delete") == 0
+                    || (imap && (strcmp (v, "seen") == 0
+                                 || (g_str_has_prefix (v, "move:") && v[5] != '\0')));
+      if (!ok)
+        problem (c, group, "after_delivery", "[%s]: after_delivery = %s: expected keep or "
+                 "delete%s", group, v, imap ? ", seen or move:FOLDER" : " (POP3 has no flags or folders)");
+    }
+}
+
+MsAccount *
+ms_config_find_account (const MsConfig *config, const char *name)
+{
+  for (guint i = 0; config->accounts && i < config->accounts->len; i++)
+    {
+      MsAccount *a = config->accounts->pdata[i];
+      if (strcmp (a->name, name) == 0)
+        return a;
+    }
+  return NULL;
+}
+
+int
+ms_account_port (const MsAccount *a)
+{
+  gboolean implicit = g_strcmp0 (a->tls, "implicit") == 0;
+
+  if (a->port > 0)
+    return a->port;
+  if (g_strcmp0 (a->protocol, "pop3") == 0)
+    return implicit ? 995 : 110;
+  return implicit ? 993 : 143;
+}
+
+char *
+ms_account_secret (const MsAccount *a, gboolean oauth2, GError **error)
+{
+  const char *command = oauth2 ? a->oauth2_token_command : a->password_command;
+  const char *what = oauth2 ? "oauth2_token_command" : "password_command";
+  g_auto (GStrv) argv = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) local = NULL;
+  int status;
+
+  if (command == NULL)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: no %s is set", a->name, what);
+      return NULL;
+    }
+  if (!g_shell_parse_argv (command, NULL, &argv, &local)
+      || !g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &local))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: cannot run %s: %s", a->name,
+                   what, local->message);
+      return NULL;
+    }
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: %s failed: %s", a->name, what,
+                   g_strstrip (err));
+      return NULL;
+    }
+  out[strcspn (out, "\r\n")] = '\0';
+  if (*out == '\0')
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: %s printed nothing", a->name, what);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
 }
 
 static void
@@ -340,12 +518,33 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
   for (guint gi = 0; groups[gi]; gi++)
     {
       const char *group = groups[gi];
+      const char *kind = group_kind (group);
+      gpointer base = config;
       g_auto (GStrv) keys = NULL;
 
-      if (!known_group (group))
+      if (kind == NULL)
         {
-          problem (&c, group, NULL, "unknown group [%s]; the known group is [general]", group);
+          problem (&c, group, NULL, "unknown group [%s]; the known groups are [general] and "
+                   "[account NAME]", group);
           continue;
+        }
+      if (strcmp (kind, "account") == 0)
+        {
+          const char *name = group + strlen ("account ");
+          MsAccount *a;
+          while (*name == ' ')
+            name++;
+          if (*name == '\0' || ms_config_find_account (config, name))
+            {
+              problem (&c, group, NULL, "[%s]: every account needs a name of its own, as in "
+                       "[account work]", group);
+              continue;
+            }
+          a = g_new0 (MsAccount, 1);
+          a->name = g_strdup (name);
+          apply_defaults (a, "account");
+          g_ptr_array_add (config->accounts, a);
+          base = a;
         }
       keys = g_key_file_get_keys (kf, group, NULL, NULL);
       for (guint ki = 0; keys && keys[ki]; ki++)
@@ -355,11 +554,11 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
           g_autofree char *why = NULL;
 
           for (const MsConfigKey *k = ms_config_keys; k->name; k++)
-            if (g_strcmp0 (k->group, group) == 0 && strcmp (k->name, keys[ki]) == 0)
+            if (strcmp (k->group, kind) == 0 && strcmp (k->name, keys[ki]) == 0)
               key = k;
           if (key == NULL)
             {
-              const MsConfigKey *near = closest_key (group, keys[ki]);
+              const MsConfigKey *near = closest_key (kind, keys[ki]);
               if (near)
                 problem (&c, group, keys[ki], "unknown key '%s' in [%s]; did you mean '%s'?",
                          keys[ki], group, near->name);
@@ -376,9 +575,11 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
               continue;
             }
           g_strstrip (value);
-          if (!set_value (config, key, value, config_dir, &why))
+          if (!set_value (base, key, value, config_dir, &why))
             problem (&c, group, keys[ki], "bad value '%s' for %s: %s", value, keys[ki], why);
         }
+      if (base != config)
+        check_account (&c, base);
     }
 
   if (c.first)
@@ -394,14 +595,8 @@ ms_config_free (MsConfig *config)
 {
   if (config == NULL)
     return;
-  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
-    {
-      gpointer field = G_STRUCT_MEMBER_P (config, k->offset);
-      if (k->type == MS_KEY_STRV)
-        g_strfreev (*(char ***) field);
-      else if (k->type != MS_KEY_INT)
-        g_free (*(char **) field);
-    }
+  free_fields (config, "general");
+  g_ptr_array_unref (config->accounts);
   g_free (config->path);
   g_free (config);
 }

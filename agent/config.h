@@ -5,6 +5,30 @@
 
 #include <glib.h>
 
+/* One [account NAME] group: a mailbox to fetch from. */
+typedef struct {
+  char *name;
+  char *protocol;             /* imap | pop3 */
+  char *host;
+  int port;                   /* 0: the protocol's port for the tls mode */
+  char *tls;                  /* implicit | starttls | none */
+  char *allow_plaintext;      /* yes | no: tls = none to a non-loopback host */
+  char *ca_file;
+  char *pin_sha256;
+  char *user;
+  char *password_command;     /* argv, run without a shell; first line is the secret */
+  char *oauth2_token_command; /* likewise, for XOAUTH2 */
+  char **folders;             /* IMAP folders to fetch; default INBOX */
+  char *after_delivery;       /* keep | seen | delete | move:FOLDER */
+  int keep_days;              /* delete from the server N days after fetching; 0 = never */
+  char *script;               /* per-account Sieve script; NULL = [general] script */
+  int poll_interval;          /* seconds between polls in `run` */
+  char *idle;                 /* yes | no */
+  int max_message_size;       /* KiB; 0 = no limit */
+  char *oversize;             /* skip | fetch: what to do above max_message_size */
+  int timeout;                /* seconds for connect and each network read */
+} MsAccount;
+
 typedef struct {
   char *path;                  /* file read, NULL when none exists (defaults) */
   /* [general] */
@@ -18,6 +42,7 @@ typedef struct {
   int filter_memory;           /* MiB address space for the filter process */
   int vacation_max_days;       /* upper bound for vacation :days */
   char *log_level;             /* "notice" or "info" / "debug" */
+  GPtrArray *accounts;         /* MsAccount*, in file order */
 } MsConfig;
 
 typedef enum {
@@ -30,11 +55,11 @@ typedef enum {
 } MsKeyType;
 
 typedef struct {
-  const char *group;
+  const char *group;           /* "general", or "account" for [account NAME] */
   const char *name;
   MsKeyType type;
   const char *default_value;   /* in file syntax; NULL = unset */
-  gsize offset;                /* into MsConfig */
+  gsize offset;                /* into MsConfig, or MsAccount for "account" */
   int min, max;                /* MS_KEY_INT bounds */
   const char *choices;         /* MS_KEY_CHOICE: "a|b|c" */
   const char *help;
@@ -58,6 +83,19 @@ MsConfig *ms_config_load (const char *path, GPtrArray *problems, GError **error)
 MsConfig *ms_config_new_default (void);
 
 void ms_config_free (MsConfig *config);
+
+/* The account named @name, or NULL. */
+MsAccount *ms_config_find_account (const MsConfig *config, const char *name);
+
+/* The port to use: the configured one, or the protocol's default for its
+ * TLS mode (imap 143/993, pop3 110/995). */
+int ms_account_port (const MsAccount *account);
+
+/* Run password_command (or oauth2_token_command) without a shell and
+ * return the first line of its output. Never logged. Errors:
+ * MS_ERROR_ACCOUNT (the command failed; its stderr is in the message).
+ * Transfer full. */
+char *ms_account_secret (const MsAccount *account, gboolean oauth2, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsConfig, ms_config_free)
 
 /* Edit distance, exported for the unit tests. */

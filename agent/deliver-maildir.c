@@ -233,6 +233,14 @@ copy_into (const char *src, const char *dir, const char *unique, const char *des
 }
 
 static gboolean
+same_size (const char *a, const char *b)
+{
+  struct stat sa, sb;
+
+  return stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_size == sb.st_size;
+}
+
+static gboolean
 place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GError **error)
 {
   g_autofree char *info = ms_maildir_info_flags (t->flags);
@@ -244,6 +252,7 @@ place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GErro
       g_autofree char *name = attempt == 0 ? g_strdup (unique) : g_strdup_printf ("%s_%u", unique, attempt);
       g_autofree char *file = has_info ? g_strdup_printf ("%s:2,%s", name, info) : g_strdup (name);
       g_autofree char *dest = g_build_filename (sub, file, NULL);
+      int saved;
 
       if (link (spool_path, dest) == 0
           || ((errno == EXDEV || errno == EPERM || errno == EMLINK)
@@ -259,8 +268,16 @@ place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GErro
         }
       if (error && *error)
         return FALSE;
-      if (errno != EEXIST)
-        return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot deliver into %s", sub);
+      saved = errno;
+      if (saved == EEXIST && attempt == 0 && same_size (spool_path, dest))
+        {
+          /* delivered under this name before a crash (the journal reuses
+           * names): done already, delivering again would duplicate */
+          t->delivered_path = g_steal_pointer (&dest);
+          return TRUE;
+        }
+      if (saved != EEXIST)
+        return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot deliver into %s", sub);
     }
   g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "no free file name in %s", sub);
   return FALSE;

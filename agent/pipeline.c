@@ -307,13 +307,14 @@ add_target (Work *w, const MsConfig *config, const MsAction *a)
 }
 
 gboolean
-ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, char **summary_out, GError **error)
+ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin *origin,
+                     char **summary_out, GError **error)
 {
   MsFilterResult *r = plan->result;
   Work w = { g_array_new (FALSE, TRUE, sizeof (MsMaildirTarget)),
              g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
   g_autoptr (GString) summary = g_string_new (NULL);
-  gboolean needs_state = FALSE;
+  gboolean needs_state = origin != NULL;
   gboolean ok;
 
   for (guint i = 0; i < r->actions->len; i++)
@@ -332,7 +333,13 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, char **summary
   if (ok && needs_state)
     {
       ok = ms_state_begin (p->state, error);
-      if (ok && !(queue_responses (p, plan, spool, &w, error) && ms_state_commit (p->state, error)))
+      if (ok && !(queue_responses (p, plan, spool, &w, error)
+                  && (origin == NULL
+                      || (ms_state_seen_record (p->state, origin->account, origin->folder, origin->uid,
+                                                g_get_real_time () / G_USEC_PER_SEC, error)
+                          && ms_state_journal_end (p->state, origin->account, origin->folder,
+                                                   origin->uid, error)))
+                  && ms_state_commit (p->state, error)))
         {
           ms_state_rollback (p->state);
           ok = FALSE;

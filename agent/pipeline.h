@@ -31,6 +31,14 @@ typedef struct {
   const char *envelope_to;
 } MsEnvelope;
 
+/* Where a fetched message came from: recorded as seen (and its journal
+ * entry closed) in the same transaction as its queue entries. */
+typedef struct {
+  const char *account;
+  const char *folder;
+  const char *uid;
+} MsOrigin;
+
 typedef struct {
   MsFilterResult *result;  /* final actions */
   GPtrArray *notes;        /* why the plan differs from what the script said */
@@ -54,4 +62,4 @@ MsPlan *ms_pipeline_plan (MsPipeline *pipeline, GBytes *header, guint64 size,
  * state is committed. On failure nothing of it remains (MS_ERROR_TEMPORARY:
  * try again). @summary_out gets one line for the log. */
 gboolean ms_pipeline_execute (MsPipeline *pipeline, MsPlan *plan, MsSpool *spool,
-                              char **summary_out, GError **error);
+                              const MsOrigin *origin, char **summary_out, GError **error);

@@ -124,100 +124,206 @@ header_tap (HeaderTap *tap, const char *buf, gsize len)
     tap->done = TRUE;
 }
 
-/* Stream @in to @out (-1: nowhere), CRLF -> LF, tapping the header. */
+struct _MsSpoolWriter {
+  int fd;          /* -1: count and tap only (ms_message_scan) */
+  char *path;
+  char *unique;
+  HeaderTap tap;
+  guint64 size;
+  gboolean pending_cr;
+  char *out;       /* conversion buffer */
+  gsize out_size;
+};
+
+static MsSpoolWriter *
+writer_new (int fd)
+{
+  MsSpoolWriter *w = g_new0 (MsSpoolWriter, 1);
+
+  w->fd = fd;
+  w->tap.bytes = g_byte_array_new ();
+  w->tap.last = '\n';
+  return w;
+}
+
+MsSpoolWriter *
+ms_spool_writer_new (const char *maildir_root, const char *unique, GError **error)
+{
+  g_autofree char *path = NULL;
+  MsSpoolWriter *w;
+  int fd;
+
+  if (!ms_maildir_ensure (maildir_root, FALSE, error))
+    return NULL;
+  {
+    g_autofree char *name = unique ? g_strdup (unique) : ms_maildir_unique_name ();
+    path = g_build_filename (maildir_root, "tmp", name, NULL);
+    ms_cleanup_add (path);
+    /* a journalled unique name may have a stale tmp file from a crash */
+    if (unique)
+      unlink (path);
+    fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+      {
+        int saved = errno;
+        ms_cleanup_remove (path);
+        ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot create a file in %s/tmp",
+                            maildir_root);
+        return NULL;
+      }
+    w = writer_new (fd);
+    w->unique = g_steal_pointer (&name);
+  }
+  w->path = g_steal_pointer (&path);
+  return w;
+}
+
+const char *
+ms_spool_writer_get_unique (MsSpoolWriter *w)
+{
+  return w->unique;
+}
+
+gboolean
+ms_spool_writer_write (MsSpoolWriter *w, const char *buf, gsize n, GError **error)
+{
+  gsize o = 0;
+
+  if (w->out_size < n + 1)
+    {
+      w->out_size = MAX (n + 1, 65536);
+      w->out = g_realloc (w->out, w->out_size);
+    }
+  /* CRLF -> LF; a CR at the end of a chunk waits to see whether LF follows */
+  for (gsize i = 0; i < n; i++)
+    {
+      if (w->pending_cr)
+        {
+          w->pending_cr = FALSE;
+          if (buf[i] != '\n')
+            w->out[o++] = '\r';
+        }
+      if (buf[i] == '\r')
+        w->pending_cr = TRUE;
+      else
+        w->out[o++] = buf[i];
+    }
+  header_tap (&w->tap, w->out, o);
+  if (w->fd >= 0 && !write_all (w->fd, w->out, o, w->path, error))
+    return FALSE;
+  w->size += o;
+  return TRUE;
+}
+
+/* Flush a pending CR. */
 static gboolean
-copy_message (int in, int out_fd, const char *path, HeaderTap *tap, guint64 *size, GError **error)
+writer_end (MsSpoolWriter *w, GError **error)
+{
+  if (!w->pending_cr)
+    return TRUE;
+  w->pending_cr = FALSE;
+  header_tap (&w->tap, "\r", 1);
+  if (w->fd >= 0 && !write_all (w->fd, "\r", 1, w->path, error))
+    return FALSE;
+  w->size++;
+  return TRUE;
+}
+
+void
+ms_spool_writer_free (MsSpoolWriter *w)
+{
+  if (w == NULL)
+    return;
+  if (w->fd >= 0)
+    close (w->fd);
+  if (w->path)
+    {
+      unlink (w->path);
+      ms_cleanup_remove (w->path);
+    }
+  g_free (w->path);
+  g_free (w->unique);
+  g_free (w->out);
+  g_byte_array_unref (w->tap.bytes);
+  g_free (w);
+}
+
+MsSpool *
+ms_spool_writer_finish (MsSpoolWriter *w, GError **error)
+{
+  MsSpool *spool;
+  int fd = w->fd;
+
+  w->fd = -1;
+  if (!writer_end (w, error))
+    {
+      close (fd);
+      ms_spool_writer_free (w);
+      return NULL;
+    }
+  if (fsync (fd) != 0 || close (fd) != 0)
+    {
+      ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot write %s", w->path);
+      ms_spool_writer_free (w);
+      return NULL;
+    }
+  spool = g_new0 (MsSpool, 1);
+  spool->path = g_steal_pointer (&w->path);
+  spool->unique = g_steal_pointer (&w->unique);
+  spool->size = w->size;
+  spool->header = g_byte_array_free_to_bytes (g_steal_pointer (&w->tap.bytes));
+  w->tap.bytes = g_byte_array_new ();
+  ms_spool_writer_free (w);
+  return spool;
+}
+
+/* Feed everything readable from @in into @w. */
+static gboolean
+pump (int in, MsSpoolWriter *w, GError **error)
 {
   g_autofree char *buf = g_malloc (65536);
-  g_autofree char *out = g_malloc (65536 + 1);
-  gboolean pending_cr = FALSE;
 
   for (;;)
     {
       ssize_t n = read (in, buf, 65536);
-      gsize o = 0;
-
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
         return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot read the message");
-      if (n == 0 && pending_cr)
-        out[o++] = '\r';
-      /* a CR at the end of a chunk waits to see whether LF follows */
-      for (ssize_t i = 0; i < n; i++)
-        {
-          if (pending_cr)
-            {
-              pending_cr = FALSE;
-              if (buf[i] != '\n')
-                out[o++] = '\r';
-            }
-          if (buf[i] == '\r')
-            pending_cr = TRUE;
-          else
-            out[o++] = buf[i];
-        }
-      header_tap (tap, out, o);
-      if (out_fd >= 0 && !write_all (out_fd, out, o, path, error))
-        return FALSE;
-      *size += o;
       if (n == 0)
         return TRUE;
+      if (!ms_spool_writer_write (w, buf, n, error))
+        return FALSE;
     }
 }
 
 MsSpool *
 ms_spool_from_fd (int in, const char *maildir_root, GError **error)
 {
-  g_autoptr (MsSpool) spool = g_new0 (MsSpool, 1);
-  HeaderTap tap = { g_byte_array_new (), FALSE, '\n' };
-  GError *local = NULL;
-  int fd;
+  MsSpoolWriter *w = ms_spool_writer_new (maildir_root, NULL, error);
 
-  if (!ms_maildir_ensure (maildir_root, FALSE, error))
+  if (w == NULL)
+    return NULL;
+  if (!pump (in, w, error))
     {
-      g_byte_array_unref (tap.bytes);
+      ms_spool_writer_free (w);
       return NULL;
     }
-  spool->unique = ms_maildir_unique_name ();
-  spool->path = g_build_filename (maildir_root, "tmp", spool->unique, NULL);
-  ms_cleanup_add (spool->path);
-  fd = open (spool->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    {
-      int saved = errno;
-      ms_cleanup_remove (spool->path);
-      g_clear_pointer (&spool->path, g_free);
-      g_byte_array_unref (tap.bytes);
-      ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot create a file in %s/tmp",
-                          maildir_root);
-      return NULL;
-    }
-  if (copy_message (in, fd, spool->path, &tap, &spool->size, &local) && fsync (fd) != 0)
-    ms_set_errno_error (&local, errno, MS_ERROR_TEMPORARY, "cannot fsync %s", spool->path);
-  if (close (fd) != 0 && local == NULL)
-    ms_set_errno_error (&local, errno, MS_ERROR_TEMPORARY, "cannot close %s", spool->path);
-  spool->header = g_byte_array_free_to_bytes (tap.bytes);
-  if (local != NULL)
-    {
-      g_propagate_error (error, local);
-      return NULL; /* the autoptr unlinks the partial file */
-    }
-  return g_steal_pointer (&spool);
+  return ms_spool_writer_finish (w, error);
 }
 
 gboolean
 ms_message_scan (int fd, GBytes **header_out, guint64 *size_out, GError **error)
 {
-  HeaderTap tap = { g_byte_array_new (), FALSE, '\n' };
-  guint64 size = 0;
+  MsSpoolWriter *w = writer_new (-1);
+  gboolean ok = pump (fd, w, error) && writer_end (w, error);
 
-  if (!copy_message (fd, -1, NULL, &tap, &size, error))
+  if (ok)
     {
-      g_byte_array_unref (tap.bytes);
-      return FALSE;
+      *header_out = g_byte_array_free_to_bytes (g_steal_pointer (&w->tap.bytes));
+      w->tap.bytes = g_byte_array_new ();
+      *size_out = w->size;
     }
-  *header_out = g_byte_array_free_to_bytes (tap.bytes);
-  *size_out = size;
-  return TRUE;
+  ms_spool_writer_free (w);
+  return ok;
 }

@@ -20,6 +20,22 @@ typedef struct {
  * MS_ERROR_FOLDER when the Maildir cannot be created. Transfer full. */
 MsSpool *ms_spool_from_fd (int fd, const char *maildir_root, GError **error);
 
+/* Writing a message piece by piece, as it arrives from a server. */
+typedef struct _MsSpoolWriter MsSpoolWriter;
+
+/* Start a spool file in @maildir_root/tmp named @unique (NULL: a new
+ * unique name). A journalled delivery passes its recorded name, so a
+ * retry after a crash delivers under the same name. Transfer full. */
+MsSpoolWriter *ms_spool_writer_new (const char *maildir_root, const char *unique, GError **error);
+const char *ms_spool_writer_get_unique (MsSpoolWriter *writer);
+/* Append bytes (CRLF turned into LF). */
+gboolean ms_spool_writer_write (MsSpoolWriter *writer, const char *data, gsize len, GError **error);
+/* fsync, close and hand over the file; frees @writer. Transfer full. */
+MsSpool *ms_spool_writer_finish (MsSpoolWriter *writer, GError **error);
+/* Abandon: removes the partial file. */
+void ms_spool_writer_free (MsSpoolWriter *writer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsSpoolWriter, ms_spool_writer_free)
+
 /* Read a whole message from @fd without storing it: its header block
  * and its size as it would be delivered (CRLF counted as LF). For dry
  * runs. Transfer full. */

@@ -23,6 +23,12 @@ static const char schema[] =
   "CREATE TABLE IF NOT EXISTS vacation ("
   "  sender TEXT NOT NULL, handle TEXT NOT NULL, sent INTEGER NOT NULL,"
   "  PRIMARY KEY (sender, handle));"
+  "CREATE TABLE IF NOT EXISTS seen ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
+  "  fetched INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
+  "CREATE TABLE IF NOT EXISTS journal ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
+  "  name TEXT NOT NULL, started INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
   "INSERT OR IGNORE INTO meta VALUES ('schema', '1');";
 
 static gboolean
@@ -233,6 +239,108 @@ ms_state_queue_list (MsState *s, GError **error)
   if (rc != SQLITE_DONE)
     {
       db_error (s, error, "queue list");
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+/* ---------------------------------------------------------------- fetch state */
+
+static gboolean
+exec_bound (MsState *s, const char *sql, const char *what, GError **error, const char *a,
+            const char *b, const char *c, const char *d, gint64 n)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, sql, error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, a, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, b, -1, SQLITE_TRANSIENT);
+  if (c)
+    sqlite3_bind_text (st, 3, c, -1, SQLITE_TRANSIENT);
+  if (d)
+    sqlite3_bind_text (st, 4, d, -1, SQLITE_TRANSIENT);
+  if (n >= 0)
+    sqlite3_bind_int64 (st, d ? 5 : 4, n);
+  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, what);
+}
+
+gboolean
+ms_state_seen_record (MsState *s, const char *account, const char *folder, const char *uid,
+                      gint64 when, GError **error)
+{
+  return exec_bound (s, "INSERT OR REPLACE INTO seen VALUES (?1, ?2, ?3, ?4)", "seen record",
+                     error, account, folder, uid, NULL, when);
+}
+
+gboolean
+ms_state_seen_forget (MsState *s, const char *account, const char *folder, const char *uid,
+                      GError **error)
+{
+  return exec_bound (s, "DELETE FROM seen WHERE account = ?1 AND folder = ?2 AND uid = ?3",
+                     "seen forget", error, account, folder, uid, NULL, -1);
+}
+
+GHashTable *
+ms_state_seen_all (MsState *s, const char *account, const char *folder, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT uid, fetched FROM seen WHERE account = ?1 "
+                                            "AND folder = ?2", error);
+  g_autoptr (GHashTable) out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gint64 *when = g_new (gint64, 1);
+      *when = sqlite3_column_int64 (st, 1);
+      g_hash_table_insert (out, column_dup (st, 0), when);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      db_error (s, error, "seen list");
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+gboolean
+ms_state_journal_begin (MsState *s, const char *account, const char *folder, const char *uid,
+                        const char *name, GError **error)
+{
+  return exec_bound (s, "INSERT OR REPLACE INTO journal VALUES (?1, ?2, ?3, ?4, ?5)",
+                     "journal begin", error, account, folder, uid, name,
+                     g_get_real_time () / G_USEC_PER_SEC);
+}
+
+gboolean
+ms_state_journal_end (MsState *s, const char *account, const char *folder, const char *uid,
+                      GError **error)
+{
+  return exec_bound (s, "DELETE FROM journal WHERE account = ?1 AND folder = ?2 AND uid = ?3",
+                     "journal end", error, account, folder, uid, NULL, -1);
+}
+
+GHashTable *
+ms_state_journal_all (MsState *s, const char *account, const char *folder, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT uid, name FROM journal WHERE account = ?1 "
+                                            "AND folder = ?2", error);
+  g_autoptr (GHashTable) out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    g_hash_table_insert (out, column_dup (st, 0), column_dup (st, 1));
+  if (rc != SQLITE_DONE)
+    {
+      db_error (s, error, "journal list");
       return NULL;
     }
   return g_steal_pointer (&out);

@@ -48,3 +48,28 @@ gboolean ms_state_queue_insert (MsState *state, const MsQueueEntry *entry, GErro
 gboolean ms_state_queue_delete (MsState *state, const char *id, GError **error);
 /* Every entry, oldest first. Element type MsQueueEntry. Transfer full. */
 GPtrArray *ms_state_queue_list (MsState *state, GError **error);
+
+/* Fetch state. A message is identified by (account, folder, uid): the
+ * POP3 UIDL with folder "", or an IMAP folder and "UIDVALIDITY:UID". */
+
+/* Delivered: never fetch it again. */
+gboolean ms_state_seen_record (MsState *state, const char *account, const char *folder,
+                               const char *uid, gint64 when, GError **error);
+gboolean ms_state_seen_forget (MsState *state, const char *account, const char *folder,
+                               const char *uid, GError **error);
+/* uid -> gint64* fetch time. Transfer full. */
+GHashTable *ms_state_seen_all (MsState *state, const char *account, const char *folder,
+                               GError **error);
+
+/* The journal of deliveries in flight: written (and committed) before a
+ * message is delivered under the Maildir name @name, removed in the same
+ * transaction that records it as seen. An entry found at start-up is a
+ * delivery a crash interrupted: it is fetched again and delivered under
+ * the same name, which finds the copies already made. */
+gboolean ms_state_journal_begin (MsState *state, const char *account, const char *folder,
+                                 const char *uid, const char *name, GError **error);
+gboolean ms_state_journal_end (MsState *state, const char *account, const char *folder,
+                               const char *uid, GError **error);
+/* uid -> name. Transfer full. */
+GHashTable *ms_state_journal_all (MsState *state, const char *account, const char *folder,
+                                  GError **error);

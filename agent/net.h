@@ -1,0 +1,55 @@
+/* mailsift - network streams for libetpan, through GIO.
+ *
+ * libetpan verifies no TLS certificate and sends no SNI (see the libetpan
+ * notes), so it never does TLS here: this module is a libetpan
+ * mailstream_low driver whose reads and writes go through a GIO
+ * GSocketConnection or GTlsClientConnection. GIO resolves, connects with a
+ * timeout, sends SNI, and verifies the certificate chain and the host name
+ * during the handshake, so a peer that fails verification never gets a
+ * byte to libetpan's parser. */
+#pragma once
+
+#include <gio/gio.h>
+#include <libetpan/libetpan.h>
+
+typedef enum {
+  MS_TLS_IMPLICIT, /* TLS from the first byte (imaps 993, pop3s 995, smtps 465) */
+  MS_TLS_STARTTLS, /* plain first, then the protocol's STARTTLS/STLS */
+  MS_TLS_NONE,     /* plaintext: only where the caller has allowed it */
+} MsTlsMode;
+
+typedef struct {
+  const char *host;       /* name or address; also the identity checked */
+  guint16 port;
+  MsTlsMode tls;
+  const char *ca_file;    /* NULL: system trust; else trust only this CA file (absolute path) */
+  const char *pin_sha256; /* NULL, or the leaf certificate's SHA-256 (hex, colons allowed):
+                           * then the chain need not verify, but the pin must match */
+  guint timeout_s;        /* connect and every read/write; 0 = 60 s */
+} MsNetOptions;
+
+/* Fail with a clear message when GIO has no TLS backend (Debian package
+ * glib-networking missing). */
+gboolean ms_net_tls_available (GError **error);
+
+/* Connect; with MS_TLS_IMPLICIT also handshake and verify. Returns a
+ * libetpan stream (transfer full; mailstream_close() frees it).
+ * Errors: MS_ERROR_TEMPORARY for network trouble (refused, timeout,
+ * unreachable), MS_ERROR_ACCOUNT for a certificate that fails a check; the
+ * message says which check failed, the certificate's SHA-256 fingerprint
+ * and how to trust it (ca_file or pin_sha256). */
+mailstream *ms_net_connect (const MsNetOptions *options, GError **error);
+
+/* After the server accepted STARTTLS/STLS: refuse if any byte is already
+ * buffered (response injection, CVE-2020-15953), then wrap the same
+ * socket in TLS, handshake and verify as above. */
+gboolean ms_net_starttls (mailstream *stream, const MsNetOptions *options, GError **error);
+
+/* Whether input is waiting: bytes in libetpan's buffer, in the TLS layer,
+ * or on the socket; waits up to @timeout_ms (-1 forever) or until @stop
+ * is cancelled. For IMAP IDLE. */
+gboolean ms_net_wait_input (mailstream *stream, int timeout_ms, GCancellable *stop);
+
+/* The SHA-256 fingerprint of the peer's leaf certificate, "AB:CD:..."
+ * (NULL for a plain stream). Transfer full. */
+char *ms_net_peer_fingerprint (mailstream *stream);
