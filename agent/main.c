@@ -57,6 +57,7 @@ static const struct {
   { "deliver", ms_cmd_deliver, "filter one message from standard input and deliver it (MTA mode)" },
   { "check", ms_cmd_check, "check Sieve scripts and the configuration for errors" },
   { "test", ms_cmd_test, "show what a script would do with a message, changing nothing" },
+  { "fetch", ms_cmd_fetch, "fetch new mail from your POP3 accounts, filter and deliver it" },
   { "filter-worker", ms_cmd_filter_worker, NULL },
 };
 
@@ -73,6 +74,7 @@ usage (FILE *out)
                 "  mailsift check                     check ~/.config/mailsift/config and its script\n"
                 "  mailsift test rules.sieve msg.eml  dry run: print the actions, one per line\n"
                 "  mailsift deliver -f \"$SENDER\"      as Postfix mailbox_command or in ~/.forward\n"
+                "  mailsift fetch                     fetch every configured account once\n"
                 "\n'mailsift COMMAND --help' describes a command; see also mailsift(1) and\n"
                 "mailsift.conf(5).\n");
 }

@@ -101,6 +101,66 @@ test_missing (void)
 }
 
 static void
+test_accounts (void)
+{
+  g_autofree char *path = write_config ("[general]\n"
+                                        "[account work]\nprotocol = pop3\nhost = mail.example.org\n"
+                                        "user = me\npassword_command = echo 's3cret word'\n"
+                                        "after_delivery = delete\n"
+                                        "[account home]\nprotocol = imap\nhost = 127.0.0.1\n"
+                                        "tls = none\nuser = me\npassword_command = printf 'x\\ny'\n",
+                                        0600);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load (path, NULL, &error);
+  MsAccount *work, *home;
+  g_autofree char *secret = NULL, *first_line = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->accounts->len, ==, 2);
+  work = ms_config_find_account (c, "work");
+  home = ms_config_find_account (c, "home");
+  g_assert_nonnull (work);
+  g_assert_nonnull (home);
+  g_assert_null (ms_config_find_account (c, "nope"));
+  g_assert_cmpstr (work->tls, ==, "implicit"); /* secure by default */
+  g_assert_cmpint (ms_account_port (work), ==, 995);
+  g_assert_cmpint (ms_account_port (home), ==, 143);
+  g_assert_cmpstr (home->folders[0], ==, "INBOX");
+  secret = ms_account_secret (work, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (secret, ==, "s3cret word");
+  first_line = ms_account_secret (home, FALSE, &error);
+  g_assert_cmpstr (first_line, ==, "x");
+  g_assert_null (ms_account_secret (home, TRUE, &error)); /* no oauth2 command */
+  g_assert_error (error, MS_ERROR, MS_ERROR_ACCOUNT);
+}
+
+static void
+test_account_problems (void)
+{
+  g_autofree char *path = write_config ("[account a]\nprotocol = pop3\nhost = mail.example.org\n"
+                                        "tls = none\nuser = me\nafter_delivery = seen\n"
+                                        "pin_sha256 = AB:CD\n"
+                                        "[account b]\nprotocol = smtp\nhots = x\n"
+                                        "[account]\n", 0600);
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load (path, problems, &error);
+  g_autofree char *all = NULL;
+
+  g_assert_null (c);
+  g_ptr_array_add (problems, NULL);
+  all = g_strjoinv ("\n", (char **) problems->pdata);
+  g_assert_nonnull (strstr (all, "password_command"));                 /* a: no secret */
+  g_assert_nonnull (strstr (all, "unencrypted to mail.example.org"));  /* a: tls = none */
+  g_assert_nonnull (strstr (all, "POP3 has no flags"));                /* a: seen */
+  g_assert_nonnull (strstr (all, "64 hex digits"));                    /* a: pin */
+  g_assert_nonnull (strstr (all, "bad value 'smtp' for protocol"));    /* b */
+  g_assert_nonnull (strstr (all, "did you mean 'host'?"));             /* b: hots */
+  g_assert_nonnull (strstr (all, "needs a name"));                     /* [account] */
+}
+
+static void
 test_edit_distance (void)
 {
   g_assert_cmpuint (ms_config_edit_distance ("script", "script"), ==, 0);
@@ -120,5 +180,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/permissions", test_permissions);
   g_test_add_func ("/config/missing", test_missing);
   g_test_add_func ("/config/edit-distance", test_edit_distance);
+  g_test_add_func ("/config/accounts", test_accounts);
+  g_test_add_func ("/config/account-problems", test_account_problems);
   return g_test_run ();
 }

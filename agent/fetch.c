@@ -1,0 +1,88 @@
+#include "source.h"
+
+#include "deliver-maildir.h"
+#include "error.h"
+
+#include <string.h>
+
+const MsSourceOps *
+ms_source_for (const MsAccount *account)
+{
+  if (g_strcmp0 (account->protocol, "pop3") == 0)
+    return &ms_source_pop3;
+  return NULL;
+}
+
+char *
+ms_fetch_begin (MsFetch *f, const char *folder, const char *uid, GHashTable *journal, GError **error)
+{
+  const char *recorded = journal ? g_hash_table_lookup (journal, uid) : NULL;
+  g_autofree char *name = recorded ? g_strdup (recorded) : ms_maildir_unique_name ();
+
+  if (recorded)
+    g_message ("account %s: message %s was being delivered when mailsift stopped; "
+               "delivering it again under the same name (no duplicate)", f->account->name, uid);
+  if (!ms_state_journal_begin (f->state, f->account->name, folder, uid, name, error))
+    return NULL;
+  return g_steal_pointer (&name);
+}
+
+static void
+count_actions (MsFetch *f, const MsPlan *plan)
+{
+  for (guint i = 0; i < plan->result->actions->len; i++)
+    {
+      const MsAction *a = plan->result->actions->pdata[i];
+      g_autofree char *key = a->kind == MS_ACTION_FILEINTO ? g_strdup (a->target)
+                             : a->kind == MS_ACTION_KEEP   ? g_strdup ("INBOX")
+                                                           : g_strdup (ms_action_kind_to_string (a->kind));
+      gpointer n = g_hash_table_lookup (f->stats.folders, key);
+      g_hash_table_replace (f->stats.folders, g_steal_pointer (&key), GUINT_TO_POINTER (GPOINTER_TO_UINT (n) + 1));
+    }
+}
+
+gboolean
+ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
+{
+  g_autoptr (MsPlan) plan = NULL;
+  g_autofree char *summary = NULL;
+  MsEnvelope envelope = { 0 };
+  g_autofree char *sender = NULL;
+  const char *rp;
+
+  /* a fetched message has no SMTP envelope: the sender is its Return-Path,
+   * the recipient the account's user */
+  {
+    gsize hlen;
+    const char *h = g_bytes_get_data (spool->header, &hlen);
+    g_autoptr (MsHeaderView) view = ms_header_view_new (h, hlen);
+    rp = ms_header_view_get_first (view, "Return-Path");
+    if (rp)
+      {
+        while (*rp == ' ' || *rp == '<')
+          rp++;
+        sender = g_strndup (rp, strcspn (rp, ">"));
+      }
+  }
+  envelope.envelope_from = sender;
+  envelope.envelope_to = f->config->addresses && f->config->addresses[0] ? f->config->addresses[0]
+                                                                         : f->account->user;
+
+  plan = ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
+  for (guint i = 0; i < plan->result->errors->len; i++)
+    g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,
+               (char *) plan->result->errors->pdata[i]);
+  for (guint i = 0; i < plan->notes->len; i++)
+    g_message ("account %s: message %s: %s", f->account->name, plan->message_id,
+               (char *) plan->notes->pdata[i]);
+  if (!ms_pipeline_execute (f->pipeline, plan, spool, origin, &summary, error))
+    {
+      g_prefix_error (error, "account %s: message %s: ", f->account->name, plan->message_id);
+      return FALSE;
+    }
+  g_info ("account %s: message %s: %s", f->account->name, plan->message_id, summary);
+  count_actions (f, plan);
+  f->stats.messages++;
+  f->stats.bytes += spool->size;
+  return TRUE;
+}

@@ -1,0 +1,341 @@
+/* mailsift - POP3 source.
+ *
+ * libetpan runs the session (greeting, STLS, USER/PASS, QUIT); the
+ * listing, RETR and DELE are sent here on the session's stream, because
+ * libetpan's mailpop3_list() writes out of bounds on a "LIST" line for
+ * message 0 and mailpop3_retr() holds a whole message in memory (see the
+ * libetpan notes). RETR streams line by line into the spool file. */
+#include "source.h"
+
+#include "error.h"
+#include "net.h"
+
+#include <libetpan/libetpan.h>
+#include <string.h>
+
+typedef struct {
+  guint index;
+  guint64 size;
+  char *uidl;
+} Pop3Msg;
+
+typedef struct {
+  MsFetch *fetch;
+  mailpop3 *pop3;
+  MMAPString *line;
+  GArray *msgs; /* Pop3Msg */
+  MsNetOptions net;
+} Pop3;
+
+static void
+pop3_msg_clear (gpointer p)
+{
+  g_free (((Pop3Msg *) p)->uidl);
+}
+
+static gboolean
+pop3_fail (Pop3 *p, GError **error, const char *what)
+{
+  const char *reply = p->pop3 && p->pop3->pop3_response ? p->pop3->pop3_response : "";
+
+  g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed%s%s",
+               p->fetch->account->name, what, *reply ? ": " : "", reply);
+  return FALSE;
+}
+
+static gboolean
+send_command (Pop3 *p, const char *command, GError **error)
+{
+  g_autofree char *wire = g_strdup_printf ("%s\r\n", command);
+  mailstream *s = p->pop3->pop3_stream;
+
+  if (mailstream_write (s, wire, strlen (wire)) < 0 || mailstream_flush (s) < 0)
+    return pop3_fail (p, error, command);
+  return TRUE;
+}
+
+/* Read the status line; TRUE for "+OK". */
+static gboolean
+read_status (Pop3 *p, const char *command, GError **error)
+{
+  char *l = mailstream_read_line_remove_eol (p->pop3->pop3_stream, p->line);
+
+  if (l == NULL)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s: the connection was lost",
+                   p->fetch->account->name, command);
+      return FALSE;
+    }
+  if (!g_str_has_prefix (l, "+OK"))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s: the server said: %s",
+                   p->fetch->account->name, command, l);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A multi-line listing ("UIDL", "LIST"): each line as (number, rest). */
+static gboolean
+read_listing (Pop3 *p, const char *command, GHashTable *into, GError **error)
+{
+  if (!send_command (p, command, error) || !read_status (p, command, error))
+    return FALSE;
+  for (;;)
+    {
+      char *l = mailstream_read_line_remove_eol (p->pop3->pop3_stream, p->line);
+      char *end;
+      guint64 n;
+
+      if (l == NULL)
+        return pop3_fail (p, error, command);
+      if (strcmp (l, ".") == 0)
+        return TRUE;
+      n = g_ascii_strtoull (l, &end, 10);
+      if (end == l || n == 0 || n > G_MAXUINT || *end != ' ')
+        {
+          g_warning ("account %s: ignoring a bad %s line from the server: %.60s",
+                     p->fetch->account->name, command, l);
+          continue;
+        }
+      g_hash_table_replace (into, GUINT_TO_POINTER ((guint) n), g_strdup (g_strchug (end)));
+    }
+}
+
+static gboolean
+list_messages (Pop3 *p, GError **error)
+{
+  g_autoptr (GHashTable) uidls = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr (GHashTable) sizes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  GHashTableIter iter;
+  gpointer k, v;
+
+  if (!read_listing (p, "UIDL", uidls, error) || !read_listing (p, "LIST", sizes, error))
+    return FALSE;
+  g_hash_table_iter_init (&iter, uidls);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    {
+      Pop3Msg m = { GPOINTER_TO_UINT (k), 0, g_strdup (v) };
+      const char *size = g_hash_table_lookup (sizes, k);
+      m.size = size ? g_ascii_strtoull (size, NULL, 10) : 0;
+      g_array_append_val (p->msgs, m);
+    }
+  return TRUE;
+}
+
+static int
+msg_cmp (gconstpointer a, gconstpointer b)
+{
+  guint x = ((const Pop3Msg *) a)->index, y = ((const Pop3Msg *) b)->index;
+
+  return x < y ? -1 : x > y;
+}
+
+/* RETR into a spool file, line by line, undoing dot-stuffing. */
+static MsSpool *
+retrieve (Pop3 *p, const Pop3Msg *m, const char *name, GError **error)
+{
+  g_autofree char *command = g_strdup_printf ("RETR %u", m->index);
+  g_autoptr (MsSpoolWriter) w = NULL;
+
+  if (!send_command (p, command, error) || !read_status (p, command, error))
+    return NULL;
+  w = ms_spool_writer_new (p->fetch->config->maildir, name, error);
+  if (w == NULL)
+    return NULL;
+  for (;;)
+    {
+      char *l = mailstream_read_line (p->pop3->pop3_stream, p->line);
+      gsize len;
+
+      if (l == NULL)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY,
+                       "account %s: the connection was lost during RETR %u", p->fetch->account->name,
+                       m->index);
+          return NULL;
+        }
+      len = p->line->len;
+      if (l[0] == '.' && (strcmp (l, ".\r\n") == 0 || strcmp (l, ".\n") == 0))
+        break;
+      if (l[0] == '.')
+        l++, len--;
+      if (!ms_spool_writer_write (w, l, len, error))
+        return NULL;
+    }
+  return ms_spool_writer_finish (g_steal_pointer (&w), error);
+}
+
+static gboolean
+connect_and_login (Pop3 *p, GError **error)
+{
+  const MsAccount *a = p->fetch->account;
+  g_autofree char *password = NULL;
+  mailstream *stream;
+
+  p->net.host = a->host;
+  p->net.port = ms_account_port (a);
+  p->net.tls = g_strcmp0 (a->tls, "implicit") == 0   ? MS_TLS_IMPLICIT
+               : g_strcmp0 (a->tls, "starttls") == 0 ? MS_TLS_STARTTLS
+                                                     : MS_TLS_NONE;
+  p->net.ca_file = a->ca_file;
+  p->net.pin_sha256 = a->pin_sha256;
+  p->net.timeout_s = a->timeout;
+  if (p->net.tls != MS_TLS_NONE && !ms_net_tls_available (error))
+    {
+      g_prefix_error (error, "account %s: ", a->name);
+      return FALSE;
+    }
+  if (a->oauth2_token_command && !a->password_command)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: OAuth2 (XOAUTH2) is not "
+                   "supported for POP3 yet; use IMAP or a password_command", a->name);
+      return FALSE;
+    }
+  stream = ms_net_connect (&p->net, error);
+  if (stream == NULL)
+    {
+      g_prefix_error (error, "account %s: ", a->name);
+      return FALSE;
+    }
+  p->pop3 = mailpop3_new (0, NULL);
+  if (mailpop3_connect (p->pop3, stream) != MAILPOP3_NO_ERROR)
+    return pop3_fail (p, error, "the greeting");
+  if (p->net.tls == MS_TLS_STARTTLS)
+    {
+      if (mailpop3_stls (p->pop3) != MAILPOP3_NO_ERROR)
+        return pop3_fail (p, error, "STLS (the server does not offer TLS; tls = implicit?)");
+      if (!ms_net_starttls (p->pop3->pop3_stream, &p->net, error))
+        {
+          g_prefix_error (error, "account %s: ", a->name);
+          return FALSE;
+        }
+    }
+  password = ms_account_secret (a, FALSE, error);
+  if (password == NULL)
+    return FALSE;
+  if (mailpop3_user (p->pop3, a->user) != MAILPOP3_NO_ERROR
+      || mailpop3_pass (p->pop3, password) != MAILPOP3_NO_ERROR)
+    {
+      const char *reply = p->pop3->pop3_response ? p->pop3->pop3_response : "";
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: login as %s refused%s%s; "
+                   "check user and password_command", a->name, a->user, *reply ? ": " : "", reply);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+pop3_close (Pop3 *p, gboolean quit)
+{
+  if (p->pop3 == NULL)
+    return;
+  if (!quit && p->pop3->pop3_stream)
+    {
+      /* no QUIT: the server must not commit DELEs of a broken session */
+      mailstream_close (p->pop3->pop3_stream);
+      p->pop3->pop3_stream = NULL;
+    }
+  mailpop3_free (p->pop3);
+  p->pop3 = NULL;
+}
+
+/* Everything between login and QUIT. FALSE: stop this session. */
+static gboolean
+pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
+{
+  MsFetch *f = p->fetch;
+  const MsAccount *a = f->account;
+  gboolean delete = g_strcmp0 (a->after_delivery, "delete") == 0;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint64 limit = (guint64) a->max_message_size * 1024;
+  g_autoptr (GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer uid;
+  guint deleted = 0;
+
+  if (!connect_and_login (p, error) || !list_messages (p, error))
+    return FALSE;
+  g_array_sort (p->msgs, msg_cmp);
+  for (guint i = 0; i < p->msgs->len; i++)
+    f->stats.total += !g_hash_table_contains (seen, g_array_index (p->msgs, Pop3Msg, i).uidl);
+
+  for (guint i = 0; i < p->msgs->len; i++)
+    {
+      Pop3Msg *m = &g_array_index (p->msgs, Pop3Msg, i);
+      gint64 *fetched = g_hash_table_lookup (seen, m->uidl);
+      g_autofree char *name = NULL;
+      g_autoptr (MsSpool) spool = NULL;
+      g_autoptr (GError) local = NULL;
+      MsOrigin origin = { a->name, "", m->uidl };
+
+      if (fetched == NULL && limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
+        {
+          g_warning ("account %s: message %s is %" G_GUINT64_FORMAT " KiB, over max_message_size; "
+                     "left on the server", a->name, m->uidl, m->size / 1024);
+          f->stats.skipped++;
+          continue;
+        }
+      if (fetched == NULL)
+        {
+          name = ms_fetch_begin (f, "", m->uidl, journal, error);
+          if (name == NULL || (spool = retrieve (p, m, name, error)) == NULL)
+            return FALSE;
+          if (!ms_fetch_deliver (f, spool, &origin, &local))
+            {
+              /* not delivered: it stays on the server and in the journal */
+              f->stats.failed++;
+              if (local->code == MS_ERROR_TEMPORARY)
+                {
+                  g_propagate_error (error, g_steal_pointer (&local));
+                  return FALSE;
+                }
+              g_warning ("%s", local->message);
+              continue;
+            }
+        }
+      if (delete || (a->keep_days > 0 && fetched && now - *fetched >= (gint64) a->keep_days * 86400))
+        {
+          g_autofree char *command = g_strdup_printf ("DELE %u", m->index);
+          if (!send_command (p, command, error) || !read_status (p, command, error))
+            return FALSE;
+          deleted++;
+        }
+      if (f->progress)
+        f->progress (f, f->progress_data);
+    }
+
+  /* QUIT commits the DELEs; only then forget what the server no longer has */
+  if (mailpop3_quit (p->pop3) != MAILPOP3_NO_ERROR)
+    return pop3_fail (p, error, "QUIT (messages marked for deletion stay on the server)");
+  for (guint i = 0; i < p->msgs->len; i++)
+    g_hash_table_add (present, g_array_index (p->msgs, Pop3Msg, i).uidl);
+  g_hash_table_iter_init (&iter, seen);
+  while (g_hash_table_iter_next (&iter, &uid, NULL))
+    if (!g_hash_table_contains (present, uid))
+      ms_state_seen_forget (f->state, a->name, "", uid, NULL);
+  if (deleted)
+    g_info ("account %s: %u messages deleted on the server", a->name, deleted);
+  return TRUE;
+}
+
+static gboolean
+pop3_fetch (MsFetch *f, GError **error)
+{
+  Pop3 p = { f, NULL, mmap_string_new (""), g_array_new (FALSE, TRUE, sizeof (Pop3Msg)), { 0 } };
+  g_autoptr (GHashTable) seen = ms_state_seen_all (f->state, f->account->name, "", error);
+  g_autoptr (GHashTable) journal = seen ? ms_state_journal_all (f->state, f->account->name, "", error) : NULL;
+  gboolean ok;
+
+  g_array_set_clear_func (p.msgs, pop3_msg_clear);
+  ok = journal != NULL && pop3_run (&p, seen, journal, error);
+  pop3_close (&p, ok);
+  mmap_string_free (p.line);
+  g_array_unref (p.msgs);
+  return ok;
+}
+
+const MsSourceOps ms_source_pop3 = {
+  .name = "pop3",
+  .fetch = pop3_fetch,
+};

@@ -1,0 +1,59 @@
+/* mailsift - a mail source: one account on one server, as a small vtable
+ * (one file per protocol: source-pop3.c, later source-imap.c).
+ *
+ * A source fetches every new message into a spool file and hands it to
+ * ms_fetch_deliver(), which runs the pipeline (filter, deliver durably,
+ * record as seen in the same transaction); only when that returns TRUE
+ * does the source tell the server (DELE, flags, move). */
+#pragma once
+
+#include "config.h"
+#include "pipeline.h"
+#include "spool.h"
+#include "state.h"
+
+#include <glib.h>
+
+typedef struct {
+  guint messages;     /* delivered this run */
+  guint skipped;      /* too big, or already delivered */
+  guint failed;       /* could not be delivered (kept on the server) */
+  guint64 bytes;
+  guint total;        /* new messages found */
+  GHashTable *folders;/* folder or action -> count, for the summary */
+} MsFetchStats;
+
+typedef struct _MsFetch MsFetch;
+struct _MsFetch {
+  const MsAccount *account;
+  const MsConfig *config;
+  MsPipeline *pipeline;
+  MsState *state;
+  gboolean dry_run;
+  MsFetchStats stats;
+  /* called after each message; may draw a progress line */
+  void (*progress) (MsFetch *fetch, gpointer data);
+  gpointer progress_data;
+};
+
+typedef struct {
+  const char *name;
+  /* Fetch and deliver everything new; FALSE with @error when the account
+   * could not be used (the messages delivered before that stay
+   * delivered and recorded). */
+  gboolean (*fetch) (MsFetch *fetch, GError **error);
+} MsSourceOps;
+
+extern const MsSourceOps ms_source_pop3;
+
+/* The ops for an account's protocol, or NULL. */
+const MsSourceOps *ms_source_for (const MsAccount *account);
+
+/* Run the pipeline on one fetched message. TRUE when it is delivered and
+ * recorded: only then may the server be told. */
+gboolean ms_fetch_deliver (MsFetch *fetch, MsSpool *spool, const MsOrigin *origin, GError **error);
+
+/* A Maildir name for a message, reusing the one a crash left in the
+ * journal for (folder, uid). Transfer full. */
+char *ms_fetch_begin (MsFetch *fetch, const char *folder, const char *uid, GHashTable *journal,
+                      GError **error);
