@@ -10,6 +10,8 @@ ms_source_for (const MsAccount *account)
 {
   if (g_strcmp0 (account->protocol, "pop3") == 0)
     return &ms_source_pop3;
+  if (g_strcmp0 (account->protocol, "imap") == 0)
+    return &ms_source_imap;
   return NULL;
 }
 

@@ -57,7 +57,7 @@ static const struct {
   { "deliver", ms_cmd_deliver, "filter one message from standard input and deliver it (MTA mode)" },
   { "check", ms_cmd_check, "check Sieve scripts and the configuration for errors" },
   { "test", ms_cmd_test, "show what a script would do with a message, changing nothing" },
-  { "fetch", ms_cmd_fetch, "fetch new mail from your POP3 accounts, filter and deliver it" },
+  { "fetch", ms_cmd_fetch, "fetch new mail from your IMAP and POP3 accounts, filter and deliver it" },
   { "filter-worker", ms_cmd_filter_worker, NULL },
 };
 

@@ -416,12 +416,6 @@ tls_handshake (NetStream *ns, const MsNetOptions *options, const char *pin, GErr
 
   /* The identity drives SNI and the host-name check; the validation flags
    * stay at their default, every check. */
-  tls = g_tls_client_connection_new (G_IO_STREAM (ns->socket), identity, &local);
-  if (tls == NULL)
-    {
-      set_net_error (error, ns, "TLS", local);
-      return NULL;
-    }
   if (options->ca_file != NULL)
     {
       g_autoptr (GTlsDatabase) db = g_tls_file_database_new (options->ca_file, &local);
@@ -431,7 +425,18 @@ tls_handshake (NetStream *ns, const MsNetOptions *options, const char *pin, GErr
                        local->message);
           return NULL;
         }
-      g_tls_connection_set_database (G_TLS_CONNECTION (tls), db);
+      /* handed over at construction, so the backend never loads the
+       * system's trust store (about 10 MB) only to have it replaced */
+      tls = g_initable_new (g_tls_backend_get_client_connection_type (g_tls_backend_get_default ()),
+                            NULL, &local, "base-io-stream", ns->socket, "server-identity", identity,
+                            "database", db, NULL);
+    }
+  else
+    tls = g_tls_client_connection_new (G_IO_STREAM (ns->socket), identity, &local);
+  if (tls == NULL)
+    {
+      set_net_error (error, ns, "TLS", local);
+      return NULL;
     }
 
   handler = g_signal_connect (tls, "accept-certificate", G_CALLBACK (on_accept_certificate), &check);
@@ -583,34 +588,21 @@ on_wait_input (GObject *pollable, gpointer data)
 }
 
 static gboolean
-on_wait_stop (GCancellable *cancellable, gpointer data)
-{
-  *(WaitResult *) data = WAIT_NONE;
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
 on_wait_timeout (gpointer data)
 {
   *(WaitResult *) data = WAIT_NONE;
   return G_SOURCE_CONTINUE;
 }
 
-/* Attach @source (transfer full) to @ctx and keep it in @sources. */
+/* Runs in the cancelling thread: wake the waiter, which then looks at the
+ * cancellables itself. Not a GCancellableSource: in GLib 2.74 one that is
+ * destroyed while another thread is still inside g_cancellable_cancel()
+ * leaks (valgrind saw it), and g_cancellable_disconnect() below waits for
+ * this handler instead. */
 static void
-wait_add (GMainContext *ctx, GPtrArray *sources, GSource *source, GSourceFunc func,
-          WaitResult *result)
+on_wait_cancelled (GCancellable *cancellable, gpointer ctx)
 {
-  g_source_set_callback (source, func, result, NULL);
-  g_source_attach (source, ctx);
-  g_ptr_array_add (sources, source);
-}
-
-static void
-wait_source_destroy (gpointer source)
-{
-  g_source_destroy (source);
-  g_source_unref (source);
+  g_main_context_wakeup (ctx);
 }
 
 gboolean
@@ -618,10 +610,12 @@ ms_net_wait_input (mailstream *stream, int timeout_ms, GCancellable *stop)
 {
   NetStream *ns = net_stream_of (stream);
   g_autoptr (GMainContext) ctx = NULL;
-  g_autoptr (GPtrArray) sources = NULL;
+  g_autoptr (GSource) readable = NULL;
+  g_autoptr (GSource) timeout = NULL;
   GInputStream *in;
   GPollableInputStream *input;
   WaitResult result = WAIT_PENDING;
+  gulong stop_id = 0, cancel_id;
 
   g_return_val_if_fail (ns != NULL, FALSE);
 
@@ -632,7 +626,8 @@ ms_net_wait_input (mailstream *stream, int timeout_ms, GCancellable *stop)
   if (g_cancellable_is_cancelled (stop))
     return FALSE;
   in = g_io_stream_get_input_stream (ns->io);
-  if (!G_IS_POLLABLE_INPUT_STREAM (in) || !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (in)))
+  if (!G_IS_POLLABLE_INPUT_STREAM (in)
+      || !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (in)))
     return TRUE; /* cannot tell: let the (timed) read decide */
   input = G_POLLABLE_INPUT_STREAM (in);
   /* For TLS this checks the socket (see NetStream.tls_buf). */
@@ -644,17 +639,33 @@ ms_net_wait_input (mailstream *stream, int timeout_ms, GCancellable *stop)
   /* A private context, so this is safe in any worker thread. A hard
    * cancel wakes us as "input": the read that follows fails at once. */
   ctx = g_main_context_new ();
-  sources = g_ptr_array_new_with_free_func (wait_source_destroy);
-  wait_add (ctx, sources, g_pollable_input_stream_create_source (input, NULL),
-            G_SOURCE_FUNC (on_wait_input), &result);
-  wait_add (ctx, sources, g_cancellable_source_new (ns->cancel), G_SOURCE_FUNC (on_wait_input),
-            &result);
-  if (stop != NULL)
-    wait_add (ctx, sources, g_cancellable_source_new (stop), G_SOURCE_FUNC (on_wait_stop), &result);
+  readable = g_pollable_input_stream_create_source (input, NULL);
+  g_source_set_callback (readable, G_SOURCE_FUNC (on_wait_input), &result, NULL);
+  g_source_attach (readable, ctx);
   if (timeout_ms > 0)
-    wait_add (ctx, sources, g_timeout_source_new (timeout_ms), on_wait_timeout, &result);
+    {
+      timeout = g_timeout_source_new (timeout_ms);
+      g_source_set_callback (timeout, on_wait_timeout, &result, NULL);
+      g_source_attach (timeout, ctx);
+    }
+  cancel_id = g_cancellable_connect (ns->cancel, G_CALLBACK (on_wait_cancelled), ctx, NULL);
+  if (stop != NULL)
+    stop_id = g_cancellable_connect (stop, G_CALLBACK (on_wait_cancelled), ctx, NULL);
   while (result == WAIT_PENDING)
-    g_main_context_iteration (ctx, TRUE);
+    {
+      if (g_cancellable_is_cancelled (ns->cancel))
+        result = WAIT_INPUT;
+      else if (g_cancellable_is_cancelled (stop))
+        result = WAIT_NONE;
+      else
+        g_main_context_iteration (ctx, TRUE);
+    }
+  g_cancellable_disconnect (ns->cancel, cancel_id);
+  if (stop != NULL)
+    g_cancellable_disconnect (stop, stop_id);
+  g_source_destroy (readable);
+  if (timeout != NULL)
+    g_source_destroy (timeout);
   return result == WAIT_INPUT;
 }
 

@@ -1,5 +1,5 @@
 /* mailsift - a mail source: one account on one server, as a small vtable
- * (one file per protocol: source-pop3.c, later source-imap.c).
+ * (one file per protocol: source-pop3.c, source-imap.c).
  *
  * A source fetches every new message into a spool file and hands it to
  * ms_fetch_deliver(), which runs the pipeline (filter, deliver durably,
@@ -45,6 +45,7 @@ typedef struct {
 } MsSourceOps;
 
 extern const MsSourceOps ms_source_pop3;
+extern const MsSourceOps ms_source_imap;
 
 /* The ops for an account's protocol, or NULL. */
 const MsSourceOps *ms_source_for (const MsAccount *account);

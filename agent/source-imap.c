@@ -1,0 +1,422 @@
+/* mailsift - IMAP source.
+ *
+ * Per folder: SELECT, list UID and size, then for every UID not yet
+ * delivered (state key "UIDVALIDITY:UID") a UID FETCH of BODY.PEEK[]
+ * streamed through libetpan's body handler into the spool file, so memory
+ * stays flat whatever the size. After each message is durably delivered
+ * and recorded, the server is told: \Seen, \Deleted + UID EXPUNGE (only
+ * of our own UIDs, and only with UIDPLUS), or UID MOVE. */
+#include "source.h"
+
+#include "error.h"
+#include "net.h"
+
+#include <libetpan/libetpan.h>
+#include <string.h>
+
+typedef struct {
+  guint32 uid;
+  guint32 size;
+} ImapMsg;
+
+typedef struct {
+  MsFetch *fetch;
+  mailimap *imap;
+  MsNetOptions net;
+  MsSpoolWriter *writer; /* where the body handler writes; NULL: ignore bodies */
+  GError *write_error;
+} Imap;
+
+static gboolean
+imap_fail (Imap *im, int r, const char *what, GError **error)
+{
+  const char *reply = im->imap && im->imap->imap_response ? im->imap->imap_response : "";
+
+  g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed (libetpan error %d)%s%s",
+               im->fetch->account->name, what, r, *reply ? ": " : "", reply);
+  return FALSE;
+}
+
+static bool
+on_body (int type, struct mailimap_msg_att_body_section *section, const char *bytes, size_t len,
+         void *data)
+{
+  Imap *im = data;
+
+  if (im->writer == NULL || im->write_error != NULL)
+    return im->write_error == NULL;
+  return ms_spool_writer_write (im->writer, bytes, len, &im->write_error);
+}
+
+/* libetpan parses responses with the body handler in its parser context
+ * only when a progress callback is installed; without one, a literal is
+ * collected in memory whole. */
+static void
+on_progress (size_t current, size_t maximum, void *data)
+{
+}
+
+static gboolean
+connect_and_login (Imap *im, GError **error)
+{
+  const MsAccount *a = im->fetch->account;
+  g_autofree char *secret = NULL;
+  gboolean oauth2 = a->password_command == NULL;
+  mailstream *stream;
+  int r;
+
+  im->net.host = a->host;
+  im->net.port = ms_account_port (a);
+  im->net.tls = g_strcmp0 (a->tls, "implicit") == 0   ? MS_TLS_IMPLICIT
+                : g_strcmp0 (a->tls, "starttls") == 0 ? MS_TLS_STARTTLS
+                                                      : MS_TLS_NONE;
+  im->net.ca_file = a->ca_file;
+  im->net.pin_sha256 = a->pin_sha256;
+  im->net.timeout_s = a->timeout;
+  if ((im->net.tls != MS_TLS_NONE && !ms_net_tls_available (error))
+      || (stream = ms_net_connect (&im->net, error)) == NULL)
+    {
+      g_prefix_error (error, "account %s: ", a->name);
+      return FALSE;
+    }
+  im->imap = mailimap_new (0, NULL);
+  r = mailimap_connect (im->imap, stream);
+  if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
+    return imap_fail (im, r, "the greeting", error);
+  if (im->net.tls == MS_TLS_STARTTLS)
+    {
+      r = mailimap_starttls (im->imap);
+      if (r != MAILIMAP_NO_ERROR)
+        return imap_fail (im, r, "STARTTLS (does the server offer it? tls = implicit?)", error);
+      if (!ms_net_starttls (im->imap->imap_stream, &im->net, error))
+        {
+          g_prefix_error (error, "account %s: ", a->name);
+          return FALSE;
+        }
+      /* what the server said before TLS cannot be trusted */
+      mailimap_capability_data_free (im->imap->imap_connection_info->imap_capability);
+      im->imap->imap_connection_info->imap_capability = NULL;
+      {
+        struct mailimap_capability_data *caps = NULL;
+        if (mailimap_capability (im->imap, &caps) == MAILIMAP_NO_ERROR)
+          mailimap_capability_data_free (caps);
+      }
+    }
+  secret = ms_account_secret (a, oauth2, error);
+  if (secret == NULL)
+    return FALSE;
+  r = oauth2 ? mailimap_oauth2_authenticate (im->imap, a->user, secret)
+             : mailimap_login (im->imap, a->user, secret);
+  if (r != MAILIMAP_NO_ERROR)
+    {
+      const char *reply = im->imap->imap_response ? im->imap->imap_response : "";
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: login as %s refused%s%s; "
+                   "check user and %s", a->name, a->user, *reply ? ": " : "", reply,
+                   oauth2 ? "oauth2_token_command" : "password_command");
+      return FALSE;
+    }
+  if (im->imap->imap_connection_info == NULL || im->imap->imap_connection_info->imap_capability == NULL)
+    {
+      struct mailimap_capability_data *caps = NULL;
+      if (mailimap_capability (im->imap, &caps) == MAILIMAP_NO_ERROR)
+        mailimap_capability_data_free (caps);
+    }
+  return TRUE;
+}
+
+/* UID and size of every message in the selected folder. */
+static GArray *
+list_folder (Imap *im, GError **error)
+{
+  GArray *msgs = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
+  struct mailimap_set *set;
+  struct mailimap_fetch_type *ft;
+  clist *result = NULL;
+  int r;
+
+  if (im->imap->imap_selection_info->sel_exists == 0)
+    return msgs;
+  set = mailimap_set_new_interval (1, 0);
+  ft = mailimap_fetch_type_new_fetch_att_list_empty ();
+  mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
+  mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_rfc822_size ());
+  r = mailimap_fetch (im->imap, set, ft, &result);
+  mailimap_fetch_type_free (ft);
+  mailimap_set_free (set);
+  if (r != MAILIMAP_NO_ERROR)
+    {
+      g_array_unref (msgs);
+      imap_fail (im, r, "FETCH 1:* (UID RFC822.SIZE)", error);
+      return NULL;
+    }
+  for (clistiter *c = clist_begin (result); c; c = clist_next (c))
+    {
+      struct mailimap_msg_att *att = clist_content (c);
+      ImapMsg m = { 0, 0 };
+      for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
+        {
+          struct mailimap_msg_att_item *item = clist_content (i);
+          if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+            continue;
+          if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+            m.uid = item->att_data.att_static->att_data.att_uid;
+          else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
+            m.size = item->att_data.att_static->att_data.att_rfc822_size;
+        }
+      if (m.uid)
+        g_array_append_val (msgs, m);
+    }
+  mailimap_fetch_list_free (result);
+  return msgs;
+}
+
+static MsSpool *
+retrieve (Imap *im, guint32 uid, const char *name, GError **error)
+{
+  struct mailimap_set *set = mailimap_set_new_single (uid);
+  struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty ();
+  clist *result = NULL;
+  gboolean got;
+  int r;
+
+  im->writer = ms_spool_writer_new (im->fetch->config->maildir, name, error);
+  if (im->writer == NULL)
+    {
+      mailimap_fetch_type_free (ft);
+      mailimap_set_free (set);
+      return NULL;
+    }
+  mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
+  mailimap_fetch_type_new_fetch_att_list_add (
+    ft, mailimap_fetch_att_new_body_peek_section (mailimap_section_new (NULL)));
+  r = mailimap_uid_fetch (im->imap, set, ft, &result);
+  mailimap_fetch_type_free (ft);
+  mailimap_set_free (set);
+  got = r == MAILIMAP_NO_ERROR && result != NULL && clist_count (result) > 0;
+  if (result)
+    mailimap_fetch_list_free (result);
+  if (im->write_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&im->write_error));
+      g_clear_pointer (&im->writer, ms_spool_writer_free);
+      return NULL;
+    }
+  if (!got)
+    {
+      g_clear_pointer (&im->writer, ms_spool_writer_free);
+      if (r != MAILIMAP_NO_ERROR)
+        imap_fail (im, r, "UID FETCH BODY.PEEK[]", error);
+      else
+        g_set_error (error, MS_ERROR, MS_ERROR_MESSAGE, "message UID %u vanished from the server", uid);
+      return NULL;
+    }
+  {
+    MsSpoolWriter *w = g_steal_pointer (&im->writer);
+    return ms_spool_writer_finish (w, error);
+  }
+}
+
+static gboolean
+store_flag (Imap *im, guint32 uid, struct mailimap_flag *flag, GError **error)
+{
+  struct mailimap_set *set = mailimap_set_new_single (uid);
+  struct mailimap_flag_list *flags = mailimap_flag_list_new_empty ();
+  struct mailimap_store_att_flags *att;
+  int r;
+
+  mailimap_flag_list_add (flags, flag);
+  att = mailimap_store_att_flags_new_add_flags_silent (flags);
+  r = mailimap_uid_store (im->imap, set, att);
+  mailimap_store_att_flags_free (att);
+  mailimap_set_free (set);
+  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID STORE", error);
+}
+
+/* Remove exactly @uid: UID EXPUNGE needs UIDPLUS; without it a plain
+ * EXPUNGE could remove messages someone else flagged, so the message is
+ * only flagged \Deleted. */
+static gboolean
+delete_uid (Imap *im, guint32 uid, GError **error)
+{
+  struct mailimap_set *set;
+  int r;
+
+  if (!store_flag (im, uid, mailimap_flag_new_deleted (), error))
+    return FALSE;
+  if (!mailimap_has_extension (im->imap, "UIDPLUS"))
+    return TRUE;
+  set = mailimap_set_new_single (uid);
+  r = mailimap_uid_expunge (im->imap, set);
+  mailimap_set_free (set);
+  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID EXPUNGE", error);
+}
+
+static gboolean
+move_uid (Imap *im, guint32 uid, const char *folder, GError **error)
+{
+  gboolean has_move = mailimap_has_extension (im->imap, "MOVE");
+
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      struct mailimap_set *set = mailimap_set_new_single (uid);
+      int r = has_move ? mailimap_uid_move (im->imap, set, folder) : mailimap_uid_copy (im->imap, set, folder);
+      mailimap_set_free (set);
+      if (r == MAILIMAP_NO_ERROR)
+        return has_move || delete_uid (im, uid, error);
+      /* [TRYCREATE]: the folder does not exist yet */
+      if (attempt == 0 && mailimap_create (im->imap, folder) == MAILIMAP_NO_ERROR)
+        continue;
+      return imap_fail (im, r, has_move ? "UID MOVE" : "UID COPY", error);
+    }
+  return FALSE;
+}
+
+/* Tell the server, after the message is delivered and recorded. */
+static gboolean
+after_delivery (Imap *im, guint32 uid, gboolean expired, GError **error)
+{
+  const char *how = im->fetch->account->after_delivery;
+
+  if (expired || g_strcmp0 (how, "delete") == 0)
+    return delete_uid (im, uid, error);
+  if (g_strcmp0 (how, "seen") == 0)
+    return store_flag (im, uid, mailimap_flag_new_seen (), error);
+  if (g_str_has_prefix (how, "move:"))
+    return move_uid (im, uid, how + 5, error);
+  return TRUE;
+}
+
+static gboolean
+fetch_folder (Imap *im, const char *folder, GError **error)
+{
+  MsFetch *f = im->fetch;
+  const MsAccount *a = f->account;
+  g_autoptr (GHashTable) seen = ms_state_seen_all (f->state, a->name, folder, error);
+  g_autoptr (GHashTable) journal = seen ? ms_state_journal_all (f->state, a->name, folder, error) : NULL;
+  g_autoptr (GArray) msgs = NULL;
+  g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint64 limit = (guint64) a->max_message_size * 1024;
+  gboolean removes = g_strcmp0 (a->after_delivery, "delete") == 0
+                     || g_str_has_prefix (a->after_delivery, "move:");
+  guint32 validity;
+  GHashTableIter iter;
+  gpointer key;
+  int r;
+
+  if (journal == NULL)
+    return FALSE;
+  r = mailimap_select (im->imap, folder);
+  if (r != MAILIMAP_NO_ERROR)
+    return imap_fail (im, r, folder, error);
+  validity = im->imap->imap_selection_info->sel_uidvalidity;
+  msgs = list_folder (im, error);
+  if (msgs == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < msgs->len; i++)
+    {
+      g_autofree char *k = g_strdup_printf ("%u:%u", validity, g_array_index (msgs, ImapMsg, i).uid);
+      f->stats.total += !g_hash_table_contains (seen, k);
+    }
+  for (guint i = 0; i < msgs->len; i++)
+    {
+      ImapMsg *m = &g_array_index (msgs, ImapMsg, i);
+      char *uid = g_strdup_printf ("%u:%u", validity, m->uid);
+      gint64 *fetched = g_hash_table_lookup (seen, uid);
+      g_autofree char *name = NULL;
+      g_autoptr (MsSpool) spool = NULL;
+      g_autoptr (GError) local = NULL;
+      MsOrigin origin = { a->name, folder, uid };
+      gboolean expired;
+
+      g_hash_table_add (present, uid);
+      if (fetched == NULL && limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
+        {
+          g_warning ("account %s: %s UID %u is %u KiB, over max_message_size; left on the server",
+                     a->name, folder, m->uid, m->size / 1024);
+          f->stats.skipped++;
+          continue;
+        }
+      expired = fetched && a->keep_days > 0 && now - *fetched >= (gint64) a->keep_days * 86400;
+      /* Delivered before. If it is still here although it should have been
+       * deleted or moved, mailsift stopped between recording it and telling
+       * the server: tell it now. (\Seen is not redone on every run.) */
+      if (fetched && !expired && !removes)
+        continue;
+      if (fetched == NULL)
+        {
+          name = ms_fetch_begin (f, folder, uid, journal, error);
+          if (name == NULL)
+            return FALSE;
+          spool = retrieve (im, m->uid, name, &local);
+          if (spool == NULL && local->code == MS_ERROR_MESSAGE)
+            {
+              g_info ("account %s: %s", a->name, local->message);
+              continue;
+            }
+          if (spool == NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          if (!ms_fetch_deliver (f, spool, &origin, &local))
+            {
+              f->stats.failed++;
+              if (local->code == MS_ERROR_TEMPORARY)
+                {
+                  g_propagate_error (error, g_steal_pointer (&local));
+                  return FALSE;
+                }
+              g_warning ("%s", local->message);
+              continue;
+            }
+        }
+      if (!after_delivery (im, m->uid, expired, error))
+        return FALSE;
+      if (f->progress)
+        f->progress (f, f->progress_data);
+    }
+
+  /* forget what the folder no longer holds (or what an old UIDVALIDITY named) */
+  g_hash_table_iter_init (&iter, seen);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (present, key))
+      ms_state_seen_forget (f->state, a->name, folder, key, NULL);
+  return TRUE;
+}
+
+static gboolean
+imap_fetch (MsFetch *f, GError **error)
+{
+  Imap im = { f, NULL, { 0 }, NULL, NULL };
+  gboolean ok = connect_and_login (&im, error);
+
+  if (ok)
+    {
+      mailimap_set_msg_body_handler (im.imap, on_body, &im);
+      mailimap_set_progress_callback (im.imap, on_progress, NULL, NULL);
+    }
+  for (guint i = 0; ok && f->account->folders && f->account->folders[i]; i++)
+    ok = fetch_folder (&im, f->account->folders[i], error);
+  if (im.imap)
+    {
+      if (ok)
+        mailimap_logout (im.imap);
+      else if (im.imap->imap_stream)
+        {
+          /* after a failure, close without LOGOUT (which would wait for an answer) */
+          mailstream_close (im.imap->imap_stream);
+          im.imap->imap_stream = NULL;
+        }
+      mailimap_free (im.imap);
+    }
+  g_clear_pointer (&im.writer, ms_spool_writer_free);
+  g_clear_error (&im.write_error);
+  return ok;
+}
+
+const MsSourceOps ms_source_imap = {
+  .name = "imap",
+  .fetch = imap_fetch,
+};
