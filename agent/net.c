@@ -124,7 +124,8 @@ net_write (mailstream_low *low, const void *buf, size_t count)
 
   if (ns->error != NULL)
     return -1;
-  n = g_output_stream_write (g_io_stream_get_output_stream (ns->io), buf, count, ns->cancel, &error);
+  n = g_output_stream_write (g_io_stream_get_output_stream (ns->io), buf, count, ns->cancel,
+                             &error);
   if (n < 0)
     net_fail (ns, error);
   return n;
@@ -257,7 +258,7 @@ static char *
 cert_fingerprint (GTlsCertificate *cert)
 {
   g_autofree char *hex = cert_sha256_hex (cert);
-  GString *out = g_string_sized_new (96);
+  g_autoptr (GString) out = g_string_sized_new (96);
 
   for (const char *p = hex; p[0] != '\0' && p[1] != '\0'; p += 2)
     {
@@ -266,7 +267,7 @@ cert_fingerprint (GTlsCertificate *cert)
       g_string_append_c (out, g_ascii_toupper (p[0]));
       g_string_append_c (out, g_ascii_toupper (p[1]));
     }
-  return g_string_free (out, FALSE);
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 /* A configured pin as lower-case hex without separators; NULL unless it is
@@ -293,6 +294,7 @@ typedef struct {
   const char *pin;             /* normalized pin, or NULL */
   GTlsCertificate *cert;       /* the peer's leaf (owned), once seen */
   GTlsCertificateFlags errors; /* what GIO found wrong with it */
+  gboolean refused;            /* the handler said no, or the pin did not match */
   gboolean pin_mismatch;
 } CertCheck;
 
@@ -308,10 +310,12 @@ on_accept_certificate (GTlsConnection *tls, GTlsCertificate *cert, GTlsCertifica
 
   g_set_object (&check->cert, cert);
   check->errors = errors;
+  check->refused = TRUE;
   if (check->pin == NULL)
     return FALSE;
   check->pin_mismatch = strcmp (hex, check->pin) != 0;
-  return !check->pin_mismatch;
+  check->refused = check->pin_mismatch;
+  return !check->refused;
 }
 
 static const struct {
@@ -439,7 +443,8 @@ tls_handshake (NetStream *ns, const MsNetOptions *options, const char *pin, GErr
       return NULL;
     }
 
-  handler = g_signal_connect (tls, "accept-certificate", G_CALLBACK (on_accept_certificate), &check);
+  handler = g_signal_connect (tls, "accept-certificate", G_CALLBACK (on_accept_certificate),
+                              &check);
   ok = g_tls_connection_handshake (G_TLS_CONNECTION (tls), ns->cancel, &local);
   g_signal_handler_disconnect (tls, handler);
 
@@ -452,12 +457,13 @@ tls_handshake (NetStream *ns, const MsNetOptions *options, const char *pin, GErr
       if (hex == NULL || strcmp (hex, pin) != 0)
         {
           g_set_object (&check.cert, peer);
-          check.pin_mismatch = TRUE;
+          check.pin_mismatch = check.refused = TRUE;
           ok = FALSE;
         }
     }
 
-  if (!ok && check.cert != NULL && (check.errors != 0 || check.pin_mismatch))
+  /* (a pinned certificate may still fail later, e.g. by a timeout) */
+  if (!ok && check.refused && check.cert != NULL)
     set_cert_error (error, ns, options, &check);
   else if (!ok && local != NULL)
     set_net_error (error, ns, "TLS handshake", local);
@@ -505,13 +511,16 @@ ms_net_connect (const MsNetOptions *options, GError **error)
 
   ns = g_new0 (NetStream, 1);
   ns->cancel = g_cancellable_new ();
-  ns->where = g_strdup_printf ("%s:%u", options->host, options->port);
+  ns->where = strchr (options->host, ':') != NULL /* an IPv6 address */
+                ? g_strdup_printf ("[%s]:%u", options->host, options->port)
+                : g_strdup_printf ("%s:%u", options->host, options->port);
 
   /* The client's timeout becomes the GSocket's: it bounds connect and
    * every later read and write, the TLS handshake included. No proxy:
    * mail goes straight to the server. */
   client = g_socket_client_new ();
-  g_socket_client_set_timeout (client, options->timeout_s ? options->timeout_s : NET_DEFAULT_TIMEOUT_S);
+  g_socket_client_set_timeout (client,
+                               options->timeout_s ? options->timeout_s : NET_DEFAULT_TIMEOUT_S);
   g_socket_client_set_enable_proxy (client, FALSE);
   address = g_network_address_new (options->host, options->port);
   ns->socket = g_socket_client_connect (client, address, ns->cancel, &local);

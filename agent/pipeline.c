@@ -336,7 +336,9 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
       if (ok && !(queue_responses (p, plan, spool, &w, error)
                   && (origin == NULL
                       || (ms_state_seen_record (p->state, origin->account, origin->folder, origin->uid,
-                                                g_get_real_time () / G_USEC_PER_SEC, error)
+                                                g_get_real_time () / G_USEC_PER_SEC,
+                                                ms_header_view_get_first (plan->view, "Message-ID"),
+                                                origin->server_size, error)
                           && ms_state_journal_end (p->state, origin->account, origin->folder,
                                                    origin->uid, error)))
                   && ms_state_commit (p->state, error)))

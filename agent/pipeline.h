@@ -37,6 +37,7 @@ typedef struct {
   const char *account;
   const char *folder;
   const char *uid;
+  gint64 server_size; /* the size the server reports, for UIDVALIDITY recovery */
 } MsOrigin;
 
 typedef struct {

@@ -9,6 +9,7 @@
 #include "source.h"
 
 #include "error.h"
+#include "header.h"
 #include "net.h"
 
 #include <libetpan/libetpan.h>
@@ -286,6 +287,118 @@ after_delivery (Imap *im, guint32 uid, gboolean expired, GError **error)
   return TRUE;
 }
 
+/* The folder's UIDVALIDITY changed, so every UID is new to us. Rather
+ * than fetch everything again, match the server's messages to what was
+ * delivered by Message-ID and size, and record the matches under their
+ * new UIDs. Messages without a Message-ID are fetched again (a duplicate
+ * is better than a loss). */
+static gboolean
+recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GHashTable *seen,
+                     GError **error)
+{
+  MsFetch *f = im->fetch;
+  g_autoptr (GHashTable) known = ms_state_seen_identities (f->state, f->account->name, folder, error);
+  struct mailimap_set *set;
+  struct mailimap_fetch_type *ft;
+  clist *fields = clist_new ();
+  clist *result = NULL;
+  guint matched = 0, total = 0;
+  int r;
+
+  if (known == NULL)
+    {
+      clist_free (fields);
+      return FALSE;
+    }
+  clist_append (fields, strdup ("MESSAGE-ID"));
+  set = mailimap_set_new_interval (1, 0);
+  ft = mailimap_fetch_type_new_fetch_att_list_empty ();
+  mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
+  mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_rfc822_size ());
+  mailimap_fetch_type_new_fetch_att_list_add (
+    ft, mailimap_fetch_att_new_body_peek_section (
+          mailimap_section_new_header_fields (mailimap_header_list_new (fields))));
+  /* the header text must come back in the result, not through the handler */
+  mailimap_set_msg_body_handler (im->imap, NULL, NULL);
+  r = mailimap_fetch (im->imap, set, ft, &result);
+  mailimap_set_msg_body_handler (im->imap, on_body, im);
+  mailimap_fetch_type_free (ft);
+  mailimap_set_free (set);
+  if (r != MAILIMAP_NO_ERROR)
+    return imap_fail (im, r, "FETCH (Message-ID) after a UIDVALIDITY change", error);
+
+  for (clistiter *c = clist_begin (result); c; c = clist_next (c))
+    {
+      struct mailimap_msg_att *att = clist_content (c);
+      guint32 uid = 0, size = 0;
+      const char *hdr = NULL;
+      size_t hlen = 0;
+
+      for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
+        {
+          struct mailimap_msg_att_item *item = clist_content (i);
+          struct mailimap_msg_att_static *st;
+          if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+            continue;
+          st = item->att_data.att_static;
+          if (st->att_type == MAILIMAP_MSG_ATT_UID)
+            uid = st->att_data.att_uid;
+          else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
+            size = st->att_data.att_rfc822_size;
+          else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && st->att_data.att_body_section)
+            {
+              hdr = st->att_data.att_body_section->sec_body_part;
+              hlen = st->att_data.att_body_section->sec_length;
+            }
+        }
+      total++;
+      if (uid && hdr)
+        {
+          g_autoptr (MsHeaderView) view = ms_header_view_new (hdr, hlen);
+          const char *msgid = ms_header_view_get_first (view, "Message-ID");
+          g_autofree char *identity = msgid ? g_strdup_printf ("%s %u", msgid, size) : NULL;
+          gint64 *when = identity ? g_hash_table_lookup (known, identity) : NULL;
+          if (when)
+            {
+              g_autofree char *key = g_strdup_printf ("%u:%u", validity, uid);
+              if (!ms_state_seen_record (f->state, f->account->name, folder, key, *when, msgid, size, error))
+                {
+                  mailimap_fetch_list_free (result);
+                  return FALSE;
+                }
+              gint64 *copy = g_new (gint64, 1);
+              *copy = *when;
+              g_hash_table_replace (seen, g_steal_pointer (&key), copy);
+              matched++;
+            }
+        }
+    }
+  mailimap_fetch_list_free (result);
+  g_warning ("account %s: the UIDVALIDITY of %s changed (the server renumbered it); %u of %u "
+             "messages matched what was delivered before by Message-ID and size, the other %u "
+             "are fetched as new", f->account->name, folder, matched, total, total - matched);
+  return TRUE;
+}
+
+/* Whether @seen holds keys of another UIDVALIDITY and none of @validity. */
+static gboolean
+uidvalidity_changed (GHashTable *seen, guint32 validity)
+{
+  g_autofree char *prefix = g_strdup_printf ("%u:", validity);
+  GHashTableIter iter;
+  gpointer key;
+  gboolean other = FALSE;
+
+  g_hash_table_iter_init (&iter, seen);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      if (g_str_has_prefix (key, prefix))
+        return FALSE;
+      other = TRUE;
+    }
+  return other;
+}
+
 static gboolean
 fetch_folder (Imap *im, const char *folder, GError **error)
 {
@@ -313,6 +426,9 @@ fetch_folder (Imap *im, const char *folder, GError **error)
   msgs = list_folder (im, error);
   if (msgs == NULL)
     return FALSE;
+  if (msgs->len > 0 && uidvalidity_changed (seen, validity)
+      && !recover_uidvalidity (im, folder, validity, seen, error))
+    return FALSE;
 
   for (guint i = 0; i < msgs->len; i++)
     {
@@ -327,7 +443,7 @@ fetch_folder (Imap *im, const char *folder, GError **error)
       g_autofree char *name = NULL;
       g_autoptr (MsSpool) spool = NULL;
       g_autoptr (GError) local = NULL;
-      MsOrigin origin = { a->name, folder, uid };
+      MsOrigin origin = { a->name, folder, uid, m->size };
       gboolean expired;
 
       g_hash_table_add (present, uid);

@@ -267,7 +267,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
       g_autofree char *name = NULL;
       g_autoptr (MsSpool) spool = NULL;
       g_autoptr (GError) local = NULL;
-      MsOrigin origin = { a->name, "", m->uidl };
+      MsOrigin origin = { a->name, "", m->uidl, (gint64) m->size };
 
       if (fetched == NULL && limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
         {

@@ -25,7 +25,8 @@ static const char schema[] =
   "  PRIMARY KEY (sender, handle));"
   "CREATE TABLE IF NOT EXISTS seen ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
-  "  fetched INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
+  "  fetched INTEGER NOT NULL, msgid TEXT, size INTEGER,"
+  "  PRIMARY KEY (account, folder, uid));"
   "CREATE TABLE IF NOT EXISTS journal ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
   "  name TEXT NOT NULL, started INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
@@ -267,10 +268,47 @@ exec_bound (MsState *s, const char *sql, const char *what, GError **error, const
 
 gboolean
 ms_state_seen_record (MsState *s, const char *account, const char *folder, const char *uid,
-                      gint64 when, GError **error)
+                      gint64 when, const char *msgid, gint64 size, GError **error)
 {
-  return exec_bound (s, "INSERT OR REPLACE INTO seen VALUES (?1, ?2, ?3, ?4)", "seen record",
-                     error, account, folder, uid, NULL, when);
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO seen VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                         error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, when);
+  sqlite3_bind_text (st, 5, msgid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 6, size);
+  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "seen record");
+}
+
+GHashTable *
+ms_state_seen_identities (MsState *s, const char *account, const char *folder, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT msgid, size, fetched FROM seen WHERE account = ?1 "
+                                            "AND folder = ?2 AND msgid IS NOT NULL", error);
+  g_autoptr (GHashTable) out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gint64 *when = g_new (gint64, 1);
+      *when = sqlite3_column_int64 (st, 2);
+      g_hash_table_insert (out, g_strdup_printf ("%s %" G_GINT64_FORMAT, sqlite3_column_text (st, 0),
+                                                 (gint64) sqlite3_column_int64 (st, 1)), when);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      db_error (s, error, "seen identities");
+      return NULL;
+    }
+  return g_steal_pointer (&out);
 }
 
 gboolean

@@ -52,9 +52,16 @@ GPtrArray *ms_state_queue_list (MsState *state, GError **error);
 /* Fetch state. A message is identified by (account, folder, uid): the
  * POP3 UIDL with folder "", or an IMAP folder and "UIDVALIDITY:UID". */
 
-/* Delivered: never fetch it again. */
+/* Delivered: never fetch it again. @msgid and @size (of the message as
+ * the server counts it) let a folder whose UIDVALIDITY changed be
+ * matched again without fetching it all twice. */
 gboolean ms_state_seen_record (MsState *state, const char *account, const char *folder,
-                               const char *uid, gint64 when, GError **error);
+                               const char *uid, gint64 when, const char *msgid, gint64 size,
+                               GError **error);
+/* "MESSAGE-ID SIZE" -> gint64* fetch time, for the folder's seen
+ * messages that have a Message-ID. Transfer full. */
+GHashTable *ms_state_seen_identities (MsState *state, const char *account, const char *folder,
+                                      GError **error);
 gboolean ms_state_seen_forget (MsState *state, const char *account, const char *folder,
                                const char *uid, GError **error);
 /* uid -> gint64* fetch time. Transfer full. */

@@ -147,6 +147,27 @@ def main():
                   f"exit {code}\n{out}{err}")
             dc.expunge_all("test")
 
+        # UIDVALIDITY change: the server forgets its UIDs
+        dc.expunge_all("test")
+        dc.fill("test", msgs[:3])
+        with tempfile.TemporaryDirectory(prefix="ms-imap-uv-") as tmp:
+            s = Setup(dc, tmp)
+            code1, out1, err1 = s.fetch()
+            dc.stop()
+            inbox = dc.maildir("test")
+            for fn in os.listdir(inbox):
+                if fn.startswith("dovecot"):
+                    os.remove(os.path.join(inbox, fn))
+            dc.start()
+            dc.fill("test", msgs[3:4])
+            code, out, err = s.fetch()
+            got = s.delivered()
+            check("UIDVALIDITY change: old messages matched by Message-ID, only the new one fetched",
+                  code1 == 0 and code == 0 and digest_set(got) == digest_set(msgs[:4])
+                  and "UIDVALIDITY of INBOX changed" in err and "3 of 4" in err,
+                  f"exit {code1}/{code}, delivered {len(got)}\n{out1}{err1}{out}{err}")
+            dc.expunge_all("test")
+
         # a big message: streamed, bounded memory
         big = b"From: big@example.org\nTo: test@example.org\nSubject: big\n\n" + \
             b"".join(b"%09d abcdefghijklmnopqrstuvwxyz abcdefghijklmnopqrstuvwxyz\n" % i

@@ -64,6 +64,8 @@ def cleanup_on_signals(signals=(signal.SIGTERM, signal.SIGHUP)):
     """Turn the given signals into SystemExit, so that with-blocks (and the
     atexit hook) stop the servers when a harness kills the test."""
     def handler(signum, frame):
+        for s in signals:  # once: a second signal must not cut the clean-up short
+            signal.signal(s, signal.SIG_IGN)
         raise SystemExit(128 + signum)
     for s in signals:
         signal.signal(s, handler)
@@ -398,6 +400,7 @@ class Dovecot:
         self.root = os.geteuid() == 0
         self.dir = _mkdtemp("mailsift-dovecot-", traversable=self.root)
         self._proc = None
+        self._group = None  # the process group of the running or last instance
         self._ready_at = 0.0
         self.ports = {}
         try:
@@ -529,6 +532,7 @@ class Dovecot:
         Returns when all four ports accept connections."""
         if self.running:
             return self
+        self.stop()  # finishes an interrupted stop(); nothing otherwise
         first = not self.ports
         for attempt in range(3):
             if first:
@@ -556,13 +560,15 @@ class Dovecot:
                                           stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         finally:
             out.close()
+        self._group = self._proc.pid  # a session of its own: the group id
         deadline = time.monotonic() + START_TIMEOUT
         listening_since = None
         while True:
             if self._proc.poll() is not None:
                 code = self._proc.returncode
-                _end_group(self._proc.pid)
                 self._proc = None
+                _end_group(self._group)
+                self._group = None
                 raise RuntimeError(f"dovecot exited with status {code} while starting:\n"
                                    + self._out_text() + self.log_text()[-3000:])
             # listening on every port (the kernel accepts connections from
@@ -601,38 +607,39 @@ class Dovecot:
         SIGTERM to what the master leaves behind in its process group
         (Dovecot 2.3 keeps logged-in IMAP/POP3 sessions, and the log process
         serving them, alive after the master exits). Connected clients are
-        cut off. Mail and ports are kept for start()."""
-        if self._proc is None:
-            return
-        group = self._proc.pid  # started in a session of its own: its group id
-        pid = self._master_pid()
-        if pid is None or pid != self._proc.pid:
-            pid = self._proc.pid  # the master died early or before writing it; it is our child
-        # a SIGTERM within a few ms of start-up makes the master linger 6 s
-        time.sleep(max(0.0, self._ready_at + 0.1 - time.monotonic()))
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            self._proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _signal_group(group, signal.SIGKILL)
-            self._proc.wait()
-        self._proc = None
-        _end_group(group)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while any(_listening(p) for p in self.ports.values()) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        cut off. Mail and ports are kept for start(). Safe to call again
+        if it was interrupted."""
+        if self._proc is not None:
+            pid = self._master_pid()
+            if pid is None or pid != self._proc.pid:
+                pid = self._proc.pid  # the master died early or before writing it; it is our child
+            # a SIGTERM within a few ms of start-up makes the master linger 6 s
+            time.sleep(max(0.0, self._ready_at + 0.1 - time.monotonic()))
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self._proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                _signal_group(self._group, signal.SIGKILL)
+                self._proc.wait()
+            self._proc = None
+        if self._group is not None:
+            _end_group(self._group)
+            self._group = None
+            deadline = time.monotonic() + STOP_TIMEOUT
+            while any(_listening(p) for p in self.ports.values()) and time.monotonic() < deadline:
+                time.sleep(0.01)
 
     def close(self):
-        """Stop and remove the directory (kept if MAILSIFT_KEEP_SERVERS=1)."""
-        try:
-            self.stop()
-        finally:
-            _live.discard(self)
-            if not _keep() and os.path.isdir(self.dir):
-                shutil.rmtree(self.dir, ignore_errors=True)
+        """Stop and remove the directory (kept if MAILSIFT_KEEP_SERVERS=1).
+        If stopping is interrupted, the instance stays on the list that the
+        atexit hook finishes off."""
+        self.stop()
+        _live.discard(self)
+        if not _keep() and os.path.isdir(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         try:
@@ -1049,12 +1056,10 @@ class SmtpSink:
         c.stop(no_assert=True)
 
     def close(self):
-        try:
-            self.down()
-        finally:
-            _live.discard(self)
-            if not _keep() and os.path.isdir(self.dir):
-                shutil.rmtree(self.dir, ignore_errors=True)
+        self.down()
+        _live.discard(self)
+        if not _keep() and os.path.isdir(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         try:

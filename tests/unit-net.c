@@ -102,6 +102,17 @@ make_certs (void)
   OPENSSL ("req", "-x509", "-new", EC_KEY, "-keyout", "self.key", "-out", "self.pem", "-days",
            "30", "-subj", "/CN=localhost", "-config", cnf, "-extensions", "server_ext");
 #undef SIGN
+
+  /* the leaf followed by its issuer, for a server that sends its chain */
+  {
+    g_autofree char *leaf = NULL, *ca = NULL, *both = NULL, *leaf_path = cert_path ("server.pem");
+    g_autofree char *chain_path = cert_path ("server-chain.pem");
+
+    g_assert_true (g_file_get_contents (leaf_path, &leaf, NULL, NULL));
+    g_assert_true (g_file_get_contents (ca_pem, &ca, NULL, NULL));
+    both = g_strconcat (leaf, ca, NULL);
+    g_assert_true (g_file_set_contents (chain_path, both, -1, NULL));
+  }
 }
 
 static void
@@ -214,7 +225,8 @@ serve (gpointer data)
   switch (srv->mode)
     {
     case SERVE_SILENT:
-      while (g_input_stream_read (g_io_stream_get_input_stream (io), line, sizeof line, NULL, NULL) > 0)
+      while (g_input_stream_read (g_io_stream_get_input_stream (io), line, sizeof line, NULL,
+                                  NULL) > 0)
         ;
       return NULL;
     case SERVE_STARTTLS:
@@ -371,33 +383,50 @@ assert_contains (const char *haystack, const char *needle)
 
 /* ---------------------------------------------------------------- tests */
 
+static GBytes *
+der_of (const char *pem)
+{
+  g_autofree char *path = cert_path (pem);
+  g_autoptr (GTlsCertificate) cert = g_tls_certificate_new_from_file (path, NULL);
+  g_autoptr (GByteArray) der = NULL;
+
+  g_assert_nonnull (cert);
+  g_object_get (cert, "certificate", &der, NULL);
+  return g_bytes_new (der->data, der->len);
+}
+
+static void
+assert_chain_element (carray *chain, guint i, GBytes *want)
+{
+  MMAPString *s = carray_get (chain, i);
+
+  g_assert_cmpmem (s->str, s->len, g_bytes_get_data (want, NULL), g_bytes_get_size (want));
+}
+
+/* Verified with ca_file, by address and by name; the server sends only its
+ * certificate, or it and its issuer: libetpan's chain has them leaf first. */
 static void
 test_tls_ca_file (void)
 {
   const char *hosts[] = { "127.0.0.1", "localhost" };
+  const char *pems[] = { "server.pem", "server-chain.pem" };
   g_autofree char *want_fp = NULL;
-  g_autofree char *pem = NULL;
-  g_autoptr (GBytes) want_der = NULL;
+  g_autoptr (GBytes) leaf_der = NULL;
+  g_autoptr (GBytes) ca_der = NULL;
 
   if (!tls_ready ())
     return;
   want_fp = fingerprint_of ("server.pem");
-  pem = cert_path ("server.pem");
-  {
-    g_autoptr (GTlsCertificate) c = g_tls_certificate_new_from_file (pem, NULL);
-    g_autoptr (GByteArray) der = NULL;
-    g_object_get (c, "certificate", &der, NULL);
-    want_der = g_bytes_new (der->data, der->len);
-  }
+  leaf_der = der_of ("server.pem");
+  ca_der = der_of ("ca.pem");
   for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
     {
-      Server *srv = server_start (SERVE_TLS, "server.pem", "server.key");
+      Server *srv = server_start (SERVE_TLS, pems[i], "server.key");
       MsNetOptions o = options_for (srv, MS_TLS_IMPLICIT);
       g_autoptr (GError) error = NULL;
       g_autofree char *fp = NULL;
       mailstream *stream;
       carray *chain;
-      MMAPString *leaf;
 
       o.host = hosts[i];
       o.ca_file = ca_pem;
@@ -412,10 +441,10 @@ test_tls_ca_file (void)
       g_assert_cmpstr (fp, ==, want_fp);
       chain = mailstream_get_certificate_chain (stream);
       g_assert_nonnull (chain);
-      g_assert_cmpuint (carray_count (chain), ==, 1); /* the server sends only its leaf */
-      leaf = carray_get (chain, 0);
-      g_assert_cmpmem (leaf->str, leaf->len, g_bytes_get_data (want_der, NULL),
-                       g_bytes_get_size (want_der));
+      g_assert_cmpuint (carray_count (chain), ==, i + 1);
+      assert_chain_element (chain, 0, leaf_der);
+      if (i == 1)
+        assert_chain_element (chain, 1, ca_der);
       mailstream_certificate_chain_free (chain);
 
       g_assert_true (send_line (stream, "QUIT"));
@@ -436,7 +465,8 @@ test_tls_unknown_issuer (void)
     {
       MsNetOptions o = { .host = "127.0.0.1", .tls = MS_TLS_IMPLICIT, .timeout_s = 10 };
       g_autofree char *fp = fingerprint_of (pems[i][0]);
-      g_autofree char *msg = connect_refused (SERVE_TLS, pems[i][0], pems[i][1], &o, MS_ERROR_ACCOUNT);
+      g_autofree char *msg = connect_refused (SERVE_TLS, pems[i][0], pems[i][1], &o,
+                                              MS_ERROR_ACCOUNT);
       g_autofree char *where = g_strdup_printf ("127.0.0.1:%u", o.port);
       g_autofree char *pin_hint = g_strdup_printf ("pin_sha256 = %s", fp);
 
@@ -459,9 +489,11 @@ test_tls_wrong_host (void)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
     {
-      MsNetOptions o = { .host = hosts[i], .tls = MS_TLS_IMPLICIT, .ca_file = ca_pem, .timeout_s = 10 };
+      MsNetOptions o = { .host = hosts[i], .tls = MS_TLS_IMPLICIT, .ca_file = ca_pem,
+                         .timeout_s = 10 };
       g_autofree char *fp = fingerprint_of ("other.pem");
-      g_autofree char *msg = connect_refused (SERVE_TLS, "other.pem", "other.key", &o, MS_ERROR_ACCOUNT);
+      g_autofree char *msg = connect_refused (SERVE_TLS, "other.pem", "other.key", &o,
+                                              MS_ERROR_ACCOUNT);
       g_autofree char *why = g_strdup_printf ("wrong host name (not issued for %s)", hosts[i]);
 
       g_test_message ("%s", msg);
@@ -482,8 +514,10 @@ test_tls_dates (void)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      MsNetOptions o = { .host = "localhost", .tls = MS_TLS_IMPLICIT, .ca_file = ca_pem, .timeout_s = 10 };
-      g_autofree char *msg = connect_refused (SERVE_TLS, cases[i][0], "server.key", &o, MS_ERROR_ACCOUNT);
+      MsNetOptions o = { .host = "localhost", .tls = MS_TLS_IMPLICIT, .ca_file = ca_pem,
+                         .timeout_s = 10 };
+      g_autofree char *msg = connect_refused (SERVE_TLS, cases[i][0], "server.key", &o,
+                                              MS_ERROR_ACCOUNT);
       g_autofree char *fp = fingerprint_of (cases[i][0]);
 
       g_test_message ("%s", msg);
@@ -552,7 +586,8 @@ test_tls_pin_wrong (void)
       /* with the CA, the chain is valid: the wrong pin must still fail */
       MsNetOptions o = { .host = "localhost", .tls = MS_TLS_IMPLICIT, .timeout_s = 10,
                          .pin_sha256 = self_fp, .ca_file = cas[i] ? ca_pem : NULL };
-      g_autofree char *msg = connect_refused (SERVE_TLS, "server.pem", "server.key", &o, MS_ERROR_ACCOUNT);
+      g_autofree char *msg = connect_refused (SERVE_TLS, "server.pem", "server.key", &o,
+                                              MS_ERROR_ACCOUNT);
 
       g_test_message ("%s", msg);
       assert_contains (msg, "pin mismatch");
@@ -596,7 +631,7 @@ test_tls_bad_options (void)
 static void
 test_tls_to_plain_server (void)
 {
-  MsNetOptions o = { .host = "127.0.0.1", .tls = MS_TLS_IMPLICIT, .ca_file = NULL, .timeout_s = 10 };
+  MsNetOptions o = { .host = "127.0.0.1", .tls = MS_TLS_IMPLICIT, .timeout_s = 10 };
   g_autofree char *msg = NULL;
 
   if (!tls_ready ())
@@ -763,7 +798,8 @@ test_refused (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
     {
-      MsNetOptions o = { .host = "127.0.0.1", .port = unused_port (), .tls = modes[i], .timeout_s = 5 };
+      MsNetOptions o = { .host = "127.0.0.1", .port = unused_port (), .tls = modes[i],
+                         .timeout_s = 5 };
       g_autoptr (GError) error = NULL;
       g_autofree char *where = g_strdup_printf ("127.0.0.1:%u", o.port);
 
