@@ -1,6 +1,6 @@
 /* mailsift fetch [ACCOUNT...]: one-shot. Every account (all by default)
- * runs in a process of its own, so a crash in libetpan's parsers costs
- * one account, not the run; then a summary per account. */
+ * runs in a process of its own, in parallel, so a crash in libetpan's
+ * parsers costs one account, not the run; then a summary per account. */
 #include "commands.h"
 #include "error.h"
 #include "log.h"
@@ -9,6 +9,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +45,27 @@ print_summary (MsFetch *f, const GError *error)
   fflush (stdout);
 }
 
+/* One fetch per account at a time (cron and `run` may overlap): an
+ * flock held until this process exits. */
+static gboolean
+lock_account (const MsConfig *config, const MsAccount *account, GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s.lock", account->name);
+  g_autofree char *path = g_build_filename (config->state_dir, name, NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot open %s", path);
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      close (fd);
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: another mailsift is "
+                   "fetching it right now; try again when it is done", account->name);
+      return FALSE;
+    }
+  return TRUE; /* the descriptor stays open: the lock lives as long as we do */
+}
+
 /* Fetch one account in this process; returns a sysexits code. */
 static int
 fetch_account (MsConfig *config, MsAccount *account)
@@ -66,6 +91,8 @@ fetch_account (MsConfig *config, MsAccount *account)
       return MS_EX_CONFIG;
     }
   state = ms_state_open (config->state_dir, &error);
+  if (state && !lock_account (config, account, &error))
+    g_clear_pointer (&state, ms_state_free);
   if (state)
     {
       engine = ms_engine_for_config (config);
@@ -135,35 +162,48 @@ ms_cmd_fetch (int argc, char **argv)
                   "(see mailsift.conf(5))\n");
       return MS_EX_CONFIG;
     }
-  if (chosen->len == 1)
-    return fetch_account (config, chosen->pdata[0]);
-
+  /* even one account gets a process of its own: a libetpan parser crash
+   * caused by a server then costs that account this run, nothing more */
   fflush (stdout);
   fflush (stderr);
   for (guint i = 0; i < chosen->len; i++)
     {
+      pid_t parent = getpid ();
       pid_t pid = fork ();
       if (pid == 0)
-        _exit (fetch_account (config, chosen->pdata[i]));
+        {
+          /* a worker never outlives the command that started it */
+          prctl (PR_SET_PDEATHSIG, SIGKILL);
+          if (getppid () != parent)
+            _exit (MS_EX_TEMPFAIL);
+          _exit (fetch_account (config, chosen->pdata[i]));
+        }
       if (pid < 0)
         {
           g_warning ("cannot start a process for account %s: %s",
                      ((MsAccount *) chosen->pdata[i])->name, g_strerror (errno));
           worst = MS_EX_TEMPFAIL;
-          continue;
         }
-      g_array_append_val (pids, pid);
+      g_array_append_val (pids, pid); /* -1 keeps pids[i] lined up with chosen[i] */
     }
   for (guint i = 0; i < pids->len; i++)
     {
       int status = 0;
       int code;
+      if (g_array_index (pids, pid_t, i) < 0)
+        continue;
       while (waitpid (g_array_index (pids, pid_t, i), &status, 0) < 0 && errno == EINTR)
         ;
       code = WIFEXITED (status) ? WEXITSTATUS (status) : MS_EX_TEMPFAIL;
       if (!WIFEXITED (status))
-        g_warning ("an account process died (signal %d); its messages stay on the server and "
-                   "are fetched next time", WIFSIGNALED (status) ? WTERMSIG (status) : 0);
+        {
+          const MsAccount *a = chosen->pdata[i];
+          g_warning ("account %s: its process died (signal %d); nothing it had not delivered was "
+                     "removed from the server, and the rest is fetched next time", a->name,
+                     WIFSIGNALED (status) ? WTERMSIG (status) : 0);
+          printf ("%s: failed: the account process died (signal %d)\n", a->name,
+                  WIFSIGNALED (status) ? WTERMSIG (status) : 0);
+        }
       if (code == MS_EX_CONFIG || (code != MS_EX_OK && worst == MS_EX_OK))
         worst = code;
     }

@@ -348,6 +348,13 @@ check_account (Checker *c, MsAccount *a)
 {
   g_autofree char *group = g_strdup_printf ("account %s", a->name);
 
+  for (const char *p = a->name; *p; p++)
+    if (!g_ascii_isalnum (*p) && !strchr ("._-", *p))
+      {
+        problem (c, group, NULL, "[%s]: an account name may hold only letters, digits, '.', "
+                 "'_' and '-'", group);
+        break;
+      }
   if (a->protocol == NULL)
     problem (c, group, NULL, "[%s]: protocol is missing (imap or pop3)", group);
   if (a->host == NULL || *a->host == '\0')
