@@ -52,8 +52,11 @@ lock_account (const MsConfig *config, const MsAccount *account, GError **error)
 {
   g_autofree char *name = g_strdup_printf ("%s.lock", account->name);
   g_autofree char *path = g_build_filename (config->state_dir, name, NULL);
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd;
 
+  if (g_mkdir_with_parents (config->state_dir, 0700) != 0)
+    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", config->state_dir);
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot open %s", path);
   if (flock (fd, LOCK_EX | LOCK_NB) != 0)
@@ -66,9 +69,48 @@ lock_account (const MsConfig *config, const MsAccount *account, GError **error)
   return TRUE; /* the descriptor stays open: the lock lives as long as we do */
 }
 
+static int fetch_account (MsConfig *config, MsAccount *account, gboolean quiet);
+
+/* `fetch --watch`, what `mailsift run` starts per account: fetch, wait for
+ * news (IMAP IDLE, else poll_interval), fetch again; after a failure wait
+ * 5 s, doubling up to 5 minutes. Ends only on a configuration error or
+ * a signal. */
+static int
+watch_account (MsConfig *config, MsAccount *account)
+{
+  const MsSourceOps *ops = ms_source_for (account);
+  MsFetch f = { 0 };
+  guint backoff = 0;
+
+  f.account = account;
+  f.config = config;
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      int code = fetch_account (config, account, TRUE);
+      gboolean waited;
+
+      if (code == MS_EX_CONFIG)
+        return code;
+      if (code == MS_EX_OK)
+        {
+          backoff = 0;
+          waited = ops->wait && g_strcmp0 (account->idle, "yes") == 0
+                     ? ops->wait (&f, 28 * 60, NULL, &error)
+                     : (g_usleep ((gulong) account->poll_interval * G_USEC_PER_SEC), TRUE);
+          if (waited)
+            continue;
+          g_warning ("%s", error->message);
+        }
+      backoff = backoff ? MIN (backoff * 2, 300) : 5;
+      g_message ("account %s: trying again in %u s", account->name, backoff);
+      g_usleep ((gulong) backoff * G_USEC_PER_SEC);
+    }
+}
+
 /* Fetch one account in this process; returns a sysexits code. */
 static int
-fetch_account (MsConfig *config, MsAccount *account)
+fetch_account (MsConfig *config, MsAccount *account, gboolean quiet)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MsState) state = NULL;
@@ -91,8 +133,6 @@ fetch_account (MsConfig *config, MsAccount *account)
       return MS_EX_CONFIG;
     }
   state = ms_state_open (config->state_dir, &error);
-  if (state && !lock_account (config, account, &error))
-    g_clear_pointer (&state, ms_state_free);
   if (state)
     {
       engine = ms_engine_for_config (config);
@@ -113,7 +153,8 @@ fetch_account (MsConfig *config, MsAccount *account)
       if (!ok)
         g_warning ("%s", error->message);
     }
-  print_summary (&f, error);
+  if (!quiet || error || f.stats.messages || f.stats.failed)
+    print_summary (&f, error);
   g_hash_table_unref (f.stats.folders);
   if (error == NULL)
     return MS_EX_OK;
@@ -123,7 +164,12 @@ fetch_account (MsConfig *config, MsAccount *account)
 int
 ms_cmd_fetch (int argc, char **argv)
 {
-  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
+  gboolean watch = FALSE;
+  const GOptionEntry entries[] = {
+    { "watch", 0, 0, G_OPTION_ARG_NONE, &watch, "Keep going: wait for new mail (IMAP IDLE, or "
+      "poll_interval) and fetch again, until stopped. What mailsift run starts per account.", NULL },
+    G_OPTION_ENTRY_NULL
+  };
   g_autoptr (GError) error = NULL;
   g_autoptr (MsConfig) config = NULL;
   g_autoptr (GPtrArray) chosen = g_ptr_array_new ();
@@ -174,9 +220,17 @@ ms_cmd_fetch (int argc, char **argv)
         {
           /* a worker never outlives the command that started it */
           prctl (PR_SET_PDEATHSIG, SIGKILL);
+          g_autoptr (GError) lock_error = NULL;
           if (getppid () != parent)
             _exit (MS_EX_TEMPFAIL);
-          _exit (fetch_account (config, chosen->pdata[i]));
+          if (!lock_account (config, chosen->pdata[i], &lock_error))
+            {
+              g_warning ("%s", lock_error->message);
+              _exit (MS_EX_TEMPFAIL);
+            }
+          ms_spool_install_cleanup ();
+          _exit (watch ? watch_account (config, chosen->pdata[i])
+                       : fetch_account (config, chosen->pdata[i], FALSE));
         }
       if (pid < 0)
         {

@@ -11,6 +11,7 @@ int ms_cmd_deliver (int argc, char **argv);
 int ms_cmd_check (int argc, char **argv);
 int ms_cmd_test (int argc, char **argv);
 int ms_cmd_fetch (int argc, char **argv);
+int ms_cmd_run (int argc, char **argv);
 int ms_cmd_filter_worker (int argc, char **argv);
 
 /* Options every subcommand takes: -c FILE, -v. */

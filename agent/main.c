@@ -58,6 +58,7 @@ static const struct {
   { "check", ms_cmd_check, "check Sieve scripts and the configuration for errors" },
   { "test", ms_cmd_test, "show what a script would do with a message, changing nothing" },
   { "fetch", ms_cmd_fetch, "fetch new mail from your IMAP and POP3 accounts, filter and deliver it" },
+  { "run", ms_cmd_run, "stay in the background and fetch new mail as it arrives (IMAP IDLE)" },
   { "filter-worker", ms_cmd_filter_worker, NULL },
 };
 

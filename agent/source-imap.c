@@ -532,7 +532,57 @@ imap_fetch (MsFetch *f, GError **error)
   return ok;
 }
 
+/* Wait for new mail with IDLE (RFC 2177) on the first folder, for at
+ * most @timeout_s (kept under 29 minutes, as RFC 2177 asks) or until
+ * @stop is cancelled. TRUE: something changed (or the time is up), so
+ * fetch again; FALSE with @error: the connection failed. Without IDLE
+ * support on the server, waits @timeout_s and returns TRUE. */
+static gboolean
+imap_wait (MsFetch *f, int timeout_s, GCancellable *stop, GError **error)
+{
+  Imap im = { f, NULL, { 0 }, NULL, NULL };
+  const char *folder = f->account->folders && f->account->folders[0] ? f->account->folders[0] : "INBOX";
+  gboolean ok = connect_and_login (&im, error);
+  int r;
+
+  timeout_s = MIN (timeout_s, 28 * 60);
+  if (ok && (r = mailimap_select (im.imap, folder)) != MAILIMAP_NO_ERROR)
+    ok = imap_fail (&im, r, folder, error);
+  if (ok && !mailimap_has_idle (im.imap))
+    {
+      g_info ("account %s: the server has no IDLE; checking every %d s", f->account->name,
+              f->account->poll_interval);
+      mailimap_logout (im.imap);
+      mailimap_free (im.imap);
+      im.imap = NULL;
+      g_usleep ((gulong) f->account->poll_interval * G_USEC_PER_SEC);
+    }
+  else if (ok && (r = mailimap_idle (im.imap)) != MAILIMAP_NO_ERROR)
+    ok = imap_fail (&im, r, "IDLE", error);
+  else if (ok)
+    {
+      /* any untagged response (EXISTS, EXPUNGE, or a keep-alive) ends the
+       * wait; fetching again decides whether there is anything new */
+      ms_net_wait_input (im.imap->imap_stream, timeout_s * 1000, stop);
+      if ((r = mailimap_idle_done (im.imap)) != MAILIMAP_NO_ERROR)
+        ok = imap_fail (&im, r, "IDLE DONE", error);
+    }
+  if (im.imap)
+    {
+      if (ok)
+        mailimap_logout (im.imap);
+      else if (im.imap->imap_stream)
+        {
+          mailstream_close (im.imap->imap_stream);
+          im.imap->imap_stream = NULL;
+        }
+      mailimap_free (im.imap);
+    }
+  return ok;
+}
+
 const MsSourceOps ms_source_imap = {
   .name = "imap",
   .fetch = imap_fetch,
+  .wait = imap_wait,
 };

@@ -12,7 +12,7 @@
 #include "spool.h"
 #include "state.h"
 
-#include <glib.h>
+#include <gio/gio.h>
 
 typedef struct {
   guint messages;     /* delivered this run */
@@ -42,6 +42,9 @@ typedef struct {
    * could not be used (the messages delivered before that stay
    * delivered and recorded). */
   gboolean (*fetch) (MsFetch *fetch, GError **error);
+  /* Optional (push): block until the server reports a change, @timeout_s
+   * passes or @stop is cancelled. NULL: poll every poll_interval. */
+  gboolean (*wait) (MsFetch *fetch, int timeout_s, GCancellable *stop, GError **error);
 } MsSourceOps;
 
 extern const MsSourceOps ms_source_pop3;

@@ -97,6 +97,18 @@ def free_ports(n=1):
             s.close()
 
 
+def _bindable(port):
+    """Could a listener bind 127.0.0.1:port now (as asyncio's would, with
+    SO_REUSEADDR)?"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+            return True
+        except OSError:
+            return False
+
+
 def _accepts(port, timeout=0.5):
     try:
         with socket.create_connection((HOST, port), timeout=timeout):
@@ -147,6 +159,8 @@ def _group_members(pgid):
 
 def _signal_group(pgid, sig):
     """Signal a process group; False if it has no live members left."""
+    if not pgid or pgid <= 1:
+        return False
     members = _group_members(pgid)
     if members == []:
         return False
@@ -162,6 +176,8 @@ def _end_group(pgid):
     started) has exited: first every member but the log process, so that it
     still writes down their last words, then the rest; SIGKILL if SIGTERM
     does not do."""
+    if not pgid or pgid <= 1:
+        return
     for pid, name in _group_members(pgid) or ():
         if name != "log":
             try:
@@ -382,11 +398,30 @@ class Dovecot:
     log, dir, conf paths of the log, the instance directory, the config
     separator      the hierarchy separator ("." by default, as stock Dovecot)
 
+    start(), stop(), close()  start returns once all four ports listen;
+                   stop cuts connected clients off and takes about 1 s
+                   (Dovecot's own shutdown pause); start after stop gives
+                   the same ports and mail; close also removes the directory
+    fill(user, messages, folder="INBOX")   files straight into new/, then
+                   doveadm force-resync (fast: thousands a second)
+    save(user, message, folder="INBOX")    doveadm save (wakes IDLE)
+    list(user, folder) -> [bytes], flags(user, folder) -> [set], in UID
+                   order, read from the Maildir (also while stopped);
+                   messages(user, folder) -> [MailFile] has both and the UID
+    expunge_all(user, folder), maildir(user, folder) (its path),
+    doveadm(*args) (any doveadm command on this instance), log_text(),
+    client_context()
+
+    Logins: PLAIN and LOGIN, plaintext allowed on the non-TLS ports;
+    auth_failure_delay = 0 and no anvil auth penalty, so a failed login
+    costs about 0.5 s and does not slow down later ones.
+
     As root the mail processes run as nobody:nogroup and the directory is
     world-traversable (under /tmp); as another user everything runs as
     that user with the login chroots off. Started with `dovecot -F -c
-    CONF` as our child, stopped with SIGTERM to the pid in
-    base_dir/master.pid."""
+    CONF` as our child (in a session of its own), stopped with SIGTERM to
+    the pid in base_dir/master.pid; what the master leaves behind in its
+    process group (logged-in sessions, the log process) is ended after."""
 
     def __init__(self, users=None, certs=None, cert="good", separator=None):
         self.host = HOST
@@ -759,7 +794,15 @@ class Dovecot:
     def messages(self, user, folder="INBOX"):
         """The folder's messages as MailFile objects, read from the Maildir
         (works while stopped), in UID order (not yet seen by Dovecot: last)."""
-        path = self.maildir(user, folder)
+        for attempt in range(20):
+            try:
+                return self._read_maildir(self.maildir(user, folder))
+            except FileNotFoundError:
+                # Dovecot renamed (flags) or deleted a file under our feet
+                time.sleep(0.02)
+        return self._read_maildir(self.maildir(user, folder))
+
+    def _read_maildir(self, path):
         uids = {}
         try:
             with open(os.path.join(path, "dovecot-uidlist"), errors="replace") as f:
@@ -879,6 +922,7 @@ class SmtpSink:
         self.events = []
         self._cond = threading.Condition()
         self._controller = None
+        self._was_up = False
         self.dir = _mkdtemp("mailsift-smtp-", traversable=False)
         self.spool = os.path.join(self.dir, "spool")
         os.mkdir(self.spool)
@@ -1001,6 +1045,17 @@ class SmtpSink:
         """Listen (again, on the same port)."""
         if self._controller is not None:
             return self
+        # aiosmtpd's controller notices a failed bind only after its whole
+        # ready_timeout, so make sure of the port first: a fresh sink takes
+        # another free port, a restarted one waits for its own
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _bindable(self.port):
+            if not self._was_up:
+                self.port = free_ports(1)[0]
+            elif time.monotonic() > deadline:
+                raise OSError(errno.EADDRINUSE, f"port {self.port} of {HOST} stays in use")
+            else:
+                time.sleep(0.05)
         ctx = self.certs.server_context(self.cert) if (self.starttls or self.implicit_tls) else None
         kwargs = dict(
             hostname=HOST, port=self.port, server_hostname="localhost", ready_timeout=START_TIMEOUT,
@@ -1016,21 +1071,17 @@ class SmtpSink:
         elif self.starttls:
             kwargs["tls_context"] = ctx
             kwargs["require_starttls"] = self.require_starttls
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            c = self._controller_class(self._handler, **kwargs)
+        c = self._controller_class(self._handler, **kwargs)
+        try:
+            c.start()
+        except BaseException:
             try:
-                c.start()
-                break
-            except OSError as e:  # the old listener may linger a moment after down()
-                try:
-                    c.stop(no_assert=True)
-                except Exception:
-                    pass
-                if e.errno != errno.EADDRINUSE or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+                c.stop(no_assert=True)
+            except Exception:
+                pass
+            raise
         self._controller = c
+        self._was_up = True
         return self
 
     def down(self):

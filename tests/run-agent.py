@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""`mailsift run` against a real Dovecot: catches up at start, a message
+saved on the server arrives through IMAP IDLE within 2 s, the worker
+survives the server going away and coming back, and SIGTERM stops
+everything cleanly. Dovecot runs privately on 127.0.0.1. Prints TAP."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import servers  # noqa: E402
+
+MAILSIFT = os.environ.get("MAILSIFT", "./mailsift")
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append((name, bool(ok), detail))
+
+
+def message(i):
+    return (f"From: a@example.org\nTo: test@example.org\nSubject: push {i}\n"
+            f"Message-ID: <push{i}@example.org>\n\nbody {i}\n").encode()
+
+
+def count(maildir):
+    n = 0
+    for d, _, files in os.walk(maildir):
+        if os.path.basename(d) in ("new", "cur"):
+            n += len(files)
+    return n
+
+
+def wait_for(maildir, n, timeout):
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if count(maildir) >= n:
+            return time.monotonic() - start
+        time.sleep(0.02)
+    return None
+
+
+def main():
+    if not servers.find_program("dovecot"):
+        print("1..0 # SKIP dovecot is not installed (tests/install-deps.sh installs it)")
+        return 0
+    with servers.Dovecot() as dc, tempfile.TemporaryDirectory(prefix="ms-run-") as tmp:
+        maildir = os.path.join(tmp, "Maildir")
+        pw = os.path.join(tmp, "pw")
+        with open(pw, "w") as f:
+            f.write("#!/bin/sh\necho secret\n")
+        os.chmod(pw, 0o700)
+        cfg = os.path.join(tmp, "config")
+        with open(cfg, "w") as f:
+            f.write(f"[general]\nmaildir = {maildir}\nstate_dir = {tmp}/state\n"
+                    f"[account test]\nprotocol = imap\nhost = 127.0.0.1\nport = {dc.ports['imaps']}\n"
+                    f"ca_file = {dc.ca_file}\nuser = test\npassword_command = {pw}\n"
+                    "after_delivery = delete\ntimeout = 10\n")
+        os.chmod(cfg, 0o600)
+        dc.fill("test", [message(0), message(1)])
+        log = open(os.path.join(tmp, "run.log"), "w+")
+        agent = subprocess.Popen([MAILSIFT, "run", "-v", "-c", cfg], stdout=log, stderr=log)
+        try:
+            t = wait_for(maildir, 2, 15)
+            check("run catches up with the mail already there", t is not None, f"count {count(maildir)}")
+            time.sleep(1.0)  # let the worker enter IDLE
+            dc.save("test", message(2))
+            t = wait_for(maildir, 3, 10)
+            check(f"a message saved on the server arrives through IDLE within 2 s "
+                  f"({t if t is None else round(t, 2)} s)", t is not None and t < 2.0)
+
+            dc.stop()
+            time.sleep(1.0)
+            dc.start()
+            dc.save("test", message(3))
+            t = wait_for(maildir, 4, 40)
+            check("the worker survives the server going away and back", t is not None,
+                  f"count {count(maildir)}")
+            check("agent still running", agent.poll() is None)
+        finally:
+            agent.send_signal(signal.SIGTERM)
+            try:
+                code = agent.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+                code = None
+        log.seek(0)
+        text = log.read()
+        check("SIGTERM stops the agent cleanly (exit 0)", code == 0, text[-3000:])
+        check("the server outage was logged with a retry", "trying again in" in text or "restarting in" in text,
+              text[-3000:])
+        left = subprocess.run(["pgrep", "-f", f"fetch --watch -c {cfg}"], capture_output=True, text=True)
+        check("no worker left behind", left.stdout.strip() == "", left.stdout)
+        check("every message delivered once", count(maildir) == 4 and dc.list("test") == [],
+              f"local {count(maildir)}, server {len(dc.list('test'))}")
+
+    print(f"1..{len(results)}")
+    for i, (name, ok, detail) in enumerate(results, 1):
+        print(f"{'ok' if ok else 'not ok'} {i} - {name}")
+        if not ok:
+            for line in str(detail).splitlines():
+                print(f"# {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
