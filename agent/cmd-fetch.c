@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "error.h"
 #include "log.h"
+#include "deliver-maildir.h"
 #include "source.h"
 
 #include <errno.h>
@@ -69,7 +70,7 @@ lock_account (const MsConfig *config, const MsAccount *account, GError **error)
   return TRUE; /* the descriptor stays open: the lock lives as long as we do */
 }
 
-static int fetch_account (MsConfig *config, MsAccount *account, gboolean quiet);
+static int fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_out);
 
 /* `fetch --watch`, what `mailsift run` starts per account: fetch, wait for
  * news (IMAP IDLE, else poll_interval), fetch again; after a failure wait
@@ -87,11 +88,14 @@ watch_account (MsConfig *config, MsAccount *account)
   for (;;)
     {
       g_autoptr (GError) error = NULL;
-      int code = fetch_account (config, account, TRUE);
+      int kind;
+      int code = fetch_account (config, account, TRUE, &kind);
       gboolean waited;
 
-      if (code == MS_EX_CONFIG)
+      if (kind == MS_ERROR_CONFIG)
         return code;
+      if (kind == MS_ERROR_ACCOUNT)
+        backoff = MAX (backoff, 150); /* certificate or login refused: no point in hurrying */
       if (code == MS_EX_OK)
         {
           backoff = 0;
@@ -110,7 +114,7 @@ watch_account (MsConfig *config, MsAccount *account)
 
 /* Fetch one account in this process; returns a sysexits code. */
 static int
-fetch_account (MsConfig *config, MsAccount *account, gboolean quiet)
+fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_out)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MsState) state = NULL;
@@ -124,14 +128,8 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet)
   f.stats.folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   f.account = account;
   f.config = config;
-  if (ops == NULL)
-    {
-      g_set_error (&error, MS_ERROR, MS_ERROR_CONFIG, "account %s: fetching over %s is not built "
-                   "yet (only pop3)", account->name, account->protocol);
-      print_summary (&f, error);
-      g_hash_table_unref (f.stats.folders);
-      return MS_EX_CONFIG;
-    }
+  g_assert (ops != NULL); /* the config allows only protocols we have */
+  ms_maildir_sweep_tmp (config->maildir);
   state = ms_state_open (config->state_dir, &error);
   if (state)
     {
@@ -152,13 +150,17 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet)
         fprintf (stderr, "\r\033[K");
       if (!ok)
         g_warning ("%s", error->message);
+      ms_state_account_result (state, account->name, ok ? NULL : error->message, f.stats.messages, NULL);
     }
   if (!quiet || error || f.stats.messages || f.stats.failed)
     print_summary (&f, error);
   g_hash_table_unref (f.stats.folders);
+  *kind_out = error ? error->code : -1;
   if (error == NULL)
-    return MS_EX_OK;
-  return error->code == MS_ERROR_CONFIG ? MS_EX_CONFIG : MS_EX_TEMPFAIL;
+    return f.stats.failed ? MS_EX_TEMPFAIL : MS_EX_OK;
+  /* retrying cannot fix a refused certificate or login: that needs you */
+  return error->code == MS_ERROR_CONFIG || error->code == MS_ERROR_ACCOUNT ? MS_EX_CONFIG
+                                                                          : MS_EX_TEMPFAIL;
 }
 
 int
@@ -179,7 +181,8 @@ ms_cmd_fetch (int argc, char **argv)
   if (!ms_parse_options ("[ACCOUNT...]", "Fetch new mail from your accounts (all of them, or those "
                          "named), filter it and deliver it, then print a summary per account.",
                          "Exit status: 0 all accounts fetched; 75 a temporary failure somewhere "
-                         "(try again later: nothing was lost); 78 configuration error.",
+                         "(try again later: nothing was lost); 78 something only you can fix: the "
+                         "configuration, a refused certificate or login.",
                          entries, &argc, &argv))
     return MS_EX_USAGE;
   config = ms_config_load (ms_opt_config, NULL, &error);
@@ -229,8 +232,9 @@ ms_cmd_fetch (int argc, char **argv)
               _exit (MS_EX_TEMPFAIL);
             }
           ms_spool_install_cleanup ();
+          int kind;
           _exit (watch ? watch_account (config, chosen->pdata[i])
-                       : fetch_account (config, chosen->pdata[i], FALSE));
+                       : fetch_account (config, chosen->pdata[i], FALSE, &kind));
         }
       if (pid < 0)
         {

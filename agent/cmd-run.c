@@ -242,6 +242,12 @@ ms_cmd_run (int argc, char **argv)
                   "(see mailsift.conf(5))\n");
       return MS_EX_CONFIG;
     }
+  if (!ms_agent_lock (a.config, &error))
+    {
+      g_printerr ("mailsift run: %s\n", error->message);
+      ms_config_free (a.config);
+      return MS_EX_TEMPFAIL;
+    }
   a.self = g_file_read_link ("/proc/self/exe", NULL);
   if (a.self == NULL)
     a.self = g_strdup (argv[0]);

@@ -12,6 +12,11 @@ int ms_cmd_check (int argc, char **argv);
 int ms_cmd_test (int argc, char **argv);
 int ms_cmd_fetch (int argc, char **argv);
 int ms_cmd_run (int argc, char **argv);
+int ms_cmd_status (int argc, char **argv);
+
+/* The single-instance lock of `mailsift run` (<state_dir>/agent.pid),
+ * held until the process exits. */
+gboolean ms_agent_lock (const MsConfig *config, GError **error);
 int ms_cmd_filter_worker (int argc, char **argv);
 
 /* Options every subcommand takes: -c FILE, -v. */

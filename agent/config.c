@@ -1,6 +1,8 @@
 #include "config.h"
 #include "error.h"
 
+#include <gio/gio.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -338,8 +340,9 @@ group_kind (const char *group)
 static gboolean
 is_loopback (const char *host)
 {
-  return g_strcmp0 (host, "localhost") == 0 || g_str_has_prefix (host, "127.")
-         || g_strcmp0 (host, "::1") == 0;
+  g_autoptr (GInetAddress) addr = host ? g_inet_address_new_from_string (host) : NULL;
+
+  return g_strcmp0 (host, "localhost") == 0 || (addr && g_inet_address_get_is_loopback (addr));
 }
 
 /* Rules that span keys of one account. */
@@ -370,10 +373,13 @@ check_account (Checker *c, MsAccount *a)
              "use implicit or starttls (or set allow_plaintext = yes if you must)", group, a->host);
   if (a->pin_sha256)
     {
-      guint hex = 0;
+      guint hex = 0, other = 0;
       for (const char *p = a->pin_sha256; *p; p++)
-        hex += g_ascii_isxdigit (*p);
-      if (hex != 64)
+        {
+          hex += g_ascii_isxdigit (*p);
+          other += !g_ascii_isxdigit (*p) && *p != ':' && *p != ' ';
+        }
+      if (hex != 64 || other)
         problem (c, group, "pin_sha256", "[%s]: pin_sha256 must be 64 hex digits (colons "
                  "allowed), as mailsift prints it when a certificate is refused", group);
     }
@@ -438,8 +444,9 @@ ms_account_secret (const MsAccount *a, gboolean oauth2, GError **error)
     }
   if (!g_spawn_check_wait_status (status, NULL))
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: %s failed: %s", a->name, what,
-                   g_strstrip (err));
+      g_strstrip (err);
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: %s failed%s%s", a->name, what,
+                   *err ? ": " : " (it printed no error message)", err);
       return NULL;
     }
   out[strcspn (out, "\r\n")] = '\0';
@@ -519,7 +526,10 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
     }
   c.text = text;
   config->path = g_strdup (path);
-  config_dir = g_path_get_dirname (path);
+  {
+    g_autofree char *dir = g_path_get_dirname (path);
+    config_dir = g_canonicalize_filename (dir, NULL); /* relative paths in it become absolute */
+  }
 
   groups = g_key_file_get_groups (kf, NULL);
   for (guint gi = 0; groups[gi]; gi++)
@@ -537,7 +547,7 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
         }
       if (strcmp (kind, "account") == 0)
         {
-          const char *name = group + strlen ("account ");
+          const char *name = strcmp (group, "account") == 0 ? "" : group + strlen ("account ");
           MsAccount *a;
           while (*name == ' ')
             name++;

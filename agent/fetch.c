@@ -88,3 +88,18 @@ ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **e
   f->stats.bytes += spool->size;
   return TRUE;
 }
+
+void
+ms_fetch_forget_journal (MsFetch *f, const char *folder, GHashTable *journal, GHashTable *present)
+{
+  GHashTableIter iter;
+  gpointer uid;
+
+  g_hash_table_iter_init (&iter, journal);
+  while (g_hash_table_iter_next (&iter, &uid, NULL))
+    if (!g_hash_table_contains (present, uid))
+      {
+        ms_state_journal_end (f->state, f->account->name, folder, uid, NULL);
+        g_hash_table_iter_remove (&iter);
+      }
+}

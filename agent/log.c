@@ -10,11 +10,17 @@ static GLogWriterOutput
 ms_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
   const char *message = NULL;
+  const char *domain = NULL;
   const char *label;
 
   for (gsize i = 0; i < n_fields; i++)
     if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
       message = fields[i].value;
+    else if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0)
+      domain = fields[i].value;
+  /* other libraries' chatter (GIO's debug lines) is not ours to show */
+  if ((level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)) && g_strcmp0 (domain, G_LOG_DOMAIN) != 0)
+    return G_LOG_WRITER_HANDLED;
   if (message == NULL)
     return G_LOG_WRITER_UNHANDLED;
 

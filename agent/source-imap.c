@@ -432,13 +432,15 @@ fetch_folder (Imap *im, const char *folder, GError **error)
 
   for (guint i = 0; i < msgs->len; i++)
     {
-      g_autofree char *k = g_strdup_printf ("%u:%u", validity, g_array_index (msgs, ImapMsg, i).uid);
+      char *k = g_strdup_printf ("%u:%u", validity, g_array_index (msgs, ImapMsg, i).uid);
       f->stats.total += !g_hash_table_contains (seen, k);
+      g_hash_table_add (present, k);
     }
+  ms_fetch_forget_journal (f, folder, journal, present);
   for (guint i = 0; i < msgs->len; i++)
     {
       ImapMsg *m = &g_array_index (msgs, ImapMsg, i);
-      char *uid = g_strdup_printf ("%u:%u", validity, m->uid);
+      g_autofree char *uid = g_strdup_printf ("%u:%u", validity, m->uid);
       gint64 *fetched = g_hash_table_lookup (seen, uid);
       g_autofree char *name = NULL;
       g_autoptr (MsSpool) spool = NULL;
@@ -446,7 +448,6 @@ fetch_folder (Imap *im, const char *folder, GError **error)
       MsOrigin origin = { a->name, folder, uid, m->size };
       gboolean expired;
 
-      g_hash_table_add (present, uid);
       if (fetched == NULL && limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
         {
           g_warning ("account %s: %s UID %u is %u KiB, over max_message_size; left on the server",

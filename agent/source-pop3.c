@@ -258,6 +258,9 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
     return FALSE;
   g_array_sort (p->msgs, msg_cmp);
   for (guint i = 0; i < p->msgs->len; i++)
+    g_hash_table_add (present, g_array_index (p->msgs, Pop3Msg, i).uidl);
+  ms_fetch_forget_journal (f, "", journal, present);
+  for (guint i = 0; i < p->msgs->len; i++)
     f->stats.total += !g_hash_table_contains (seen, g_array_index (p->msgs, Pop3Msg, i).uidl);
 
   for (guint i = 0; i < p->msgs->len; i++)
@@ -308,8 +311,6 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
   /* QUIT commits the DELEs; only then forget what the server no longer has */
   if (mailpop3_quit (p->pop3) != MAILPOP3_NO_ERROR)
     return pop3_fail (p, error, "QUIT (messages marked for deletion stay on the server)");
-  for (guint i = 0; i < p->msgs->len; i++)
-    g_hash_table_add (present, g_array_index (p->msgs, Pop3Msg, i).uidl);
   g_hash_table_iter_init (&iter, seen);
   while (g_hash_table_iter_next (&iter, &uid, NULL))
     if (!g_hash_table_contains (present, uid))

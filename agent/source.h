@@ -61,3 +61,8 @@ gboolean ms_fetch_deliver (MsFetch *fetch, MsSpool *spool, const MsOrigin *origi
  * journal for (folder, uid). Transfer full. */
 char *ms_fetch_begin (MsFetch *fetch, const char *folder, const char *uid, GHashTable *journal,
                       GError **error);
+
+/* Drop journal entries of messages that are no longer on the server
+ * (@present: set of uids): nothing is left to redo for them. */
+void ms_fetch_forget_journal (MsFetch *fetch, const char *folder, GHashTable *journal,
+                              GHashTable *present);

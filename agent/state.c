@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <string.h>
 #include <sys/stat.h>
 
 struct _MsState {
@@ -30,6 +31,9 @@ static const char schema[] =
   "CREATE TABLE IF NOT EXISTS journal ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
   "  name TEXT NOT NULL, started INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
+  "CREATE TABLE IF NOT EXISTS account_status ("
+  "  account TEXT PRIMARY KEY, last_ok INTEGER, last_error TEXT, last_error_at INTEGER,"
+  "  fetched_total INTEGER NOT NULL DEFAULT 0);"
   "INSERT OR IGNORE INTO meta VALUES ('schema', '1');";
 
 static gboolean
@@ -66,6 +70,9 @@ ms_state_open (const char *dir, GError **error)
       ms_state_free (s);
       return NULL;
     }
+  /* columns added after the first schema: add them to an older file */
+  sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN msgid TEXT", NULL, NULL, NULL);
+  sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN size INTEGER", NULL, NULL, NULL);
   chmod (path, 0600);
   return s;
 }
@@ -382,4 +389,56 @@ ms_state_journal_all (MsState *s, const char *account, const char *folder, GErro
       return NULL;
     }
   return g_steal_pointer (&out);
+}
+
+/* ---------------------------------------------------------------- status */
+
+gboolean
+ms_state_account_result (MsState *s, const char *account, const char *error_text, guint fetched,
+                         GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  st = prepare (s, error_text == NULL
+                     ? "INSERT INTO account_status (account, last_ok, fetched_total) VALUES (?1, ?2, ?4) "
+                       "ON CONFLICT (account) DO UPDATE SET last_ok = ?2, "
+                       "fetched_total = fetched_total + ?4"
+                     : "INSERT INTO account_status (account, last_error, last_error_at, fetched_total) "
+                       "VALUES (?1, ?3, ?2, ?4) ON CONFLICT (account) DO UPDATE SET last_error = ?3, "
+                       "last_error_at = ?2, fetched_total = fetched_total + ?4",
+                error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, now);
+  if (error_text)
+    sqlite3_bind_text (st, 3, error_text, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, fetched);
+  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "account status");
+}
+
+gboolean
+ms_state_account_status (MsState *s, const char *account, MsAccountStatus *out, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT last_ok, last_error, last_error_at, fetched_total, "
+                                            "(SELECT count(*) FROM seen WHERE account = ?1) "
+                                            "FROM account_status WHERE account = ?1", error);
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      out->last_ok = sqlite3_column_int64 (st, 0);
+      out->last_error = column_dup (st, 1);
+      out->last_error_at = sqlite3_column_int64 (st, 2);
+      out->fetched_total = sqlite3_column_int64 (st, 3);
+      out->seen = sqlite3_column_int64 (st, 4);
+      return TRUE;
+    }
+  return rc == SQLITE_DONE || db_error (s, error, "account status");
 }

@@ -80,3 +80,19 @@ gboolean ms_state_journal_end (MsState *state, const char *account, const char *
 /* uid -> name. Transfer full. */
 GHashTable *ms_state_journal_all (MsState *state, const char *account, const char *folder,
                                   GError **error);
+
+/* What `mailsift status` shows per account. */
+typedef struct {
+  gint64 last_ok;        /* unix time of the last fetch without error; 0 never */
+  char *last_error;      /* NULL: none since the state was made */
+  gint64 last_error_at;
+  gint64 fetched_total;  /* messages delivered from this account, ever */
+  gint64 seen;           /* messages remembered as delivered (still on the server) */
+} MsAccountStatus;
+
+/* Record the end of a fetch: @error_text NULL for success. */
+gboolean ms_state_account_result (MsState *state, const char *account, const char *error_text,
+                                  guint fetched, GError **error);
+/* Fill @out (zeroed when nothing is known); free out->last_error. */
+gboolean ms_state_account_status (MsState *state, const char *account, MsAccountStatus *out,
+                                  GError **error);

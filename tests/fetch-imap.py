@@ -143,7 +143,7 @@ def main():
             s = Setup(dc, tmp, ca_file=None)
             code, out, err = s.fetch()
             check("unknown CA refused by default, nothing fetched, fingerprint shown",
-                  code == 75 and s.delivered() == [] and dc.fingerprint.lower() in err.lower(),
+                  code == 78 and s.delivered() == [] and dc.fingerprint.lower() in err.lower(),
                   f"exit {code}\n{out}{err}")
             dc.expunge_all("test")
 

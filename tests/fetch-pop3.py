@@ -111,7 +111,7 @@ def main():
             code, out, err = s.fetch()
             fp = dc.fingerprint
             check("unknown CA refused by default, with fingerprint and advice",
-                  code == 75 and s.delivered() == [] and fp.lower() in err.lower() and "ca_file" in err,
+                  code == 78 and s.delivered() == [] and fp.lower() in err.lower() and "ca_file" in err,
                   f"exit {code}\n{out}{err}")
             s = Setup(dc, tmp, ca_file=None, pin_sha256=fp)
             code, out, err = s.fetch()
@@ -120,7 +120,7 @@ def main():
             wrong = "AA:" * 31 + "AA"
             s = Setup(dc, tmp, ca_file=None, pin_sha256=wrong)
             code, out, err = s.fetch()
-            check("wrong pin_sha256 refused", code == 75 and s.delivered() == [] and "pin" in err.lower(),
+            check("wrong pin_sha256 refused", code == 78 and s.delivered() == [] and "pin" in err.lower(),
                   f"exit {code}\n{out}{err}")
             s = Setup(dc, tmp, password_command="/bin/false")
             code, out, err = s.fetch()
@@ -131,7 +131,7 @@ def main():
             other.fill("test", msgs[:1])
             s = Setup(other, tmp)
             code, out, err = s.fetch()
-            check("certificate for another host name refused", code == 75 and s.delivered() == []
+            check("certificate for another host name refused", code == 78 and s.delivered() == []
                   and "host" in err.lower(), f"exit {code}\n{out}{err}")
 
         # crash test: SIGKILL at random moments, then a clean run
