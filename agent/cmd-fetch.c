@@ -40,8 +40,9 @@ print_summary (MsFetch *f, const GError *error)
   g_hash_table_iter_init (&iter, f->stats.folders);
   while (g_hash_table_iter_next (&iter, &k, &v))
     g_string_append_printf (where, "%s%s %u", where->len ? ", " : "", (char *) k, GPOINTER_TO_UINT (v));
-  printf ("%s: %u fetched (%.1f MB)%s%s, %u skipped, %u failed%s%s\n", f->account->name,
-          f->stats.messages, f->stats.bytes / 1e6, where->len ? " -> " : "", where->str,
+  printf ("%s: %u %s (%.1f MB)%s%s, %u skipped, %u failed%s%s\n", f->account->name,
+          f->stats.messages, f->dry_run ? "looked at, nothing changed" : "fetched",
+          f->stats.bytes / 1e6, where->len ? " -> " : "", where->str,
           f->stats.skipped, f->stats.failed, error ? "; error: " : "", error ? error->message : "");
   fflush (stdout);
 }
@@ -69,6 +70,8 @@ lock_account (const MsConfig *config, const MsAccount *account, GError **error)
     }
   return TRUE; /* the descriptor stays open: the lock lives as long as we do */
 }
+
+static gboolean opt_dry_run;
 
 static int fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_out);
 
@@ -129,15 +132,17 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_o
   f.account = account;
   f.config = config;
   g_assert (ops != NULL); /* the config allows only protocols we have */
-  ms_maildir_sweep_tmp (config->maildir);
+  if (!opt_dry_run)
+    ms_maildir_sweep_tmp (config->maildir);
   state = ms_state_open (config->state_dir, &error);
   if (state)
     {
       engine = ms_engine_for_config (config);
       pipeline.config = config;
       pipeline.engine = engine;
-      pipeline.state = state;
+      pipeline.state = opt_dry_run ? NULL : state; /* a dry run records nothing */
       pipeline.script = account->script;
+      f.dry_run = opt_dry_run;
       f.pipeline = &pipeline;
       f.state = state;
       if (isatty (STDERR_FILENO))
@@ -150,7 +155,8 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_o
         fprintf (stderr, "\r\033[K");
       if (!ok)
         g_warning ("%s", error->message);
-      ms_state_account_result (state, account->name, ok ? NULL : error->message, f.stats.messages, NULL);
+      if (!opt_dry_run)
+        ms_state_account_result (state, account->name, ok ? NULL : error->message, f.stats.messages, NULL);
     }
   if (!quiet || error || f.stats.messages || f.stats.failed)
     print_summary (&f, error);
@@ -168,6 +174,9 @@ ms_cmd_fetch (int argc, char **argv)
 {
   gboolean watch = FALSE;
   const GOptionEntry entries[] = {
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run, "Fetch only the headers of new messages, "
+      "run the scripts and print what would be done with each; change nothing here or on the "
+      "server", NULL },
     { "watch", 0, 0, G_OPTION_ARG_NONE, &watch, "Keep going: wait for new mail (IMAP IDLE, or "
       "poll_interval) and fetch again, until stopped. What mailsift run starts per account.", NULL },
     G_OPTION_ENTRY_NULL
@@ -185,6 +194,11 @@ ms_cmd_fetch (int argc, char **argv)
                          "configuration, a refused certificate or login.",
                          entries, &argc, &argv))
     return MS_EX_USAGE;
+  if (opt_dry_run && watch)
+    {
+      g_printerr ("mailsift fetch: --dry-run and --watch do not go together\n");
+      return MS_EX_USAGE;
+    }
   config = ms_config_load (ms_opt_config, NULL, &error);
   if (config == NULL)
     {

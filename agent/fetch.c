@@ -3,6 +3,7 @@
 #include "deliver-maildir.h"
 #include "error.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const MsSourceOps *
@@ -43,6 +44,56 @@ count_actions (MsFetch *f, const MsPlan *plan)
     }
 }
 
+/* The envelope of a fetched message: no SMTP envelope exists, so the
+ * sender is its Return-Path and the recipient your first address. */
+static void
+fetched_envelope (MsFetch *f, MsSpool *spool, MsEnvelope *envelope, char **sender_out)
+{
+  gsize hlen;
+  const char *h = g_bytes_get_data (spool->header, &hlen);
+  g_autoptr (MsHeaderView) view = ms_header_view_new (h, hlen);
+  const char *rp = ms_header_view_get_first (view, "Return-Path");
+
+  *sender_out = NULL;
+  if (rp)
+    {
+      while (*rp == ' ' || *rp == '<')
+        rp++;
+      *sender_out = g_strndup (rp, strcspn (rp, ">"));
+    }
+  envelope->envelope_from = *sender_out;
+  envelope->envelope_to = f->config->addresses && f->config->addresses[0] ? f->config->addresses[0]
+                                                                          : f->account->user;
+}
+
+void
+ms_fetch_dry (MsFetch *f, MsSpool *spool, const char *where)
+{
+  g_autoptr (MsPlan) plan = NULL;
+  g_autofree char *sender = NULL;
+  g_autoptr (GString) line = g_string_new (NULL);
+  MsEnvelope envelope = { 0 };
+  const char *subject;
+
+  fetched_envelope (f, spool, &envelope, &sender);
+  plan = ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
+  subject = ms_header_view_get_first (plan->view, "Subject");
+  g_string_printf (line, "%s %s: %s \"%s\" ->", f->account->name, where, plan->message_id,
+                   subject ? subject : "");
+  for (guint i = 0; i < plan->result->actions->len; i++)
+    {
+      g_autofree char *a = ms_action_format (plan->result->actions->pdata[i]);
+      g_string_append_printf (line, "%s %s", i ? ";" : "", a);
+    }
+  printf ("%s\n", line->str);
+  for (guint i = 0; i < plan->result->errors->len; i++)
+    printf ("    error: %s\n", (char *) plan->result->errors->pdata[i]);
+  for (guint i = 0; i < plan->notes->len; i++)
+    printf ("    note: %s\n", (char *) plan->notes->pdata[i]);
+  f->stats.messages++;
+  f->stats.bytes += spool->size;
+}
+
 gboolean
 ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
 {
@@ -50,26 +101,8 @@ ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **e
   g_autofree char *summary = NULL;
   MsEnvelope envelope = { 0 };
   g_autofree char *sender = NULL;
-  const char *rp;
 
-  /* a fetched message has no SMTP envelope: the sender is its Return-Path,
-   * the recipient the account's user */
-  {
-    gsize hlen;
-    const char *h = g_bytes_get_data (spool->header, &hlen);
-    g_autoptr (MsHeaderView) view = ms_header_view_new (h, hlen);
-    rp = ms_header_view_get_first (view, "Return-Path");
-    if (rp)
-      {
-        while (*rp == ' ' || *rp == '<')
-          rp++;
-        sender = g_strndup (rp, strcspn (rp, ">"));
-      }
-  }
-  envelope.envelope_from = sender;
-  envelope.envelope_to = f->config->addresses && f->config->addresses[0] ? f->config->addresses[0]
-                                                                         : f->account->user;
-
+  fetched_envelope (f, spool, &envelope, &sender);
   plan = ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
   for (guint i = 0; i < plan->result->errors->len; i++)
     g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,

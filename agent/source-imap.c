@@ -180,7 +180,9 @@ retrieve (Imap *im, guint32 uid, const char *name, GError **error)
   gboolean got;
   int r;
 
-  im->writer = ms_spool_writer_new (im->fetch->config->maildir, name, error);
+  /* a dry run reads only the header and stores nothing */
+  im->writer = name ? ms_spool_writer_new (im->fetch->config->maildir, name, error)
+                    : ms_spool_writer_new_scan ();
   if (im->writer == NULL)
     {
       mailimap_fetch_type_free (ft);
@@ -189,7 +191,8 @@ retrieve (Imap *im, guint32 uid, const char *name, GError **error)
     }
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
   mailimap_fetch_type_new_fetch_att_list_add (
-    ft, mailimap_fetch_att_new_body_peek_section (mailimap_section_new (NULL)));
+    ft, mailimap_fetch_att_new_body_peek_section (name ? mailimap_section_new (NULL)
+                                                       : mailimap_section_new_header ()));
   r = mailimap_uid_fetch (im->imap, set, ft, &result);
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
@@ -426,7 +429,7 @@ fetch_folder (Imap *im, const char *folder, GError **error)
   msgs = list_folder (im, error);
   if (msgs == NULL)
     return FALSE;
-  if (msgs->len > 0 && uidvalidity_changed (seen, validity)
+  if (msgs->len > 0 && uidvalidity_changed (seen, validity) && !f->dry_run
       && !recover_uidvalidity (im, folder, validity, seen, error))
     return FALSE;
 
@@ -436,7 +439,8 @@ fetch_folder (Imap *im, const char *folder, GError **error)
       f->stats.total += !g_hash_table_contains (seen, k);
       g_hash_table_add (present, k);
     }
-  ms_fetch_forget_journal (f, folder, journal, present);
+  if (!f->dry_run)
+    ms_fetch_forget_journal (f, folder, journal, present);
   for (guint i = 0; i < msgs->len; i++)
     {
       ImapMsg *m = &g_array_index (msgs, ImapMsg, i);
@@ -460,6 +464,20 @@ fetch_folder (Imap *im, const char *folder, GError **error)
        * deleted or moved, mailsift stopped between recording it and telling
        * the server: tell it now. (\Seen is not redone on every run.) */
       if (fetched && !expired && !removes)
+        continue;
+      if (fetched == NULL && f->dry_run)
+        {
+          g_autofree char *where = g_strdup_printf ("%s UID %u", folder, m->uid);
+          if ((spool = retrieve (im, m->uid, NULL, &local)) == NULL && local->code != MS_ERROR_MESSAGE)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          if (spool)
+            ms_fetch_dry (f, spool, where);
+          continue;
+        }
+      if (f->dry_run)
         continue;
       if (fetched == NULL)
         {
@@ -497,7 +515,7 @@ fetch_folder (Imap *im, const char *folder, GError **error)
 
   /* forget what the folder no longer holds (or what an old UIDVALIDITY named) */
   g_hash_table_iter_init (&iter, seen);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
+  while (!f->dry_run && g_hash_table_iter_next (&iter, &key, NULL))
     if (!g_hash_table_contains (present, key))
       ms_state_seen_forget (f->state, a->name, folder, key, NULL);
   return TRUE;

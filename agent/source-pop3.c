@@ -135,12 +135,14 @@ msg_cmp (gconstpointer a, gconstpointer b)
 static MsSpool *
 retrieve (Pop3 *p, const Pop3Msg *m, const char *name, GError **error)
 {
-  g_autofree char *command = g_strdup_printf ("RETR %u", m->index);
+  /* a dry run reads only the header (TOP n 0) and stores nothing */
+  g_autofree char *command = name ? g_strdup_printf ("RETR %u", m->index)
+                                  : g_strdup_printf ("TOP %u 0", m->index);
   g_autoptr (MsSpoolWriter) w = NULL;
 
   if (!send_command (p, command, error) || !read_status (p, command, error))
     return NULL;
-  w = ms_spool_writer_new (p->fetch->config->maildir, name, error);
+  w = name ? ms_spool_writer_new (p->fetch->config->maildir, name, error) : ms_spool_writer_new_scan ();
   if (w == NULL)
     return NULL;
   for (;;)
@@ -259,7 +261,8 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
   g_array_sort (p->msgs, msg_cmp);
   for (guint i = 0; i < p->msgs->len; i++)
     g_hash_table_add (present, g_array_index (p->msgs, Pop3Msg, i).uidl);
-  ms_fetch_forget_journal (f, "", journal, present);
+  if (!f->dry_run)
+    ms_fetch_forget_journal (f, "", journal, present);
   for (guint i = 0; i < p->msgs->len; i++)
     f->stats.total += !g_hash_table_contains (seen, g_array_index (p->msgs, Pop3Msg, i).uidl);
 
@@ -279,6 +282,16 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
           f->stats.skipped++;
           continue;
         }
+      if (fetched == NULL && f->dry_run)
+        {
+          g_autofree char *where = g_strdup_printf ("message %u", m->index);
+          if ((spool = retrieve (p, m, NULL, error)) == NULL)
+            return FALSE;
+          ms_fetch_dry (f, spool, where);
+          continue;
+        }
+      if (f->dry_run)
+        continue;
       if (fetched == NULL)
         {
           name = ms_fetch_begin (f, "", m->uidl, journal, error);
@@ -312,7 +325,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
   if (mailpop3_quit (p->pop3) != MAILPOP3_NO_ERROR)
     return pop3_fail (p, error, "QUIT (messages marked for deletion stay on the server)");
   g_hash_table_iter_init (&iter, seen);
-  while (g_hash_table_iter_next (&iter, &uid, NULL))
+  while (!f->dry_run && g_hash_table_iter_next (&iter, &uid, NULL))
     if (!g_hash_table_contains (present, uid))
       ms_state_seen_forget (f->state, a->name, "", uid, NULL);
   if (deleted)

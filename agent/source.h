@@ -57,6 +57,11 @@ const MsSourceOps *ms_source_for (const MsAccount *account);
  * recorded: only then may the server be told. */
 gboolean ms_fetch_deliver (MsFetch *fetch, MsSpool *spool, const MsOrigin *origin, GError **error);
 
+/* Dry run: filter a message's header and print what would be done with
+ * it (one line, "ACCOUNT WHERE: MESSAGE-ID "SUBJECT" -> actions").
+ * Changes nothing anywhere. */
+void ms_fetch_dry (MsFetch *fetch, MsSpool *header_only, const char *where);
+
 /* A Maildir name for a message, reusing the one a crash left in the
  * journal for (folder, uid). Transfer full. */
 char *ms_fetch_begin (MsFetch *fetch, const char *folder, const char *uid, GHashTable *journal,

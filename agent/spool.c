@@ -178,6 +178,12 @@ ms_spool_writer_new (const char *maildir_root, const char *unique, GError **erro
   return w;
 }
 
+MsSpoolWriter *
+ms_spool_writer_new_scan (void)
+{
+  return writer_new (-1);
+}
+
 const char *
 ms_spool_writer_get_unique (MsSpoolWriter *w)
 {
@@ -257,11 +263,12 @@ ms_spool_writer_finish (MsSpoolWriter *w, GError **error)
   w->fd = -1;
   if (!writer_end (w, error))
     {
-      close (fd);
+      if (fd >= 0)
+        close (fd);
       ms_spool_writer_free (w);
       return NULL;
     }
-  if (fsync (fd) != 0 || close (fd) != 0)
+  if (fd >= 0 && (fsync (fd) != 0 || close (fd) != 0))
     {
       ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot write %s", w->path);
       ms_spool_writer_free (w);

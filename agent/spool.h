@@ -27,6 +27,9 @@ typedef struct _MsSpoolWriter MsSpoolWriter;
  * unique name). A journalled delivery passes its recorded name, so a
  * retry after a crash delivers under the same name. Transfer full. */
 MsSpoolWriter *ms_spool_writer_new (const char *maildir_root, const char *unique, GError **error);
+/* A writer that stores nothing: finish() gives header and size only
+ * (path NULL). For dry runs. */
+MsSpoolWriter *ms_spool_writer_new_scan (void);
 const char *ms_spool_writer_get_unique (MsSpoolWriter *writer);
 /* Append bytes (CRLF turned into LF). */
 gboolean ms_spool_writer_write (MsSpoolWriter *writer, const char *data, gsize len, GError **error);

@@ -104,6 +104,13 @@ def main():
 
         with tempfile.TemporaryDirectory(prefix="ms-imap-") as tmp:
             dc.fill("test", msgs)
+            s = Setup(dc, tmp, after_delivery="delete")
+            p = subprocess.run([MAILSIFT, "fetch", "--dry-run", "-c", s.cfg], capture_output=True, timeout=60)
+            out = p.stdout.decode(errors="replace")
+            check("--dry-run: one line per message with its actions, nothing delivered or deleted",
+                  p.returncode == 0 and out.count(" -> keep") == 5 and s.delivered() == []
+                  and len(dc.list("test")) == 5 and not any("\\Seen" in f for f in dc.flags("test"))
+                  and "looked at, nothing changed" in out, out + p.stderr.decode(errors="replace"))
             s = Setup(dc, tmp)
             code, out, err = s.fetch()
             check("imaps with ca_file: 5 messages delivered byte for byte",

@@ -82,6 +82,12 @@ def main():
         with tempfile.TemporaryDirectory(prefix="ms-pop3-") as tmp:
             dc.expunge_all("test")
             dc.fill("test", msgs)
+            s = Setup(dc, tmp, after_delivery="delete")
+            p = subprocess.run([MAILSIFT, "fetch", "-n", "-c", s.cfg], capture_output=True, timeout=60)
+            out = p.stdout.decode(errors="replace")
+            check("--dry-run over POP3 (TOP): actions printed, nothing delivered or deleted",
+                  p.returncode == 0 and out.count(" -> keep") == 5 and s.delivered() == []
+                  and len(dc.list("test")) == 5, out + p.stderr.decode(errors="replace"))
             s = Setup(dc, tmp)
             code, out, err = s.fetch()
             got = s.delivered()
