@@ -40,10 +40,12 @@ print_summary (MsFetch *f, const GError *error)
   g_hash_table_iter_init (&iter, f->stats.folders);
   while (g_hash_table_iter_next (&iter, &k, &v))
     g_string_append_printf (where, "%s%s %u", where->len ? ", " : "", (char *) k, GPOINTER_TO_UINT (v));
-  printf ("%s: %u %s (%.1f MB)%s%s, %u skipped, %u failed%s%s\n", f->account->name,
-          f->stats.messages, f->dry_run ? "looked at, nothing changed" : "fetched",
-          f->stats.bytes / 1e6, where->len ? " -> " : "", where->str,
-          f->stats.skipped, f->stats.failed, error ? "; error: " : "", error ? error->message : "");
+  printf ("%s: %u %s (%.1f MB)%s%s, %u skipped, %u failed", f->account->name, f->stats.messages,
+          f->dry_run ? "looked at, nothing changed" : "fetched", f->stats.bytes / 1e6,
+          where->len ? " -> " : "", where->str, f->stats.skipped, f->stats.failed);
+  if (f->stats.duplicates)
+    printf (", %u duplicates not delivered again", f->stats.duplicates);
+  printf ("%s%s\n", error ? "; error: " : "", error ? error->message : "");
   fflush (stdout);
 }
 

@@ -37,6 +37,9 @@ const MsConfigKey ms_config_keys[] = {
        "MiB of memory the Sieve filter process may use."),
   KEY ("general", "vacation_max_days", MS_KEY_INT, "30", vacation_max_days, 1, 365,
        "Largest :days a vacation action may ask for; larger values are lowered."),
+  CHOICE ("general", "dedupe_message_id", "no", dedupe_message_id, "yes|no",
+          "yes: mail that reaches two of your accounts (same Message-ID) is delivered once; "
+          "Message-IDs are remembered for 30 days."),
   CHOICE ("general", "log_level", "notice", log_level, "notice|info|debug",
           "notice: problems and decisions that changed a delivery; info: also one line per message; debug: everything."),
   ACCT_CHOICE ("protocol", NULL, protocol, "imap|pop3", "imap or pop3 (required)."),

@@ -41,6 +41,7 @@ typedef struct {
   int filter_timeout;          /* seconds of wall-clock per message in Sieve */
   int filter_memory;           /* MiB address space for the filter process */
   int vacation_max_days;       /* upper bound for vacation :days */
+  char *dedupe_message_id;     /* yes | no: a Message-ID fetched from two accounts arrives once */
   char *log_level;             /* "notice" or "info" / "debug" */
   GPtrArray *accounts;         /* MsAccount*, in file order */
 } MsConfig;

@@ -94,6 +94,41 @@ ms_fetch_dry (MsFetch *f, MsSpool *spool, const char *where)
   f->stats.bytes += spool->size;
 }
 
+/* With dedupe_message_id: a message whose Message-ID was delivered in the
+ * last 30 days (from any account) is recorded as seen without being
+ * delivered again. TRUE when it was such a duplicate (or on error). */
+static gboolean
+is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
+{
+  gsize hlen;
+  const char *h = g_bytes_get_data (spool->header, &hlen);
+  g_autoptr (MsHeaderView) view = ms_header_view_new (h, hlen);
+  const char *msgid = ms_header_view_get_first (view, "Message-ID");
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean found = FALSE;
+
+  if (msgid == NULL)
+    return FALSE;
+  if (!ms_state_msgid_delivered (f->state, msgid, now - 30 * 86400, &found, error))
+    return TRUE;
+  if (!found)
+    return FALSE;
+  if (!ms_state_begin (f->state, error))
+    return TRUE;
+  if (!ms_state_seen_record (f->state, origin->account, origin->folder, origin->uid, now, msgid,
+                             origin->server_size, error)
+      || !ms_state_journal_end (f->state, origin->account, origin->folder, origin->uid, error)
+      || !ms_state_commit (f->state, error))
+    {
+      ms_state_rollback (f->state);
+      return TRUE;
+    }
+  g_info ("account %s: message %s was already delivered (from another account); not delivered "
+          "again", f->account->name, msgid);
+  f->stats.duplicates++;
+  return TRUE;
+}
+
 gboolean
 ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
 {
@@ -103,6 +138,8 @@ ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **e
   g_autofree char *sender = NULL;
 
   fetched_envelope (f, spool, &envelope, &sender);
+  if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0 && is_duplicate (f, spool, origin, error))
+    return error == NULL || *error == NULL;
   plan = ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
   for (guint i = 0; i < plan->result->errors->len; i++)
     g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,

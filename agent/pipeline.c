@@ -306,6 +306,22 @@ add_target (Work *w, const MsConfig *config, const MsAction *a)
   g_array_append_val (w->targets, t);
 }
 
+/* A fetched message: seen (never fetched again), its journal entry
+ * closed, and its Message-ID remembered for dedupe; all in the delivery's
+ * transaction. */
+static gboolean
+record_origin (MsPipeline *p, MsPlan *plan, const MsOrigin *origin, GError **error)
+{
+  const char *msgid = ms_header_view_get_first (plan->view, "Message-ID");
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  return ms_state_seen_record (p->state, origin->account, origin->folder, origin->uid, now, msgid,
+                               origin->server_size, error)
+         && ms_state_journal_end (p->state, origin->account, origin->folder, origin->uid, error)
+         && (msgid == NULL || g_strcmp0 (p->config->dedupe_message_id, "yes") != 0
+             || ms_state_msgid_record (p->state, msgid, now, error));
+}
+
 gboolean
 ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin *origin,
                      char **summary_out, GError **error)
@@ -335,12 +351,7 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
       ok = ms_state_begin (p->state, error);
       if (ok && !(queue_responses (p, plan, spool, &w, error)
                   && (origin == NULL
-                      || (ms_state_seen_record (p->state, origin->account, origin->folder, origin->uid,
-                                                g_get_real_time () / G_USEC_PER_SEC,
-                                                ms_header_view_get_first (plan->view, "Message-ID"),
-                                                origin->server_size, error)
-                          && ms_state_journal_end (p->state, origin->account, origin->folder,
-                                                   origin->uid, error)))
+                      || record_origin (p, plan, origin, error))
                   && ms_state_commit (p->state, error)))
         {
           ms_state_rollback (p->state);

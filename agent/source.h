@@ -16,8 +16,9 @@
 
 typedef struct {
   guint messages;     /* delivered this run */
-  guint skipped;      /* too big, or already delivered */
+  guint skipped;      /* too big: left on the server */
   guint failed;       /* could not be delivered (kept on the server) */
+  guint duplicates;   /* already delivered from another account (dedupe_message_id) */
   guint64 bytes;
   guint total;        /* new messages found */
   GHashTable *folders;/* folder or action -> count, for the summary */
@@ -54,7 +55,8 @@ extern const MsSourceOps ms_source_imap;
 const MsSourceOps *ms_source_for (const MsAccount *account);
 
 /* Run the pipeline on one fetched message. TRUE when it is delivered and
- * recorded: only then may the server be told. */
+ * recorded (or, with dedupe_message_id, recorded as a duplicate of one
+ * delivered before): only then may the server be told. */
 gboolean ms_fetch_deliver (MsFetch *fetch, MsSpool *spool, const MsOrigin *origin, GError **error);
 
 /* Dry run: filter a message's header and print what would be done with

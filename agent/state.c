@@ -31,6 +31,7 @@ static const char schema[] =
   "CREATE TABLE IF NOT EXISTS journal ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
   "  name TEXT NOT NULL, started INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
+  "CREATE TABLE IF NOT EXISTS delivered_ids (msgid TEXT PRIMARY KEY, at INTEGER NOT NULL);"
   "CREATE TABLE IF NOT EXISTS account_status ("
   "  account TEXT PRIMARY KEY, last_ok INTEGER, last_error TEXT, last_error_at INTEGER,"
   "  fetched_total INTEGER NOT NULL DEFAULT 0);"
@@ -441,4 +442,44 @@ ms_state_account_status (MsState *s, const char *account, MsAccountStatus *out, 
       return TRUE;
     }
   return rc == SQLITE_DONE || db_error (s, error, "account status");
+}
+
+/* ---------------------------------------------------------------- dedupe */
+
+gboolean
+ms_state_msgid_delivered (MsState *s, const char *msgid, gint64 since, gboolean *found_out,
+                          GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT 1 FROM delivered_ids WHERE msgid = ?1 AND at >= ?2",
+                                         error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, msgid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, since);
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_error (s, error, "Message-ID lookup");
+  *found_out = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+gboolean
+ms_state_msgid_record (MsState *s, const char *msgid, gint64 when, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO delivered_ids VALUES (?1, ?2)", error);
+  g_autoptr (sqlite3_stmt) prune = NULL;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, msgid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, when);
+  if (sqlite3_step (st) != SQLITE_DONE)
+    return db_error (s, error, "Message-ID record");
+  prune = prepare (s, "DELETE FROM delivered_ids WHERE at < ?1", error);
+  if (prune == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (prune, 1, when - 30 * 86400);
+  return sqlite3_step (prune) == SQLITE_DONE || db_error (s, error, "Message-ID prune");
 }

@@ -74,21 +74,38 @@ def check(name, ok, detail=""):
     results.append((name, bool(ok), detail))
 
 
+def _tree(pid):
+    """pid and all its descendants, from /proc/PID/task/TID/children."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
 def run_measured(argv):
-    """Run argv; return (exit, stdout, stderr, peak RSS in KiB). The peak is
-    VmHWM sampled from /proc: getrusage's ru_maxrss would include this big
-    Python process, which the child inherits across fork and exec."""
+    """Run argv; return (exit, stdout, stderr, peak RSS in KiB of the
+    largest process in its tree: the account worker). The peak is VmHWM
+    sampled from /proc: getrusage's ru_maxrss would include this big
+    Python process, which a child inherits across fork and exec."""
     out_f, err_f = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     p = subprocess.Popen(argv, stdout=out_f, stderr=err_f)
     hwm = 0
     while p.poll() is None:
-        try:
-            with open(f"/proc/{p.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        hwm = max(hwm, int(line.split()[1]))
-        except OSError:
-            pass
+        for pid in _tree(p.pid):
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            hwm = max(hwm, int(line.split()[1]))
+            except OSError:
+                pass
         time.sleep(0.005)
     out_f.seek(0)
     err_f.seek(0)
@@ -153,6 +170,28 @@ def main():
                   code == 78 and s.delivered() == [] and dc.fingerprint.lower() in err.lower(),
                   f"exit {code}\n{out}{err}")
             dc.expunge_all("test")
+
+        # the same message in two accounts, dedupe_message_id = yes: delivered once
+        dc.expunge_all("test")
+        dc.fill("test", msgs[:2])
+        dc.fill("other", msgs[1:3])
+        with tempfile.TemporaryDirectory(prefix="ms-imap-dd-") as tmp:
+            s = Setup(dc, tmp)
+            pw2 = os.path.join(tmp, "pw2")
+            with open(pw2, "w") as f:
+                f.write("#!/bin/sh\necho secret2\n")
+            os.chmod(pw2, 0o700)
+            text = open(s.cfg).read().replace("[general]", "[general]\ndedupe_message_id = yes")
+            text += (f"[account other]\nprotocol = imap\nhost = 127.0.0.1\nport = {dc.ports['imaps']}\n"
+                     f"ca_file = {dc.ca_file}\nuser = other\npassword_command = {pw2}\n")
+            with open(s.cfg, "w") as f:
+                f.write(text)
+            code, out, err = s.fetch()
+            code2, out2, err2 = s.fetch()
+            check("dedupe_message_id: a message in two accounts is delivered once",
+                  code == 0 and code2 == 0 and digest_set(s.delivered()) == digest_set(msgs[:3])
+                  and "1 duplicates not delivered again" in out, f"exit {code}/{code2}\n{out}{err}{out2}{err2}")
+        dc.expunge_all("other")
 
         # UIDVALIDITY change: the server forgets its UIDs
         dc.expunge_all("test")

@@ -1,0 +1,746 @@
+#!/usr/bin/python3
+"""Fault injection: `mailsift fetch` and `mailsift run` against small scripted
+POP3 and IMAP servers on 127.0.0.1 (plaintext, `tls = none`) that serve
+messages from memory and misbehave on request:
+
+  1. POP3 connection dropped in the middle of RETR of message 3
+  2. IMAP connection dropped in the middle of the BODY[] literal of message 3
+  3. POP3 UIDL/LIST with message number 0, an overflowing number and garbage
+  4. IMAP greeting `* OK [BADCHARSET ("UTF-8")] ready` (crashes libetpan 1.9.4)
+  5. IMAP SELECT reply with `* OK [PERMANENTFLAGS (\\x01] x` (crashes libetpan)
+  6. servers that accept and never answer, and one that stalls mid-literal
+  7. `mailsift run` against the crashing server of 4: backoff, recovery, SIGTERM
+
+Each case checks the Maildir byte for byte against what the server sent and
+the server's command log (no DELE / UID STORE \\Deleted / EXPUNGE for a
+message that was not delivered). Needs only Debian's python3. Prints TAP."""
+import os
+import re
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+MAILSIFT = os.environ.get("MAILSIFT", "./mailsift")
+HOST = "127.0.0.1"
+FETCH_TIMEOUT = 30  # a fetch that takes longer than this is a hang
+
+BADCHARSET_GREETING = b'* OK [BADCHARSET ("UTF-8")] ready\r\n'
+BAD_PERMANENTFLAGS = b"* OK [PERMANENTFLAGS (\x01] x\r\n"
+
+
+# ------------------------------------------------------------------ messages
+
+def message(i, size=3000):
+    """Message i as mailsift must deliver it (LF line ends). It has lines that
+    need POP3 dot-stuffing, 8-bit text and a long line."""
+    head = (f"From: sender{i}@example.org\nTo: test@example.org\n"
+            f"Subject: fault message {i}\nMessage-ID: <fault{i}.{os.getpid()}@example.org>\n"
+            "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+            "Content-Transfer-Encoding: 8bit\n\n")
+    body = [f".a line starting with a dot in message {i}", ".", "..", "caf\u00e9 Gr\u00fc\u00dfe \u2603",
+            "long " + "y" * 990]
+    j = 0
+    while sum(len(b) + 1 for b in body) < size:
+        body.append(f"line {j} of message {i} " + "x" * 50)
+        j += 1
+    body.append(f"end of message {i}")
+    return (head + "\n".join(body) + "\n").encode()
+
+
+def crlf(msg):
+    return msg.replace(b"\n", b"\r\n")
+
+
+def subject(msg):
+    m = re.search(rb"^Subject: (.*)$", msg, re.M)
+    return m.group(1).decode(errors="replace") if m else f"<no subject, {len(msg)} bytes>"
+
+
+# ------------------------------------------------------------------ servers
+
+class Box:
+    """A mailbox in memory, shared by the sessions of one fake server, with
+    the commands every session sent and the faults to inject."""
+
+    def __init__(self, msgs, uid_step=1):
+        self.lock = threading.Lock()
+        self.msgs = [(uid_step * (n + 1), m) for n, m in enumerate(msgs)]  # (uid, LF text)
+        self.next_uid = uid_step * (len(msgs) + 1)
+        self.flags = {}
+        self.log = []  # (session, command line, uid the server resolved or None)
+        self.sessions = 0
+        self.fault = {}
+        self.uidvalidity = 7777
+
+    def add(self, msg):
+        with self.lock:
+            self.msgs.append((self.next_uid, msg))
+            self.next_uid += 1
+
+    def new_session(self):
+        with self.lock:
+            self.sessions += 1
+            return self.sessions
+
+    def record(self, session, line, uid=None):
+        with self.lock:
+            self.log.append((session, line, uid))
+
+    def uids(self):
+        with self.lock:
+            return [u for u, _ in self.msgs]
+
+    def commands(self, verb, session=None):
+        """Log entries whose command starts with @verb (case-insensitive)."""
+        return [(s, line, uid) for s, line, uid in self.log
+                if line.upper().startswith(verb.upper()) and (session is None or s == session)]
+
+
+class FakeServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, handler, box):
+        self.box = box
+        self.stop_event = threading.Event()
+        self.conns = []
+        super().__init__((HOST, 0), handler)
+        self.port = self.server_address[1]
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.stop_event.set()
+        self.shutdown()
+        self.server_close()
+        for c in list(self.conns):
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+class Handler(socketserver.StreamRequestHandler):
+    def setup(self):
+        super().setup()
+        self.server.conns.append(self.request)
+        self.box = self.server.box
+        self.session = self.box.new_session()
+
+    def send(self, data):
+        self.request.sendall(data)
+
+    def drop(self):
+        """Close the connection at once (the client sees EOF)."""
+        try:
+            self.request.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.request.close()
+
+    def hold(self):
+        """Keep the connection open, say nothing (until the test ends)."""
+        self.server.stop_event.wait(60)
+
+    def readline(self):
+        try:
+            line = self.rfile.readline(100000)
+        except OSError:
+            return None
+        return line.rstrip(b"\r\n").decode("latin-1") if line else None
+
+
+class Pop3Handler(Handler):
+    """USER/PASS, CAPA, STAT, UIDL, LIST, RETR, DELE (committed only by QUIT),
+    NOOP, RSET, QUIT. Faults: silent, drop_retr_uid, bad_listing."""
+
+    def handle(self):
+        box, fault = self.box, self.box.fault
+        if fault.get("silent"):
+            return self.hold()
+        self.send(b"+OK fake POP3 ready\r\n")
+        with box.lock:
+            view = list(box.msgs)  # message n is view[n - 1]
+        pending = set()
+
+        def lookup(arg):
+            try:
+                n = int(arg)
+            except ValueError:
+                return None
+            return view[n - 1] if 1 <= n <= len(view) and n not in pending else None
+
+        while True:
+            line = self.readline()
+            if line is None:
+                return  # dropped without QUIT: the DELEs are not committed
+            parts = line.split()
+            verb = parts[0].upper() if parts else ""
+            arg = parts[1] if len(parts) > 1 else ""
+            m = lookup(arg) if verb in ("RETR", "DELE", "TOP") else None
+            box.record(self.session, "PASS ***" if verb == "PASS" else line, m[0] if m else None)
+            if verb in ("USER", "PASS", "NOOP"):
+                self.send(b"+OK\r\n")
+            elif verb == "CAPA":
+                self.send(b"+OK\r\nUSER\r\nUIDL\r\n.\r\n")
+            elif verb == "STAT":
+                live = [v for n, v in enumerate(view, 1) if n not in pending]
+                self.send(b"+OK %d %d\r\n" % (len(live), sum(len(crlf(x)) for _, x in live)))
+            elif verb in ("UIDL", "LIST") and not arg:
+                out = [b"+OK listing follows\r\n"]
+                bad = fault.get("bad_listing", [])
+                out += [b + b"\r\n" for b in bad[:len(bad) // 2]]
+                for n, (uid, msg) in enumerate(view, 1):
+                    if n not in pending:
+                        value = b"uid-%d" % uid if verb == "UIDL" else b"%d" % len(crlf(msg))
+                        out.append(b"%d %s\r\n" % (n, value))
+                out += [b + b"\r\n" for b in bad[len(bad) // 2:]]
+                self.send(b"".join(out) + b".\r\n")
+            elif verb == "RETR":
+                if m is None:
+                    self.send(b"-ERR no such message\r\n")
+                    continue
+                lines = m[1].split(b"\n")[:-1]
+                wire = b"".join((b"." + x if x.startswith(b".") else x) + b"\r\n" for x in lines)
+                if fault.get("drop_retr_uid") == m[0]:
+                    self.send(b"+OK %d octets\r\n" % len(crlf(m[1])) + wire[:len(wire) // 2])
+                    time.sleep(0.1)
+                    return self.drop()
+                self.send(b"+OK %d octets\r\n" % len(crlf(m[1])) + wire + b".\r\n")
+            elif verb == "DELE":
+                if m is None:
+                    self.send(b"-ERR no such message\r\n")
+                else:
+                    pending.add(int(arg))
+                    self.send(b"+OK marked\r\n")
+            elif verb == "RSET":
+                pending.clear()
+                self.send(b"+OK\r\n")
+            elif verb == "QUIT":
+                gone = {view[n - 1][0] for n in pending}
+                with box.lock:
+                    box.msgs = [x for x in box.msgs if x[0] not in gone]
+                self.send(b"+OK bye\r\n")
+                return
+            else:
+                self.send(b"-ERR unknown command\r\n")
+
+
+def parse_set(text, largest):
+    """IMAP sequence set -> predicate on numbers."""
+    ranges = []
+    for part in text.split(","):
+        a, _, b = part.partition(":")
+        lo = largest if a == "*" else int(a)
+        hi = lo if not b else (largest if b == "*" else int(b))
+        ranges.append((min(lo, hi), max(lo, hi)))
+    return lambda n: any(lo <= n <= hi for lo, hi in ranges)
+
+
+class ImapHandler(Handler):
+    """CAPABILITY, LOGIN, SELECT, FETCH, UID FETCH, UID STORE, UID EXPUNGE,
+    EXPUNGE, IDLE, NOOP, LOGOUT. Faults: silent, greeting, select_extra,
+    drop_body_uid, stall_body_uid."""
+
+    CAPS = b"IMAP4rev1 UIDPLUS IDLE"
+
+    def handle(self):
+        box, fault = self.box, self.box.fault
+        if fault.get("silent"):
+            return self.hold()
+        self.send(fault.get("greeting") or b"* OK [CAPABILITY " + self.CAPS + b"] fake IMAP ready\r\n")
+        while True:
+            line = self.readline()
+            if line is None:
+                return
+            tag, _, rest = line.partition(" ")
+            words = rest.split(" ")
+            verb = words[0].upper()
+            uid_cmd = verb == "UID" and len(words) > 1
+            if uid_cmd:
+                verb = words[1].upper()
+                words = words[1:]
+            box.record(self.session, (" ".join(words[:2]) + " ***") if verb == "LOGIN"
+                       else ("UID " if uid_cmd else "") + " ".join(words))
+            t = tag.encode()
+            if verb == "CAPABILITY":
+                self.send(b"* CAPABILITY " + self.CAPS + b"\r\n" + t + b" OK done\r\n")
+            elif verb in ("LOGIN", "NOOP", "CHECK"):
+                self.send(t + b" OK done\r\n")
+            elif verb in ("SELECT", "EXAMINE"):
+                with box.lock:
+                    n, uidnext = len(box.msgs), box.next_uid
+                out = [b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n",
+                       b"* %d EXISTS\r\n" % n, b"* 0 RECENT\r\n"]
+                if fault.get("select_extra"):
+                    out.append(fault["select_extra"])
+                out += [b"* OK [UIDVALIDITY %d] UIDs valid\r\n" % box.uidvalidity,
+                        b"* OK [UIDNEXT %d] predicted\r\n" % uidnext,
+                        t + b" OK [READ-WRITE] selected\r\n"]
+                self.send(b"".join(out))
+            elif verb == "FETCH" and len(words) >= 3:
+                if not self.fetch(t, words[1], " ".join(words[2:]).upper(), uid_cmd):
+                    return
+            elif verb == "STORE" and uid_cmd and len(words) >= 4:
+                with box.lock:
+                    match = parse_set(words[1], box.msgs[-1][0] if box.msgs else 0)
+                    flags = set(" ".join(words[3:]).strip("()").split())
+                    for uid, _ in box.msgs:
+                        if match(uid):
+                            cur = box.flags.setdefault(uid, set())
+                            if words[2].startswith("-"):
+                                cur -= flags
+                            else:
+                                cur |= flags
+                self.send(t + b" OK stored\r\n")
+            elif verb == "EXPUNGE":
+                out = []
+                with box.lock:
+                    match = (parse_set(words[1], box.msgs[-1][0] if box.msgs else 0)
+                             if uid_cmd and len(words) > 1 else (lambda u: True))
+                    n = 0
+                    while n < len(box.msgs):
+                        uid = box.msgs[n][0]
+                        if match(uid) and "\\Deleted" in box.flags.get(uid, ()):
+                            del box.msgs[n]
+                            out.append(b"* %d EXPUNGE\r\n" % (n + 1))
+                        else:
+                            n += 1
+                self.send(b"".join(out) + t + b" OK expunged\r\n")
+            elif verb == "IDLE":
+                self.send(b"+ idling\r\n")
+                line = self.readline()
+                if line is None:
+                    return
+                box.record(self.session, line)
+                self.send(t + b" OK idle done\r\n")
+            elif verb == "LOGOUT":
+                self.send(b"* BYE bye\r\n" + t + b" OK logged out\r\n")
+                return
+            else:
+                self.send(t + b" BAD not implemented here\r\n")
+
+    def fetch(self, t, set_text, items, by_uid):
+        box, fault = self.box, self.box.fault
+        with box.lock:
+            msgs = list(box.msgs)
+        if not msgs:
+            self.send(t + b" OK nothing\r\n")
+            return True
+        match = parse_set(set_text, msgs[-1][0] if by_uid else len(msgs))
+        for seq, (uid, msg) in enumerate(msgs, 1):
+            if not match(uid if by_uid else seq):
+                continue
+            parts = [b"UID %d" % uid]
+            if "RFC822.SIZE" in items:
+                parts.append(b"RFC822.SIZE %d" % len(crlf(msg)))
+            head = b"* %d FETCH (" % seq + b" ".join(parts)
+            if "BODY" not in items:
+                self.send(head + b")\r\n")
+                continue
+            lit = crlf(msg)
+            head += b" BODY[] {%d}\r\n" % len(lit)
+            if uid in (fault.get("drop_body_uid"), fault.get("stall_body_uid")):
+                self.send(head + lit[:len(lit) // 2])
+                time.sleep(0.1)
+                if uid == fault.get("stall_body_uid"):
+                    self.hold()
+                self.drop()
+                return False
+            self.send(head + lit + b")\r\n")
+        self.send(t + b" OK fetched\r\n")
+        return True
+
+
+# ------------------------------------------------------------------ harness
+
+class Setup:
+    """A config with one or more accounts on fake servers, and its Maildir."""
+
+    def __init__(self, tmp, accounts):
+        self.tmp = tmp
+        self.maildir = os.path.join(tmp, "Maildir")
+        self.cfg = os.path.join(tmp, "config")
+        pw = os.path.join(tmp, "pw")
+        with open(pw, "w") as f:
+            f.write("#!/bin/sh\necho secret\n")
+        os.chmod(pw, 0o700)
+        lines = ["[general]", f"maildir = {self.maildir}", f"state_dir = {tmp}/state"]
+        for name, acct in accounts.items():
+            a = {"host": HOST, "tls": "none", "user": "test", "password_command": pw, "timeout": "10"}
+            a.update(acct)
+            lines.append(f"[account {name}]")
+            lines += [f"{k} = {v}" for k, v in a.items()]
+        with open(self.cfg, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(self.cfg, 0o600)
+
+    def fetch(self, timeout=FETCH_TIMEOUT):
+        """(exit status, stdout + stderr, seconds); exit None if it hung."""
+        start = time.monotonic()
+        try:
+            p = subprocess.run([MAILSIFT, "fetch", "-c", self.cfg], capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"") + (e.stderr or b"")
+            return None, f"HUNG: killed after {timeout} s\n" + out.decode(errors="replace"), timeout
+        return (p.returncode, (p.stdout + p.stderr).decode(errors="replace"),
+                time.monotonic() - start)
+
+    def delivered(self):
+        out = []
+        for d, _, files in os.walk(self.maildir):
+            if os.path.basename(d) in ("new", "cur"):
+                for f in files:
+                    with open(os.path.join(d, f), "rb") as fh:
+                        out.append(fh.read())
+        return out
+
+    def tmp_files(self):
+        tmp = os.path.join(self.maildir, "tmp")
+        return sorted(os.listdir(tmp)) if os.path.isdir(tmp) else []
+
+
+def compare(got, want):
+    """'' when @got holds exactly the messages of @want (byte for byte, each
+    once), else what differs."""
+    if sorted(got) == sorted(want):
+        return ""
+    problems = []
+    want_left = list(want)
+    extra = []
+    for g in got:
+        if g in want_left:
+            want_left.remove(g)
+        else:
+            extra.append(g)
+    for g in extra:
+        same = [w for w in want if subject(w) == subject(g)]
+        if same and g in want:
+            problems.append(f"duplicate: {subject(g)}")
+        elif same:
+            problems.append(f"differs from what the server sent: {subject(g)} "
+                            f"({len(g)} bytes delivered, {len(same[0])} sent)")
+        else:
+            problems.append(f"unexpected: {subject(g)} ({len(g)} bytes)")
+    problems += [f"missing: {subject(w)}" for w in want_left]
+    return "; ".join(problems)
+
+
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append((name, bool(ok), detail))
+    n = len(results)
+    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
+    if not ok:
+        for line in str(detail).splitlines():
+            print(f"# {line}", flush=True)
+
+
+def tail(text, n=1500):
+    return text if len(text) <= n else "...\n" + text[-n:]
+
+
+def pop3_uids(box, verb, session=None):
+    return [uid for _, _, uid in box.commands(verb, session)]
+
+
+def imap_uid_sets(box, verb, session=None):
+    """UIDs named by UID <verb> commands (single UIDs or a:b ranges)."""
+    out = []
+    known = sorted({u for u, _ in box.all_msgs})
+    for _, line, _ in box.commands("UID " + verb, session):
+        words = line.split()
+        if len(words) >= 3:
+            match = parse_set(words[2], known[-1] if known else 0)
+            out += [u for u in known if match(u)]
+    return out
+
+
+def sessions_of(box, start):
+    return range(start + 1, box.sessions + 1)
+
+
+# ------------------------------------------------------------------ cases
+
+N = 6
+
+
+def case_pop3_drop(tmp):
+    msgs = [message(100 + i, 300000 if i == 2 else 3000) for i in range(N)]
+    box = Box(msgs)
+    box.all_msgs = list(box.msgs)
+    uid = {i: box.msgs[i][0] for i in range(N)}
+    box.fault["drop_retr_uid"] = uid[2]
+    with FakeServer(Pop3Handler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "pop3", "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        got = s.delivered()
+        diff = compare(got, msgs[:2])
+        check("POP3 drop in RETR 3: fetch exits 75, main process alive", code == 75,
+              f"exit {code}\n{tail(out)}")
+        check("POP3 drop in RETR 3: messages 1-2 delivered byte for byte, no partial message 3",
+              diff == "", f"{diff}\n{tail(out)}")
+        check("POP3 drop in RETR 3: nothing left in Maildir tmp/", s.tmp_files() == [], s.tmp_files())
+        retr = pop3_uids(box, "RETR")
+        dele = pop3_uids(box, "DELE")
+        delivered_uids = {u for u, m in box.all_msgs if m in got}
+        # every DELE must name a delivered message and come after its RETR
+        late = [u for k, (_, line, u) in enumerate(box.log) if line.upper().startswith("DELE")
+                and not any(l2.upper().startswith("RETR") and u2 == u for _, l2, u2 in box.log[:k])]
+        check("POP3 drop in RETR 3: DELE only for delivered messages, each after its RETR",
+              set(dele) <= delivered_uids and not late and uid[2] in retr,
+              f"RETR of uids {retr}, DELE of uids {dele}, delivered uids {sorted(delivered_uids)}, "
+              f"DELE before RETR {late}")
+        check("POP3 drop in RETR 3: the server still holds all messages (no QUIT, no commit)",
+              box.uids() == [uid[i] for i in range(N)], f"server has {box.uids()}")
+
+        box.fault.clear()
+        first = box.sessions
+        code, out, secs = s.fetch()
+        got = s.delivered()
+        diff = compare(got, msgs)
+        second_retr = [u for (sess, _, u) in box.commands("RETR") if sess > first]
+        check("POP3 second run against a good server: exit 0, every message delivered exactly once",
+              code == 0 and diff == "", f"exit {code}; {diff}\n{tail(out)}")
+        check("POP3 second run: RETR only of messages 3..N (none fetched twice)",
+              sorted(second_retr) == [uid[i] for i in range(2, N)],
+              f"RETR of uids {second_retr}")
+        check("POP3 second run: after_delivery = delete emptied the server, tmp/ empty",
+              box.uids() == [] and s.tmp_files() == [], f"server has {box.uids()}, tmp {s.tmp_files()}")
+
+
+def case_imap_drop(tmp):
+    msgs = [message(200 + i, 300000 if i == 2 else 3000) for i in range(N)]
+    box = Box(msgs, uid_step=10)  # UIDs 10, 20, ... so UIDs and sequence numbers differ
+    box.all_msgs = list(box.msgs)
+    uid = {i: box.msgs[i][0] for i in range(N)}
+    box.fault["drop_body_uid"] = uid[2]
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        got = s.delivered()
+        diff = compare(got, msgs[:2])
+        check("IMAP drop in BODY[] literal of UID 30: fetch exits 75, main process alive", code == 75,
+              f"exit {code}\n{tail(out)}")
+        check("IMAP drop: UIDs 10, 20 delivered byte for byte, no partial UID 30", diff == "",
+              f"{diff}\n{tail(out)}")
+        check("IMAP drop: nothing left in Maildir tmp/", s.tmp_files() == [], s.tmp_files())
+        stored = imap_uid_sets(box, "STORE")
+        expunged = imap_uid_sets(box, "EXPUNGE")
+        plain_expunge = [l for _, l, _ in box.log if l.upper() == "EXPUNGE"]
+        fetched = imap_uid_sets(box, "FETCH")
+        delivered_uids = {u for u, m in box.all_msgs if m in got}
+        check("IMAP drop: UID STORE \\Deleted / UID EXPUNGE only for delivered UIDs, no plain EXPUNGE",
+              set(stored) <= delivered_uids and set(expunged) <= delivered_uids and not plain_expunge
+              and uid[2] in fetched,
+              f"UID FETCH {fetched}, UID STORE {stored}, UID EXPUNGE {expunged}, EXPUNGE {plain_expunge}, "
+              f"delivered {sorted(delivered_uids)}")
+        check("IMAP drop: the server holds every undelivered message (UIDs 30..60)",
+              set(uid[i] for i in range(2, N)) <= set(box.uids()), f"server has {box.uids()}")
+
+        box.fault.clear()
+        first = box.sessions
+        code, out, secs = s.fetch()
+        got = s.delivered()
+        diff = compare(got, msgs)
+        second = []
+        for sess, line, _ in box.commands("UID FETCH"):
+            if sess > first:
+                second.append(int(line.split()[2]))
+        check("IMAP second run against a good server: exit 0, every message delivered exactly once",
+              code == 0 and diff == "", f"exit {code}; {diff}\n{tail(out)}")
+        check("IMAP second run: UID FETCH only of UIDs 30..60 (none fetched twice)",
+              sorted(second) == [uid[i] for i in range(2, N)], f"UID FETCH of {second}")
+        check("IMAP second run: after_delivery = delete emptied the server, tmp/ empty",
+              box.uids() == [] and s.tmp_files() == [], f"server has {box.uids()}, tmp {s.tmp_files()}")
+
+
+def case_pop3_bad_listing(tmp):
+    msgs = [message(300 + i) for i in range(N)]
+    box = Box(msgs)
+    box.all_msgs = list(box.msgs)
+    box.fault["bad_listing"] = [b"0 0", b"garbage line", b"18446744073709551617 9", b"", b"3"]
+    with FakeServer(Pop3Handler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "pop3", "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        got = s.delivered()
+        diff = compare(got, msgs)
+        check("POP3 UIDL/LIST with message number 0 and garbage: exit 0, every message delivered "
+              "byte for byte", code == 0 and diff == "", f"exit {code}; {diff}\n{tail(out)}")
+        check("POP3 bad listing lines are warned about",
+              "ignoring a bad UIDL line" in out and "ignoring a bad LIST line" in out, tail(out))
+        bogus = [l for _, l, _ in box.log if re.match(r"(RETR|DELE) (0|18446744073709551617|\D)", l)]
+        check("POP3 bad listing: no RETR/DELE of a bogus message number; server emptied",
+              not bogus and box.uids() == [], f"bogus commands {bogus}, server has {box.uids()}")
+
+
+def case_imap_crash(tmp, label, fault):
+    msgs = [message(400 + len(label) * 10 + i) for i in range(3)]
+    box = Box(msgs)
+    box.all_msgs = list(box.msgs)
+    box.fault.update(fault)
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        got = s.delivered()
+        died = re.search(r"test: failed: the account process died \(signal (\d+)\)", out)
+        check(f"{label}: fetch itself survives, exits 75 and says the account process died",
+              code == 75 and died, f"exit {code}\n{tail(out)}")
+        harm = [l for _, l, _ in box.log if re.match(r"(UID )?(STORE|EXPUNGE|MOVE|COPY)", l, re.I)]
+        check(f"{label}: nothing delivered, nothing removed from the server",
+              got == [] and s.tmp_files() == [] and not harm and box.uids() == [u for u, _ in box.all_msgs],
+              f"delivered {len(got)}, tmp {s.tmp_files()}, commands {harm}, server has {box.uids()}")
+        box.fault.clear()
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        check(f"{label}: once the server behaves, everything arrives (nothing was lost)",
+              code == 0 and diff == "" and box.uids() == [], f"exit {code}; {diff}\n{tail(out)}")
+
+
+def case_timeouts(tmp):
+    msgs = [message(500 + i) for i in range(3)]
+    silent_pop3, silent_imap, stall = Box([]), Box([]), Box(msgs)
+    silent_pop3.fault["silent"] = True
+    silent_imap.fault["silent"] = True
+    stall.all_msgs = list(stall.msgs)
+    stall.fault["stall_body_uid"] = stall.msgs[1][0]
+    with FakeServer(Pop3Handler, silent_pop3) as p, FakeServer(ImapHandler, silent_imap) as i, \
+            FakeServer(ImapHandler, stall) as st:
+        s = Setup(tmp, {"silentpop": {"protocol": "pop3", "port": p.port, "timeout": "5"},
+                        "silentimap": {"protocol": "imap", "port": i.port, "timeout": "5"},
+                        "stall": {"protocol": "imap", "port": st.port, "timeout": "5",
+                                  "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        check(f"silent POP3 and IMAP servers, and one stalling mid-literal, timeout = 5: fetch "
+              f"exits 75 within 10 s ({secs:.1f} s)", code == 75 and secs <= 10.0,
+              f"exit {code}\n{tail(out)}")
+        check("each account reports its failure",
+              all(re.search(rf"^{a}: .*error", out, re.M) for a in ("silentpop", "silentimap", "stall")),
+              tail(out))
+        got = s.delivered()
+        diff = compare(got, msgs[:1])
+        removed = imap_uid_sets(stall, "STORE") + imap_uid_sets(stall, "EXPUNGE")
+        check("stalled IMAP: the message before the stall is delivered, no partial one, tmp/ empty, "
+              "no \\Deleted for the stalled UID",
+              diff == "" and s.tmp_files() == [] and stall.msgs[1][0] not in removed
+              and stall.msgs[1][0] in stall.uids(),
+              f"{diff}; tmp {s.tmp_files()}; UID STORE/EXPUNGE {removed}; server {stall.uids()}")
+
+
+def count_files(maildir):
+    n = 0
+    for d, _, files in os.walk(maildir):
+        if os.path.basename(d) in ("new", "cur"):
+            n += len(files)
+    return n
+
+
+def case_run(tmp):
+    msg = message(600)
+    box = Box([msg])
+    box.all_msgs = list(box.msgs)
+    box.fault["greeting"] = BADCHARSET_GREETING
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
+        logpath = os.path.join(tmp, "run.log")
+        log = open(logpath, "w+")
+        agent = subprocess.Popen([MAILSIFT, "run", "-v", "-c", s.cfg], stdout=log, stderr=log)
+        code = None
+        try:
+            time.sleep(6.0)
+            with open(logpath) as f:
+                text = f.read()
+            backoffs = [int(x) for x in re.findall(r"restarting in (\d+) s", text)]
+            crashes = box.sessions
+            check(f"run against a crashing server for 6 s: agent stays up, worker restarted "
+                  f"{len(backoffs)} times with growing backoff {backoffs}",
+                  agent.poll() is None and len(backoffs) >= 2 and crashes >= 2
+                  and all(b > a for a, b in zip(backoffs, backoffs[1:])),
+                  f"agent exit {agent.poll()}, connections {crashes}\n{tail(text)}")
+            check("the worker's death is logged with its signal",
+                  re.search(r"worker was killed by signal \d+", text), tail(text))
+
+            # now behave: the next restart must deliver the message
+            box.fault.clear()
+            wait = (backoffs[-1] if backoffs else 1) + 6
+            start = time.monotonic()
+            while time.monotonic() - start < wait and count_files(s.maildir) == 0:
+                time.sleep(0.05)
+            t = time.monotonic() - start
+            diff = compare(s.delivered(), [msg])
+            check(f"once the server behaves, the still-running agent delivers its message "
+                  f"({t:.1f} s, backoff was {backoffs[-1] if backoffs else '?'} s)",
+                  diff == "" and agent.poll() is None,
+                  f"{diff}; agent exit {agent.poll()}\n{tail(open(logpath).read())}")
+            time.sleep(0.5)
+            check("the delivered message was deleted on the server, nothing left in tmp/",
+                  box.uids() == [] and s.tmp_files() == [], f"server {box.uids()}, tmp {s.tmp_files()}")
+        finally:
+            if agent.poll() is None:
+                agent.send_signal(signal.SIGTERM)
+            try:
+                code = agent.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+                agent.wait()
+                code = "hung (killed)"
+        log.seek(0)
+        text = log.read()
+        log.close()
+        check("SIGTERM stops the agent cleanly (exit 0)", code == 0, f"exit {code}\n{tail(text)}")
+        left = ""
+        for _ in range(30):
+            left = subprocess.run(["pgrep", "-f", f"fetch --watch -c {s.cfg}"], capture_output=True,
+                                  text=True).stdout.strip()
+            if not left:
+                break
+            time.sleep(0.1)
+        check("no worker left behind", left == "", f"pids {left}")
+        check("the message was delivered once", count_files(s.maildir) == 1,
+              f"{count_files(s.maildir)} files")
+
+
+def main():
+    if not os.access(MAILSIFT, os.X_OK):
+        print(f"1..0 # SKIP {MAILSIFT} is not built")
+        return 0
+    cases = [
+        ("POP3 drop in RETR", case_pop3_drop),
+        ("IMAP drop in BODY literal", case_imap_drop),
+        ("POP3 bad listing", case_pop3_bad_listing),
+        ("IMAP greeting BADCHARSET", lambda t: case_imap_crash(
+            t, "IMAP greeting with BADCHARSET (\"UTF-8\")", {"greeting": BADCHARSET_GREETING})),
+        ("IMAP SELECT PERMANENTFLAGS", lambda t: case_imap_crash(
+            t, "IMAP SELECT with [PERMANENTFLAGS (\\x01]", {"select_extra": BAD_PERMANENTFLAGS})),
+        ("timeouts", case_timeouts),
+        ("run", case_run),
+    ]
+    start = time.monotonic()
+    for name, fn in cases:
+        with tempfile.TemporaryDirectory(prefix="ms-fault-") as tmp:
+            try:
+                fn(tmp)
+            except Exception:
+                check(f"{name}: the test itself failed", False, traceback.format_exc())
+    print(f"1..{len(results)}")
+    print(f"# {time.monotonic() - start:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
