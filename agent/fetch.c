@@ -129,17 +129,23 @@ is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error
   return TRUE;
 }
 
-gboolean
+MsFetchOutcome
 ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
 {
   g_autoptr (MsPlan) plan = NULL;
   g_autofree char *summary = NULL;
   MsEnvelope envelope = { 0 };
   g_autofree char *sender = NULL;
+  g_autoptr (GError) local = NULL;
 
   fetched_envelope (f, spool, &envelope, &sender);
-  if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0 && is_duplicate (f, spool, origin, error))
-    return error == NULL || *error == NULL;
+  if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0 && is_duplicate (f, spool, origin, &local))
+    {
+      if (local == NULL)
+        return MS_FETCH_DELIVERED;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return MS_FETCH_STOP;
+    }
   plan = ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
   for (guint i = 0; i < plan->result->errors->len; i++)
     g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,
@@ -147,16 +153,24 @@ ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **e
   for (guint i = 0; i < plan->notes->len; i++)
     g_message ("account %s: message %s: %s", f->account->name, plan->message_id,
                (char *) plan->notes->pdata[i]);
-  if (!ms_pipeline_execute (f->pipeline, plan, spool, origin, &summary, error))
+  if (!ms_pipeline_execute (f->pipeline, plan, spool, origin, &summary, &local))
     {
-      g_prefix_error (error, "account %s: message %s: ", f->account->name, plan->message_id);
-      return FALSE;
+      g_prefix_error (&local, "account %s: message %s: ", f->account->name, plan->message_id);
+      f->stats.failed++;
+      if (local->code == MS_ERROR_TEMPORARY)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return MS_FETCH_STOP;
+        }
+      /* not delivered: it stays on the server, and in the journal */
+      g_warning ("%s", local->message);
+      return MS_FETCH_KEPT_ON_SERVER;
     }
   g_info ("account %s: message %s: %s", f->account->name, plan->message_id, summary);
   count_actions (f, plan);
   f->stats.messages++;
   f->stats.bytes += spool->size;
-  return TRUE;
+  return MS_FETCH_DELIVERED;
 }
 
 void

@@ -449,6 +449,7 @@ fetch_folder (Imap *im, const char *folder, GError **error)
       g_autofree char *name = NULL;
       g_autoptr (MsSpool) spool = NULL;
       g_autoptr (GError) local = NULL;
+      MsFetchOutcome outcome;
       MsOrigin origin = { a->name, folder, uid, m->size };
       gboolean expired;
 
@@ -495,17 +496,11 @@ fetch_folder (Imap *im, const char *folder, GError **error)
               g_propagate_error (error, g_steal_pointer (&local));
               return FALSE;
             }
-          if (!ms_fetch_deliver (f, spool, &origin, &local))
-            {
-              f->stats.failed++;
-              if (local->code == MS_ERROR_TEMPORARY)
-                {
-                  g_propagate_error (error, g_steal_pointer (&local));
-                  return FALSE;
-                }
-              g_warning ("%s", local->message);
-              continue;
-            }
+          outcome = ms_fetch_deliver (f, spool, &origin, error);
+          if (outcome == MS_FETCH_STOP)
+            return FALSE;
+          if (outcome == MS_FETCH_KEPT_ON_SERVER)
+            continue;
         }
       if (!after_delivery (im, m->uid, expired, error))
         return FALSE;
@@ -521,6 +516,24 @@ fetch_folder (Imap *im, const char *folder, GError **error)
   return TRUE;
 }
 
+/* LOGOUT after a good session; after a failure close without it (it
+ * would wait for an answer from a server that may be gone). */
+static void
+imap_close (Imap *im, gboolean logout)
+{
+  if (im->imap == NULL)
+    return;
+  if (logout)
+    mailimap_logout (im->imap);
+  else if (im->imap->imap_stream)
+    {
+      mailstream_close (im->imap->imap_stream);
+      im->imap->imap_stream = NULL;
+    }
+  mailimap_free (im->imap);
+  im->imap = NULL;
+}
+
 static gboolean
 imap_fetch (MsFetch *f, GError **error)
 {
@@ -534,18 +547,7 @@ imap_fetch (MsFetch *f, GError **error)
     }
   for (guint i = 0; ok && f->account->folders && f->account->folders[i]; i++)
     ok = fetch_folder (&im, f->account->folders[i], error);
-  if (im.imap)
-    {
-      if (ok)
-        mailimap_logout (im.imap);
-      else if (im.imap->imap_stream)
-        {
-          /* after a failure, close without LOGOUT (which would wait for an answer) */
-          mailstream_close (im.imap->imap_stream);
-          im.imap->imap_stream = NULL;
-        }
-      mailimap_free (im.imap);
-    }
+  imap_close (&im, ok);
   g_clear_pointer (&im.writer, ms_spool_writer_free);
   g_clear_error (&im.write_error);
   return ok;
@@ -586,17 +588,7 @@ imap_wait (MsFetch *f, int timeout_s, GCancellable *stop, GError **error)
       if ((r = mailimap_idle_done (im.imap)) != MAILIMAP_NO_ERROR)
         ok = imap_fail (&im, r, "IDLE DONE", error);
     }
-  if (im.imap)
-    {
-      if (ok)
-        mailimap_logout (im.imap);
-      else if (im.imap->imap_stream)
-        {
-          mailstream_close (im.imap->imap_stream);
-          im.imap->imap_stream = NULL;
-        }
-      mailimap_free (im.imap);
-    }
+  imap_close (&im, ok);
   return ok;
 }
 

@@ -272,7 +272,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
       gint64 *fetched = g_hash_table_lookup (seen, m->uidl);
       g_autofree char *name = NULL;
       g_autoptr (MsSpool) spool = NULL;
-      g_autoptr (GError) local = NULL;
+      MsFetchOutcome outcome;
       MsOrigin origin = { a->name, "", m->uidl, (gint64) m->size };
 
       if (fetched == NULL && limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
@@ -297,18 +297,11 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
           name = ms_fetch_begin (f, "", m->uidl, journal, error);
           if (name == NULL || (spool = retrieve (p, m, name, error)) == NULL)
             return FALSE;
-          if (!ms_fetch_deliver (f, spool, &origin, &local))
-            {
-              /* not delivered: it stays on the server and in the journal */
-              f->stats.failed++;
-              if (local->code == MS_ERROR_TEMPORARY)
-                {
-                  g_propagate_error (error, g_steal_pointer (&local));
-                  return FALSE;
-                }
-              g_warning ("%s", local->message);
-              continue;
-            }
+          outcome = ms_fetch_deliver (f, spool, &origin, error);
+          if (outcome == MS_FETCH_STOP)
+            return FALSE;
+          if (outcome == MS_FETCH_KEPT_ON_SERVER)
+            continue;
         }
       if (delete || (a->keep_days > 0 && fetched && now - *fetched >= (gint64) a->keep_days * 86400))
         {

@@ -54,10 +54,17 @@ extern const MsSourceOps ms_source_imap;
 /* The ops for an account's protocol, or NULL. */
 const MsSourceOps *ms_source_for (const MsAccount *account);
 
-/* Run the pipeline on one fetched message. TRUE when it is delivered and
- * recorded (or, with dedupe_message_id, recorded as a duplicate of one
- * delivered before): only then may the server be told. */
-gboolean ms_fetch_deliver (MsFetch *fetch, MsSpool *spool, const MsOrigin *origin, GError **error);
+typedef enum {
+  MS_FETCH_DELIVERED,      /* delivered and recorded: the server may be told */
+  MS_FETCH_KEPT_ON_SERVER, /* this message could not be delivered (logged, counted);
+                            * it stays on the server, go on with the next */
+  MS_FETCH_STOP,           /* a temporary failure (disk full...): stop, @error set */
+} MsFetchOutcome;
+
+/* Run the pipeline on one fetched message. Delivered also covers, with
+ * dedupe_message_id, a duplicate of a message delivered before. */
+MsFetchOutcome ms_fetch_deliver (MsFetch *fetch, MsSpool *spool, const MsOrigin *origin,
+                                 GError **error);
 
 /* Dry run: filter a message's header and print what would be done with
  * it (one line, "ACCOUNT WHERE: MESSAGE-ID "SUBJECT" -> actions").

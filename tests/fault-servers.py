@@ -29,6 +29,7 @@ import traceback
 MAILSIFT = os.environ.get("MAILSIFT", "./mailsift")
 HOST = "127.0.0.1"
 FETCH_TIMEOUT = 30  # a fetch that takes longer than this is a hang
+DROP_TIMEOUT = 12   # after the server closed the connection (account timeout = 5)
 
 BADCHARSET_GREETING = b'* OK [BADCHARSET ("UTF-8")] ready\r\n'
 BAD_PERMANENTFLAGS = b"* OK [PERMANENTFLAGS (\x01] x\r\n"
@@ -389,15 +390,20 @@ class Setup:
         os.chmod(self.cfg, 0o600)
 
     def fetch(self, timeout=FETCH_TIMEOUT):
-        """(exit status, stdout + stderr, seconds); exit None if it hung."""
+        """(exit status, stdout + stderr, seconds); exit None if it hung (then
+        the output says what its processes were doing)."""
         start = time.monotonic()
+        p = subprocess.Popen([MAILSIFT, "fetch", "-c", self.cfg], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
         try:
-            p = subprocess.run([MAILSIFT, "fetch", "-c", self.cfg], capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"") + (e.stderr or b"")
-            return None, f"HUNG: killed after {timeout} s\n" + out.decode(errors="replace"), timeout
-        return (p.returncode, (p.stdout + p.stderr).decode(errors="replace"),
-                time.monotonic() - start)
+            out, _ = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            why = describe_hang(p.pid)
+            p.kill()
+            out, _ = p.communicate()
+            return (None, f"HUNG: mailsift fetch still running after {timeout} s, killed.\n{why}"
+                    + out.decode(errors="replace"), timeout)
+        return p.returncode, out.decode(errors="replace"), time.monotonic() - start
 
     def delivered(self):
         out = []
@@ -411,6 +417,47 @@ class Setup:
     def tmp_files(self):
         tmp = os.path.join(self.maildir, "tmp")
         return sorted(os.listdir(tmp)) if os.path.isdir(tmp) else []
+
+
+def proc_children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def proc_state(pid):
+    """(state letter, utime + stime in ticks), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def describe_hang(pid):
+    """One line per process of a hung mailsift: its state and CPU use."""
+    pids = [pid] + proc_children(pid)
+    before = {p: proc_state(p) for p in pids}
+    time.sleep(1.0)
+    lines = []
+    hz = os.sysconf("SC_CLK_TCK")
+    for p in pids:
+        a, b = before[p], proc_state(p)
+        if a is None or b is None:
+            continue
+        cpu = 100.0 * (b[1] - a[1]) / hz
+        try:
+            with open(f"/proc/{p}/wchan") as f:
+                wchan = f.read().strip() or "-"
+        except OSError:
+            wchan = "?"
+        what = "main process" if p == pid else "account process"
+        lines.append(f"{what} {p}: state {b[0]}, wchan {wchan}, {cpu:.0f}% CPU over 1 s"
+                     + (" (busy loop)" if cpu > 50 else ""))
+    return "\n".join(lines) + "\n"
 
 
 def compare(got, want):
@@ -487,15 +534,18 @@ def case_pop3_drop(tmp):
     uid = {i: box.msgs[i][0] for i in range(N)}
     box.fault["drop_retr_uid"] = uid[2]
     with FakeServer(Pop3Handler, box) as srv:
-        s = Setup(tmp, {"test": {"protocol": "pop3", "port": srv.port, "after_delivery": "delete"}})
-        code, out, secs = s.fetch()
+        s = Setup(tmp, {"test": {"protocol": "pop3", "port": srv.port, "after_delivery": "delete",
+                                 "timeout": "5"}})
+        code, out, secs = s.fetch(timeout=DROP_TIMEOUT)
         got = s.delivered()
         diff = compare(got, msgs[:2])
         check("POP3 drop in RETR 3: fetch exits 75, main process alive", code == 75,
               f"exit {code}\n{tail(out)}")
         check("POP3 drop in RETR 3: messages 1-2 delivered byte for byte, no partial message 3",
               diff == "", f"{diff}\n{tail(out)}")
-        check("POP3 drop in RETR 3: nothing left in Maildir tmp/", s.tmp_files() == [], s.tmp_files())
+        check("POP3 drop in RETR 3: nothing left in Maildir tmp/", s.tmp_files() == [],
+              f"{s.tmp_files()}" + (" (the partial message 3, left by the hung fetch the test killed)"
+                                    if code is None else ""))
         retr = pop3_uids(box, "RETR")
         dele = pop3_uids(box, "DELE")
         delivered_uids = {u for u, m in box.all_msgs if m in got}
@@ -531,15 +581,18 @@ def case_imap_drop(tmp):
     uid = {i: box.msgs[i][0] for i in range(N)}
     box.fault["drop_body_uid"] = uid[2]
     with FakeServer(ImapHandler, box) as srv:
-        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
-        code, out, secs = s.fetch()
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete",
+                                 "timeout": "5"}})
+        code, out, secs = s.fetch(timeout=DROP_TIMEOUT)
         got = s.delivered()
         diff = compare(got, msgs[:2])
         check("IMAP drop in BODY[] literal of UID 30: fetch exits 75, main process alive", code == 75,
               f"exit {code}\n{tail(out)}")
         check("IMAP drop: UIDs 10, 20 delivered byte for byte, no partial UID 30", diff == "",
               f"{diff}\n{tail(out)}")
-        check("IMAP drop: nothing left in Maildir tmp/", s.tmp_files() == [], s.tmp_files())
+        check("IMAP drop: nothing left in Maildir tmp/", s.tmp_files() == [],
+              f"{s.tmp_files()}" + (" (the partial UID 30, left by the hung fetch the test killed)"
+                                    if code is None else ""))
         stored = imap_uid_sets(box, "STORE")
         expunged = imap_uid_sets(box, "EXPUNGE")
         plain_expunge = [l for _, l, _ in box.log if l.upper() == "EXPUNGE"]
@@ -672,8 +725,9 @@ def case_run(tmp):
                   agent.poll() is None and len(backoffs) >= 2 and crashes >= 2
                   and all(b > a for a, b in zip(backoffs, backoffs[1:])),
                   f"agent exit {agent.poll()}, connections {crashes}\n{tail(text)}")
-            check("the worker's death is logged with its signal",
-                  re.search(r"worker was killed by signal \d+", text), tail(text))
+            check("the account process's death is logged with its signal",
+                  re.search(r"process died \(signal \d+\)|worker was killed by signal \d+", text),
+                  tail(text))
 
             # now behave: the next restart must deliver the message
             box.fault.clear()

@@ -5,111 +5,24 @@ delivery byte for byte, nothing fetched twice, every after_delivery mode
 message with bounded memory, and SIGKILL at random moments losing and
 duplicating nothing. Dovecot runs privately on 127.0.0.1 (tests/servers.py).
 Prints TAP."""
-import hashlib
 import os
-import random
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
+from fetchlib import MAILSIFT, Results, Setup as _Setup, crash_run, digest_set, message, run_measured  # noqa: E402
 
-MAILSIFT = os.environ.get("MAILSIFT", "./mailsift")
 KILLS = int(os.environ.get("FETCH_CRASH_KILLS", "50"))
 CRASH_MESSAGES = int(os.environ.get("FETCH_CRASH_MESSAGES", "1000"))
 BIG_MB = int(os.environ.get("FETCH_BIG_MB", "100"))
+results = Results()
+check = results.check
 
 
-def message(i, size=2000):
-    body = "".join(f"line {j} of message {i} " + "x" * 40 + "\n" for j in range(size // 60))
-    return (f"From: sender{i % 7}@example.org\nTo: test@example.org\nSubject: message {i}\n"
-            f"Message-ID: <m{i}@example.org>\n\n{body}").encode()
-
-
-class Setup:
-    def __init__(self, dovecot, tmp, **account):
-        self.tmp = tmp
-        self.maildir = os.path.join(tmp, "Maildir")
-        self.cfg = os.path.join(tmp, "config")
-        pw = os.path.join(tmp, "pw")
-        with open(pw, "w") as f:
-            f.write("#!/bin/sh\necho secret\n")
-        os.chmod(pw, 0o700)
-        acct = {"protocol": "imap", "host": "127.0.0.1", "port": dovecot.ports["imaps"],
-                "tls": "implicit", "ca_file": dovecot.ca_file, "user": "test",
-                "password_command": pw, "timeout": "10"}
-        acct.update({k: v for k, v in account.items() if v is not None})
-        for k in [k for k, v in account.items() if v is None]:
-            acct.pop(k, None)
-        lines = ["[general]", f"maildir = {self.maildir}", f"state_dir = {tmp}/state"]
-        lines.append("[account test]")
-        lines += [f"{k} = {v}" for k, v in acct.items()]
-        with open(self.cfg, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        os.chmod(self.cfg, 0o600)
-
-    def fetch(self, timeout=120):
-        p = subprocess.run([MAILSIFT, "fetch", "-c", self.cfg], capture_output=True, timeout=timeout)
-        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-
-    def delivered(self):
-        out = []
-        for d, _, files in os.walk(self.maildir):
-            if os.path.basename(d) in ("new", "cur"):
-                out += [open(os.path.join(d, f), "rb").read() for f in files]
-        return out
-
-
-def digest_set(msgs):
-    return sorted(hashlib.sha256(m.replace(b"\r\n", b"\n")).hexdigest() for m in msgs)
-
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, bool(ok), detail))
-
-
-def _tree(pid):
-    """pid and all its descendants, from /proc/PID/task/TID/children."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            for tid in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{tid}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-        except OSError:
-            pass
-    return out
-
-
-def run_measured(argv):
-    """Run argv; return (exit, stdout, stderr, peak RSS in KiB of the
-    largest process in its tree: the account worker). The peak is VmHWM
-    sampled from /proc: getrusage's ru_maxrss would include this big
-    Python process, which a child inherits across fork and exec."""
-    out_f, err_f = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    p = subprocess.Popen(argv, stdout=out_f, stderr=err_f)
-    hwm = 0
-    while p.poll() is None:
-        for pid in _tree(p.pid):
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    for line in f:
-                        if line.startswith("VmHWM:"):
-                            hwm = max(hwm, int(line.split()[1]))
-            except OSError:
-                pass
-        time.sleep(0.005)
-    out_f.seek(0)
-    err_f.seek(0)
-    return p.returncode, out_f.read().decode(errors="replace"), err_f.read().decode(errors="replace"), hwm
+def Setup(dovecot, tmp, **account):
+    return _Setup(dovecot, tmp, "imap", **account)
 
 
 def main():
@@ -231,32 +144,11 @@ def main():
         # crash test: SIGKILL at random moments, then a clean run
         many = [message(i, 4000) for i in range(CRASH_MESSAGES)]
         dc.fill("test", many)
-        rng = random.Random(4321)
         with tempfile.TemporaryDirectory(prefix="ms-imap-crash-") as tmp:
             s = Setup(dc, tmp, after_delivery="delete")
-            kills = 0
-            for _ in range(KILLS):
-                p = subprocess.Popen([MAILSIFT, "fetch", "-c", s.cfg], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-                time.sleep(rng.uniform(0.01, 0.2))
-                if p.poll() is None:
-                    p.send_signal(signal.SIGKILL)
-                    kills += 1
-                p.wait()
-            code, out, err = s.fetch(timeout=300)
-            got = s.delivered()
-            dupes = len(got) - len(set(digest_set(got)))
-            check(f"{kills} SIGKILLs during fetch of {CRASH_MESSAGES}: every message once, byte for byte",
-                  code == 0 and digest_set(got) == digest_set(many) and dc.list("test") == [],
-                  f"exit {code}, delivered {len(got)}, duplicates {dupes}, left on server "
-                  f"{len(dc.list('test'))}\n{out}{err[-2000:]}")
+            check(*crash_run(dc, s, many, KILLS, 4321))
 
-    print(f"1..{len(results)}")
-    for i, (name, ok, detail) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-        if not ok:
-            for line in detail.splitlines():
-                print(f"# {line}")
+    results.print_tap()
     return 0
 
 
