@@ -13,6 +13,7 @@ int ms_cmd_test (int argc, char **argv);
 int ms_cmd_fetch (int argc, char **argv);
 int ms_cmd_run (int argc, char **argv);
 int ms_cmd_status (int argc, char **argv);
+int ms_cmd_queue (int argc, char **argv);
 
 /* The single-instance lock of `mailsift run` (<state_dir>/agent.pid),
  * held until the process exits. */

@@ -15,6 +15,10 @@
   { g, n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsConfig, field), 0, 0, choices, h }
 #define ACCT(n, t, d, field, lo, hi, h) \
   { "account", n, t, d, G_STRUCT_OFFSET (MsAccount, field), lo, hi, NULL, h }
+#define SMTP(n, t, d, field, lo, hi, h) \
+  { "smtp", n, t, d, G_STRUCT_OFFSET (MsSmtpHost, field), lo, hi, NULL, h }
+#define SMTP_CHOICE(n, d, field, choices, h) \
+  { "smtp", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsSmtpHost, field), 0, 0, choices, h }
 #define ACCT_CHOICE(n, d, field, choices, h) \
   { "account", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsAccount, field), 0, 0, choices, h }
 
@@ -40,6 +44,11 @@ const MsConfigKey ms_config_keys[] = {
   CHOICE ("general", "dedupe_message_id", "no", dedupe_message_id, "yes|no",
           "yes: mail that reaches two of your accounts (same Message-ID) is delivered once; "
           "Message-IDs are remembered for 30 days."),
+  KEY ("general", "queue_lifetime", MS_KEY_INT, "5", queue_lifetime, 1, 60,
+       "Days a queued message (redirect, vacation...) is retried before it is given up and you "
+       "get a failure notice."),
+  KEY ("general", "max_redirects", MS_KEY_INT, "4", max_redirects, 1, 100,
+       "Most redirect actions carried out for one message; more are dropped with a note."),
   CHOICE ("general", "log_level", "notice", log_level, "notice|info|debug",
           "notice: problems and decisions that changed a delivery; info: also one line per message; debug: everything."),
   ACCT_CHOICE ("protocol", NULL, protocol, "imap|pop3", "imap or pop3 (required)."),
@@ -75,6 +84,23 @@ const MsConfigKey ms_config_keys[] = {
   ACCT_CHOICE ("oversize", "skip", oversize, "skip|fetch",
                "skip: leave larger messages on the server and log a warning; fetch: fetch them anyway."),
   ACCT ("timeout", MS_KEY_INT, "60", timeout, 5, 3600, "Seconds for connecting and for each network read."),
+  SMTP ("host", MS_KEY_STRING, NULL, host, 0, 0, "Smarthost name or address (required)."),
+  SMTP ("port", MS_KEY_INT, "0", port, 0, 65535, "Port; 0 means 465 for tls = implicit, else 587."),
+  SMTP_CHOICE ("tls", "starttls", tls, "implicit|starttls|none",
+               "implicit, starttls, or none (only to a loopback host, or with allow_plaintext = yes)."),
+  SMTP_CHOICE ("allow_plaintext", "no", allow_plaintext, "yes|no",
+               "Allow tls = none to a host that is not loopback."),
+  SMTP ("ca_file", MS_KEY_PATH, NULL, ca_file, 0, 0, "Trust only this CA certificate file (PEM)."),
+  SMTP ("pin_sha256", MS_KEY_STRING, NULL, pin_sha256, 0, 0,
+        "Accept exactly the certificate with this SHA-256 fingerprint."),
+  SMTP ("user", MS_KEY_STRING, NULL, user, 0, 0, "Login name for AUTH; unset: no AUTH."),
+  SMTP ("password_command", MS_KEY_STRING, NULL, password_command, 0, 0,
+        "Command (no shell) whose first output line is the password."),
+  SMTP ("oauth2_token_command", MS_KEY_STRING, NULL, oauth2_token_command, 0, 0,
+        "Command (no shell) whose first output line is an OAuth2 access token (XOAUTH2)."),
+  SMTP_CHOICE ("auth", "auto", auth, "auto|plain|login|xoauth2",
+               "AUTH mechanism; auto picks XOAUTH2 with a token command, else PLAIN."),
+  SMTP ("timeout", MS_KEY_INT, "60", timeout, 5, 3600, "Seconds for connecting and each reply."),
   { NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL },
 };
 
@@ -296,6 +322,14 @@ account_free (MsAccount *a)
   g_free (a);
 }
 
+static void
+smtp_host_free (MsSmtpHost *h)
+{
+  free_fields (h, "smtp");
+  g_free (h->name);
+  g_free (h);
+}
+
 MsConfig *
 ms_config_new_default (void)
 {
@@ -303,6 +337,7 @@ ms_config_new_default (void)
 
   apply_defaults (config, "general");
   config->accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) account_free);
+  config->smtp = g_ptr_array_new_with_free_func ((GDestroyNotify) smtp_host_free);
   if (config->state_dir == NULL)
     config->state_dir = g_build_filename (g_get_user_state_dir (), "mailsift", NULL);
   return config;
@@ -337,6 +372,8 @@ group_kind (const char *group)
     return "general";
   if (g_str_has_prefix (group, "account ") || strcmp (group, "account") == 0)
     return "account";
+  if (g_str_has_prefix (group, "smtp ") || strcmp (group, "smtp") == 0)
+    return "smtp";
   return NULL;
 }
 
@@ -399,6 +436,30 @@ check_account (Checker *c, MsAccount *a)
     }
 }
 
+static void
+check_smtp (Checker *c, MsSmtpHost *h)
+{
+  g_autofree char *group = g_strdup_printf ("smtp %s", h->name);
+
+  if (h->host == NULL || *h->host == '\0')
+    problem (c, group, NULL, "[%s]: host is missing", group);
+  if (h->user && h->password_command == NULL && h->oauth2_token_command == NULL)
+    problem (c, group, NULL, "[%s]: user is set but neither password_command nor "
+             "oauth2_token_command", group);
+  if (g_strcmp0 (h->tls, "none") == 0 && h->host && !is_loopback (h->host)
+      && g_strcmp0 (h->allow_plaintext, "yes") != 0)
+    problem (c, group, "tls", "[%s]: tls = none would send your mail (and password) unencrypted "
+             "to %s; use starttls or implicit", group, h->host);
+}
+
+int
+ms_smtp_host_port (const MsSmtpHost *h)
+{
+  if (h->port > 0)
+    return h->port;
+  return g_strcmp0 (h->tls, "implicit") == 0 ? 465 : 587;
+}
+
 MsAccount *
 ms_config_find_account (const MsConfig *config, const char *name)
 {
@@ -424,10 +485,8 @@ ms_account_port (const MsAccount *a)
 }
 
 char *
-ms_account_secret (const MsAccount *a, gboolean oauth2, GError **error)
+ms_config_run_secret (const char *owner, const char *what, const char *command, GError **error)
 {
-  const char *command = oauth2 ? a->oauth2_token_command : a->password_command;
-  const char *what = oauth2 ? "oauth2_token_command" : "password_command";
   g_auto (GStrv) argv = NULL;
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) local = NULL;
@@ -435,30 +494,39 @@ ms_account_secret (const MsAccount *a, gboolean oauth2, GError **error)
 
   if (command == NULL)
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: no %s is set", a->name, what);
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: no %s is set", owner, what);
       return NULL;
     }
   if (!g_shell_parse_argv (command, NULL, &argv, &local)
       || !g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &local))
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: cannot run %s: %s", a->name,
-                   what, local->message);
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: cannot run %s: %s", owner, what,
+                   local->message);
       return NULL;
     }
   if (!g_spawn_check_wait_status (status, NULL))
     {
       g_strstrip (err);
-      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: %s failed%s%s", a->name, what,
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: %s failed%s%s", owner, what,
                    *err ? ": " : " (it printed no error message)", err);
       return NULL;
     }
   out[strcspn (out, "\r\n")] = '\0';
   if (*out == '\0')
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: %s printed nothing", a->name, what);
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: %s printed nothing", owner, what);
       return NULL;
     }
   return g_steal_pointer (&out);
+}
+
+char *
+ms_account_secret (const MsAccount *a, gboolean oauth2, GError **error)
+{
+  g_autofree char *owner = g_strdup_printf ("account %s", a->name);
+
+  return ms_config_run_secret (owner, oauth2 ? "oauth2_token_command" : "password_command",
+                               oauth2 ? a->oauth2_token_command : a->password_command, error);
 }
 
 static void
@@ -544,11 +612,28 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
 
       if (kind == NULL)
         {
-          problem (&c, group, NULL, "unknown group [%s]; the known groups are [general] and "
-                   "[account NAME]", group);
+          problem (&c, group, NULL, "unknown group [%s]; the known groups are [general], "
+                   "[account NAME] and [smtp NAME]", group);
           continue;
         }
-      if (strcmp (kind, "account") == 0)
+      if (strcmp (kind, "smtp") == 0)
+        {
+          const char *name = strcmp (group, "smtp") == 0 ? "" : group + strlen ("smtp ");
+          MsSmtpHost *h;
+          while (*name == ' ')
+            name++;
+          if (*name == '\0')
+            {
+              problem (&c, group, NULL, "[%s]: every smarthost needs a name, as in [smtp main]", group);
+              continue;
+            }
+          h = g_new0 (MsSmtpHost, 1);
+          h->name = g_strdup (name);
+          apply_defaults (h, "smtp");
+          g_ptr_array_add (config->smtp, h);
+          base = h;
+        }
+      else if (strcmp (kind, "account") == 0)
         {
           const char *name = strcmp (group, "account") == 0 ? "" : group + strlen ("account ");
           MsAccount *a;
@@ -598,8 +683,10 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
           if (!set_value (base, key, value, config_dir, &why))
             problem (&c, group, keys[ki], "bad value '%s' for %s: %s", value, keys[ki], why);
         }
-      if (base != config)
+      if (base != config && strcmp (kind, "account") == 0)
         check_account (&c, base);
+      else if (base != config)
+        check_smtp (&c, base);
     }
 
   if (c.first)
@@ -617,6 +704,7 @@ ms_config_free (MsConfig *config)
     return;
   free_fields (config, "general");
   g_ptr_array_unref (config->accounts);
+  g_ptr_array_unref (config->smtp);
   g_free (config->path);
   g_free (config);
 }

@@ -29,6 +29,23 @@ typedef struct {
   int timeout;                /* seconds for connect and each network read */
 } MsAccount;
 
+/* One [smtp NAME] group: a smarthost for the outbound queue. Several
+ * groups are tried in file order (failover). */
+typedef struct {
+  char *name;
+  char *host;
+  int port;                   /* 0: 465 for implicit TLS, 587 otherwise */
+  char *tls;                  /* implicit | starttls | none */
+  char *allow_plaintext;
+  char *ca_file;
+  char *pin_sha256;
+  char *user;                 /* NULL: no AUTH */
+  char *password_command;
+  char *oauth2_token_command;
+  char *auth;                 /* auto | plain | login | xoauth2 */
+  int timeout;
+} MsSmtpHost;
+
 typedef struct {
   char *path;                  /* file read, NULL when none exists (defaults) */
   /* [general] */
@@ -44,6 +61,9 @@ typedef struct {
   char *dedupe_message_id;     /* yes | no: a Message-ID fetched from two accounts arrives once */
   char *log_level;             /* "notice" or "info" / "debug" */
   GPtrArray *accounts;         /* MsAccount*, in file order */
+  GPtrArray *smtp;             /* MsSmtpHost*, in file order */
+  int queue_lifetime;          /* days a queued message is retried */
+  int max_redirects;           /* redirects per message */
 } MsConfig;
 
 typedef enum {
@@ -56,7 +76,7 @@ typedef enum {
 } MsKeyType;
 
 typedef struct {
-  const char *group;           /* "general", or "account" for [account NAME] */
+  const char *group;           /* "general", "account" or "smtp" for [account|smtp NAME] */
   const char *name;
   MsKeyType type;
   const char *default_value;   /* in file syntax; NULL = unset */
@@ -88,6 +108,9 @@ void ms_config_free (MsConfig *config);
 /* The account named @name, or NULL. */
 MsAccount *ms_config_find_account (const MsConfig *config, const char *name);
 
+/* The port of a smarthost: the configured one, or 465 / 587. */
+int ms_smtp_host_port (const MsSmtpHost *host);
+
 /* The port to use: the configured one, or the protocol's default for its
  * TLS mode (imap 143/993, pop3 110/995). */
 int ms_account_port (const MsAccount *account);
@@ -97,6 +120,10 @@ int ms_account_port (const MsAccount *account);
  * MS_ERROR_ACCOUNT (the command failed; its stderr is in the message).
  * Transfer full. */
 char *ms_account_secret (const MsAccount *account, gboolean oauth2, GError **error);
+
+/* Run @command (no shell) and return the first line of its output;
+ * @what names it in errors. Transfer full. */
+char *ms_config_run_secret (const char *owner, const char *what, const char *command, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsConfig, ms_config_free)
 
 /* Edit distance, exported for the unit tests. */

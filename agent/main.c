@@ -60,6 +60,7 @@ static const struct {
   { "fetch", ms_cmd_fetch, "fetch new mail from your IMAP and POP3 accounts, filter and deliver it" },
   { "run", ms_cmd_run, "stay in the background and fetch new mail as it arrives (IMAP IDLE)" },
   { "status", ms_cmd_status, "show when each account was last fetched, errors, and the agent" },
+  { "queue", ms_cmd_queue, "list the outbound queue (redirects, replies), flush it, drop an entry" },
   { "filter-worker", ms_cmd_filter_worker, NULL },
 };
 

@@ -82,10 +82,20 @@ net_read_io (NetStream *ns, void *buf, gsize count)
   n = g_input_stream_read (g_io_stream_get_input_stream (ns->io), buf, count, ns->cancel, &error);
   if (n < 0)
     net_fail (ns, error);
+  /* The server closed the connection. libetpan 1.9.4 takes a read of 0
+   * for "nothing yet" in places (mailstream_read_line_append, the IMAP
+   * literal reader) and would spin forever: make it the error it is. */
+  if (n == 0 && count > 0)
+    {
+      net_fail (ns, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                         "the server closed the connection"));
+      return -1;
+    }
   return n;
 }
 
-/* libetpan's conventions: -1 on error, 0 at end of stream. */
+/* libetpan's conventions: -1 on error (end of stream included, see
+ * net_read_io). */
 static ssize_t
 net_read (mailstream_low *low, void *buf, size_t count)
 {

@@ -2,9 +2,13 @@
 
 #include "deliver-maildir.h"
 #include "error.h"
+#include "respond.h"
+#include "smtp.h"
+#include "spool.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 static gboolean
@@ -94,5 +98,183 @@ ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
     *id_out = g_steal_pointer (&id);
   if (file_out)
     *file_out = g_steal_pointer (&file);
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+/* Put a failure notice into the INBOX, so nothing is given up silently. */
+static void
+notify_failure (const MsConfig *config, const MsQueueEntry *e, GBytes *original, const char *rcpt,
+                const char *reply)
+{
+  g_autoptr (GBytes) notice = ms_failure_notice_build (config->addresses ? config->addresses[0] : NULL,
+                                                       e->reason, rcpt, reply, e->id, original);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsSpoolWriter) w = ms_spool_writer_new (config->maildir, NULL, &error);
+  g_autoptr (MsSpool) spool = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (notice, &len);
+  MsMaildirTarget inbox = { config->maildir, FALSE, NULL, NULL };
+
+  g_warning ("queue %s: %s to <%s> given up: %s", e->id, e->reason, rcpt, reply);
+  if (w && ms_spool_writer_write (w, data, len, &error)
+      && (spool = ms_spool_writer_finish (g_steal_pointer (&w), &error))
+      && ms_maildir_deliver (spool->path, spool->unique, &inbox, 1, &error))
+    {
+      g_free (inbox.delivered_path);
+      return;
+    }
+  g_warning ("queue %s: the failure notice could not be put into your INBOX either: %s", e->id,
+             error->message);
+}
+
+static MsSmtp *
+connect_any (const MsConfig *config, guint *host_index, char **why_out)
+{
+  for (; *host_index < config->smtp->len; (*host_index)++)
+    {
+      g_autoptr (GError) error = NULL;
+      MsSmtp *s = ms_smtp_connect (config->smtp->pdata[*host_index], &error);
+      if (s)
+        return s;
+      g_warning ("%s%s", error->message,
+                 *host_index + 1 < config->smtp->len ? "; trying the next smarthost" : "");
+      g_free (*why_out);
+      *why_out = g_strdup (error->message);
+    }
+  return NULL;
+}
+
+static void
+defer (MsQueueEntry *e, const char *why, gint64 now)
+{
+  gint64 delay = MIN ((gint64) 60 << MIN (e->attempts, 6), 3600);
+
+  e->attempts++;
+  e->next_try = now + delay;
+  g_free (e->last_reply);
+  e->last_reply = g_strdup (why);
+}
+
+gboolean
+ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueStats *stats,
+                GError **error)
+{
+  g_autoptr (GPtrArray) entries = ms_state_queue_list (state, error);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *down = NULL;
+  MsSmtp *smtp = NULL;
+  guint host = 0;
+
+  memset (stats, 0, sizeof *stats);
+  if (entries == NULL)
+    return FALSE;
+  for (guint i = 0; i < entries->len; i++)
+    {
+      MsQueueEntry *e = entries->pdata[i];
+      g_autoptr (GMappedFile) map = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (GError) local = NULL;
+      g_autoptr (GPtrArray) left = g_ptr_array_new_with_free_func (g_free);
+      gboolean expired = now > e->created + (gint64) config->queue_lifetime * 86400;
+      guint n = g_strv_length (e->recipients);
+      g_autofree int *codes = g_new0 (int, n + 1);
+      g_autofree char **replies = g_new0 (char *, n + 1);
+      gboolean sent = FALSE;
+
+      if (!all && e->next_try > now && !expired)
+        continue;
+      map = g_mapped_file_new (e->file, FALSE, &local);
+      if (map == NULL)
+        {
+          g_warning ("queue %s: its file is gone (%s); dropping the entry", e->id, local->message);
+          ms_state_queue_delete (state, e->id, NULL);
+          continue;
+        }
+      bytes = g_mapped_file_get_bytes (map);
+      if (expired)
+        {
+          g_autofree char *why = g_strdup_printf ("not sent within queue_lifetime (%d days); last "
+                                                  "answer: %s", config->queue_lifetime,
+                                                  e->last_reply ? e->last_reply : "none");
+          for (guint r = 0; r < n; r++, stats->failed++)
+            notify_failure (config, e, bytes, e->recipients[r], why);
+          ms_state_queue_delete (state, e->id, NULL);
+          unlink (e->file);
+          continue;
+        }
+      if (config->smtp->len == 0)
+        {
+          g_warning ("queue %s: no [smtp NAME] smarthost is configured; it waits in the queue "
+                     "(see mailsift.conf(5))", e->id);
+          stats->deferred += n;
+          continue;
+        }
+      /* one connection for the whole run; on a broken one, the next host */
+      for (int attempt = 0; attempt < 2 && !sent; attempt++)
+        {
+          gsize len;
+          const char *data;
+          if (smtp == NULL && down == NULL)
+            smtp = connect_any (config, &host, &down);
+          if (smtp == NULL)
+            break;
+          data = g_bytes_get_data (bytes, &len);
+          g_clear_error (&local);
+          sent = ms_smtp_send (smtp, e->envelope_from, e->recipients, data, len, codes, replies, &local);
+          if (!sent)
+            {
+              g_warning ("queue %s: %s", e->id, local->message);
+              ms_smtp_close (smtp, FALSE);
+              smtp = NULL;
+              host++;
+              g_clear_pointer (&down, g_free);
+            }
+        }
+      if (!sent)
+        {
+          defer (e, down ? down : local ? local->message : "no smarthost answered", now);
+          stats->deferred += n;
+          ms_state_queue_update (state, e, NULL);
+          continue;
+        }
+      for (guint r = 0; r < n; r++)
+        {
+          if (codes[r] >= 200 && codes[r] < 300)
+            {
+              g_info ("queue %s: %s to <%s> sent: %s", e->id, e->reason, e->recipients[r], replies[r]);
+              stats->sent++;
+            }
+          else if (codes[r] >= 500)
+            {
+              notify_failure (config, e, bytes, e->recipients[r], replies[r]);
+              stats->failed++;
+            }
+          else
+            {
+              g_ptr_array_add (left, g_strdup (e->recipients[r]));
+              g_free (e->last_reply);
+              e->last_reply = g_strdup (replies[r]);
+              stats->deferred++;
+            }
+          g_free (replies[r]);
+        }
+      if (left->len == 0)
+        {
+          ms_state_queue_delete (state, e->id, NULL);
+          unlink (e->file);
+          continue;
+        }
+      g_ptr_array_add (left, NULL);
+      g_strfreev (e->recipients);
+      e->recipients = (char **) g_ptr_array_steal (left, NULL);
+      {
+        g_autofree char *why = g_strdup (e->last_reply);
+        defer (e, why, now);
+      }
+      ms_state_queue_update (state, e, NULL);
+    }
+  ms_smtp_close (smtp, TRUE);
   return TRUE;
 }

@@ -5,6 +5,7 @@
  * Sending them over SMTP is the queue runner's job. */
 #pragma once
 
+#include "config.h"
 #include "state.h"
 
 #include <glib.h>
@@ -18,3 +19,18 @@ gboolean ms_queue_add (MsState *state, const char *reason, const char *envelope_
                        const char *const *recipients, const char *origin,
                        const char *source_path, GBytes *content, char **id_out,
                        char **file_out, GError **error);
+
+typedef struct {
+  guint sent;     /* recipients the smarthost accepted */
+  guint deferred; /* recipients to try again later */
+  guint failed;   /* recipients given up (a notice went to your INBOX) */
+} MsQueueStats;
+
+/* Send what is due (everything with @all) through the [smtp] hosts in
+ * order, one connection for all messages, failover to the next host when
+ * one cannot be reached. Per recipient: 2xx done; 4xx tried again later
+ * (1 min doubling to 1 h); 5xx, or queue_lifetime passed: given up, and
+ * a failure notice is delivered into your INBOX. An entry is removed
+ * once no recipient is left. FALSE only when the queue cannot be read. */
+gboolean ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueStats *stats,
+                         GError **error);

@@ -280,3 +280,24 @@ ms_notify_build (const MsHeaderView *original, const MsAction *notify, const cha
   append_text_body (m, text);
   return g_string_free_to_bytes (m);
 }
+
+GBytes *
+ms_failure_notice_build (const char *to, const char *reason, const char *rcpt, const char *reply,
+                         const char *id, GBytes *original)
+{
+  GString *m = g_string_new (NULL);
+  gsize len;
+  const char *data = g_bytes_get_data (original, &len);
+  g_autoptr (MsHeaderView) view = ms_header_view_new (data, len);
+  const char *subject = ms_header_view_get_first (view, "Subject");
+  g_autofree char *subj = g_strdup_printf ("Not delivered: %s", subject ? subject : "(no subject)");
+
+  append_common (m, "mailsift@localhost", to ? to : "you", subj, "auto-generated");
+  append_text_body (m, NULL); /* the header; the text follows */
+  g_string_append_printf (m, "mailsift could not send a message (%s) to <%s>, and has given up.\n\n"
+                             "The answer was: %s\n\nQueue entry: %s\n\n"
+                             "The header of the message follows.\n\n",
+                          reason, rcpt, reply ? reply : "(none)", id);
+  g_string_append_len (m, data, ms_header_view_get_header_size (view));
+  return g_string_free_to_bytes (m);
+}

@@ -45,6 +45,13 @@ GBytes *ms_reject_build (const MsHeaderView *original, GBytes *original_header,
                          const char *reason, const char *from, const char *to,
                          const char *final_recipient);
 
+/* A failure notice for your INBOX: a queued message (@reason: redirect,
+ * vacation...) could not be sent to @rcpt; @reply is the server's answer
+ * or why it was given up. @original is the queued message (its header is
+ * quoted). Transfer full. */
+GBytes *ms_failure_notice_build (const char *to, const char *reason, const char *rcpt,
+                                 const char *reply, const char *id, GBytes *original);
+
 /* A short notice for a notify :method "mailto:..." action. Transfer full. */
 GBytes *ms_notify_build (const MsHeaderView *original, const MsAction *notify, const char *from,
                          const char *to);

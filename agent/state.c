@@ -483,3 +483,20 @@ ms_state_msgid_record (MsState *s, const char *msgid, gint64 when, GError **erro
   sqlite3_bind_int64 (prune, 1, when - 30 * 86400);
   return sqlite3_step (prune) == SQLITE_DONE || db_error (s, error, "Message-ID prune");
 }
+
+gboolean
+ms_state_queue_update (MsState *s, const MsQueueEntry *e, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "UPDATE queue SET recipients = ?2, attempts = ?3, "
+                                            "next_try = ?4, last_reply = ?5 WHERE id = ?1", error);
+  g_autofree char *rcpts = g_strjoinv ("\n", e->recipients);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, e->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, rcpts, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (st, 3, e->attempts);
+  sqlite3_bind_int64 (st, 4, e->next_try);
+  sqlite3_bind_text (st, 5, e->last_reply, -1, SQLITE_TRANSIENT);
+  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "queue update");
+}

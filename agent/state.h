@@ -46,6 +46,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsQueueEntry, ms_queue_entry_free)
 
 gboolean ms_state_queue_insert (MsState *state, const MsQueueEntry *entry, GError **error);
 gboolean ms_state_queue_delete (MsState *state, const char *id, GError **error);
+/* Store recipients, attempts, next_try and last_reply of @entry. */
+gboolean ms_state_queue_update (MsState *state, const MsQueueEntry *entry, GError **error);
 /* Every entry, oldest first. Element type MsQueueEntry. Transfer full. */
 GPtrArray *ms_state_queue_list (MsState *state, GError **error);
 

@@ -1,0 +1,207 @@
+#include "smtp.h"
+
+#include "address.h"
+#include "error.h"
+#include "net.h"
+
+#include <libetpan/libetpan.h>
+#include <string.h>
+
+struct _MsSmtp {
+  const MsSmtpHost *host;
+  mailsmtp *session;
+  MsNetOptions net;
+};
+
+static char *
+last_reply (MsSmtp *s)
+{
+  const char *r = s->session && s->session->response ? s->session->response : "";
+
+  return g_strdup_printf ("%d %s", s->session ? s->session->response_code : 0, r);
+}
+
+static gboolean
+fail (MsSmtp *s, const char *what, GError **error)
+{
+  g_autofree char *reply = last_reply (s);
+  int code = s->session ? s->session->response_code : 0;
+
+  g_set_error (error, MS_ERROR, code >= 500 && code < 600 ? MS_ERROR_ACCOUNT : MS_ERROR_TEMPORARY,
+               "smtp %s (%s:%d): %s failed: %s", s->host->name, s->host->host, s->net.port, what,
+               reply);
+  return FALSE;
+}
+
+void
+ms_smtp_close (MsSmtp *s, gboolean quit)
+{
+  if (s == NULL)
+    return;
+  if (s->session)
+    {
+      if (quit)
+        mailsmtp_quit (s->session);
+      if (s->session->stream)
+        {
+          mailstream_close (s->session->stream);
+          s->session->stream = NULL;
+        }
+      mailsmtp_free (s->session);
+    }
+  g_free (s);
+}
+
+static gboolean
+authenticate (MsSmtp *s, GError **error)
+{
+  const MsSmtpHost *h = s->host;
+  g_autofree char *owner = g_strdup_printf ("smtp %s", h->name);
+  gboolean oauth2 = g_strcmp0 (h->auth, "xoauth2") == 0
+                    || (g_strcmp0 (h->auth, "auto") == 0 && h->password_command == NULL);
+  g_autofree char *secret = ms_config_run_secret (owner, oauth2 ? "oauth2_token_command" : "password_command",
+                                                  oauth2 ? h->oauth2_token_command : h->password_command,
+                                                  error);
+  const char *mech = g_strcmp0 (h->auth, "login") == 0 ? "LOGIN" : "PLAIN";
+  int r;
+
+  if (secret == NULL)
+    return FALSE;
+  r = oauth2 ? mailsmtp_oauth2_authenticate (s->session, h->user, secret)
+             : mailesmtp_auth_sasl (s->session, mech, h->host, NULL, NULL, h->user, h->user, secret, NULL);
+  if (r != MAILSMTP_NO_ERROR)
+    {
+      g_autofree char *reply = last_reply (s);
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "smtp %s: login as %s refused (%s): %s; "
+                   "check user and %s", h->name, h->user, oauth2 ? "XOAUTH2" : mech, reply,
+                   oauth2 ? "oauth2_token_command" : "password_command");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+MsSmtp *
+ms_smtp_connect (const MsSmtpHost *h, GError **error)
+{
+  MsSmtp *s = g_new0 (MsSmtp, 1);
+  mailstream *stream;
+
+  s->host = h;
+  s->net.host = h->host;
+  s->net.port = ms_smtp_host_port (h);
+  s->net.tls = g_strcmp0 (h->tls, "implicit") == 0   ? MS_TLS_IMPLICIT
+               : g_strcmp0 (h->tls, "starttls") == 0 ? MS_TLS_STARTTLS
+                                                     : MS_TLS_NONE;
+  s->net.ca_file = h->ca_file;
+  s->net.pin_sha256 = h->pin_sha256;
+  s->net.timeout_s = h->timeout;
+  stream = ms_net_connect (&s->net, error);
+  if (stream == NULL)
+    {
+      g_prefix_error (error, "smtp %s: ", h->name);
+      ms_smtp_close (s, FALSE);
+      return NULL;
+    }
+  s->session = mailsmtp_new (0, NULL);
+  if (mailsmtp_connect (s->session, stream) != MAILSMTP_NO_ERROR)
+    {
+      fail (s, "the greeting", error);
+      ms_smtp_close (s, FALSE);
+      return NULL;
+    }
+  if (mailesmtp_ehlo (s->session) != MAILSMTP_NO_ERROR)
+    {
+      fail (s, "EHLO", error);
+      ms_smtp_close (s, FALSE);
+      return NULL;
+    }
+  if (s->net.tls == MS_TLS_STARTTLS)
+    {
+      if (mailesmtp_starttls (s->session) != MAILSMTP_NO_ERROR)
+        {
+          fail (s, "STARTTLS (does the server offer it? tls = implicit?)", error);
+          ms_smtp_close (s, FALSE);
+          return NULL;
+        }
+      if (!ms_net_starttls (s->session->stream, &s->net, error)
+          || mailesmtp_ehlo (s->session) != MAILSMTP_NO_ERROR)
+        {
+          if (error && *error == NULL)
+            fail (s, "EHLO after STARTTLS", error);
+          else
+            g_prefix_error (error, "smtp %s: ", h->name);
+          ms_smtp_close (s, FALSE);
+          return NULL;
+        }
+    }
+  if (h->user && !authenticate (s, error))
+    {
+      ms_smtp_close (s, FALSE);
+      return NULL;
+    }
+  return s;
+}
+
+gboolean
+ms_smtp_send (MsSmtp *s, const char *from, char *const *rcpts, const char *message, gsize len,
+              int *codes, char **replies, GError **error)
+{
+  guint n = g_strv_length ((char **) rcpts);
+  guint accepted = 0;
+  int r;
+
+  /* a refusal of the whole transaction applies to every recipient */
+  r = mailsmtp_mail (s->session, from ? from : "");
+  if (r != MAILSMTP_NO_ERROR && s->session->response_code == 0)
+    return fail (s, "MAIL FROM", error);
+  if (r != MAILSMTP_NO_ERROR)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          codes[i] = s->session->response_code;
+          replies[i] = last_reply (s);
+        }
+      mailsmtp_reset (s->session);
+      return TRUE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      const char *why = NULL;
+      if (!ms_address_is_valid (rcpts[i], &why))
+        {
+          /* never let a bad address reach the wire (no CR/LF injection) */
+          codes[i] = 553;
+          replies[i] = g_strdup_printf ("553 not sent: invalid address (%s)", why);
+          continue;
+        }
+      r = mailsmtp_rcpt (s->session, rcpts[i]);
+      if (r != MAILSMTP_NO_ERROR && s->session->response_code == 0)
+        return fail (s, "RCPT TO", error);
+      codes[i] = s->session->response_code;
+      replies[i] = last_reply (s);
+      accepted += codes[i] >= 200 && codes[i] < 300;
+    }
+  if (accepted == 0)
+    {
+      mailsmtp_reset (s->session);
+      return TRUE;
+    }
+  r = mailsmtp_data (s->session);
+  if (r == MAILSMTP_NO_ERROR)
+    r = mailsmtp_data_message (s->session, message, len);
+  if (r != MAILSMTP_NO_ERROR && s->session->response_code == 0)
+    return fail (s, "DATA", error);
+  if (r != MAILSMTP_NO_ERROR)
+    {
+      /* DATA refused: the accepted recipients get that answer */
+      for (guint i = 0; i < n; i++)
+        if (codes[i] >= 200 && codes[i] < 300)
+          {
+            codes[i] = s->session->response_code;
+            g_free (replies[i]);
+            replies[i] = last_reply (s);
+          }
+      mailsmtp_reset (s->session);
+    }
+  return TRUE;
+}
