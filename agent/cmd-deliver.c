@@ -6,6 +6,7 @@
 #include "error.h"
 #include "log.h"
 #include "pipeline.h"
+#include "queue.h"
 #include "spool.h"
 #include "state.h"
 
@@ -29,6 +30,19 @@ guess_sender (const MsHeaderView *view)
   while (*rp == ' ' || *rp == '<')
     rp++;
   return g_strndup (rp, strcspn (rp, ">"));
+}
+
+static gboolean
+queued_something (const MsPlan *plan)
+{
+  for (guint i = 0; i < plan->result->actions->len; i++)
+    {
+      MsActionKind k = ((MsAction *) plan->result->actions->pdata[i])->kind;
+      if (k == MS_ACTION_REDIRECT || k == MS_ACTION_VACATION || k == MS_ACTION_REJECT
+          || k == MS_ACTION_NOTIFY)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 int
@@ -148,5 +162,14 @@ ms_cmd_deliver (int argc, char **argv)
       return MS_EX_TEMPFAIL;
     }
   g_info ("message %s from <%s>: %s", plan->message_id, sender ? sender : "", summary);
+  /* the message is delivered; sending what it queued is a bonus (bounded
+   * by the smarthost timeouts), and what fails stays queued */
+  if (config->smtp->len > 0 && queued_something (plan))
+    {
+      MsQueueStats st;
+      g_autoptr (GError) qerror = NULL;
+      if (!ms_queue_flush (state, config, FALSE, &st, &qerror))
+        g_warning ("outbound queue not sent: %s", qerror->message);
+    }
   return MS_EX_OK;
 }

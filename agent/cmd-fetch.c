@@ -5,6 +5,7 @@
 #include "error.h"
 #include "log.h"
 #include "deliver-maildir.h"
+#include "queue.h"
 #include "source.h"
 
 #include <errno.h>
@@ -171,6 +172,25 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_o
                                                                           : MS_EX_TEMPFAIL;
 }
 
+/* Send what the filters queued (redirects, replies) before exiting; what
+ * cannot go now stays queued for `mailsift queue flush` or `run`. */
+static void
+flush_queue (const MsConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsState) state = ms_state_open (config->state_dir, &error);
+  MsQueueStats st;
+
+  if (state == NULL || !ms_queue_flush (state, config, FALSE, &st, &error))
+    {
+      g_warning ("outbound queue not sent: %s", error->message);
+      return;
+    }
+  if (st.sent || st.deferred || st.failed)
+    printf ("queue: %u sent, %u to retry later, %u given up (notice in your INBOX)\n", st.sent,
+            st.deferred, st.failed);
+}
+
 int
 ms_cmd_fetch (int argc, char **argv)
 {
@@ -281,5 +301,7 @@ ms_cmd_fetch (int argc, char **argv)
       if (code == MS_EX_CONFIG || (code != MS_EX_OK && worst == MS_EX_OK))
         worst = code;
     }
+  if (!opt_dry_run && config->smtp->len > 0)
+    flush_queue (config);
   return worst;
 }

@@ -37,7 +37,12 @@ list (GPtrArray *entries)
 int
 ms_cmd_queue (int argc, char **argv)
 {
-  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
+  gboolean due = FALSE;
+  const GOptionEntry entries[] = {
+    { "due", 0, 0, G_OPTION_ARG_NONE, &due, "flush: only what is due (what mailsift run does); "
+      "without it, everything now", NULL },
+    G_OPTION_ENTRY_NULL
+  };
   g_autoptr (GError) error = NULL;
   g_autoptr (MsConfig) config = NULL;
   g_autoptr (MsState) state = NULL;
@@ -76,7 +81,7 @@ ms_cmd_queue (int argc, char **argv)
   if (argc == 2 && strcmp (argv[1], "flush") == 0)
     {
       MsQueueStats st;
-      if (!ms_queue_flush (state, config, TRUE, &st, &error))
+      if (!ms_queue_flush (state, config, !due, &st, &error))
         {
           g_printerr ("mailsift queue: %s\n", error->message);
           return MS_EX_TEMPFAIL;

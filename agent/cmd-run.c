@@ -21,6 +21,7 @@ typedef struct {
   GPtrArray *workers; /* Worker* */
   gboolean stopping;
   gboolean reloading;
+  GSubprocess *queue_runner; /* `mailsift queue flush`, while one runs */
 } Agent;
 
 struct Worker {
@@ -67,6 +68,8 @@ maybe_finish (Agent *a)
   for (guint i = 0; i < a->workers->len; i++)
     if (((Worker *) a->workers->pdata[i])->process)
       return;
+  if (a->queue_runner)
+    return;
   g_main_loop_quit (a->loop);
 }
 
@@ -141,6 +144,48 @@ worker_start (Worker *w)
 }
 
 static void
+on_queue_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Agent *a = data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
+  g_clear_object (&a->queue_runner);
+  if (a->stopping)
+    maybe_finish (a);
+}
+
+/* Every minute, send what is due in the outbound queue (redirects,
+ * replies), in a process of its own like everything that talks to a
+ * server. */
+static gboolean
+on_queue_timer (gpointer data)
+{
+  Agent *a = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+
+  if (a->queue_runner || a->stopping || a->config->smtp->len == 0)
+    return G_SOURCE_CONTINUE;
+  g_ptr_array_add (argv, a->self);
+  g_ptr_array_add (argv, (gpointer) "queue");
+  g_ptr_array_add (argv, (gpointer) "flush");
+  g_ptr_array_add (argv, (gpointer) "--due");
+  if (a->config->path)
+    {
+      g_ptr_array_add (argv, (gpointer) "-c");
+      g_ptr_array_add (argv, a->config->path);
+    }
+  g_ptr_array_add (argv, NULL);
+  a->queue_runner = g_subprocess_newv ((const char *const *) argv->pdata,
+                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  if (a->queue_runner == NULL)
+    g_warning ("cannot run the outbound queue: %s", error->message);
+  else
+    g_subprocess_wait_async (a->queue_runner, NULL, on_queue_done, a);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
 start_all (Agent *a)
 {
   for (guint i = 0; i < a->config->accounts->len; i++)
@@ -168,6 +213,8 @@ stop_all (Agent *a)
       if (w->process)
         g_subprocess_send_signal (w->process, SIGTERM);
     }
+  if (a->queue_runner)
+    g_subprocess_send_signal (a->queue_runner, SIGTERM);
 }
 
 static gboolean
@@ -257,6 +304,8 @@ ms_cmd_run (int argc, char **argv)
   g_unix_signal_add (SIGINT, on_stop, &a);
   g_unix_signal_add (SIGHUP, on_reload, &a);
   start_all (&a);
+  g_timeout_add_seconds (60, on_queue_timer, &a);
+  on_queue_timer (&a);
   g_main_loop_run (a.loop);
   g_ptr_array_unref (a.workers);
   g_main_loop_unref (a.loop);

@@ -70,11 +70,35 @@ replace_with_keep (MsFilterResult *r, guint i)
   return keep;
 }
 
+const char *
+ms_pipeline_identity (const MsConfig *config, const char *envelope_to)
+{
+  if (config->addresses && config->addresses[0])
+    return config->addresses[0];
+  return envelope_to && *envelope_to ? envelope_to : g_get_user_name ();
+}
+
+static gboolean
+redirect_loops (MsPipeline *p, MsPlan *plan)
+{
+  const char *const *traces = ms_header_view_lookup (plan->view, MS_TRACE_HEADER);
+  const char *me = ms_pipeline_identity (p->config, plan->envelope_to);
+
+  for (guint i = 0; traces && traces[i]; i++)
+    {
+      g_autofree char *who = g_strndup (traces[i], strcspn (traces[i], ";"));
+      if (ms_address_equal (g_strstrip (who), me) || g_strcmp0 (who, me) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 apply_policy (MsPipeline *p, MsPlan *plan)
 {
   const MsConfig *config = p->config;
   MsFilterResult *r = plan->result;
+  int redirects = 0;
 
   for (guint i = 0; i < r->actions->len; i++)
     {
@@ -143,6 +167,20 @@ apply_policy (MsPipeline *p, MsPlan *plan)
               }
             break;
           }
+        case MS_ACTION_REDIRECT:
+          if (redirect_loops (p, plan))
+            {
+              note (plan, "redirect to %s refused: this message was already redirected by you "
+                    "(" MS_TRACE_HEADER "), a mail loop; kept instead", a->target);
+              replace_with_keep (r, i);
+            }
+          else if (++redirects > config->max_redirects)
+            {
+              note (plan, "redirect to %s dropped: more than max_redirects (%d) in one message",
+                    a->target, config->max_redirects);
+              ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+            }
+          break;
         case MS_ACTION_REJECT:
           why = ms_respond_sender_refuses (config, plan->view, plan->envelope_from);
           if (why)
@@ -264,7 +302,7 @@ queue_responses (MsPipeline *p, MsPlan *plan, MsSpool *spool, Work *w, GError **
         }
       /* automatic answers go out with the null sender (RFC 3834 4) */
       if (!ms_queue_add (p->state, reason, "", (const char *const[]) { to, NULL }, plan->message_id,
-                         NULL, content, NULL, &file, error))
+                         NULL, NULL, content, NULL, &file, error))
         return FALSE;
       g_ptr_array_add (w->queued, g_steal_pointer (&file));
       if (a->kind == MS_ACTION_VACATION)
@@ -282,8 +320,16 @@ queue_responses (MsPipeline *p, MsPlan *plan, MsSpool *spool, Work *w, GError **
       const char *from = config->addresses && config->addresses[0] ? config->addresses[0]
                                                                    : plan->envelope_from;
       g_ptr_array_add (redirects, NULL);
+      g_autofree char *targets = NULL;
+      g_autofree char *trace = NULL;
+      g_ptr_array_remove_index (redirects, redirects->len - 1);
+      targets = g_strjoinv (", ", (char **) redirects->pdata);
+      g_ptr_array_add (redirects, NULL);
+      /* one trace header: who forwarded it, to whom; also the loop guard */
+      trace = g_strdup_printf (MS_TRACE_HEADER ": %s; redirected to %s\n",
+                               ms_pipeline_identity (p->config, plan->envelope_to), targets);
       if (!ms_queue_add (p->state, "redirect", from, (const char *const *) redirects->pdata,
-                         plan->message_id, spool->path, NULL, NULL, &file, error))
+                         plan->message_id, spool->path, trace, NULL, NULL, &file, error))
         return FALSE;
       g_ptr_array_add (w->queued, g_steal_pointer (&file));
     }

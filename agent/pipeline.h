@@ -50,6 +50,15 @@ typedef struct {
   char *envelope_to;
 } MsPlan;
 
+/* The header a redirected copy carries: "X-Mailsift-Redirected: IDENTITY;
+ * redirected to ADDRESSES". A message that already carries one with your
+ * identity is not redirected again (a loop). */
+#define MS_TRACE_HEADER "X-Mailsift-Redirected"
+
+/* Who "you" are in trace headers: your first address, else the envelope
+ * recipient, else your user name. */
+const char *ms_pipeline_identity (const MsConfig *config, const char *envelope_to);
+
 void ms_plan_free (MsPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsPlan, ms_plan_free)
 

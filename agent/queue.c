@@ -12,26 +12,34 @@
 #include <unistd.h>
 
 static gboolean
-write_file_durably (const char *path, GBytes *content, GError **error)
+write_bytes (int fd, GBytes *bytes, const char *path, GError **error)
 {
   gsize len;
-  const char *data = g_bytes_get_data (content, &len);
-  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const char *data = g_bytes_get_data (bytes, &len);
 
-  if (fd < 0)
-    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", path);
   while (len > 0)
     {
       ssize_t n = write (fd, data, len);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        {
-          int saved = errno;
-          close (fd), unlink (path);
-          return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot write %s", path);
-        }
+        return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot write %s", path);
       data += n, len -= n;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_file_durably (const char *path, GBytes *content, GError **error)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", path);
+  if (!write_bytes (fd, content, path, error))
+    {
+      close (fd), unlink (path);
+      return FALSE;
     }
   if (fsync (fd) != 0 || close (fd) != 0)
     {
@@ -42,10 +50,38 @@ write_file_durably (const char *path, GBytes *content, GError **error)
   return TRUE;
 }
 
+/* The queue file for a redirect: @prepend (the trace header) and then
+ * the original bytes, streamed from a mapping of the spool file. */
+static gboolean
+write_with_prepend (const char *path, const char *prepend, const char *source, GError **error)
+{
+  g_autoptr (GMappedFile) map = g_mapped_file_new (source, FALSE, error);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GBytes) head = NULL;
+  int fd;
+  gboolean ok;
+
+  if (map == NULL)
+    return FALSE;
+  body = g_mapped_file_get_bytes (map);
+  head = g_bytes_new_static (prepend, strlen (prepend));
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", path);
+  ok = write_bytes (fd, head, path, error) && write_bytes (fd, body, path, error);
+  if (ok && (fsync (fd) != 0 || close (fd) != 0))
+    ok = ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot write %s", path);
+  else if (!ok)
+    close (fd);
+  if (!ok)
+    unlink (path);
+  return ok;
+}
+
 gboolean
 ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
               const char *const *recipients, const char *origin, const char *source_path,
-              GBytes *content, char **id_out, char **file_out, GError **error)
+              const char *prepend, GBytes *content, char **id_out, char **file_out, GError **error)
 {
   g_autofree char *dir = g_build_filename (ms_state_get_dir (state), "queue", NULL);
   g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT "-%08x%08x", g_get_real_time () / G_USEC_PER_SEC,
@@ -57,7 +93,12 @@ ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
 
   if (g_mkdir_with_parents (dir, 0700) != 0)
     return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create queue folder %s", dir);
-  if (source_path != NULL)
+  if (source_path != NULL && prepend != NULL)
+    {
+      if (!write_with_prepend (file, prepend, source_path, error))
+        return FALSE;
+    }
+  else if (source_path != NULL)
     {
       if (link (source_path, file) != 0)
         {

@@ -11,13 +11,13 @@
 #include <glib.h>
 
 /* Queue a message for @recipients. The content is either the file at
- * @source_path (hard-linked when possible: redirect sends the original
- * bytes) or @content. The row is inserted in the caller's transaction.
+ * @source_path (hard-linked when possible; with @prepend, that text and
+ * then the file's bytes: a redirect's trace header) or @content. The row is inserted in the caller's transaction.
  * @file_out (optional) gets the queue file's path so a caller that rolls
  * back can remove it. Transfer full for the outs. */
 gboolean ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
                        const char *const *recipients, const char *origin,
-                       const char *source_path, GBytes *content, char **id_out,
+                       const char *source_path, const char *prepend, GBytes *content, char **id_out,
                        char **file_out, GError **error);
 
 typedef struct {

@@ -186,6 +186,10 @@ ms_smtp_send (MsSmtp *s, const char *from, char *const *rcpts, const char *messa
       mailsmtp_reset (s->session);
       return TRUE;
     }
+  /* libetpan ends the data with CRLF "." CRLF itself, so a message that
+   * ends in a line break would gain an empty line: leave ours out */
+  if (len > 0 && message[len - 1] == '\n')
+    len -= len > 1 && message[len - 2] == '\r' ? 2 : 1;
   r = mailsmtp_data (s->session);
   if (r == MAILSMTP_NO_ERROR)
     r = mailsmtp_data_message (s->session, message, len);

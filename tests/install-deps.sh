@@ -11,7 +11,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential autoconf automake libtool pkg-config \
   libglib2.0-dev libetpan-dev libsieve2-dev libsqlite3-dev \
-  glib-networking ca-certificates \
+  glib-networking ca-certificates libsasl2-modules \
   python3 python3-aiosmtpd sqlite3 openssl util-linux \
   dovecot-imapd dovecot-pop3d dovecot-sieve \
   valgrind >/dev/null
