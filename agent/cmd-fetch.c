@@ -102,7 +102,9 @@ watch_account (MsConfig *config, MsAccount *account)
         return code;
       if (kind == MS_ERROR_ACCOUNT)
         backoff = MAX (backoff, 150); /* certificate or login refused: no point in hurrying */
-      if (code == MS_EX_OK)
+      /* messages that could not be delivered stay on the server and are
+       * retried on the next round; that is no reason to stop pushing */
+      if (code == MS_EX_OK || kind < 0)
         {
           backoff = 0;
           waited = ops->wait && g_strcmp0 (account->idle, "yes") == 0

@@ -89,7 +89,9 @@ on_worker_exit (GObject *source, GAsyncResult *res, gpointer data)
   else
     why = g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (p));
   g_clear_object (&w->process);
-  if (a->stopping || a->reloading)
+  if (a->reloading)
+    return; /* on_reload waits for every worker, then starts new ones */
+  if (a->stopping)
     {
       maybe_finish (a);
       return;
@@ -222,7 +224,7 @@ on_stop (gpointer data)
 {
   Agent *a = data;
 
-  g_message ("stopping: workers finish or drop the message in flight (it stays on the server)");
+  g_message ("stopping: a message in flight is dropped and stays on the server; nothing is lost");
   a->stopping = TRUE;
   stop_all (a);
   maybe_finish (a);

@@ -69,7 +69,10 @@ when (gint64 t)
   if (ago < 120)
     return g_date_time_format (dt, "%Y-%m-%d %H:%M:%S (just now)");
   if (ago < 7200)
-    return g_strdup_printf ("%s (%" G_GINT64_FORMAT " min ago)", g_date_time_format (dt, "%Y-%m-%d %H:%M"), ago / 60);
+    {
+      g_autofree char *at = g_date_time_format (dt, "%Y-%m-%d %H:%M");
+      return g_strdup_printf ("%s (%" G_GINT64_FORMAT " min ago)", at, ago / 60);
+    }
   return g_date_time_format (dt, "%Y-%m-%d %H:%M");
 }
 

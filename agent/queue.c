@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 static gboolean
@@ -198,6 +199,20 @@ defer (MsQueueEntry *e, const char *why, gint64 now)
   e->last_reply = g_strdup (why);
 }
 
+static int
+lock_queue (MsState *state)
+{
+  g_autofree char *path = g_build_filename (ms_state_get_dir (state), "queue.lock", NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd; /* an open() failure (-1) means the same: do not send */
+}
+
 gboolean
 ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueStats *stats,
                 GError **error)
@@ -207,10 +222,19 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
   g_autofree char *down = NULL;
   MsSmtp *smtp = NULL;
   guint host = 0;
+  int lock;
 
   memset (stats, 0, sizeof *stats);
   if (entries == NULL)
     return FALSE;
+  /* one sender at a time (deliver, fetch, run and queue flush may meet):
+   * two would send the same entry twice */
+  lock = lock_queue (state);
+  if (lock < 0)
+    {
+      g_info ("the outbound queue is being sent by another mailsift; leaving it to that one");
+      return TRUE;
+    }
   for (guint i = 0; i < entries->len; i++)
     {
       MsQueueEntry *e = entries->pdata[i];
@@ -317,5 +341,6 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
       ms_state_queue_update (state, e, NULL);
     }
   ms_smtp_close (smtp, TRUE);
+  close (lock);
   return TRUE;
 }

@@ -17,8 +17,11 @@ static char *
 last_reply (MsSmtp *s)
 {
   const char *r = s->session && s->session->response ? s->session->response : "";
+  char *text = g_strdup_printf ("%d %s", s->session ? s->session->response_code : 0, r);
 
-  return g_strdup_printf ("%d %s", s->session ? s->session->response_code : 0, r);
+  /* multi-line replies come joined by newlines: one line for logs */
+  g_strdelimit (g_strchomp (text), "\r\n", ' ');
+  return text;
 }
 
 static gboolean

@@ -413,8 +413,13 @@ fetch_folder (Imap *im, const char *folder, GError **error)
   g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint64 limit = (guint64) a->max_message_size * 1024;
+  /* redo a delete or move a crash interrupted, where the server can do it
+   * exactly once: a COPY without MOVE or UIDPLUS leaves the original
+   * (flagged \Deleted) in place, and redoing it would copy again */
   gboolean removes = g_strcmp0 (a->after_delivery, "delete") == 0
-                     || g_str_has_prefix (a->after_delivery, "move:");
+                     || (g_str_has_prefix (a->after_delivery, "move:")
+                         && (mailimap_has_extension (im->imap, "MOVE")
+                             || mailimap_has_extension (im->imap, "UIDPLUS")));
   guint32 validity;
   GHashTableIter iter;
   gpointer key;

@@ -41,10 +41,11 @@ static gboolean
 db_error (MsState *s, GError **error, const char *what)
 {
   int code = sqlite3_errcode (s->db);
-  MsErrorCode ms = (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL
-                    || code == SQLITE_IOERR)
-                     ? MS_ERROR_TEMPORARY
-                     : MS_ERROR_ACCOUNT;
+  /* whatever it is (busy, full, I/O, corrupt), retrying later is the only
+   * safe answer: nothing may be delivered without its record */
+  MsErrorCode ms = MS_ERROR_TEMPORARY;
+
+  (void) code;
   g_set_error (error, MS_ERROR, ms, "state store %s/state.db: %s: %s", s->dir, what,
                sqlite3_errmsg (s->db));
   return FALSE;

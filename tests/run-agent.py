@@ -80,6 +80,14 @@ def main():
             check("the worker survives the server going away and back", t is not None,
                   f"count {count(maildir)}")
             check("agent still running", agent.poll() is None)
+
+            agent.send_signal(signal.SIGHUP)
+            time.sleep(2.0)
+            alive = agent.poll() is None
+            dc.save("test", message(4))
+            t = wait_for(maildir, 5, 20)
+            check("SIGHUP reloads: the agent stays up and new mail still arrives",
+                  alive and t is not None, f"alive {alive}, count {count(maildir)}")
         finally:
             agent.send_signal(signal.SIGTERM)
             try:
@@ -94,7 +102,7 @@ def main():
               text[-3000:])
         left = subprocess.run(["pgrep", "-f", f"fetch --watch -c {cfg}"], capture_output=True, text=True)
         check("no worker left behind", left.stdout.strip() == "", left.stdout)
-        check("every message delivered once", count(maildir) == 4 and dc.list("test") == [],
+        check("every message delivered once", count(maildir) == 5 and dc.list("test") == [],
               f"local {count(maildir)}, server {len(dc.list('test'))}")
 
     print(f"1..{len(results)}")
