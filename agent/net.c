@@ -7,6 +7,9 @@
  * the GSocket timeout set by the client bounds each of them. */
 #include "net.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "error.h"
 
 #include <stdlib.h>
@@ -540,6 +543,10 @@ ms_net_connect (const MsNetOptions *options, GError **error)
       return NULL;
     }
   ns->io = g_object_ref (G_IO_STREAM (ns->socket));
+  /* Mail protocols are command/reply: libetpan writes a command (or the
+   * end of DATA) in small pieces and then waits. Nagle would hold the
+   * last piece back until the server's delayed ACK, 40 ms a round trip. */
+  g_socket_set_option (g_socket_connection_get_socket (ns->socket), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
 
   if (options->tls == MS_TLS_IMPLICIT)
     {
