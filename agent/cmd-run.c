@@ -236,7 +236,11 @@ on_reload (gpointer data)
 {
   Agent *a = data;
   g_autoptr (GError) error = NULL;
-  MsConfig *fresh = ms_config_load (a->config->path, NULL, &error);
+  MsConfig *fresh;
+
+  if (a->reloading || a->stopping)
+    return G_SOURCE_CONTINUE; /* one reload at a time, none while stopping */
+  fresh = ms_config_load (a->config->path, NULL, &error);
 
   if (fresh == NULL)
     {
@@ -260,7 +264,10 @@ on_reload (gpointer data)
   g_ptr_array_set_size (a->workers, 0);
   ms_config_free (a->config);
   a->config = fresh;
-  start_all (a);
+  if (a->stopping)
+    maybe_finish (a); /* SIGTERM came during the reload */
+  else
+    start_all (a);
   return G_SOURCE_CONTINUE;
 }
 

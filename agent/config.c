@@ -430,6 +430,10 @@ check_account (Checker *c, MsAccount *a)
       gboolean ok = strcmp (v, "keep") == 0 || strcmp (v, "delete") == 0
                     || (imap && (strcmp (v, "seen") == 0
                                  || (g_str_has_prefix (v, "move:") && v[5] != '\0')));
+      if (ok && g_str_has_prefix (v, "move:") && a->folders
+          && g_strv_contains ((const char *const *) a->folders, v + 5))
+        problem (c, group, "after_delivery", "[%s]: after_delivery = %s moves mail into a folder "
+                 "that is also in folders: it would be fetched again and again", group, v);
       if (!ok)
         problem (c, group, "after_delivery", "[%s]: after_delivery = %s: expected keep or "
                  "delete%s", group, v, imap ? ", seen or move:FOLDER" : " (POP3 has no flags or folders)");

@@ -3,8 +3,12 @@
 #include "deliver-maildir.h"
 #include "error.h"
 
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 const MsSourceOps *
 ms_source_for (const MsAccount *account)
@@ -94,6 +98,18 @@ ms_fetch_dry (MsFetch *f, MsSpool *spool, const char *where)
   f->stats.bytes += spool->size;
 }
 
+/* An flock on <state_dir>/dedupe.lock, released when the fd is closed. */
+static int
+lock_dedupe (MsFetch *f)
+{
+  g_autofree char *path = g_build_filename (f->config->state_dir, "dedupe.lock", NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd >= 0)
+    flock (fd, LOCK_EX);
+  return fd;
+}
+
 /* With dedupe_message_id: a message whose Message-ID was delivered in the
  * last 30 days (from any account) is recorded as seen without being
  * delivered again. TRUE when it was such a duplicate (or on error). */
@@ -109,7 +125,7 @@ is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error
 
   if (msgid == NULL)
     return FALSE;
-  if (!ms_state_msgid_delivered (f->state, msgid, now - 30 * 86400, &found, error))
+  if (!ms_state_msgid_delivered (f->state, msgid, f->account->name, now - 30 * 86400, &found, error))
     return TRUE;
   if (!found)
     return FALSE;
@@ -129,8 +145,8 @@ is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error
   return TRUE;
 }
 
-MsFetchOutcome
-ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
+static MsFetchOutcome
+deliver_one (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
 {
   g_autoptr (MsPlan) plan = NULL;
   g_autofree char *summary = NULL;
@@ -186,4 +202,20 @@ ms_fetch_forget_journal (MsFetch *f, const char *folder, GHashTable *journal, GH
         ms_state_journal_end (f->state, f->account->name, folder, uid, NULL);
         g_hash_table_iter_remove (&iter);
       }
+}
+
+MsFetchOutcome
+ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
+{
+  int lock = -1;
+  MsFetchOutcome outcome;
+
+  /* accounts fetch in parallel: the check and the record of a Message-ID
+   * must not interleave, or both copies get through */
+  if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0)
+    lock = lock_dedupe (f);
+  outcome = deliver_one (f, spool, origin, error);
+  if (lock >= 0)
+    close (lock);
+  return outcome;
 }

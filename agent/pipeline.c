@@ -365,7 +365,7 @@ record_origin (MsPipeline *p, MsPlan *plan, const MsOrigin *origin, GError **err
                                origin->server_size, error)
          && ms_state_journal_end (p->state, origin->account, origin->folder, origin->uid, error)
          && (msgid == NULL || g_strcmp0 (p->config->dedupe_message_id, "yes") != 0
-             || ms_state_msgid_record (p->state, msgid, now, error));
+             || ms_state_msgid_record (p->state, msgid, origin->account, now, error));
 }
 
 gboolean

@@ -145,30 +145,37 @@ ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
 
 /* ---------------------------------------------------------------- sending */
 
-/* Put a failure notice into the INBOX, so nothing is given up silently. */
-static void
+/* Put a failure notice, with the whole message, into the INBOX, so
+ * nothing is given up silently. FALSE: it could not be written, and the
+ * entry must stay. */
+static gboolean
 notify_failure (const MsConfig *config, const MsQueueEntry *e, GBytes *original, const char *rcpt,
                 const char *reply)
 {
-  g_autoptr (GBytes) notice = ms_failure_notice_build (config->addresses ? config->addresses[0] : NULL,
-                                                       e->reason, rcpt, reply, e->id, original);
+  g_autofree char *tail = NULL;
+  g_autoptr (GBytes) head = ms_failure_notice_build (config->addresses ? config->addresses[0] : NULL,
+                                                     e->reason, rcpt, reply, e->id, original, &tail);
   g_autoptr (GError) error = NULL;
   g_autoptr (MsSpoolWriter) w = ms_spool_writer_new (config->maildir, NULL, &error);
   g_autoptr (MsSpool) spool = NULL;
-  gsize len;
-  const char *data = g_bytes_get_data (notice, &len);
   MsMaildirTarget inbox = { config->maildir, FALSE, NULL, NULL };
+  gsize hlen, olen;
+  const char *hdata = g_bytes_get_data (head, &hlen);
+  const char *odata = g_bytes_get_data (original, &olen);
 
   g_warning ("queue %s: %s to <%s> given up: %s", e->id, e->reason, rcpt, reply);
-  if (w && ms_spool_writer_write (w, data, len, &error)
+  if (w && ms_spool_writer_write (w, hdata, hlen, &error)
+      && ms_spool_writer_write (w, odata, olen, &error)
+      && ms_spool_writer_write (w, tail, strlen (tail), &error)
       && (spool = ms_spool_writer_finish (g_steal_pointer (&w), &error))
       && ms_maildir_deliver (spool->path, spool->unique, &inbox, 1, &error))
     {
       g_free (inbox.delivered_path);
-      return;
+      return TRUE;
     }
-  g_warning ("queue %s: the failure notice could not be put into your INBOX either: %s", e->id,
-             error->message);
+  g_warning ("queue %s: the failure notice could not be put into your INBOX (%s); the entry "
+             "stays in the queue", e->id, error->message);
+  return FALSE;
 }
 
 static MsSmtp *
@@ -217,7 +224,7 @@ gboolean
 ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueStats *stats,
                 GError **error)
 {
-  g_autoptr (GPtrArray) entries = ms_state_queue_list (state, error);
+  g_autoptr (GPtrArray) entries = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   g_autofree char *down = NULL;
   MsSmtp *smtp = NULL;
@@ -225,15 +232,19 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
   int lock;
 
   memset (stats, 0, sizeof *stats);
-  if (entries == NULL)
-    return FALSE;
-  /* one sender at a time (deliver, fetch, run and queue flush may meet):
-   * two would send the same entry twice */
+  /* one sender at a time (deliver, fetch, run and queue flush may meet),
+   * and the queue read under the lock: else an entry is sent twice */
   lock = lock_queue (state);
   if (lock < 0)
     {
       g_info ("the outbound queue is being sent by another mailsift; leaving it to that one");
       return TRUE;
+    }
+  entries = ms_state_queue_list (state, error);
+  if (entries == NULL)
+    {
+      close (lock);
+      return FALSE;
     }
   for (guint i = 0; i < entries->len; i++)
     {
@@ -263,10 +274,11 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
           g_autofree char *why = g_strdup_printf ("not sent within queue_lifetime (%d days); last "
                                                   "answer: %s", config->queue_lifetime,
                                                   e->last_reply ? e->last_reply : "none");
+          gboolean noted = TRUE;
           for (guint r = 0; r < n; r++, stats->failed++)
-            notify_failure (config, e, bytes, e->recipients[r], why);
-          ms_state_queue_delete (state, e->id, NULL);
-          unlink (e->file);
+            noted &= notify_failure (config, e, bytes, e->recipients[r], why);
+          if (noted && ms_state_queue_delete (state, e->id, NULL))
+            unlink (e->file);
           continue;
         }
       if (config->smtp->len == 0)
@@ -311,11 +323,8 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
               g_info ("queue %s: %s to <%s> sent: %s", e->id, e->reason, e->recipients[r], replies[r]);
               stats->sent++;
             }
-          else if (codes[r] >= 500)
-            {
-              notify_failure (config, e, bytes, e->recipients[r], replies[r]);
-              stats->failed++;
-            }
+          else if (codes[r] >= 500 && notify_failure (config, e, bytes, e->recipients[r], replies[r]))
+            stats->failed++;
           else
             {
               g_ptr_array_add (left, g_strdup (e->recipients[r]));
@@ -327,8 +336,12 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
         }
       if (left->len == 0)
         {
-          ms_state_queue_delete (state, e->id, NULL);
-          unlink (e->file);
+          g_autoptr (GError) derr = NULL;
+          if (ms_state_queue_delete (state, e->id, &derr))
+            unlink (e->file);
+          else
+            g_warning ("queue %s: sent, but the queue entry could not be removed (%s); it may be "
+                       "sent again", e->id, derr->message);
           continue;
         }
       g_ptr_array_add (left, NULL);

@@ -283,7 +283,7 @@ ms_notify_build (const MsHeaderView *original, const MsAction *notify, const cha
 
 GBytes *
 ms_failure_notice_build (const char *to, const char *reason, const char *rcpt, const char *reply,
-                         const char *id, GBytes *original)
+                         const char *id, GBytes *original, char **tail_out)
 {
   GString *m = g_string_new (NULL);
   gsize len;
@@ -291,13 +291,18 @@ ms_failure_notice_build (const char *to, const char *reason, const char *rcpt, c
   g_autoptr (MsHeaderView) view = ms_header_view_new (data, len);
   const char *subject = ms_header_view_get_first (view, "Subject");
   g_autofree char *subj = g_strdup_printf ("Not delivered: %s", subject ? subject : "(no subject)");
+  g_autofree char *boundary = g_strdup_printf ("mailsift-%08x%08x", g_random_int (), g_random_int ());
 
   append_common (m, "mailsift@localhost", to ? to : "you", subj, "auto-generated");
-  append_text_body (m, NULL); /* the header; the text follows */
+  g_string_append_printf (m, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
+  g_string_append_printf (m, "--%s\nContent-Type: text/plain; charset=UTF-8\n"
+                             "Content-Transfer-Encoding: 8bit\n\n", boundary);
   g_string_append_printf (m, "mailsift could not send a message (%s) to <%s>, and has given up.\n\n"
                              "The answer was: %s\n\nQueue entry: %s\n\n"
-                             "The header of the message follows.\n\n",
+                             "The whole message is attached.\n",
                           reason, rcpt, reply ? reply : "(none)", id);
-  g_string_append_len (m, data, ms_header_view_get_header_size (view));
+  g_string_append_printf (m, "\n--%s\nContent-Type: message/rfc822\n"
+                             "Content-Disposition: attachment\n\n", boundary);
+  *tail_out = g_strdup_printf ("\n--%s--\n", boundary);
   return g_string_free_to_bytes (m);
 }

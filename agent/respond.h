@@ -47,10 +47,12 @@ GBytes *ms_reject_build (const MsHeaderView *original, GBytes *original_header,
 
 /* A failure notice for your INBOX: a queued message (@reason: redirect,
  * vacation...) could not be sent to @rcpt; @reply is the server's answer
- * or why it was given up. @original is the queued message (its header is
- * quoted). Transfer full. */
+ * or why it was given up. The notice attaches the whole queued message
+ * (for a redirect it may be the only copy): the caller writes the
+ * returned head, then @original's bytes, then *@tail_out. Transfer full. */
 GBytes *ms_failure_notice_build (const char *to, const char *reason, const char *rcpt,
-                                 const char *reply, const char *id, GBytes *original);
+                                 const char *reply, const char *id, GBytes *original,
+                                 char **tail_out);
 
 /* A short notice for a notify :method "mailto:..." action. Transfer full. */
 GBytes *ms_notify_build (const MsHeaderView *original, const MsAction *notify, const char *from,

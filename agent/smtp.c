@@ -145,6 +145,14 @@ ms_smtp_connect (const MsSmtpHost *h, GError **error)
   return s;
 }
 
+/* A command whose reply never came: the connection is gone, and what
+ * libetpan still holds as "the reply" belongs to an earlier command. */
+static gboolean
+broken (MsSmtp *s, int r)
+{
+  return r == MAILSMTP_ERROR_STREAM || (r != MAILSMTP_NO_ERROR && s->session->response_code == 0);
+}
+
 gboolean
 ms_smtp_send (MsSmtp *s, const char *from, char *const *rcpts, const char *message, gsize len,
               int *codes, char **replies, GError **error)
@@ -153,9 +161,14 @@ ms_smtp_send (MsSmtp *s, const char *from, char *const *rcpts, const char *messa
   guint accepted = 0;
   int r;
 
+  /* never let a forged or mangled sender reach the wire: the null sender
+   * instead (the message still goes out) */
+  if (from && *from && !ms_address_is_valid (from, NULL))
+    from = "";
   /* a refusal of the whole transaction applies to every recipient */
+  s->session->response_code = 0;
   r = mailsmtp_mail (s->session, from ? from : "");
-  if (r != MAILSMTP_NO_ERROR && s->session->response_code == 0)
+  if (broken (s, r))
     return fail (s, "MAIL FROM", error);
   if (r != MAILSMTP_NO_ERROR)
     {
@@ -177,8 +190,9 @@ ms_smtp_send (MsSmtp *s, const char *from, char *const *rcpts, const char *messa
           replies[i] = g_strdup_printf ("553 not sent: invalid address (%s)", why);
           continue;
         }
+      s->session->response_code = 0;
       r = mailsmtp_rcpt (s->session, rcpts[i]);
-      if (r != MAILSMTP_NO_ERROR && s->session->response_code == 0)
+      if (broken (s, r))
         return fail (s, "RCPT TO", error);
       codes[i] = s->session->response_code;
       replies[i] = last_reply (s);
@@ -193,12 +207,28 @@ ms_smtp_send (MsSmtp *s, const char *from, char *const *rcpts, const char *messa
    * ends in a line break would gain an empty line: leave ours out */
   if (len > 0 && message[len - 1] == '\n')
     len -= len > 1 && message[len - 2] == '\r' ? 2 : 1;
+  s->session->response_code = 0;
   r = mailsmtp_data (s->session);
-  if (r == MAILSMTP_NO_ERROR)
-    r = mailsmtp_data_message (s->session, message, len);
-  if (r != MAILSMTP_NO_ERROR && s->session->response_code == 0)
+  if (broken (s, r))
     return fail (s, "DATA", error);
-  if (r != MAILSMTP_NO_ERROR)
+  if (r == MAILSMTP_NO_ERROR)
+    {
+      s->session->response_code = 0;
+      r = mailsmtp_data_message (s->session, message, len);
+      if (broken (s, r))
+        return fail (s, "DATA (the message)", error);
+    }
+  if (r == MAILSMTP_NO_ERROR)
+    {
+      /* the accepted recipients get the answer to the message itself */
+      for (guint i = 0; i < n; i++)
+        if (codes[i] >= 200 && codes[i] < 300)
+          {
+            g_free (replies[i]);
+            replies[i] = last_reply (s);
+          }
+    }
+  else
     {
       /* DATA refused: the accepted recipients get that answer */
       for (guint i = 0; i < n; i++)

@@ -26,6 +26,7 @@ typedef struct {
   MsNetOptions net;
   MsSpoolWriter *writer; /* where the body handler writes; NULL: ignore bodies */
   GError *write_error;
+  guint64 body_bytes;    /* what the body handler received for the current FETCH */
 } Imap;
 
 static gboolean
@@ -46,6 +47,7 @@ on_body (int type, struct mailimap_msg_att_body_section *section, const char *by
 
   if (im->writer == NULL || im->write_error != NULL)
     return im->write_error == NULL;
+  im->body_bytes += len;
   return ms_spool_writer_write (im->writer, bytes, len, &im->write_error);
 }
 
@@ -171,6 +173,26 @@ list_folder (Imap *im, GError **error)
   return msgs;
 }
 
+/* Whether @result holds an answer for @uid (a stray FETCH for another
+ * message does not count). */
+static gboolean
+answer_is_for (clist *result, guint32 uid)
+{
+  for (clistiter *c = result ? clist_begin (result) : NULL; c; c = clist_next (c))
+    {
+      struct mailimap_msg_att *att = clist_content (c);
+      for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
+        {
+          struct mailimap_msg_att_item *item = clist_content (i);
+          if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
+              && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID
+              && item->att_data.att_static->att_data.att_uid == uid)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static MsSpool *
 retrieve (Imap *im, guint32 uid, const char *name, GError **error)
 {
@@ -183,6 +205,7 @@ retrieve (Imap *im, guint32 uid, const char *name, GError **error)
   /* a dry run reads only the header and stores nothing */
   im->writer = name ? ms_spool_writer_new (im->fetch->config->maildir, name, error)
                     : ms_spool_writer_new_scan ();
+  im->body_bytes = 0;
   if (im->writer == NULL)
     {
       mailimap_fetch_type_free (ft);
@@ -196,7 +219,7 @@ retrieve (Imap *im, guint32 uid, const char *name, GError **error)
   r = mailimap_uid_fetch (im->imap, set, ft, &result);
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
-  got = r == MAILIMAP_NO_ERROR && result != NULL && clist_count (result) > 0;
+  got = r == MAILIMAP_NO_ERROR && answer_is_for (result, uid) && im->body_bytes > 0;
   if (result)
     mailimap_fetch_list_free (result);
   if (im->write_error)
@@ -211,7 +234,8 @@ retrieve (Imap *im, guint32 uid, const char *name, GError **error)
       if (r != MAILIMAP_NO_ERROR)
         imap_fail (im, r, "UID FETCH BODY.PEEK[]", error);
       else
-        g_set_error (error, MS_ERROR, MS_ERROR_MESSAGE, "message UID %u vanished from the server", uid);
+        g_set_error (error, MS_ERROR, MS_ERROR_MESSAGE, "the server sent no body for UID %u (gone, "
+                     "or a server that cannot render it); it stays on the server", uid);
       return NULL;
     }
   {
@@ -330,6 +354,12 @@ recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GHashTable 
   if (r != MAILIMAP_NO_ERROR)
     return imap_fail (im, r, "FETCH (Message-ID) after a UIDVALIDITY change", error);
 
+  /* all matches or none: a half-recorded recovery would look finished */
+  if (!ms_state_begin (f->state, error))
+    {
+      mailimap_fetch_list_free (result);
+      return FALSE;
+    }
   for (clistiter *c = clist_begin (result); c; c = clist_next (c))
     {
       struct mailimap_msg_att *att = clist_content (c);
@@ -366,6 +396,7 @@ recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GHashTable 
               g_autofree char *key = g_strdup_printf ("%u:%u", validity, uid);
               if (!ms_state_seen_record (f->state, f->account->name, folder, key, *when, msgid, size, error))
                 {
+                  ms_state_rollback (f->state);
                   mailimap_fetch_list_free (result);
                   return FALSE;
                 }
@@ -377,6 +408,11 @@ recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GHashTable 
         }
     }
   mailimap_fetch_list_free (result);
+  if (!ms_state_commit (f->state, error))
+    {
+      ms_state_rollback (f->state);
+      return FALSE;
+    }
   g_warning ("account %s: the UIDVALIDITY of %s changed (the server renumbered it); %u of %u "
              "messages matched what was delivered before by Message-ID and size, the other %u "
              "are fetched as new", f->account->name, folder, matched, total, total - matched);
@@ -542,7 +578,7 @@ imap_close (Imap *im, gboolean logout)
 static gboolean
 imap_fetch (MsFetch *f, GError **error)
 {
-  Imap im = { f, NULL, { 0 }, NULL, NULL };
+  Imap im = { .fetch = f };
   gboolean ok = connect_and_login (&im, error);
 
   if (ok)
@@ -566,7 +602,7 @@ imap_fetch (MsFetch *f, GError **error)
 static gboolean
 imap_wait (MsFetch *f, int timeout_s, GCancellable *stop, GError **error)
 {
-  Imap im = { f, NULL, { 0 }, NULL, NULL };
+  Imap im = { .fetch = f };
   const char *folder = f->account->folders && f->account->folders[0] ? f->account->folders[0] : "INBOX";
   gboolean ok = connect_and_login (&im, error);
   int r;

@@ -315,8 +315,15 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
     }
 
   /* QUIT commits the DELEs; only then forget what the server no longer has */
-  if (mailpop3_quit (p->pop3) != MAILPOP3_NO_ERROR)
-    return pop3_fail (p, error, "QUIT (messages marked for deletion stay on the server)");
+  /* QUIT ourselves: libetpan's mailpop3_quit reports success even for
+   * -ERR, and only +OK means the DELEs were carried out */
+  if (!send_command (p, "QUIT", error) || !read_status (p, "QUIT", error))
+    {
+      g_prefix_error (error, "messages marked for deletion stay on the server: ");
+      return FALSE;
+    }
+  mailstream_close (p->pop3->pop3_stream);
+  p->pop3->pop3_stream = NULL;
   g_hash_table_iter_init (&iter, seen);
   while (!f->dry_run && g_hash_table_iter_next (&iter, &uid, NULL))
     if (!g_hash_table_contains (present, uid))

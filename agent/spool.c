@@ -268,7 +268,7 @@ ms_spool_writer_finish (MsSpoolWriter *w, GError **error)
       ms_spool_writer_free (w);
       return NULL;
     }
-  if (fd >= 0 && (fsync (fd) != 0 || close (fd) != 0))
+  if (fd >= 0 && (fsync (fd) != 0 ? (close (fd), TRUE) : close (fd) != 0))
     {
       ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot write %s", w->path);
       ms_spool_writer_free (w);

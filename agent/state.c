@@ -31,7 +31,7 @@ static const char schema[] =
   "CREATE TABLE IF NOT EXISTS journal ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
   "  name TEXT NOT NULL, started INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
-  "CREATE TABLE IF NOT EXISTS delivered_ids (msgid TEXT PRIMARY KEY, at INTEGER NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS delivered_ids (msgid TEXT PRIMARY KEY, at INTEGER NOT NULL, account TEXT);"
   "CREATE TABLE IF NOT EXISTS account_status ("
   "  account TEXT PRIMARY KEY, last_ok INTEGER, last_error TEXT, last_error_at INTEGER,"
   "  fetched_total INTEGER NOT NULL DEFAULT 0);"
@@ -75,6 +75,7 @@ ms_state_open (const char *dir, GError **error)
   /* columns added after the first schema: add them to an older file */
   sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN msgid TEXT", NULL, NULL, NULL);
   sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN size INTEGER", NULL, NULL, NULL);
+  sqlite3_exec (s->db, "ALTER TABLE delivered_ids ADD COLUMN account TEXT", NULL, NULL, NULL);
   chmod (path, 0600);
   return s;
 }
@@ -448,17 +449,20 @@ ms_state_account_status (MsState *s, const char *account, MsAccountStatus *out, 
 /* ---------------------------------------------------------------- dedupe */
 
 gboolean
-ms_state_msgid_delivered (MsState *s, const char *msgid, gint64 since, gboolean *found_out,
-                          GError **error)
+ms_state_msgid_delivered (MsState *s, const char *msgid, const char *other_than, gint64 since,
+                          gboolean *found_out, GError **error)
 {
-  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT 1 FROM delivered_ids WHERE msgid = ?1 AND at >= ?2",
-                                         error);
+  /* only a copy that came through another account is a duplicate: one
+   * account seeing a Message-ID again is a sender reusing it */
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT 1 FROM delivered_ids WHERE msgid = ?1 AND at >= ?2 "
+                                            "AND account IS NOT ?3", error);
   int rc;
 
   if (st == NULL)
     return FALSE;
   sqlite3_bind_text (st, 1, msgid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 2, since);
+  sqlite3_bind_text (st, 3, other_than, -1, SQLITE_TRANSIENT);
   rc = sqlite3_step (st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return db_error (s, error, "Message-ID lookup");
@@ -467,15 +471,17 @@ ms_state_msgid_delivered (MsState *s, const char *msgid, gint64 since, gboolean 
 }
 
 gboolean
-ms_state_msgid_record (MsState *s, const char *msgid, gint64 when, GError **error)
+ms_state_msgid_record (MsState *s, const char *msgid, const char *account, gint64 when, GError **error)
 {
-  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO delivered_ids VALUES (?1, ?2)", error);
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO delivered_ids (msgid, at, account) "
+                                            "VALUES (?1, ?2, ?3)", error);
   g_autoptr (sqlite3_stmt) prune = NULL;
 
   if (st == NULL)
     return FALSE;
   sqlite3_bind_text (st, 1, msgid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 2, when);
+  sqlite3_bind_text (st, 3, account, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (st) != SQLITE_DONE)
     return db_error (s, error, "Message-ID record");
   prune = prepare (s, "DELETE FROM delivered_ids WHERE at < ?1", error);

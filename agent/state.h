@@ -99,9 +99,11 @@ gboolean ms_state_account_result (MsState *state, const char *account, const cha
 gboolean ms_state_account_status (MsState *state, const char *account, MsAccountStatus *out,
                                   GError **error);
 
-/* Message-ID dedupe across accounts: was @msgid delivered since @since? */
-gboolean ms_state_msgid_delivered (MsState *state, const char *msgid, gint64 since,
-                                   gboolean *found_out, GError **error);
+/* Message-ID dedupe across accounts: was @msgid delivered since @since
+ * through an account other than @other_than? */
+gboolean ms_state_msgid_delivered (MsState *state, const char *msgid, const char *other_than,
+                                   gint64 since, gboolean *found_out, GError **error);
 /* Remember @msgid (in the caller's transaction); forgets entries older
  * than 30 days. */
-gboolean ms_state_msgid_record (MsState *state, const char *msgid, gint64 when, GError **error);
+gboolean ms_state_msgid_record (MsState *state, const char *msgid, const char *account, gint64 when,
+                                GError **error);

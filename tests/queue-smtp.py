@@ -142,9 +142,9 @@ def main():
             b.deliver()
             fcode, out = b.flush()
             notices = [m for m in b.inbox() if b"Not delivered" in m]
-            check("5xx: given up, a failure notice with the server's answer lands in INBOX",
+            check("5xx: given up, a failure notice with the server's answer and the whole message lands in INBOX",
                   fcode == 0 and b.queue() == [] and len(notices) == 1 and b"550 5.1.1 no such user" in notices[0]
-                  and b"Subject: forward me" in notices[0], out)
+                  and b"Subject: forward me" in notices[0] and b"\n.leading dot line\nBye.\n" in notices[0], out)
             del sink.reply_for["bad@example.net"]
         sink.messages.clear()
 
