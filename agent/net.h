@@ -28,6 +28,11 @@ typedef struct {
   guint timeout_s;        /* connect and every read/write; 0 = 60 s */
 } MsNetOptions;
 
+/* Fill @options from configuration words: @tls is "implicit", "starttls"
+ * or "none". The strings are borrowed. */
+void ms_net_options_init (MsNetOptions *options, const char *host, int port, const char *tls,
+                          const char *ca_file, const char *pin_sha256, int timeout_s);
+
 /* Fail with a clear message when GIO has no TLS backend (Debian package
  * glib-networking missing). */
 gboolean ms_net_tls_available (GError **error);

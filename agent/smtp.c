@@ -90,14 +90,8 @@ ms_smtp_connect (const MsSmtpHost *h, GError **error)
   mailstream *stream;
 
   s->host = h;
-  s->net.host = h->host;
-  s->net.port = ms_smtp_host_port (h);
-  s->net.tls = g_strcmp0 (h->tls, "implicit") == 0   ? MS_TLS_IMPLICIT
-               : g_strcmp0 (h->tls, "starttls") == 0 ? MS_TLS_STARTTLS
-                                                     : MS_TLS_NONE;
-  s->net.ca_file = h->ca_file;
-  s->net.pin_sha256 = h->pin_sha256;
-  s->net.timeout_s = h->timeout;
+  ms_net_options_init (&s->net, h->host, ms_smtp_host_port (h), h->tls, h->ca_file, h->pin_sha256,
+                       h->timeout);
   stream = ms_net_connect (&s->net, error);
   if (stream == NULL)
     {

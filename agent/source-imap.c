@@ -68,14 +68,8 @@ connect_and_login (Imap *im, GError **error)
   mailstream *stream;
   int r;
 
-  im->net.host = a->host;
-  im->net.port = ms_account_port (a);
-  im->net.tls = g_strcmp0 (a->tls, "implicit") == 0   ? MS_TLS_IMPLICIT
-                : g_strcmp0 (a->tls, "starttls") == 0 ? MS_TLS_STARTTLS
-                                                      : MS_TLS_NONE;
-  im->net.ca_file = a->ca_file;
-  im->net.pin_sha256 = a->pin_sha256;
-  im->net.timeout_s = a->timeout;
+  ms_net_options_init (&im->net, a->host, ms_account_port (a), a->tls, a->ca_file,
+                       a->pin_sha256, a->timeout);
   if ((im->net.tls != MS_TLS_NONE && !ms_net_tls_available (error))
       || (stream = ms_net_connect (&im->net, error)) == NULL)
     {

@@ -175,14 +175,8 @@ connect_and_login (Pop3 *p, GError **error)
   g_autofree char *password = NULL;
   mailstream *stream;
 
-  p->net.host = a->host;
-  p->net.port = ms_account_port (a);
-  p->net.tls = g_strcmp0 (a->tls, "implicit") == 0   ? MS_TLS_IMPLICIT
-               : g_strcmp0 (a->tls, "starttls") == 0 ? MS_TLS_STARTTLS
-                                                     : MS_TLS_NONE;
-  p->net.ca_file = a->ca_file;
-  p->net.pin_sha256 = a->pin_sha256;
-  p->net.timeout_s = a->timeout;
+  ms_net_options_init (&p->net, a->host, ms_account_port (a), a->tls, a->ca_file,
+                       a->pin_sha256, a->timeout);
   if (p->net.tls != MS_TLS_NONE && !ms_net_tls_available (error))
     {
       g_prefix_error (error, "account %s: ", a->name);
