@@ -202,7 +202,7 @@ def _one(rng, i):
             frm = f"{name} <notifications@github.example>"
             subject = f"Re: [acme/widget] {subject} (#{rng.randint(1, 4000)})"
         elif src == "gitlab":
-            frm = f"GitLab <gitlab@git.company.example>"
+            frm = "GitLab <gitlab@git.company.example>"
             extra.append("X-GitLab-Project: widget")
         elif src == "jenkins":
             frm = "Jenkins <jenkins@ci.company.example>"
@@ -226,7 +226,7 @@ def _one(rng, i):
         subject = rng.choice(["Sunday lunch", "holiday photos", "Happy birthday!", subject])
     elif kind == "social":
         frm = rng.choice([f"{name} <notify@social.example>", "Photos <share@photos.example>",
-                          f"Forum <noreply@forum.example>", f"{name} <{addr}>"])
+                          "Forum <noreply@forum.example>", f"{name} <{addr}>"])
         subject = rng.choice([f"{name} mentioned you in a comment", "You have 3 new messages", subject])
     elif kind == "travel":
         frm = rng.choice(["Airline <tickets@airline.example>", "Rail <noreply@rail.example>",

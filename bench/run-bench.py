@@ -419,7 +419,14 @@ def versions(tools):
     for t in tools:
         if t.missing():
             continue
-        cmd = {"mailsift": None, "fetchmail": ["fetchmail", "--version"], "fdm": None,
+        if t.name == "mailsift":
+            p = subprocess.run([t.binary, "--version"], capture_output=True, text=True)
+            g = subprocess.run(["git", "-C", TOP, "describe", "--always", "--dirty"], capture_output=True,
+                               text=True)
+            rev = f" (git {g.stdout.strip()})" if g.returncode == 0 and g.stdout.strip() else ""
+            out.append((p.stdout.strip().splitlines() or ["mailsift ?"])[0] + rev)
+            continue
+        cmd = {"fetchmail": ["fetchmail", "--version"], "fdm": None,
                "getmail6": ["getmail", "--version"], "mbsync": ["mbsync", "--version"]}.get(t.name)
         if t.name in ("fdm",):
             p = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "fdm"], capture_output=True, text=True)
@@ -631,7 +638,7 @@ def main():
             if mine and other:
                 parts.append(f"{t.name} {mine / other:.2f}x")
             else:
-                parts.append(f"{t.name} -")
+                parts.append(f"{t.name} (no result)")
         if parts:
             say(f"  {proto}: " + ", ".join(parts) + ("" if mine else "  (no mailsift result)"))
 
