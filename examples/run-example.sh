@@ -132,7 +132,7 @@ else
     echo "  (no Maildir: nothing was delivered)"
 fi
 
-echo "Outbound queue in $state (queued only: sending over SMTP is not built yet):"
+echo "Outbound queue in $state (kept: the example configures no [smtp] smarthost):"
 db=$state/state.db
 if [ ! -f "$db" ]; then
     echo "  (no state.db)"
