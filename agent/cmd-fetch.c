@@ -56,22 +56,15 @@ static gboolean
 lock_account (const MsConfig *config, const MsAccount *account, GError **error)
 {
   g_autofree char *name = g_strdup_printf ("%s.lock", account->name);
-  g_autofree char *path = g_build_filename (config->state_dir, name, NULL);
-  int fd;
+  gboolean busy;
 
-  if (g_mkdir_with_parents (config->state_dir, 0700) != 0)
-    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", config->state_dir);
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot open %s", path);
-  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
-    {
-      close (fd);
-      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: another mailsift is "
-                   "fetching it right now; try again when it is done", account->name);
-      return FALSE;
-    }
-  return TRUE; /* the descriptor stays open: the lock lives as long as we do */
+  /* the descriptor stays open: the lock lives as long as we do */
+  if (ms_lock_file (config->state_dir, name, FALSE, &busy, error) >= 0)
+    return TRUE;
+  if (busy)
+    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: another mailsift is "
+                 "fetching it right now; try again when it is done", account->name);
+  return FALSE;
 }
 
 static gboolean opt_dry_run;

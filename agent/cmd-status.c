@@ -36,18 +36,16 @@ ms_agent_lock (const MsConfig *config, GError **error)
 {
   g_autofree char *path = g_build_filename (config->state_dir, "agent.pid", NULL);
   g_autofree char *pid = g_strdup_printf ("%ld\n", (long) getpid ());
+  gboolean busy;
   int fd;
 
-  if (g_mkdir_with_parents (config->state_dir, 0700) != 0)
-    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", config->state_dir);
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  fd = ms_lock_file (config->state_dir, "agent.pid", FALSE, &busy, error);
+  if (fd < 0 && !busy)
+    return FALSE;
   if (fd < 0)
-    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot open %s", path);
-  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
     {
       g_autofree char *other = NULL;
       g_file_get_contents (path, &other, NULL, NULL);
-      close (fd);
       g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "mailsift run is already running (pid %s)",
                    other ? g_strstrip (other) : "?");
       return FALSE;

@@ -98,17 +98,6 @@ ms_fetch_dry (MsFetch *f, MsSpool *spool, const char *where)
   f->stats.bytes += spool->size;
 }
 
-/* An flock on <state_dir>/dedupe.lock, released when the fd is closed. */
-static int
-lock_dedupe (MsFetch *f)
-{
-  g_autofree char *path = g_build_filename (f->config->state_dir, "dedupe.lock", NULL);
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-  if (fd >= 0)
-    flock (fd, LOCK_EX);
-  return fd;
-}
 
 /* With dedupe_message_id: a message whose Message-ID was delivered in the
  * last 30 days (from any account) is recorded as seen without being
@@ -213,7 +202,7 @@ ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **e
   /* accounts fetch in parallel: the check and the record of a Message-ID
    * must not interleave, or both copies get through */
   if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0)
-    lock = lock_dedupe (f);
+    lock = ms_lock_file (f->config->state_dir, "dedupe.lock", TRUE, NULL, NULL);
   outcome = deliver_one (f, spool, origin, error);
   if (lock >= 0)
     close (lock);

@@ -206,19 +206,6 @@ defer (MsQueueEntry *e, const char *why, gint64 now)
   e->last_reply = g_strdup (why);
 }
 
-static int
-lock_queue (MsState *state)
-{
-  g_autofree char *path = g_build_filename (ms_state_get_dir (state), "queue.lock", NULL);
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-  if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) != 0)
-    {
-      close (fd);
-      return -1;
-    }
-  return fd; /* an open() failure (-1) means the same: do not send */
-}
 
 gboolean
 ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueStats *stats,
@@ -234,8 +221,8 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
   memset (stats, 0, sizeof *stats);
   /* one sender at a time (deliver, fetch, run and queue flush may meet),
    * and the queue read under the lock: else an entry is sent twice */
-  lock = lock_queue (state);
-  if (lock < 0)
+  lock = ms_lock_file (ms_state_get_dir (state), "queue.lock", FALSE, NULL, NULL);
+  if (lock < 0) /* held elsewhere, or unusable: either way, do not send */
     {
       g_info ("the outbound queue is being sent by another mailsift; leaving it to that one");
       return TRUE;

@@ -4,6 +4,9 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -506,4 +509,30 @@ ms_state_queue_update (MsState *s, const MsQueueEntry *e, GError **error)
   sqlite3_bind_int64 (st, 4, e->next_try);
   sqlite3_bind_text (st, 5, e->last_reply, -1, SQLITE_TRANSIENT);
   return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "queue update");
+}
+
+int
+ms_lock_file (const char *dir, const char *name, gboolean wait, gboolean *busy_out, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  int fd;
+
+  if (busy_out)
+    *busy_out = FALSE;
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return (ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", dir), -1);
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return (ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot open %s", path), -1);
+  if (flock (fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved = errno;
+      close (fd);
+      if (saved == EWOULDBLOCK && busy_out)
+        *busy_out = TRUE;
+      else
+        ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot lock %s", path);
+      return -1;
+    }
+  return fd;
 }

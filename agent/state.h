@@ -107,3 +107,12 @@ gboolean ms_state_msgid_delivered (MsState *state, const char *msgid, const char
  * than 30 days. */
 gboolean ms_state_msgid_record (MsState *state, const char *msgid, const char *account, gint64 when,
                                 GError **error);
+
+/* An flock on <@dir>/@name (the folder and file are made if missing),
+ * held until the returned descriptor is closed, or the process ends.
+ * With @wait, block until it is free; without, a lock held elsewhere
+ * returns -1 with *@busy_out TRUE and no error. Other failures: -1 and
+ * @error (MS_ERROR_TEMPORARY). One lock file per guarded thing: an
+ * account's fetch, the agent, the queue sender, Message-ID dedupe. */
+int ms_lock_file (const char *dir, const char *name, gboolean wait, gboolean *busy_out,
+                  GError **error);
