@@ -63,7 +63,7 @@ ms_cmd_deliver (int argc, char **argv)
   g_autoptr (MsEngine) engine = NULL;
   g_autoptr (MsPlan) plan = NULL;
   g_autofree char *summary = NULL;
-  MsPipeline pipeline = { 0 };
+  g_auto (MsPipeline) pipeline = { 0 };
   MsEnvelope envelope = { 0 };
   sigset_t fatal;
   gboolean delivered;

@@ -121,7 +121,7 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_o
   g_autoptr (MsState) state = NULL;
   g_autoptr (MsEngine) engine = NULL;
   const MsSourceOps *ops = ms_source_for (account);
-  MsPipeline pipeline = { 0 };
+  g_auto (MsPipeline) pipeline = { 0 };
   MsFetch f = { 0 };
   gint64 start = g_get_monotonic_time ();
   gboolean ok;

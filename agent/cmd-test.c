@@ -32,7 +32,7 @@ ms_cmd_test (int argc, char **argv)
   g_autoptr (GBytes) header = NULL;
   g_autofree char *default_config = ms_config_default_path ();
   guint64 size = 0;
-  MsPipeline pipeline = { 0 };
+  g_auto (MsPipeline) pipeline = { 0 };
   MsEnvelope envelope = { 0 };
   int fd;
 

@@ -241,7 +241,8 @@ same_size (const char *a, const char *b)
 }
 
 static gboolean
-place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GError **error)
+place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GHashTable *sync_later,
+           GError **error)
 {
   g_autofree char *info = ms_maildir_info_flags (t->flags);
   gboolean has_info = *info != '\0';
@@ -258,7 +259,9 @@ place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GErro
           || ((errno == EXDEV || errno == EPERM || errno == EMLINK)
               && copy_into (spool_path, t->dir, name, dest, error)))
         {
-          if (!ms_fsync_dir (sub, error))
+          if (sync_later)
+            g_hash_table_add (sync_later, g_strdup (sub));
+          else if (!ms_fsync_dir (sub, error))
             {
               unlink (dest);
               return FALSE;
@@ -285,12 +288,12 @@ place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GErro
 
 gboolean
 ms_maildir_deliver (const char *spool_path, const char *unique, MsMaildirTarget *targets,
-                    guint n_targets, GError **error)
+                    guint n_targets, GHashTable *sync_later, GError **error)
 {
   for (guint i = 0; i < n_targets; i++)
     {
       if (ms_maildir_ensure (targets[i].dir, targets[i].is_subfolder, error)
-          && place_one (spool_path, unique, &targets[i], error))
+          && place_one (spool_path, unique, &targets[i], sync_later, error))
         continue;
       /* all or nothing, so a retry by the MTA does not deliver twice */
       for (guint k = 0; k < i; k++)

@@ -42,9 +42,15 @@ typedef struct {
 /* Deliver the spool file at @spool_path (already fsync'd, inside a
  * Maildir tmp/) into every target, all or nothing: on error the copies
  * made so far are removed again. Errors as ms_set_errno_error maps them
- * (MS_ERROR_TEMPORARY for disk full / I/O). */
+ * (MS_ERROR_TEMPORARY for disk full / I/O).
+ *
+ * Each new/ or cur/ directory written to is fsync'd before this returns,
+ * unless @sync_later is given: then its path is added to that set (of
+ * owned strings) and the caller must ms_fsync_dir() each one before it
+ * counts the copies as delivered. A batch of messages then costs one
+ * directory fsync per folder instead of one per message. */
 gboolean ms_maildir_deliver (const char *spool_path, const char *unique, MsMaildirTarget *targets,
-                             guint n_targets, GError **error);
+                             guint n_targets, GHashTable *sync_later, GError **error);
 
 /* Remove files older than 36 hours from @dir/tmp (Maildir's rule), left
  * by a crash. Returns how many were removed. */

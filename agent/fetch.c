@@ -20,18 +20,13 @@ ms_source_for (const MsAccount *account)
   return NULL;
 }
 
-char *
-ms_fetch_begin (MsFetch *f, const char *folder, const char *uid, GHashTable *journal, GError **error)
+void
+ms_fetch_item_clear (gpointer data)
 {
-  const char *recorded = journal ? g_hash_table_lookup (journal, uid) : NULL;
-  g_autofree char *name = recorded ? g_strdup (recorded) : ms_maildir_unique_name ();
+  MsFetchItem *item = data;
 
-  if (recorded)
-    g_message ("account %s: message %s was being delivered when mailsift stopped; "
-               "delivering it again under the same name (no duplicate)", f->account->name, uid);
-  if (!ms_state_journal_begin (f->state, f->account->name, folder, uid, name, error))
-    return NULL;
-  return g_steal_pointer (&name);
+  g_clear_pointer (&item->uid, g_free);
+  g_clear_pointer (&item->spool, ms_spool_free);
 }
 
 static void
@@ -134,22 +129,33 @@ is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error
   return TRUE;
 }
 
-static MsFetchOutcome
-deliver_one (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
+/* Filter and deliver one message of a batch; its outcome goes into
+ * @item. FALSE with @error only for a temporary failure, which stops the
+ * batch; a message that cannot be delivered for its own reasons is
+ * logged, counted and kept on the server. @plan_out gets the plan of a
+ * delivered message, for the counts once the batch is committed. */
+static gboolean
+deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan **plan_out, GError **error)
 {
+  MsOrigin origin = { f->account->name, folder, item->uid, item->server_size };
+  MsSpool *spool = item->spool;
   g_autoptr (MsPlan) plan = NULL;
   g_autofree char *summary = NULL;
   MsEnvelope envelope = { 0 };
   g_autofree char *sender = NULL;
   g_autoptr (GError) local = NULL;
 
+  item->outcome = MS_FETCH_KEPT_ON_SERVER;
   fetched_envelope (f, spool, &envelope, &sender);
-  if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0 && is_duplicate (f, spool, origin, &local))
+  if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0 && is_duplicate (f, spool, &origin, &local))
     {
-      if (local == NULL)
-        return MS_FETCH_DELIVERED;
-      g_propagate_error (error, g_steal_pointer (&local));
-      return MS_FETCH_STOP;
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      item->outcome = MS_FETCH_DELIVERED;
+      return TRUE;
     }
   plan = ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
   for (guint i = 0; i < plan->result->errors->len; i++)
@@ -158,24 +164,126 @@ deliver_one (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
   for (guint i = 0; i < plan->notes->len; i++)
     g_message ("account %s: message %s: %s", f->account->name, plan->message_id,
                (char *) plan->notes->pdata[i]);
-  if (!ms_pipeline_execute (f->pipeline, plan, spool, origin, &summary, &local))
+  if (!ms_pipeline_execute (f->pipeline, plan, spool, &origin, &summary, &local))
     {
       g_prefix_error (&local, "account %s: message %s: ", f->account->name, plan->message_id);
       f->stats.failed++;
       if (local->code == MS_ERROR_TEMPORARY)
         {
           g_propagate_error (error, g_steal_pointer (&local));
-          return MS_FETCH_STOP;
+          return FALSE;
         }
       /* not delivered: it stays on the server, and in the journal */
       g_warning ("%s", local->message);
-      return MS_FETCH_KEPT_ON_SERVER;
+      return TRUE;
     }
   g_info ("account %s: message %s: %s", f->account->name, plan->message_id, summary);
-  count_actions (f, plan);
-  f->stats.messages++;
-  f->stats.bytes += spool->size;
-  return MS_FETCH_DELIVERED;
+  item->outcome = MS_FETCH_DELIVERED;
+  *plan_out = g_steal_pointer (&plan);
+  return TRUE;
+}
+
+/* Step 1 of a batch: names from the journal, fsync, journal commit. */
+static gboolean
+journal_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *items, GError **error)
+{
+  for (guint i = 0; i < items->len; i++)
+    {
+      MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
+      const char *recorded = g_hash_table_lookup (journal, item->uid);
+
+      if (recorded && g_strcmp0 (recorded, item->spool->unique) != 0)
+        {
+          g_message ("account %s: message %s was being delivered when mailsift stopped; "
+                     "delivering it again under the same name (no duplicate)", f->account->name,
+                     item->uid);
+          if (!ms_spool_rename (item->spool, recorded, error))
+            return FALSE;
+        }
+      if (!ms_spool_sync (item->spool, error))
+        return FALSE;
+    }
+  if (!ms_state_begin (f->state, error))
+    return FALSE;
+  for (guint i = 0; i < items->len; i++)
+    {
+      MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
+      if (!ms_state_journal_begin (f->state, f->account->name, folder, item->uid,
+                                   item->spool->unique, error))
+        {
+          ms_state_rollback (f->state);
+          return FALSE;
+        }
+    }
+  if (!ms_state_commit (f->state, error))
+    {
+      ms_state_rollback (f->state);
+      return FALSE;
+    }
+  for (guint i = 0; i < items->len; i++)
+    {
+      MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
+      g_hash_table_replace (journal, g_strdup (item->uid), g_strdup (item->spool->unique));
+    }
+  return TRUE;
+}
+
+gboolean
+ms_fetch_deliver_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *items,
+                        GError **error)
+{
+  g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_plan_free);
+  g_autoptr (GError) stop = NULL;
+  gboolean dedupe = g_strcmp0 (f->config->dedupe_message_id, "yes") == 0;
+  guint duplicates = f->stats.duplicates;
+  int lock = -1;
+  gboolean ok;
+
+  for (guint i = 0; i < items->len; i++)
+    g_array_index (items, MsFetchItem, i).outcome = MS_FETCH_KEPT_ON_SERVER;
+  if (items->len == 0)
+    return TRUE;
+  if (!journal_batch (f, folder, journal, items, error))
+    return FALSE;
+  /* accounts fetch in parallel: the check and the record of a Message-ID
+   * must not interleave, or both copies get through */
+  if (dedupe)
+    lock = ms_lock_file (f->config->state_dir, "dedupe.lock", TRUE, NULL, NULL);
+  ok = ms_pipeline_batch_begin (f->pipeline, error);
+  for (guint i = 0; ok && i < items->len; i++)
+    {
+      MsPlan *plan = NULL;
+      gboolean go_on = deliver_one (f, folder, &g_array_index (items, MsFetchItem, i), &plan, &stop);
+      g_ptr_array_add (plans, plan); /* NULL for a duplicate or a failure */
+      if (!go_on)
+        break;
+    }
+  if (ok && !ms_pipeline_batch_commit (f->pipeline, error))
+    ok = FALSE;
+  if (lock >= 0)
+    close (lock);
+  if (!ok)
+    {
+      /* nothing of the batch is recorded: the journal finds the copies
+       * already made when it is fetched again */
+      for (guint i = 0; i < items->len; i++)
+        g_array_index (items, MsFetchItem, i).outcome = MS_FETCH_KEPT_ON_SERVER;
+      f->stats.duplicates = duplicates;
+      return FALSE;
+    }
+  for (guint i = 0; i < plans->len; i++)
+    if (plans->pdata[i])
+      {
+        count_actions (f, plans->pdata[i]);
+        f->stats.messages++;
+        f->stats.bytes += g_array_index (items, MsFetchItem, i).spool->size;
+      }
+  if (stop)
+    {
+      g_propagate_error (error, g_steal_pointer (&stop));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void
@@ -191,20 +299,4 @@ ms_fetch_forget_journal (MsFetch *f, const char *folder, GHashTable *journal, GH
         ms_state_journal_end (f->state, f->account->name, folder, uid, NULL);
         g_hash_table_iter_remove (&iter);
       }
-}
-
-MsFetchOutcome
-ms_fetch_deliver (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
-{
-  int lock = -1;
-  MsFetchOutcome outcome;
-
-  /* accounts fetch in parallel: the check and the record of a Message-ID
-   * must not interleave, or both copies get through */
-  if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0)
-    lock = ms_lock_file (f->config->state_dir, "dedupe.lock", TRUE, NULL, NULL);
-  outcome = deliver_one (f, spool, origin, error);
-  if (lock >= 0)
-    close (lock);
-  return outcome;
 }

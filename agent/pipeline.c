@@ -38,24 +38,46 @@ note (MsPlan *plan, const char *fmt, ...)
 }
 
 /* Checks libsieve cannot do (see lint.h) run here, in the agent, on the
- * script text: cheap, and they must hold for every message. */
+ * script text: cheap, and they must hold for every message. The result is
+ * kept while the file stays the same (path, inode, size, mtime). */
 static MsFilterResult *
-lint_refuses (const char *script)
+lint_refuses (MsPipeline *p, const char *script)
 {
-  g_autofree char *text = NULL;
-  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  struct stat st;
   MsFilterResult *r;
 
-  if (!g_file_get_contents (script, &text, NULL, NULL))
+  if (stat (script, &st) != 0)
     return NULL; /* the filter process reports unreadable scripts */
-  ms_lint_script (text, errors, NULL);
-  if (errors->len == 0)
+  if (p->lint.errors == NULL || g_strcmp0 (p->lint.path, script) != 0 || st.st_ino != p->lint.st.st_ino
+      || st.st_dev != p->lint.st.st_dev || st.st_size != p->lint.st.st_size
+      || st.st_mtim.tv_sec != p->lint.st.st_mtim.tv_sec || st.st_mtim.tv_nsec != p->lint.st.st_mtim.tv_nsec)
+    {
+      g_autofree char *text = NULL;
+
+      if (!g_file_get_contents (script, &text, NULL, NULL))
+        return NULL;
+      g_clear_pointer (&p->lint.errors, g_ptr_array_unref);
+      g_free (p->lint.path);
+      p->lint.path = g_strdup (script);
+      p->lint.st = st;
+      p->lint.errors = g_ptr_array_new_with_free_func (g_free);
+      ms_lint_script (text, p->lint.errors, NULL);
+    }
+  if (p->lint.errors->len == 0)
     return NULL;
   r = ms_filter_result_new ();
-  for (guint i = 0; i < errors->len; i++)
-    g_ptr_array_add (r->errors, g_strdup_printf ("%s:%s", script, (char *) errors->pdata[i]));
+  for (guint i = 0; i < p->lint.errors->len; i++)
+    g_ptr_array_add (r->errors, g_strdup_printf ("%s:%s", script, (char *) p->lint.errors->pdata[i]));
   ms_filter_result_finish (r);
   return r;
+}
+
+void
+ms_pipeline_clear (MsPipeline *p)
+{
+  g_clear_pointer (&p->lint.path, g_free);
+  g_clear_pointer (&p->lint.errors, g_ptr_array_unref);
+  g_clear_pointer (&p->sync_later, g_hash_table_unref);
 }
 
 static MsAction *
@@ -226,7 +248,7 @@ ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope 
       plan->result = ms_filter_result_new ();
       ms_filter_result_finish (plan->result); /* no script: keep */
     }
-  else if ((plan->result = lint_refuses (script)) == NULL)
+  else if ((plan->result = lint_refuses (p, script)) == NULL)
     {
       MsFilterRequest req = {
         .mode = MS_FILTER_EXECUTE,
@@ -391,7 +413,7 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
     }
 
   ok = ms_maildir_deliver (spool->path, spool->unique, (MsMaildirTarget *) w.targets->data,
-                           w.targets->len, error);
+                           w.targets->len, p->sync_later, error);
   if (ok && needs_state)
     {
       ok = ms_state_begin (p->state, error);
@@ -416,4 +438,37 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
   if (ok && summary_out)
     *summary_out = g_string_free (g_steal_pointer (&summary), FALSE);
   return ok;
+}
+
+gboolean
+ms_pipeline_batch_begin (MsPipeline *p, GError **error)
+{
+  g_return_val_if_fail (p->sync_later == NULL, FALSE);
+  if (!ms_state_begin (p->state, error))
+    return FALSE;
+  p->sync_later = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return TRUE;
+}
+
+gboolean
+ms_pipeline_batch_commit (MsPipeline *p, GError **error)
+{
+  g_autoptr (GHashTable) dirs = g_steal_pointer (&p->sync_later);
+  GHashTableIter iter;
+  gpointer dir;
+
+  g_return_val_if_fail (dirs != NULL, FALSE);
+  g_hash_table_iter_init (&iter, dirs);
+  while (g_hash_table_iter_next (&iter, &dir, NULL))
+    if (!ms_fsync_dir (dir, error))
+      {
+        ms_state_rollback (p->state);
+        return FALSE;
+      }
+  if (!ms_state_commit (p->state, error))
+    {
+      ms_state_rollback (p->state);
+      return FALSE;
+    }
+  return TRUE;
 }

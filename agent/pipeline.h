@@ -17,6 +17,7 @@
 #include "state.h"
 
 #include <glib.h>
+#include <sys/stat.h>
 
 typedef struct {
   const MsConfig *config;
@@ -24,7 +25,18 @@ typedef struct {
   MsState *state;      /* NULL: no history (dry run) */
   const char *script;  /* overrides config->script; NULL = config's */
   gboolean trace;
+  /* private */
+  GHashTable *sync_later; /* a batch is open: folders to fsync at its commit */
+  struct {
+    char *path;           /* the script the result is for */
+    struct stat st;
+    GPtrArray *errors;    /* lint errors, empty if none */
+  } lint;
 } MsPipeline;
+
+/* Free what the pipeline cached; the struct itself is the caller's. */
+void ms_pipeline_clear (MsPipeline *pipeline);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MsPipeline, ms_pipeline_clear)
 
 typedef struct {
   const char *envelope_from; /* NULL unknown, "" null sender */
@@ -73,3 +85,13 @@ MsPlan *ms_pipeline_plan (MsPipeline *pipeline, GBytes *header, guint64 size,
  * try again). @summary_out gets one line for the log. */
 gboolean ms_pipeline_execute (MsPipeline *pipeline, MsPlan *plan, MsSpool *spool,
                               const MsOrigin *origin, char **summary_out, GError **error);
+
+/* A batch: the executes between begin and commit share one state
+ * transaction (each message in a savepoint of its own, so a failed one is
+ * undone alone) and one fsync per folder, done by commit before the
+ * transaction is committed. Until commit returns TRUE the batch's copies
+ * are not durable and nothing of it may be told to a server. On failure
+ * commit rolls the whole batch back (the copies stay in the Maildir: a
+ * fetch journals its names first, so a retry finds them). */
+gboolean ms_pipeline_batch_begin (MsPipeline *pipeline, GError **error);
+gboolean ms_pipeline_batch_commit (MsPipeline *pipeline, GError **error);

@@ -168,7 +168,7 @@ notify_failure (const MsConfig *config, const MsQueueEntry *e, GBytes *original,
       && ms_spool_writer_write (w, odata, olen, &error)
       && ms_spool_writer_write (w, tail, strlen (tail), &error)
       && (spool = ms_spool_writer_finish (g_steal_pointer (&w), &error))
-      && ms_maildir_deliver (spool->path, spool->unique, &inbox, 1, &error))
+      && ms_maildir_deliver (spool->path, spool->unique, &inbox, 1, NULL, &error))
     {
       g_free (inbox.delivered_path);
       return TRUE;

@@ -1,11 +1,13 @@
 /* mailsift - IMAP source.
  *
- * Per folder: SELECT, list UID and size, then for every UID not yet
- * delivered (state key "UIDVALIDITY:UID") a UID FETCH of BODY.PEEK[]
- * streamed through libetpan's body handler into the spool file, so memory
- * stays flat whatever the size. After each message is durably delivered
- * and recorded, the server is told: \Seen, \Deleted + UID EXPUNGE (only
- * of our own UIDs, and only with UIDPLUS), or UID MOVE. */
+ * Per folder: SELECT, list UID and size, then the UIDs not yet delivered
+ * (state key "UIDVALIDITY:UID") in batches: one UID FETCH of BODY.PEEK[]
+ * per batch, each body streamed through libetpan's body handler into a
+ * spool file of its own (memory stays flat whatever the size; the att
+ * handler closes the file once it learns the UID), then the batch is
+ * delivered (ms_fetch_deliver_batch) and only then is the server told, in
+ * one command per kind: \Seen, \Deleted + UID EXPUNGE (only of our own
+ * UIDs, and only with UIDPLUS), or UID MOVE. */
 #include "source.h"
 
 #include "error.h"
@@ -24,9 +26,11 @@ typedef struct {
   MsFetch *fetch;
   mailimap *imap;
   MsNetOptions net;
-  MsSpoolWriter *writer; /* where the body handler writes; NULL: ignore bodies */
+  /* while a batch streams in: */
+  GHashTable *received;  /* UID -> MsSpool; NULL: not fetching bodies */
+  gboolean header_only;  /* dry run: keep the header, store nothing */
+  MsSpoolWriter *writer; /* the body being received */
   GError *write_error;
-  guint64 body_bytes;    /* what the body handler received for the current FETCH */
 } Imap;
 
 static gboolean
@@ -39,21 +43,57 @@ imap_fail (Imap *im, int r, const char *what, GError **error)
   return FALSE;
 }
 
+static guint32
+att_uid (struct mailimap_msg_att *att)
+{
+  for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
+    {
+      struct mailimap_msg_att_item *item = clist_content (i);
+      if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
+          && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+        return item->att_data.att_static->att_data.att_uid;
+    }
+  return 0;
+}
+
+/* A chunk of a body: into the current message's spool file, started at
+ * its first chunk (the UID may come after the body, so the file gets its
+ * owner in on_att). */
 static bool
 on_body (int type, struct mailimap_msg_att_body_section *section, const char *bytes, size_t len,
          void *data)
 {
   Imap *im = data;
 
-  if (im->writer == NULL || im->write_error != NULL)
-    return im->write_error == NULL;
-  im->body_bytes += len;
-  return ms_spool_writer_write (im->writer, bytes, len, &im->write_error);
+  if (im->write_error != NULL)
+    return false;
+  if (im->writer == NULL)
+    im->writer = im->header_only ? ms_spool_writer_new_scan ()
+                                 : ms_spool_writer_new (im->fetch->config->maildir, NULL,
+                                                        &im->write_error);
+  return im->writer != NULL && ms_spool_writer_write (im->writer, bytes, len, &im->write_error);
 }
 
-/* libetpan parses responses with the body handler in its parser context
- * only when a progress callback is installed; without one, a literal is
- * collected in memory whole. */
+/* One FETCH response is complete: the body written since the last one
+ * belongs to its UID. A response without a UID or body (a flag change
+ * the server reports on its own) owns nothing. */
+static void
+on_att (struct mailimap_msg_att *att, void *data)
+{
+  Imap *im = data;
+  g_autoptr (MsSpoolWriter) w = g_steal_pointer (&im->writer);
+  guint32 uid = att_uid (att);
+  MsSpool *spool;
+
+  if (w == NULL || im->write_error != NULL || uid == 0)
+    return;
+  spool = ms_spool_writer_close (g_steal_pointer (&w), &im->write_error);
+  if (spool)
+    g_hash_table_replace (im->received, GUINT_TO_POINTER (uid), spool);
+}
+
+/* libetpan calls the att handler only when a progress callback is
+ * installed (see ../shared/notes/libetpan.md). */
 static void
 on_progress (size_t current, size_t maximum, void *data)
 {
@@ -167,81 +207,77 @@ list_folder (Imap *im, GError **error)
   return msgs;
 }
 
-/* Whether @result holds an answer for @uid (a stray FETCH for another
- * message does not count). */
-static gboolean
-answer_is_for (clist *result, guint32 uid)
+static struct mailimap_set *
+uid_set (GArray *uids)
 {
-  for (clistiter *c = result ? clist_begin (result) : NULL; c; c = clist_next (c))
-    {
-      struct mailimap_msg_att *att = clist_content (c);
-      for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
-        {
-          struct mailimap_msg_att_item *item = clist_content (i);
-          if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
-              && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID
-              && item->att_data.att_static->att_data.att_uid == uid)
-            return TRUE;
-        }
-    }
-  return FALSE;
+  struct mailimap_set *set = mailimap_set_new_empty ();
+
+  for (guint i = 0; i < uids->len; i++)
+    mailimap_set_add_single (set, g_array_index (uids, guint32, i));
+  return set;
 }
 
-static MsSpool *
-retrieve (Imap *im, guint32 uid, const char *name, GError **error)
+/* Fetch @n messages (whole, or only the header in a dry run) with one UID
+ * FETCH; each one received goes into @items, in the order asked for.
+ * FALSE with @error when the command failed: @items still holds the
+ * messages that arrived whole before that. */
+static gboolean
+fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, GArray *items, GError **error)
 {
-  struct mailimap_set *set = mailimap_set_new_single (uid);
+  g_autoptr (GHashTable) received = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free);
+  g_autoptr (GArray) uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
+  struct mailimap_set *set;
   struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty ();
   clist *result = NULL;
-  gboolean got;
   int r;
 
-  /* a dry run reads only the header and stores nothing */
-  im->writer = name ? ms_spool_writer_new (im->fetch->config->maildir, name, error)
-                    : ms_spool_writer_new_scan ();
-  im->body_bytes = 0;
-  if (im->writer == NULL)
-    {
-      mailimap_fetch_type_free (ft);
-      mailimap_set_free (set);
-      return NULL;
-    }
+  for (guint i = 0; i < n; i++)
+    g_array_append_val (uids, msgs[i].uid);
+  set = uid_set (uids);
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
   mailimap_fetch_type_new_fetch_att_list_add (
-    ft, mailimap_fetch_att_new_body_peek_section (name ? mailimap_section_new (NULL)
-                                                       : mailimap_section_new_header ()));
+    ft, mailimap_fetch_att_new_body_peek_section (im->fetch->dry_run ? mailimap_section_new_header ()
+                                                                     : mailimap_section_new (NULL)));
+  /* the handlers see every FETCH response, so they are there only now */
+  im->received = received;
+  im->header_only = im->fetch->dry_run;
+  mailimap_set_msg_body_handler (im->imap, on_body, im);
+  mailimap_set_msg_att_handler (im->imap, on_att, im);
   r = mailimap_uid_fetch (im->imap, set, ft, &result);
+  mailimap_set_msg_body_handler (im->imap, NULL, NULL);
+  mailimap_set_msg_att_handler (im->imap, NULL, NULL);
+  im->received = NULL;
+  g_clear_pointer (&im->writer, ms_spool_writer_free); /* a body cut off */
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
-  got = r == MAILIMAP_NO_ERROR && answer_is_for (result, uid) && im->body_bytes > 0;
   if (result)
     mailimap_fetch_list_free (result);
+
+  for (guint i = 0; i < n; i++)
+    {
+      MsSpool *spool = NULL;
+      if (g_hash_table_steal_extended (received, GUINT_TO_POINTER (msgs[i].uid), NULL, (gpointer *) &spool))
+        {
+          MsFetchItem item = { g_strdup_printf ("%u:%u", validity, msgs[i].uid), msgs[i].size, spool,
+                               MS_FETCH_KEPT_ON_SERVER };
+          g_array_append_val (items, item);
+        }
+      else if (r == MAILIMAP_NO_ERROR && im->write_error == NULL)
+        g_info ("account %s: the server sent no body for UID %u (gone, or a server that cannot "
+                "render it); it stays on the server", im->fetch->account->name, msgs[i].uid);
+    }
   if (im->write_error)
     {
       g_propagate_error (error, g_steal_pointer (&im->write_error));
-      g_clear_pointer (&im->writer, ms_spool_writer_free);
-      return NULL;
+      return FALSE;
     }
-  if (!got)
-    {
-      g_clear_pointer (&im->writer, ms_spool_writer_free);
-      if (r != MAILIMAP_NO_ERROR)
-        imap_fail (im, r, "UID FETCH BODY.PEEK[]", error);
-      else
-        g_set_error (error, MS_ERROR, MS_ERROR_MESSAGE, "the server sent no body for UID %u (gone, "
-                     "or a server that cannot render it); it stays on the server", uid);
-      return NULL;
-    }
-  {
-    MsSpoolWriter *w = g_steal_pointer (&im->writer);
-    return ms_spool_writer_finish (w, error);
-  }
+  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID FETCH BODY.PEEK[]", error);
 }
 
 static gboolean
-store_flag (Imap *im, guint32 uid, struct mailimap_flag *flag, GError **error)
+store_flag (Imap *im, GArray *uids, struct mailimap_flag *flag, GError **error)
 {
-  struct mailimap_set *set = mailimap_set_new_single (uid);
+  struct mailimap_set *set = uid_set (uids);
   struct mailimap_flag_list *flags = mailimap_flag_list_new_empty ();
   struct mailimap_store_att_flags *att;
   int r;
@@ -254,37 +290,37 @@ store_flag (Imap *im, guint32 uid, struct mailimap_flag *flag, GError **error)
   return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID STORE", error);
 }
 
-/* Remove exactly @uid: UID EXPUNGE needs UIDPLUS; without it a plain
- * EXPUNGE could remove messages someone else flagged, so the message is
+/* Remove exactly @uids: UID EXPUNGE needs UIDPLUS; without it a plain
+ * EXPUNGE could remove messages someone else flagged, so the messages are
  * only flagged \Deleted. */
 static gboolean
-delete_uid (Imap *im, guint32 uid, GError **error)
+delete_uids (Imap *im, GArray *uids, GError **error)
 {
   struct mailimap_set *set;
   int r;
 
-  if (!store_flag (im, uid, mailimap_flag_new_deleted (), error))
+  if (!store_flag (im, uids, mailimap_flag_new_deleted (), error))
     return FALSE;
   if (!mailimap_has_extension (im->imap, "UIDPLUS"))
     return TRUE;
-  set = mailimap_set_new_single (uid);
+  set = uid_set (uids);
   r = mailimap_uid_expunge (im->imap, set);
   mailimap_set_free (set);
   return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID EXPUNGE", error);
 }
 
 static gboolean
-move_uid (Imap *im, guint32 uid, const char *folder, GError **error)
+move_uids (Imap *im, GArray *uids, const char *folder, GError **error)
 {
   gboolean has_move = mailimap_has_extension (im->imap, "MOVE");
 
   for (int attempt = 0; attempt < 2; attempt++)
     {
-      struct mailimap_set *set = mailimap_set_new_single (uid);
+      struct mailimap_set *set = uid_set (uids);
       int r = has_move ? mailimap_uid_move (im->imap, set, folder) : mailimap_uid_copy (im->imap, set, folder);
       mailimap_set_free (set);
       if (r == MAILIMAP_NO_ERROR)
-        return has_move || delete_uid (im, uid, error);
+        return has_move || delete_uids (im, uids, error);
       /* [TRYCREATE]: the folder does not exist yet */
       if (attempt == 0 && mailimap_create (im->imap, folder) == MAILIMAP_NO_ERROR)
         continue;
@@ -293,18 +329,26 @@ move_uid (Imap *im, guint32 uid, const char *folder, GError **error)
   return FALSE;
 }
 
-/* Tell the server, after the message is delivered and recorded. */
+/* Tell the server, after the messages are delivered and recorded:
+ * @expired (keep_days passed) are deleted, @delivered get after_delivery. */
 static gboolean
-after_delivery (Imap *im, guint32 uid, gboolean expired, GError **error)
+tell_server (Imap *im, GArray *expired, GArray *delivered, GError **error)
 {
   const char *how = im->fetch->account->after_delivery;
 
-  if (expired || g_strcmp0 (how, "delete") == 0)
-    return delete_uid (im, uid, error);
+  if (g_strcmp0 (how, "delete") == 0 && delivered->len)
+    {
+      g_array_append_vals (expired, delivered->data, delivered->len);
+      g_array_set_size (delivered, 0);
+    }
+  if (expired->len && !delete_uids (im, expired, error))
+    return FALSE;
+  if (delivered->len == 0)
+    return TRUE;
   if (g_strcmp0 (how, "seen") == 0)
-    return store_flag (im, uid, mailimap_flag_new_seen (), error);
+    return store_flag (im, delivered, mailimap_flag_new_seen (), error);
   if (g_str_has_prefix (how, "move:"))
-    return move_uid (im, uid, how + 5, error);
+    return move_uids (im, delivered, how + 5, error);
   return TRUE;
 }
 
@@ -339,10 +383,7 @@ recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GHashTable 
   mailimap_fetch_type_new_fetch_att_list_add (
     ft, mailimap_fetch_att_new_body_peek_section (
           mailimap_section_new_header_fields (mailimap_header_list_new (fields))));
-  /* the header text must come back in the result, not through the handler */
-  mailimap_set_msg_body_handler (im->imap, NULL, NULL);
   r = mailimap_fetch (im->imap, set, ft, &result);
-  mailimap_set_msg_body_handler (im->imap, on_body, im);
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
   if (r != MAILIMAP_NO_ERROR)
@@ -432,6 +473,66 @@ uidvalidity_changed (GHashTable *seen, guint32 validity)
   return other;
 }
 
+/* Fetch, deliver and commit @todo in batches. */
+static gboolean
+fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, GArray *todo,
+           GError **error)
+{
+  MsFetch *f = im->fetch;
+
+  for (guint start = 0, n; start < todo->len; start += n)
+    {
+      const ImapMsg *batch = &g_array_index (todo, ImapMsg, start);
+      g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+      g_autoptr (GArray) expired = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_autoptr (GArray) delivered = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_autoptr (GError) fetch_error = NULL;
+      g_autoptr (GError) deliver_error = NULL;
+      guint64 bytes = batch[0].size;
+      gboolean fetched;
+
+      for (n = 1; start + n < todo->len && n < MS_FETCH_BATCH_MAX
+                  && bytes + batch[n].size <= MS_FETCH_BATCH_BYTES; n++)
+        bytes += batch[n].size;
+      g_array_set_clear_func (items, ms_fetch_item_clear);
+      fetched = fetch_batch (im, validity, batch, n, items, &fetch_error);
+      if (f->dry_run)
+        {
+          for (guint i = 0; i < items->len; i++)
+            {
+              MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
+              g_autofree char *where = g_strdup_printf ("%s UID %s", folder, strchr (item->uid, ':') + 1);
+              ms_fetch_dry (f, item->spool, where);
+            }
+        }
+      /* what arrived whole before a failure is delivered all the same */
+      else if (!ms_fetch_deliver_batch (f, folder, journal, items, &deliver_error) && fetched)
+        {
+          g_propagate_error (error, g_steal_pointer (&deliver_error));
+          return FALSE;
+        }
+      if (!fetched)
+        {
+          if (deliver_error)
+            g_warning ("%s", deliver_error->message);
+          g_propagate_error (error, g_steal_pointer (&fetch_error));
+          return FALSE;
+        }
+      for (guint i = 0; i < items->len; i++)
+        {
+          MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
+          guint32 uid = (guint32) g_ascii_strtoull (strchr (item->uid, ':') + 1, NULL, 10);
+          if (item->outcome == MS_FETCH_DELIVERED)
+            g_array_append_val (delivered, uid);
+        }
+      if (!f->dry_run && !tell_server (im, expired, delivered, error))
+        return FALSE;
+      if (f->progress)
+        f->progress (f, f->progress_data);
+    }
+  return TRUE;
+}
+
 static gboolean
 fetch_folder (Imap *im, const char *folder, GError **error)
 {
@@ -440,6 +541,9 @@ fetch_folder (Imap *im, const char *folder, GError **error)
   g_autoptr (GHashTable) seen = ms_state_seen_all (f->state, a->name, folder, error);
   g_autoptr (GHashTable) journal = seen ? ms_state_journal_all (f->state, a->name, folder, error) : NULL;
   g_autoptr (GArray) msgs = NULL;
+  g_autoptr (GArray) todo = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
+  g_autoptr (GArray) expired = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr (GArray) redo = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint64 limit = (guint64) a->max_message_size * 1024;
@@ -470,78 +574,40 @@ fetch_folder (Imap *im, const char *folder, GError **error)
 
   for (guint i = 0; i < msgs->len; i++)
     {
-      char *k = g_strdup_printf ("%u:%u", validity, g_array_index (msgs, ImapMsg, i).uid);
-      f->stats.total += !g_hash_table_contains (seen, k);
-      g_hash_table_add (present, k);
-    }
-  if (!f->dry_run)
-    ms_fetch_forget_journal (f, folder, journal, present);
-  for (guint i = 0; i < msgs->len; i++)
-    {
       ImapMsg *m = &g_array_index (msgs, ImapMsg, i);
-      g_autofree char *uid = g_strdup_printf ("%u:%u", validity, m->uid);
+      char *uid = g_strdup_printf ("%u:%u", validity, m->uid);
       gint64 *fetched = g_hash_table_lookup (seen, uid);
-      g_autofree char *name = NULL;
-      g_autoptr (MsSpool) spool = NULL;
-      g_autoptr (GError) local = NULL;
-      MsFetchOutcome outcome;
-      MsOrigin origin = { a->name, folder, uid, m->size };
-      gboolean expired;
 
-      if (fetched == NULL && limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
-        {
-          g_warning ("account %s: %s UID %u is %u KiB, over max_message_size; left on the server",
-                     a->name, folder, m->uid, m->size / 1024);
-          f->stats.skipped++;
-          continue;
-        }
-      expired = fetched && a->keep_days > 0 && now - *fetched >= (gint64) a->keep_days * 86400;
-      /* Delivered before. If it is still here although it should have been
-       * deleted or moved, mailsift stopped between recording it and telling
-       * the server: tell it now. (\Seen is not redone on every run.) */
-      if (fetched && !expired && !removes)
-        continue;
-      if (fetched == NULL && f->dry_run)
-        {
-          g_autofree char *where = g_strdup_printf ("%s UID %u", folder, m->uid);
-          if ((spool = retrieve (im, m->uid, NULL, &local)) == NULL && local->code != MS_ERROR_MESSAGE)
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          if (spool)
-            ms_fetch_dry (f, spool, where);
-          continue;
-        }
-      if (f->dry_run)
-        continue;
+      g_hash_table_add (present, uid);
       if (fetched == NULL)
         {
-          name = ms_fetch_begin (f, folder, uid, journal, error);
-          if (name == NULL)
-            return FALSE;
-          spool = retrieve (im, m->uid, name, &local);
-          if (spool == NULL && local->code == MS_ERROR_MESSAGE)
+          f->stats.total++;
+          if (limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
             {
-              g_info ("account %s: %s", a->name, local->message);
-              continue;
+              g_warning ("account %s: %s UID %u is %u KiB, over max_message_size; left on the server",
+                         a->name, folder, m->uid, m->size / 1024);
+              f->stats.skipped++;
             }
-          if (spool == NULL)
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          outcome = ms_fetch_deliver (f, spool, &origin, error);
-          if (outcome == MS_FETCH_STOP)
-            return FALSE;
-          if (outcome == MS_FETCH_KEPT_ON_SERVER)
-            continue;
+          else
+            g_array_append_val (todo, *m);
         }
-      if (!after_delivery (im, m->uid, expired, error))
-        return FALSE;
-      if (f->progress)
-        f->progress (f, f->progress_data);
+      else if (a->keep_days > 0 && now - *fetched >= (gint64) a->keep_days * 86400)
+        g_array_append_val (expired, m->uid);
+      /* Delivered before. If it is still here although it should have
+       * been deleted or moved, mailsift stopped between recording it and
+       * telling the server: tell it now. (\Seen is not redone on every
+       * run.) */
+      else if (removes)
+        g_array_append_val (redo, m->uid);
     }
+  if (!f->dry_run)
+    {
+      ms_fetch_forget_journal (f, folder, journal, present);
+      if (!tell_server (im, expired, redo, error))
+        return FALSE;
+    }
+  if (!fetch_new (im, folder, validity, journal, todo, error))
+    return FALSE;
 
   /* forget what the folder no longer holds (or what an old UIDVALIDITY named) */
   g_hash_table_iter_init (&iter, seen);
@@ -577,13 +643,11 @@ imap_fetch (MsFetch *f, GError **error)
 
   if (ok)
     {
-      mailimap_set_msg_body_handler (im.imap, on_body, &im);
       mailimap_set_progress_callback (im.imap, on_progress, NULL, NULL);
     }
   for (guint i = 0; ok && f->account->folders && f->account->folders[i]; i++)
     ok = fetch_folder (&im, f->account->folders[i], error);
   imap_close (&im, ok);
-  g_clear_pointer (&im.writer, ms_spool_writer_free);
   g_clear_error (&im.write_error);
   return ok;
 }

@@ -25,6 +25,7 @@ typedef struct {
   MMAPString *line;
   GArray *msgs; /* Pop3Msg */
   MsNetOptions net;
+  gboolean pipelining; /* CAPA says PIPELINING (RFC 2449): send a batch of commands at once */
 } Pop3;
 
 static void
@@ -43,15 +44,22 @@ pop3_fail (Pop3 *p, GError **error, const char *what)
   return FALSE;
 }
 
+/* Queue a command; @flush sends what is queued. */
 static gboolean
-send_command (Pop3 *p, const char *command, GError **error)
+write_command (Pop3 *p, const char *command, gboolean flush, GError **error)
 {
   g_autofree char *wire = g_strdup_printf ("%s\r\n", command);
   mailstream *s = p->pop3->pop3_stream;
 
-  if (mailstream_write (s, wire, strlen (wire)) < 0 || mailstream_flush (s) < 0)
+  if (mailstream_write (s, wire, strlen (wire)) < 0 || (flush && mailstream_flush (s) < 0))
     return pop3_fail (p, error, command);
   return TRUE;
+}
+
+static gboolean
+send_command (Pop3 *p, const char *command, GError **error)
+{
+  return write_command (p, command, TRUE, error);
 }
 
 /* Read the status line; TRUE for "+OK". */
@@ -131,18 +139,18 @@ msg_cmp (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-/* RETR into a spool file, line by line, undoing dot-stuffing. */
+/* Read the answer to "RETR n" (or "TOP n 0" in a dry run), already sent,
+ * into a spool file (closed, not synced), line by line, undoing
+ * dot-stuffing. */
 static MsSpool *
-retrieve (Pop3 *p, const Pop3Msg *m, const char *name, GError **error)
+read_message (Pop3 *p, const char *command, GError **error)
 {
-  /* a dry run reads only the header (TOP n 0) and stores nothing */
-  g_autofree char *command = name ? g_strdup_printf ("RETR %u", m->index)
-                                  : g_strdup_printf ("TOP %u 0", m->index);
   g_autoptr (MsSpoolWriter) w = NULL;
 
-  if (!send_command (p, command, error) || !read_status (p, command, error))
+  if (!read_status (p, command, error))
     return NULL;
-  w = name ? ms_spool_writer_new (p->fetch->config->maildir, name, error) : ms_spool_writer_new_scan ();
+  w = p->fetch->dry_run ? ms_spool_writer_new_scan ()
+                        : ms_spool_writer_new (p->fetch->config->maildir, NULL, error);
   if (w == NULL)
     return NULL;
   for (;;)
@@ -153,8 +161,8 @@ retrieve (Pop3 *p, const Pop3Msg *m, const char *name, GError **error)
       if (l == NULL)
         {
           g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY,
-                       "account %s: the connection was lost during RETR %u", p->fetch->account->name,
-                       m->index);
+                       "account %s: the connection was lost during %s", p->fetch->account->name,
+                       command);
           return NULL;
         }
       len = p->line->len;
@@ -165,7 +173,71 @@ retrieve (Pop3 *p, const Pop3Msg *m, const char *name, GError **error)
       if (!ms_spool_writer_write (w, l, len, error))
         return NULL;
     }
-  return ms_spool_writer_finish (g_steal_pointer (&w), error);
+  return ms_spool_writer_close (g_steal_pointer (&w), error);
+}
+
+/* Reads the answer to the @i-th command. */
+typedef gboolean (*ReadAnswer) (Pop3 *p, guint i, const char *command, gpointer data, GError **error);
+
+/* Send @commands one at a time, or all at once when the server allows
+ * PIPELINING, and read each answer with @read. FALSE at the first
+ * failure. */
+static gboolean
+run_commands (Pop3 *p, GPtrArray *commands, ReadAnswer read, gpointer data, GError **error)
+{
+  guint sent = 0;
+
+  for (guint i = 0; i < commands->len; i++)
+    {
+      for (; sent < commands->len && (sent == i || p->pipelining); sent++)
+        if (!write_command (p, commands->pdata[sent], sent + 1 == commands->len || !p->pipelining, error))
+          return FALSE;
+      if (!read (p, i, commands->pdata[i], data, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+read_ok (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
+{
+  return read_status (p, command, error);
+}
+
+typedef struct {
+  Pop3Msg **msgs;
+  GArray *items;
+} RetrBatch;
+
+static gboolean
+read_retr (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
+{
+  RetrBatch *b = data;
+  MsSpool *spool = read_message (p, command, error);
+  MsFetchItem item = { NULL, (gint64) b->msgs[i]->size, spool, MS_FETCH_KEPT_ON_SERVER };
+
+  if (spool == NULL)
+    return FALSE;
+  item.uid = g_strdup (b->msgs[i]->uidl);
+  g_array_append_val (b->items, item);
+  return TRUE;
+}
+
+/* The server's CAPA list has PIPELINING. */
+static gboolean
+has_pipelining (Pop3 *p)
+{
+  gboolean found = FALSE;
+
+  if (!send_command (p, "CAPA", NULL) || !read_status (p, "CAPA", NULL))
+    return FALSE;
+  for (;;)
+    {
+      char *l = mailstream_read_line_remove_eol (p->pop3->pop3_stream, p->line);
+      if (l == NULL || strcmp (l, ".") == 0)
+        return found;
+      found |= g_ascii_strcasecmp (l, "PIPELINING") == 0;
+    }
 }
 
 static gboolean
@@ -236,6 +308,69 @@ pop3_close (Pop3 *p, gboolean quit)
   p->pop3 = NULL;
 }
 
+/* DELE @indexes (message numbers), marked for deletion at QUIT. */
+static gboolean
+mark_deleted (Pop3 *p, GArray *indexes, GError **error)
+{
+  g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < indexes->len; i++)
+    g_ptr_array_add (commands, g_strdup_printf ("DELE %u", g_array_index (indexes, guint, i)));
+  return run_commands (p, commands, read_ok, NULL, error);
+}
+
+/* Fetch @n messages, deliver them as one batch, DELE them if so
+ * configured. */
+static gboolean
+fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, guint *deleted, GError **error)
+{
+  MsFetch *f = p->fetch;
+  g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+  g_autoptr (GArray) dele = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GError) fetch_error = NULL;
+  g_autoptr (GError) deliver_error = NULL;
+  RetrBatch b = { msgs, items };
+  gboolean fetched;
+
+  g_array_set_clear_func (items, ms_fetch_item_clear);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (commands, f->dry_run ? g_strdup_printf ("TOP %u 0", msgs[i]->index)
+                                          : g_strdup_printf ("RETR %u", msgs[i]->index));
+  fetched = run_commands (p, commands, read_retr, &b, &fetch_error);
+  if (f->dry_run)
+    {
+      for (guint i = 0; i < items->len; i++)
+        {
+          g_autofree char *where = g_strdup_printf ("message %u", msgs[i]->index);
+          ms_fetch_dry (f, g_array_index (items, MsFetchItem, i).spool, where);
+        }
+    }
+  /* what arrived whole before a failure is delivered all the same */
+  else if (!ms_fetch_deliver_batch (f, "", journal, items, &deliver_error) && fetched)
+    {
+      g_propagate_error (error, g_steal_pointer (&deliver_error));
+      return FALSE;
+    }
+  if (!fetched)
+    {
+      if (deliver_error)
+        g_warning ("%s", deliver_error->message);
+      g_propagate_error (error, g_steal_pointer (&fetch_error));
+      return FALSE;
+    }
+  if (g_strcmp0 (f->account->after_delivery, "delete") == 0)
+    for (guint i = 0; i < items->len; i++)
+      if (g_array_index (items, MsFetchItem, i).outcome == MS_FETCH_DELIVERED)
+        g_array_append_val (dele, msgs[i]->index);
+  if (!mark_deleted (p, dele, error))
+    return FALSE;
+  *deleted += dele->len;
+  if (f->progress)
+    f->progress (f, f->progress_data);
+  return TRUE;
+}
+
 /* Everything between login and QUIT. FALSE: stop this session. */
 static gboolean
 pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
@@ -246,66 +381,56 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint64 limit = (guint64) a->max_message_size * 1024;
   g_autoptr (GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
+  g_autoptr (GArray) dele = g_array_new (FALSE, FALSE, sizeof (guint));
   GHashTableIter iter;
   gpointer uid;
   guint deleted = 0;
 
   if (!connect_and_login (p, error) || !list_messages (p, error))
     return FALSE;
+  p->pipelining = has_pipelining (p);
   g_array_sort (p->msgs, msg_cmp);
-  for (guint i = 0; i < p->msgs->len; i++)
-    g_hash_table_add (present, g_array_index (p->msgs, Pop3Msg, i).uidl);
-  if (!f->dry_run)
-    ms_fetch_forget_journal (f, "", journal, present);
-  for (guint i = 0; i < p->msgs->len; i++)
-    f->stats.total += !g_hash_table_contains (seen, g_array_index (p->msgs, Pop3Msg, i).uidl);
-
   for (guint i = 0; i < p->msgs->len; i++)
     {
       Pop3Msg *m = &g_array_index (p->msgs, Pop3Msg, i);
       gint64 *fetched = g_hash_table_lookup (seen, m->uidl);
-      g_autofree char *name = NULL;
-      g_autoptr (MsSpool) spool = NULL;
-      MsFetchOutcome outcome;
-      MsOrigin origin = { a->name, "", m->uidl, (gint64) m->size };
 
-      if (fetched == NULL && limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
-        {
-          g_warning ("account %s: message %s is %" G_GUINT64_FORMAT " KiB, over max_message_size; "
-                     "left on the server", a->name, m->uidl, m->size / 1024);
-          f->stats.skipped++;
-          continue;
-        }
-      if (fetched == NULL && f->dry_run)
-        {
-          g_autofree char *where = g_strdup_printf ("message %u", m->index);
-          if ((spool = retrieve (p, m, NULL, error)) == NULL)
-            return FALSE;
-          ms_fetch_dry (f, spool, where);
-          continue;
-        }
-      if (f->dry_run)
-        continue;
+      g_hash_table_add (present, m->uidl);
       if (fetched == NULL)
         {
-          name = ms_fetch_begin (f, "", m->uidl, journal, error);
-          if (name == NULL || (spool = retrieve (p, m, name, error)) == NULL)
-            return FALSE;
-          outcome = ms_fetch_deliver (f, spool, &origin, error);
-          if (outcome == MS_FETCH_STOP)
-            return FALSE;
-          if (outcome == MS_FETCH_KEPT_ON_SERVER)
-            continue;
+          f->stats.total++;
+          if (limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
+            {
+              g_warning ("account %s: message %s is %" G_GUINT64_FORMAT " KiB, over "
+                         "max_message_size; left on the server", a->name, m->uidl, m->size / 1024);
+              f->stats.skipped++;
+            }
+          else
+            g_ptr_array_add (todo, m);
         }
-      if (delete || (a->keep_days > 0 && fetched && now - *fetched >= (gint64) a->keep_days * 86400))
-        {
-          g_autofree char *command = g_strdup_printf ("DELE %u", m->index);
-          if (!send_command (p, command, error) || !read_status (p, command, error))
-            return FALSE;
-          deleted++;
-        }
-      if (f->progress)
-        f->progress (f, f->progress_data);
+      /* delivered before: delete it now if it should have been (a crash
+       * between recording it and QUIT), or if keep_days passed */
+      else if (delete || (a->keep_days > 0 && now - *fetched >= (gint64) a->keep_days * 86400))
+        g_array_append_val (dele, m->index);
+    }
+  if (!f->dry_run)
+    {
+      ms_fetch_forget_journal (f, "", journal, present);
+      if (!mark_deleted (p, dele, error))
+        return FALSE;
+      deleted += dele->len;
+    }
+  for (guint start = 0, n; start < todo->len; start += n)
+    {
+      Pop3Msg **batch = (Pop3Msg **) todo->pdata + start;
+      guint64 bytes = batch[0]->size;
+
+      for (n = 1; start + n < todo->len && n < MS_FETCH_BATCH_MAX
+                  && bytes + batch[n]->size <= MS_FETCH_BATCH_BYTES; n++)
+        bytes += batch[n]->size;
+      if (!fetch_batch (p, batch, n, journal, &deleted, error))
+        return FALSE;
     }
 
   /* QUIT commits the DELEs; only then forget what the server no longer has */
@@ -330,7 +455,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
 static gboolean
 pop3_fetch (MsFetch *f, GError **error)
 {
-  Pop3 p = { f, NULL, mmap_string_new (""), g_array_new (FALSE, TRUE, sizeof (Pop3Msg)), { 0 } };
+  Pop3 p = { f, NULL, mmap_string_new (""), g_array_new (FALSE, TRUE, sizeof (Pop3Msg)), { 0 }, FALSE };
   g_autoptr (GHashTable) seen = ms_state_seen_all (f->state, f->account->name, "", error);
   g_autoptr (GHashTable) journal = seen ? ms_state_journal_all (f->state, f->account->name, "", error) : NULL;
   gboolean ok;

@@ -56,25 +56,48 @@ const MsSourceOps *ms_source_for (const MsAccount *account);
 
 typedef enum {
   MS_FETCH_DELIVERED,      /* delivered and recorded: the server may be told */
-  MS_FETCH_KEPT_ON_SERVER, /* this message could not be delivered (logged, counted);
-                            * it stays on the server, go on with the next */
-  MS_FETCH_STOP,           /* a temporary failure (disk full...): stop, @error set */
+  MS_FETCH_KEPT_ON_SERVER, /* not delivered (logged, counted, or not reached
+                            * because the batch stopped): stays on the server */
 } MsFetchOutcome;
 
-/* Run the pipeline on one fetched message. Delivered also covers, with
- * dedupe_message_id, a duplicate of a message delivered before. */
-MsFetchOutcome ms_fetch_deliver (MsFetch *fetch, MsSpool *spool, const MsOrigin *origin,
-                                 GError **error);
+/* The most messages fetched and delivered as one batch: one UID FETCH,
+ * one journal commit, one fsync per folder, one state commit, one
+ * command per kind of server update. */
+#define MS_FETCH_BATCH_MAX 128
+/* ... and at most this many bytes (as the server counts them), so that
+ * an interrupted batch costs little to fetch again */
+#define MS_FETCH_BATCH_BYTES (32 * 1024 * 1024)
+
+/* One fetched message: the source fills uid, server_size and spool (a
+ * spool file written with ms_spool_writer_close(): not yet synced). */
+typedef struct {
+  char *uid;             /* the state key */
+  gint64 server_size;
+  MsSpool *spool;
+  MsFetchOutcome outcome;
+} MsFetchItem;
+
+/* Free what an item holds (for a GArray's clear func). */
+void ms_fetch_item_clear (gpointer item);
+
+/* Deliver a batch of fetched messages (@items, an array of MsFetchItem)
+ * from @folder ("" for POP3):
+ *   1. each spool file takes the name a crash left in @journal for its
+ *      uid (so a copy already in the Maildir is recognised, not doubled),
+ *      is fsync'd, and the batch is journalled in one commit;
+ *   2. each message is filtered and delivered (dedupe_message_id applies);
+ *   3. each folder written to is fsync'd once and the whole batch is
+ *      recorded as seen in one commit.
+ * Each item's outcome then says whether the server may be told. FALSE
+ * with @error: a temporary failure (disk full...) stopped the batch; the
+ * messages delivered before it are recorded and marked DELIVERED. */
+gboolean ms_fetch_deliver_batch (MsFetch *fetch, const char *folder, GHashTable *journal,
+                                 GArray *items, GError **error);
 
 /* Dry run: filter a message's header and print what would be done with
  * it (one line, "ACCOUNT WHERE: MESSAGE-ID "SUBJECT" -> actions").
  * Changes nothing anywhere. */
 void ms_fetch_dry (MsFetch *fetch, MsSpool *header_only, const char *where);
-
-/* A Maildir name for a message, reusing the one a crash left in the
- * journal for (folder, uid). Transfer full. */
-char *ms_fetch_begin (MsFetch *fetch, const char *folder, const char *uid, GHashTable *journal,
-                      GError **error);
 
 /* Drop journal entries of messages that are no longer on the server
  * (@present: set of uids): nothing is left to redo for them. */

@@ -7,13 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- cleanup */
 
 /* Fixed slots, so the signal handler needs no allocation or locking. */
-#define CLEANUP_SLOTS 8
+#define CLEANUP_SLOTS 256 /* a fetch batch holds up to MS_FETCH_BATCH_MAX files */
 #define CLEANUP_PATH_MAX 4096
 static char cleanup_paths[CLEANUP_SLOTS][CLEANUP_PATH_MAX];
 static volatile sig_atomic_t cleanup_used[CLEANUP_SLOTS];
@@ -124,6 +125,10 @@ header_tap (HeaderTap *tap, const char *buf, gsize len)
     tap->done = TRUE;
 }
 
+/* What the writer gathers before one write(2): a POP3 message arrives a
+ * line at a time. */
+#define WRITE_BUFFER 65536
+
 struct _MsSpoolWriter {
   int fd;          /* -1: count and tap only (ms_message_scan) */
   char *path;
@@ -131,7 +136,8 @@ struct _MsSpoolWriter {
   HeaderTap tap;
   guint64 size;
   gboolean pending_cr;
-  char *out;       /* conversion buffer */
+  char *out;       /* converted bytes not written yet */
+  gsize out_len;
   gsize out_size;
 };
 
@@ -190,16 +196,31 @@ ms_spool_writer_get_unique (MsSpoolWriter *w)
   return w->unique;
 }
 
+static gboolean
+writer_flush (MsSpoolWriter *w, GError **error)
+{
+  gboolean ok = w->fd < 0 || write_all (w->fd, w->out, w->out_len, w->path, error);
+
+  w->out_len = 0;
+  return ok;
+}
+
 gboolean
 ms_spool_writer_write (MsSpoolWriter *w, const char *buf, gsize n, GError **error)
 {
-  gsize o = 0;
+  gsize start;
 
-  if (w->out_size < n + 1)
+  if (w->out_len + n + 1 > w->out_size)
     {
-      w->out_size = MAX (n + 1, 65536);
-      w->out = g_realloc (w->out, w->out_size);
+      if (w->out_len > 0 && !writer_flush (w, error))
+        return FALSE;
+      if (n + 1 > w->out_size)
+        {
+          w->out_size = MAX (n + 1, WRITE_BUFFER);
+          w->out = g_realloc (w->out, w->out_size);
+        }
     }
+  start = w->out_len;
   /* CRLF -> LF; a CR at the end of a chunk waits to see whether LF follows */
   for (gsize i = 0; i < n; i++)
     {
@@ -207,32 +228,36 @@ ms_spool_writer_write (MsSpoolWriter *w, const char *buf, gsize n, GError **erro
         {
           w->pending_cr = FALSE;
           if (buf[i] != '\n')
-            w->out[o++] = '\r';
+            w->out[w->out_len++] = '\r';
         }
       if (buf[i] == '\r')
         w->pending_cr = TRUE;
       else
-        w->out[o++] = buf[i];
+        w->out[w->out_len++] = buf[i];
     }
-  header_tap (&w->tap, w->out, o);
-  if (w->fd >= 0 && !write_all (w->fd, w->out, o, w->path, error))
-    return FALSE;
-  w->size += o;
-  return TRUE;
+  header_tap (&w->tap, w->out + start, w->out_len - start);
+  w->size += w->out_len - start;
+  /* a scan keeps nothing */
+  return w->fd >= 0 && w->out_len < WRITE_BUFFER ? TRUE : writer_flush (w, error);
 }
 
-/* Flush a pending CR. */
+/* Flush a pending CR and the buffer. */
 static gboolean
 writer_end (MsSpoolWriter *w, GError **error)
 {
-  if (!w->pending_cr)
-    return TRUE;
-  w->pending_cr = FALSE;
-  header_tap (&w->tap, "\r", 1);
-  if (w->fd >= 0 && !write_all (w->fd, "\r", 1, w->path, error))
-    return FALSE;
-  w->size++;
-  return TRUE;
+  if (w->pending_cr)
+    {
+      w->pending_cr = FALSE;
+      if (w->out_len + 1 > w->out_size)
+        {
+          w->out_size = w->out_len + WRITE_BUFFER;
+          w->out = g_realloc (w->out, w->out_size);
+        }
+      header_tap (&w->tap, "\r", 1);
+      w->out[w->out_len++] = '\r';
+      w->size++;
+    }
+  return writer_flush (w, error);
 }
 
 void
@@ -255,20 +280,18 @@ ms_spool_writer_free (MsSpoolWriter *w)
 }
 
 MsSpool *
-ms_spool_writer_finish (MsSpoolWriter *w, GError **error)
+ms_spool_writer_close (MsSpoolWriter *w, GError **error)
 {
   MsSpool *spool;
   int fd = w->fd;
 
-  w->fd = -1;
   if (!writer_end (w, error))
     {
-      if (fd >= 0)
-        close (fd);
       ms_spool_writer_free (w);
       return NULL;
     }
-  if (fd >= 0 && (fsync (fd) != 0 ? (close (fd), TRUE) : close (fd) != 0))
+  w->fd = -1;
+  if (fd >= 0 && close (fd) != 0)
     {
       ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot write %s", w->path);
       ms_spool_writer_free (w);
@@ -282,6 +305,56 @@ ms_spool_writer_finish (MsSpoolWriter *w, GError **error)
   w->tap.bytes = g_byte_array_new ();
   ms_spool_writer_free (w);
   return spool;
+}
+
+gboolean
+ms_spool_sync (MsSpool *spool, GError **error)
+{
+  int fd;
+
+  if (spool->path == NULL)
+    return TRUE;
+  fd = open (spool->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fsync (fd) != 0)
+    {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot write %s", spool->path);
+    }
+  close (fd);
+  return TRUE;
+}
+
+MsSpool *
+ms_spool_writer_finish (MsSpoolWriter *w, GError **error)
+{
+  MsSpool *spool = ms_spool_writer_close (w, error);
+
+  if (spool && !ms_spool_sync (spool, error))
+    g_clear_pointer (&spool, ms_spool_free);
+  return spool;
+}
+
+gboolean
+ms_spool_rename (MsSpool *spool, const char *unique, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (spool->path);
+  char *path = g_build_filename (dir, unique, NULL);
+
+  if (rename (spool->path, path) != 0)
+    {
+      int saved = errno;
+      g_free (path);
+      return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot rename %s", spool->path);
+    }
+  ms_cleanup_add (path);
+  ms_cleanup_remove (spool->path);
+  g_free (spool->path);
+  spool->path = path;
+  g_free (spool->unique);
+  spool->unique = g_strdup (unique);
+  return TRUE;
 }
 
 /* Feed everything readable from @in into @w. */

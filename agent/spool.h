@@ -35,6 +35,13 @@ const char *ms_spool_writer_get_unique (MsSpoolWriter *writer);
 gboolean ms_spool_writer_write (MsSpoolWriter *writer, const char *data, gsize len, GError **error);
 /* fsync, close and hand over the file; frees @writer. Transfer full. */
 MsSpool *ms_spool_writer_finish (MsSpoolWriter *writer, GError **error);
+/* The same without the fsync: the file must go through ms_spool_sync()
+ * before it is delivered. Syncing a batch of files after all of them are
+ * written costs the file system one journal commit, not one each. */
+MsSpool *ms_spool_writer_close (MsSpoolWriter *writer, GError **error);
+gboolean ms_spool_sync (MsSpool *spool, GError **error);
+/* Give a spool file (in tmp/) another unique name. */
+gboolean ms_spool_rename (MsSpool *spool, const char *unique, GError **error);
 /* Abandon: removes the partial file. */
 void ms_spool_writer_free (MsSpoolWriter *writer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsSpoolWriter, ms_spool_writer_free)

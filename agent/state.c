@@ -13,6 +13,7 @@
 struct _MsState {
   char *dir;
   sqlite3 *db;
+  guint depth; /* open transactions: the outer one, then savepoints */
 };
 
 static const char schema[] =
@@ -102,21 +103,38 @@ ms_state_get_dir (MsState *s)
 gboolean
 ms_state_begin (MsState *s, GError **error)
 {
-  return sqlite3_exec (s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
-         || db_error (s, error, "begin");
+  g_autofree char *sql = s->depth == 0 ? g_strdup ("BEGIN IMMEDIATE")
+                                       : g_strdup_printf ("SAVEPOINT s%u", s->depth);
+
+  if (sqlite3_exec (s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_error (s, error, "begin");
+  s->depth++;
+  return TRUE;
 }
 
 gboolean
 ms_state_commit (MsState *s, GError **error)
 {
-  return sqlite3_exec (s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
-         || db_error (s, error, "commit");
+  g_autofree char *sql = NULL;
+
+  g_return_val_if_fail (s->depth > 0, FALSE);
+  sql = s->depth == 1 ? g_strdup ("COMMIT") : g_strdup_printf ("RELEASE s%u", s->depth - 1);
+  if (sqlite3_exec (s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_error (s, error, "commit");
+  s->depth--;
+  return TRUE;
 }
 
 void
 ms_state_rollback (MsState *s)
 {
-  sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
+  g_autofree char *sql = NULL;
+
+  g_return_if_fail (s->depth > 0);
+  sql = s->depth == 1 ? g_strdup ("ROLLBACK")
+                      : g_strdup_printf ("ROLLBACK TO s%u; RELEASE s%u", s->depth - 1, s->depth - 1);
+  sqlite3_exec (s->db, sql, NULL, NULL, NULL);
+  s->depth--;
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)

@@ -16,7 +16,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsState, ms_state_free)
 
 const char *ms_state_get_dir (MsState *state);
 
-/* One transaction around a batch of changes. */
+/* One transaction around a batch of changes. They nest: inside an open
+ * transaction, begin/commit/rollback work on a savepoint, so one message
+ * of a batch can be undone while the batch goes on. */
 gboolean ms_state_begin (MsState *state, GError **error);
 gboolean ms_state_commit (MsState *state, GError **error);
 void ms_state_rollback (MsState *state);

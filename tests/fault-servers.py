@@ -612,9 +612,8 @@ def case_imap_drop(tmp):
         got = s.delivered()
         diff = compare(got, msgs)
         second = []
-        for sess, line, _ in box.commands("UID FETCH"):
-            if sess > first:
-                second.append(int(line.split()[2]))
+        for sess in sessions_of(box, first):
+            second += imap_uid_sets(box, "FETCH", sess)
         check("IMAP second run against a good server: exit 0, every message delivered exactly once",
               code == 0 and diff == "", f"exit {code}; {diff}\n{tail(out)}")
         check("IMAP second run: UID FETCH only of UIDs 30..60 (none fetched twice)",

@@ -112,7 +112,7 @@ test_spool_and_deliver (void)
   g_assert_cmpuint (spool->size, ==, strlen ("Subject: hi\nX: y\n\nbody\nlone\rcr\n"));
   g_assert_cmpmem (g_bytes_get_data (spool->header, NULL), g_bytes_get_size (spool->header),
                    "Subject: hi\nX: y\n\n", strlen ("Subject: hi\nX: y\n\n"));
-  g_assert_true (ms_maildir_deliver (spool->path, spool->unique, targets, 2, &error));
+  g_assert_true (ms_maildir_deliver (spool->path, spool->unique, targets, 2, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (g_str_has_suffix (targets[0].delivered_path, spool->unique));
   g_assert_true (strstr (targets[0].delivered_path, "/new/") != NULL);
@@ -143,7 +143,7 @@ test_deliver_all_or_nothing (void)
 
   /* a plain file where the folder should be: creating it fails */
   g_assert_true (g_file_set_contents (blocked, "", 0, NULL));
-  g_assert_false (ms_maildir_deliver (spool->path, spool->unique, targets, 2, &error));
+  g_assert_false (ms_maildir_deliver (spool->path, spool->unique, targets, 2, NULL, &error));
   g_assert_nonnull (error);
   g_assert_null (targets[0].delivered_path);
   d = g_dir_open (new_dir, 0, NULL);
