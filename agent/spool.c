@@ -291,6 +291,10 @@ ms_spool_writer_close (MsSpoolWriter *w, GError **error)
       return NULL;
     }
   w->fd = -1;
+  /* start writing it out now, while the next message arrives: the
+   * fsync later only waits for what is still in flight */
+  if (fd >= 0)
+    sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   if (fd >= 0 && close (fd) != 0)
     {
       ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot write %s", w->path);
