@@ -69,7 +69,8 @@ lock_account (const MsConfig *config, const MsAccount *account, GError **error)
 
 static gboolean opt_dry_run;
 
-static int fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_out);
+static int fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable *uidnext,
+                          int *kind_out);
 
 /* `fetch --watch`, what `mailsift run` starts per account: fetch, wait for
  * news (IMAP IDLE, else poll_interval), fetch again; after a failure wait
@@ -81,14 +82,16 @@ watch_account (MsConfig *config, MsAccount *account)
   const MsSourceOps *ops = ms_source_for (account);
   MsFetch f = { 0 };
   guint backoff = 0;
+  g_autoptr (GHashTable) uidnext = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   f.account = account;
   f.config = config;
+  f.uidnext = uidnext;
   for (;;)
     {
       g_autoptr (GError) error = NULL;
       int kind;
-      int code = fetch_account (config, account, TRUE, &kind);
+      int code = fetch_account (config, account, TRUE, uidnext, &kind);
       gboolean waited;
 
       if (kind == MS_ERROR_CONFIG)
@@ -115,7 +118,8 @@ watch_account (MsConfig *config, MsAccount *account)
 
 /* Fetch one account in this process; returns a sysexits code. */
 static int
-fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_out)
+fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable *uidnext,
+               int *kind_out)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MsState) state = NULL;
@@ -129,6 +133,7 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, int *kind_o
   f.stats.folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   f.account = account;
   f.config = config;
+  f.uidnext = uidnext;
   g_assert (ops != NULL); /* the config allows only protocols we have */
   if (!opt_dry_run)
     ms_maildir_sweep_tmp (config->maildir);
@@ -265,7 +270,7 @@ ms_cmd_fetch (int argc, char **argv)
           ms_spool_install_cleanup ();
           int kind;
           _exit (watch ? watch_account (config, chosen->pdata[i])
-                       : fetch_account (config, chosen->pdata[i], FALSE, &kind));
+                       : fetch_account (config, chosen->pdata[i], FALSE, NULL, &kind));
         }
       if (pid < 0)
         {

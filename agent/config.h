@@ -24,6 +24,7 @@ typedef struct {
   char *script;               /* per-account Sieve script; NULL = [general] script */
   int poll_interval;          /* seconds between polls in `run` */
   char *idle;                 /* yes | no */
+  int idle_keepalive;         /* seconds between DONE/IDLE liveness checks */
   int max_message_size;       /* KiB; 0 = no limit */
   char *oversize;             /* skip | fetch: what to do above max_message_size */
   int timeout;                /* seconds for connect and each network read */

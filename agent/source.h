@@ -31,6 +31,10 @@ struct _MsFetch {
   MsPipeline *pipeline;
   MsState *state;
   gboolean dry_run;
+  /* IMAP: folder -> UIDNEXT (guint32 *) when the last fetch looked, so
+   * that the IDLE wait sees mail that came in since (owned by the caller;
+   * NULL: not kept) */
+  GHashTable *uidnext;
   MsFetchStats stats;
   /* called after each message; may draw a progress line */
   void (*progress) (MsFetch *fetch, gpointer data);

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """`mailsift run` against a real Dovecot: catches up at start, a message
-saved on the server arrives through IMAP IDLE within 2 s, the worker
-survives the server going away and coming back, and SIGTERM stops
-everything cleanly. Dovecot runs privately on 127.0.0.1. Prints TAP."""
+saved on the server arrives through IMAP IDLE within 2 s (in the first
+folder and in another one), the server's IDLE keep-alives (sent every
+second here) do not make the agent fetch again, the worker survives the
+server going away and coming back, and SIGTERM stops everything cleanly.
+Dovecot runs privately on 127.0.0.1. Prints TAP."""
 import os
 import signal
 import subprocess
@@ -43,11 +45,18 @@ def wait_for(maildir, n, timeout):
     return None
 
 
+def logins(dc):
+    """IMAP logins Dovecot has logged so far."""
+    return dc.log_text().count("imap-login: Login: ")
+
+
 def main():
     if not servers.find_program("dovecot"):
         print("1..0 # SKIP dovecot is not installed (tests/install-deps.sh installs it)")
         return 0
-    with servers.Dovecot() as dc, tempfile.TemporaryDirectory(prefix="ms-run-") as tmp:
+    # "* OK Still here" every second instead of every 2 minutes
+    with servers.Dovecot(settings={"imap_idle_notify_interval": "1 secs"}) as dc, \
+            tempfile.TemporaryDirectory(prefix="ms-run-") as tmp:
         maildir = os.path.join(tmp, "Maildir")
         pw = os.path.join(tmp, "pw")
         with open(pw, "w") as f:
@@ -58,9 +67,10 @@ def main():
             f.write(f"[general]\nmaildir = {maildir}\nstate_dir = {tmp}/state\n"
                     f"[account test]\nprotocol = imap\nhost = 127.0.0.1\nport = {dc.ports['imaps']}\n"
                     f"ca_file = {dc.ca_file}\nuser = test\npassword_command = {pw}\n"
-                    "after_delivery = delete\ntimeout = 10\n")
+                    "after_delivery = delete\ntimeout = 10\nfolders = INBOX, Lists\n")
         os.chmod(cfg, 0o600)
         dc.fill("test", [message(0), message(1)])
+        dc.fill("test", [], folder="Lists")
         log = open(os.path.join(tmp, "run.log"), "w+")
         agent = subprocess.Popen([MAILSIFT, "run", "-v", "-c", cfg], stdout=log, stderr=log)
         try:
@@ -72,11 +82,22 @@ def main():
             check(f"a message saved on the server arrives through IDLE within 2 s "
                   f"({t if t is None else round(t, 2)} s)", t is not None and t < 2.0)
 
+            time.sleep(1.0)
+            before = logins(dc)
+            time.sleep(4.0)
+            after = logins(dc)
+            check(f"keep-alives during IDLE (one a second) cause no new fetch: {after - before} "
+                  f"logins in 4 s", after == before, dc.log_text()[-2000:])
+            dc.save("test", message(5), folder="Lists")
+            t = wait_for(maildir, 4, 10)
+            check(f"a message saved into the second folder arrives through IDLE within 2 s "
+                  f"({t if t is None else round(t, 2)} s)", t is not None and t < 2.0)
+
             dc.stop()
             time.sleep(1.0)
             dc.start()
             dc.save("test", message(3))
-            t = wait_for(maildir, 4, 40)
+            t = wait_for(maildir, 5, 40)
             check("the worker survives the server going away and back", t is not None,
                   f"count {count(maildir)}")
             check("agent still running", agent.poll() is None)
@@ -85,7 +106,7 @@ def main():
             time.sleep(2.0)
             alive = agent.poll() is None
             dc.save("test", message(4))
-            t = wait_for(maildir, 5, 20)
+            t = wait_for(maildir, 6, 20)
             check("SIGHUP reloads: the agent stays up and new mail still arrives",
                   alive and t is not None, f"alive {alive}, count {count(maildir)}")
         finally:
@@ -102,8 +123,9 @@ def main():
               text[-3000:])
         left = subprocess.run(["pgrep", "-f", f"fetch --watch -c {cfg}"], capture_output=True, text=True)
         check("no worker left behind", left.stdout.strip() == "", left.stdout)
-        check("every message delivered once", count(maildir) == 5 and dc.list("test") == [],
-              f"local {count(maildir)}, server {len(dc.list('test'))}")
+        check("every message delivered once", count(maildir) == 6 and dc.list("test") == []
+              and dc.list("test", "Lists") == [],
+              f"local {count(maildir)}, server {len(dc.list('test'))} + {len(dc.list('test', 'Lists'))}")
 
     print(f"1..{len(results)}")
     for i, (name, ok, detail) in enumerate(results, 1):

@@ -423,8 +423,9 @@ class Dovecot:
     the pid in base_dir/master.pid; what the master leaves behind in its
     process group (logged-in sessions, the log process) is ended after."""
 
-    def __init__(self, users=None, certs=None, cert="good", separator=None):
+    def __init__(self, users=None, certs=None, cert="good", separator=None, settings=None):
         self.host = HOST
+        self.settings = dict(settings or {})  # extra top-level dovecot.conf settings
         self.users = dict(users) if users is not None else {"test": "secret", "other": "secret2"}
         self.cert = cert
         self.separator = separator
@@ -532,6 +533,7 @@ class Dovecot:
         if self.separator:
             lines.append(f"  separator = {self.separator}")
         lines.append("}")
+        lines += [f"{k} = {v}" for k, v in self.settings.items()]
         p = self.ports
         services = {
             "imap-login": [f"inet_listener imap {{\n    port = {p['imap']}\n  }}",
