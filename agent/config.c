@@ -79,7 +79,7 @@ const MsConfigKey ms_config_keys[] = {
   ACCT ("poll_interval", MS_KEY_INT, "300", poll_interval, 10, 86400,
         "Seconds between checks for new mail in mailsift run, where IDLE is not used."),
   ACCT_CHOICE ("idle", "yes", idle, "yes|no", "Use IMAP IDLE for push delivery in mailsift run."),
-  ACCT ("idle_keepalive", MS_KEY_INT, "300", idle_keepalive, 10, 1680,
+  ACCT ("idle_keepalive", MS_KEY_INT, "300", idle_keepalive, 5, 1680,
         "Seconds between checks that an idling IMAP connection is still alive."),
   ACCT ("max_message_size", MS_KEY_INT, "0", max_message_size, 0, G_MAXINT,
         "Largest message to fetch, in KiB; 0 means no limit."),

@@ -656,6 +656,8 @@ ms_net_wait_input (mailstream *stream, int timeout_ms, GCancellable *stop)
   GPollableInputStream *input;
   WaitResult result = WAIT_PENDING;
   gulong stop_id = 0, cancel_id;
+  GSocket *sock;
+  guint sock_timeout;
 
   g_return_val_if_fail (ns != NULL, FALSE);
 
@@ -677,9 +679,16 @@ ms_net_wait_input (mailstream *stream, int timeout_ms, GCancellable *stop)
     return FALSE;
 
   /* A private context, so this is safe in any worker thread. A hard
-   * cancel wakes us as "input": the read that follows fails at once. */
+   * cancel wakes us as "input": the read that follows fails at once.
+   * The socket's read timeout does not apply to the wait: a source made
+   * with it set fires when it runs out and leaves the socket failing
+   * every later read with "timed out". */
   ctx = g_main_context_new ();
+  sock = g_socket_connection_get_socket (ns->socket);
+  sock_timeout = g_socket_get_timeout (sock);
+  g_socket_set_timeout (sock, 0);
   readable = g_pollable_input_stream_create_source (input, NULL);
+  g_socket_set_timeout (sock, sock_timeout);
   g_source_set_callback (readable, G_SOURCE_FUNC (on_wait_input), &result, NULL);
   g_source_attach (readable, ctx);
   if (timeout_ms > 0)

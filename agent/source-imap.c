@@ -782,8 +782,10 @@ imap_wait (MsFetch *f, int timeout_s, GCancellable *stop, GError **error)
       g_thread_join (threads[i]);
       no_idle |= w[i].no_idle;
       if (w[i].error && ok)
-        g_propagate_error (error, g_steal_pointer (&w[i].error));
-      ok &= w[i].error == NULL;
+        {
+          g_propagate_error (error, g_steal_pointer (&w[i].error));
+          ok = FALSE;
+        }
       g_clear_error (&w[i].error);
     }
   if (stop)

@@ -254,7 +254,7 @@ def parse_set(text, largest):
 class ImapHandler(Handler):
     """CAPABILITY, LOGIN, SELECT, FETCH, UID FETCH, UID STORE, UID EXPUNGE,
     EXPUNGE, IDLE, NOOP, LOGOUT. Faults: silent, greeting, select_extra,
-    drop_body_uid, stall_body_uid."""
+    drop_body_uid, stall_body_uid, idle_blackhole."""
 
     CAPS = b"IMAP4rev1 UIDPLUS IDLE"
 
@@ -327,6 +327,9 @@ class ImapHandler(Handler):
                 if line is None:
                     return
                 box.record(self.session, line)
+                if fault.get("idle_blackhole"):
+                    # a connection a NAT dropped: DONE is never answered
+                    return self.hold()
                 self.send(t + b" OK idle done\r\n")
             elif verb == "LOGOUT":
                 self.send(b"* BYE bye\r\n" + t + b" OK logged out\r\n")
@@ -768,6 +771,47 @@ def case_run(tmp):
               f"{count_files(s.maildir)} files")
 
 
+def case_idle_dead(tmp):
+    """An idling connection that went dead without a word (DONE is never
+    answered): the keep-alive check finds out within idle_keepalive +
+    timeout, the worker reconnects and fetches what came in meanwhile."""
+    first, second = message(700), message(701)
+    box = Box([first])
+    box.all_msgs = [first, second]
+    box.fault["idle_blackhole"] = True
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete",
+                                 "timeout": "5", "idle_keepalive": "5"}})
+        logpath = os.path.join(tmp, "run.log")
+        log = open(logpath, "w+")
+        agent = subprocess.Popen([MAILSIFT, "run", "-v", "-c", s.cfg], stdout=log, stderr=log)
+        try:
+            start = time.monotonic()
+            while time.monotonic() - start < 10 and count_files(s.maildir) == 0:
+                time.sleep(0.05)
+            # the agent is idling now; the server will never tell it about this one
+            time.sleep(1.0)
+            box.add(second)
+            start = time.monotonic()
+            while time.monotonic() - start < 30 and count_files(s.maildir) < 2:
+                time.sleep(0.1)
+            t = time.monotonic() - start
+            text = open(logpath).read()
+            diff = compare(s.delivered(), [first, second])
+            check(f"IDLE on a dead connection: noticed by the keep-alive check, reconnected, the "
+                  f"new message delivered ({t:.1f} s; keep-alive 5 s + timeout 5 s + backoff 5 s)",
+                  diff == "" and t < 25 and agent.poll() is None, f"{diff}\n{tail(text)}\n{box.log}")
+            check("the dead IDLE connection is logged", "ending IDLE" in text, tail(text) + str(box.log))
+        finally:
+            agent.send_signal(signal.SIGTERM)
+            try:
+                agent.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+                agent.wait()
+            log.close()
+
+
 def main():
     if not os.access(MAILSIFT, os.X_OK):
         print(f"1..0 # SKIP {MAILSIFT} is not built")
@@ -782,6 +826,7 @@ def main():
             t, "IMAP SELECT with [PERMANENTFLAGS (\\x01]", {"select_extra": BAD_PERMANENTFLAGS})),
         ("timeouts", case_timeouts),
         ("run", case_run),
+        ("IDLE on a dead connection", case_idle_dead),
     ]
     start = time.monotonic()
     for name, fn in cases:

@@ -970,6 +970,30 @@ wait_input_on (gboolean use_tls)
   server_finish (srv);
 }
 
+/* An IDLE wait may last longer than the read timeout: the timeout must
+ * neither end the wait early nor leave the socket failing afterwards. */
+static void
+test_wait_outlasts_timeout (void)
+{
+  Server *srv = server_start (SERVE_PLAIN, NULL, NULL);
+  MsNetOptions o = options_for (srv, MS_TLS_NONE);
+  g_autoptr (GError) error = NULL;
+  mailstream *stream;
+  gint64 start;
+
+  o.timeout_s = 1;
+  stream = ms_net_connect (&o, &error);
+  g_assert_no_error (error);
+  assert_line (stream, "+OK ready");
+  start = g_get_monotonic_time ();
+  g_assert_false (ms_net_wait_input (stream, 2500, NULL));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 2400 * 1000);
+  g_assert_true (send_line (stream, "NOOP"));
+  assert_line (stream, "+OK NOOP");
+  mailstream_close (stream);
+  server_finish (srv);
+}
+
 static void
 test_wait_input_plain (void)
 {
@@ -1061,6 +1085,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/refused", test_refused);
   g_test_add_func ("/net/timeout", test_timeout);
   g_test_add_func ("/net/wait-input/plain", test_wait_input_plain);
+  g_test_add_func ("/net/wait-input/outlasts-timeout", test_wait_outlasts_timeout);
   g_test_add_func ("/net/wait-input/tls", test_wait_input_tls);
   status = g_test_run ();
   remove_certs ();
