@@ -1,6 +1,7 @@
 #include "deliver-maildir.h"
 
 #include "error.h"
+#include "spool.h"
 #include "utf7.h"
 
 #include <dirent.h>
@@ -323,4 +324,21 @@ ms_maildir_sweep_tmp (const char *dir)
         removed++;
     }
   return removed;
+}
+
+gboolean
+ms_maildir_add_message (const char *root, GBytes *content, GError **error)
+{
+  g_autoptr (MsSpoolWriter) w = ms_spool_writer_new (root, NULL, error);
+  g_autoptr (MsSpool) spool = NULL;
+  MsMaildirTarget inbox = { root, FALSE, NULL, NULL };
+  gsize len;
+  const char *data = g_bytes_get_data (content, &len);
+
+  if (w == NULL || !ms_spool_writer_write (w, data, len, error)
+      || (spool = ms_spool_writer_finish (g_steal_pointer (&w), error)) == NULL
+      || !ms_maildir_deliver (spool->path, spool->unique, &inbox, 1, NULL, error))
+    return FALSE;
+  g_free (inbox.delivered_path);
+  return TRUE;
 }

@@ -58,3 +58,7 @@ guint ms_maildir_sweep_tmp (const char *dir);
 
 /* fsync a directory by path. */
 gboolean ms_fsync_dir (const char *dir, GError **error);
+
+/* Put @content (a whole message, LF line ends) into the INBOX at @root,
+ * durably: a note from mailsift itself. */
+gboolean ms_maildir_add_message (const char *root, GBytes *content, GError **error);

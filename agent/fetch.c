@@ -2,6 +2,7 @@
 
 #include "deliver-maildir.h"
 #include "error.h"
+#include "respond.h"
 
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -299,4 +300,30 @@ ms_fetch_forget_journal (MsFetch *f, const char *folder, GHashTable *journal, GH
         ms_state_journal_end (f->state, f->account->name, folder, uid, NULL);
         g_hash_table_iter_remove (&iter);
       }
+}
+
+gboolean
+ms_fetch_notice_due (MsFetch *f, const char *folder, const char *uid)
+{
+  gboolean sent = FALSE;
+
+  return !f->dry_run && ms_state_notice_sent (f->state, f->account->name, folder, uid, &sent, NULL)
+         && !sent;
+}
+
+void
+ms_fetch_notice_oversize (MsFetch *f, const char *folder, const MsFetchItem *item, const char *where)
+{
+  const MsConfig *c = f->config;
+  g_autoptr (GBytes) note = ms_oversize_notice_build (c->addresses && c->addresses[0] ? c->addresses[0] : NULL,
+                                                      f->account->name, where, item->server_size,
+                                                      (guint64) f->account->max_message_size * 1024,
+                                                      item->spool->header);
+  g_autoptr (GError) error = NULL;
+
+  if (!ms_maildir_add_message (c->maildir, note, &error)
+      || !ms_state_notice_record (f->state, f->account->name, folder, item->uid,
+                                  g_get_real_time () / G_USEC_PER_SEC, &error))
+    g_warning ("account %s: the note about the oversize message %s could not be written: %s",
+               f->account->name, where, error->message);
 }

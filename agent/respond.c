@@ -306,3 +306,38 @@ ms_failure_notice_build (const char *to, const char *reason, const char *rcpt, c
   *tail_out = g_strdup_printf ("\n--%s--\n", boundary);
   return g_string_free_to_bytes (m);
 }
+
+GBytes *
+ms_oversize_notice_build (const char *to, const char *account, const char *where, guint64 size,
+                          guint64 limit, GBytes *header)
+{
+  GString *m = g_string_new (NULL);
+  gsize len;
+  const char *data = g_bytes_get_data (header, &len);
+  g_autoptr (MsHeaderView) view = ms_header_view_new (data, len);
+  const char *subject = ms_header_view_get_first (view, "Subject");
+  const char *from = ms_header_view_get_first (view, "From");
+  const char *date = ms_header_view_get_first (view, "Date");
+  g_autofree char *subj = g_strdup_printf ("Left on the server (too big): %s",
+                                           subject ? subject : "(no subject)");
+  g_autofree char *boundary = g_strdup_printf ("mailsift-%08x%08x", g_random_int (), g_random_int ());
+
+  append_common (m, "mailsift@localhost", to ? to : "you", subj, "auto-generated");
+  g_string_append_printf (m, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
+  g_string_append_printf (m, "--%s\nContent-Type: text/plain; charset=UTF-8\n"
+                             "Content-Transfer-Encoding: 8bit\n\n", boundary);
+  g_string_append_printf (m, "A message of %" G_GUINT64_FORMAT " KiB is bigger than max_message_size "
+                             "(%" G_GUINT64_FORMAT " KiB) of account %s, so mailsift left it on the "
+                             "server (%s) and did not filter it.\n\n"
+                             "  From:    %s\n  Subject: %s\n  Date:    %s\n\n"
+                             "To have it fetched, raise max_message_size or set oversize = fetch "
+                             "for the account, or read it with your mail client.\n"
+                             "This notice is sent once per message. Its header is attached.\n",
+                          size / 1024, limit / 1024, account, where, from ? from : "(unknown)",
+                          subject ? subject : "(none)", date ? date : "(unknown)");
+  g_string_append_printf (m, "\n--%s\nContent-Type: text/rfc822-headers\n"
+                             "Content-Disposition: attachment\n\n", boundary);
+  g_string_append_len (m, data, len);
+  g_string_append_printf (m, "\n--%s--\n", boundary);
+  return g_string_free_to_bytes (m);
+}

@@ -57,3 +57,9 @@ GBytes *ms_failure_notice_build (const char *to, const char *reason, const char 
 /* A short notice for a notify :method "mailto:..." action. Transfer full. */
 GBytes *ms_notify_build (const MsHeaderView *original, const MsAction *notify, const char *from,
                          const char *to);
+
+/* The note put into the INBOX for a message over max_message_size that
+ * stays on the server (@where: "FOLDER UID n" or "message n"): what it
+ * is (from @header), why it was not fetched and what to do. */
+GBytes *ms_oversize_notice_build (const char *to, const char *account, const char *where,
+                                  guint64 size, guint64 limit, GBytes *header);

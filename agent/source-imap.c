@@ -217,12 +217,13 @@ uid_set (GArray *uids)
   return set;
 }
 
-/* Fetch @n messages (whole, or only the header in a dry run) with one UID
- * FETCH; each one received goes into @items, in the order asked for.
- * FALSE with @error when the command failed: @items still holds the
- * messages that arrived whole before that. */
+/* Fetch @n messages (whole, or only their header) with one UID FETCH;
+ * each one received goes into @items, in the order asked for. FALSE with
+ * @error when the command failed: @items still holds the messages that
+ * arrived whole before that. */
 static gboolean
-fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, GArray *items, GError **error)
+fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, gboolean header_only,
+             GArray *items, GError **error)
 {
   g_autoptr (GHashTable) received = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free);
   g_autoptr (GArray) uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
@@ -236,11 +237,11 @@ fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, GArray *i
   set = uid_set (uids);
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
   mailimap_fetch_type_new_fetch_att_list_add (
-    ft, mailimap_fetch_att_new_body_peek_section (im->fetch->dry_run ? mailimap_section_new_header ()
-                                                                     : mailimap_section_new (NULL)));
+    ft, mailimap_fetch_att_new_body_peek_section (header_only ? mailimap_section_new_header ()
+                                                              : mailimap_section_new (NULL)));
   /* the handlers see every FETCH response, so they are there only now */
   im->received = received;
-  im->header_only = im->fetch->dry_run;
+  im->header_only = header_only;
   mailimap_set_msg_body_handler (im->imap, on_body, im);
   mailimap_set_msg_att_handler (im->imap, on_att, im);
   r = mailimap_uid_fetch (im->imap, set, ft, &result);
@@ -495,7 +496,7 @@ fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, 
                   && bytes + batch[n].size <= MS_FETCH_BATCH_BYTES; n++)
         bytes += batch[n].size;
       g_array_set_clear_func (items, ms_fetch_item_clear);
-      fetched = fetch_batch (im, validity, batch, n, items, &fetch_error);
+      fetched = fetch_batch (im, validity, batch, n, f->dry_run, items, &fetch_error);
       if (f->dry_run)
         {
           for (guint i = 0; i < items->len; i++)
@@ -544,6 +545,8 @@ fetch_folder (Imap *im, const char *folder, GError **error)
   g_autoptr (GArray) todo = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
   g_autoptr (GArray) expired = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr (GArray) redo = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr (GArray) oversize = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
+  g_autoptr (GArray) notes = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
   g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint64 limit = (guint64) a->max_message_size * 1024;
@@ -593,6 +596,8 @@ fetch_folder (Imap *im, const char *folder, GError **error)
               g_warning ("account %s: %s UID %u is %u KiB, over max_message_size; left on the server",
                          a->name, folder, m->uid, m->size / 1024);
               f->stats.skipped++;
+              if (ms_fetch_notice_due (f, folder, uid))
+                g_array_append_val (oversize, *m);
             }
           else
             g_array_append_val (todo, *m);
@@ -614,6 +619,17 @@ fetch_folder (Imap *im, const char *folder, GError **error)
     }
   if (!fetch_new (im, folder, validity, journal, todo, error))
     return FALSE;
+  /* a note in the INBOX about each message left on the server as too big */
+  g_array_set_clear_func (notes, ms_fetch_item_clear);
+  if (oversize->len && !fetch_batch (im, validity, (ImapMsg *) oversize->data, oversize->len, TRUE,
+                                     notes, error))
+    return FALSE;
+  for (guint i = 0; i < notes->len; i++)
+    {
+      MsFetchItem *item = &g_array_index (notes, MsFetchItem, i);
+      g_autofree char *where = g_strdup_printf ("%s UID %s", folder, strchr (item->uid, ':') + 1);
+      ms_fetch_notice_oversize (f, folder, item, where);
+    }
 
   /* forget what the folder no longer holds (or what an old UIDVALIDITY named) */
   g_hash_table_iter_init (&iter, seen);

@@ -143,14 +143,14 @@ msg_cmp (gconstpointer a, gconstpointer b)
  * into a spool file (closed, not synced), line by line, undoing
  * dot-stuffing. */
 static MsSpool *
-read_message (Pop3 *p, const char *command, GError **error)
+read_message (Pop3 *p, const char *command, gboolean header_only, GError **error)
 {
   g_autoptr (MsSpoolWriter) w = NULL;
 
   if (!read_status (p, command, error))
     return NULL;
-  w = p->fetch->dry_run ? ms_spool_writer_new_scan ()
-                        : ms_spool_writer_new (p->fetch->config->maildir, NULL, error);
+  w = header_only ? ms_spool_writer_new_scan ()
+                  : ms_spool_writer_new (p->fetch->config->maildir, NULL, error);
   if (w == NULL)
     return NULL;
   for (;;)
@@ -206,6 +206,7 @@ read_ok (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
 
 typedef struct {
   Pop3Msg **msgs;
+  gboolean header_only; /* TOP n 0 */
   GArray *items;
 } RetrBatch;
 
@@ -213,7 +214,7 @@ static gboolean
 read_retr (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
 {
   RetrBatch *b = data;
-  MsSpool *spool = read_message (p, command, error);
+  MsSpool *spool = read_message (p, command, b->header_only, error);
   MsFetchItem item = { NULL, (gint64) b->msgs[i]->size, spool, MS_FETCH_KEPT_ON_SERVER };
 
   if (spool == NULL)
@@ -308,6 +309,19 @@ pop3_close (Pop3 *p, gboolean quit)
   p->pop3 = NULL;
 }
 
+/* RETR (or TOP n 0) @n messages into @items. */
+static gboolean
+retrieve (Pop3 *p, Pop3Msg **msgs, guint n, gboolean header_only, GArray *items, GError **error)
+{
+  g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
+  RetrBatch b = { msgs, header_only, items };
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (commands, header_only ? g_strdup_printf ("TOP %u 0", msgs[i]->index)
+                                           : g_strdup_printf ("RETR %u", msgs[i]->index));
+  return run_commands (p, commands, read_retr, &b, error);
+}
+
 /* DELE @indexes (message numbers), marked for deletion at QUIT. */
 static gboolean
 mark_deleted (Pop3 *p, GArray *indexes, GError **error)
@@ -325,19 +339,14 @@ static gboolean
 fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, guint *deleted, GError **error)
 {
   MsFetch *f = p->fetch;
-  g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
   g_autoptr (GArray) dele = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GError) fetch_error = NULL;
   g_autoptr (GError) deliver_error = NULL;
-  RetrBatch b = { msgs, items };
   gboolean fetched;
 
   g_array_set_clear_func (items, ms_fetch_item_clear);
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (commands, f->dry_run ? g_strdup_printf ("TOP %u 0", msgs[i]->index)
-                                          : g_strdup_printf ("RETR %u", msgs[i]->index));
-  fetched = run_commands (p, commands, read_retr, &b, &fetch_error);
+  fetched = retrieve (p, msgs, n, f->dry_run, items, &fetch_error);
   if (f->dry_run)
     {
       for (guint i = 0; i < items->len; i++)
@@ -383,6 +392,8 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
   g_autoptr (GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GPtrArray) todo = g_ptr_array_new ();
   g_autoptr (GArray) dele = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GPtrArray) oversize = g_ptr_array_new ();
+  g_autoptr (GArray) notes = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
   GHashTableIter iter;
   gpointer uid;
   guint deleted = 0;
@@ -405,6 +416,8 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
               g_warning ("account %s: message %s is %" G_GUINT64_FORMAT " KiB, over "
                          "max_message_size; left on the server", a->name, m->uidl, m->size / 1024);
               f->stats.skipped++;
+              if (ms_fetch_notice_due (f, "", m->uidl))
+                g_ptr_array_add (oversize, m);
             }
           else
             g_ptr_array_add (todo, m);
@@ -431,6 +444,15 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
         bytes += batch[n]->size;
       if (!fetch_batch (p, batch, n, journal, &deleted, error))
         return FALSE;
+    }
+  /* a note in the INBOX about each message left on the server as too big */
+  g_array_set_clear_func (notes, ms_fetch_item_clear);
+  if (!retrieve (p, (Pop3Msg **) oversize->pdata, oversize->len, TRUE, notes, error))
+    return FALSE;
+  for (guint i = 0; i < notes->len; i++)
+    {
+      g_autofree char *where = g_strdup_printf ("message %s", ((Pop3Msg *) oversize->pdata[i])->uidl);
+      ms_fetch_notice_oversize (f, "", &g_array_index (notes, MsFetchItem, i), where);
     }
 
   /* QUIT commits the DELEs; only then forget what the server no longer has */

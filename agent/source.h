@@ -98,6 +98,15 @@ void ms_fetch_item_clear (gpointer item);
 gboolean ms_fetch_deliver_batch (MsFetch *fetch, const char *folder, GHashTable *journal,
                                  GArray *items, GError **error);
 
+/* A message over max_message_size stays on the server, and you get a
+ * note about it in your INBOX, once. Whether that note is still due (not
+ * in a dry run, not sent before): */
+gboolean ms_fetch_notice_due (MsFetch *fetch, const char *folder, const char *uid);
+/* Write the note for @item (uid, server_size, a header-only spool) and
+ * remember it; a failure is logged and tried again next time. */
+void ms_fetch_notice_oversize (MsFetch *fetch, const char *folder, const MsFetchItem *item,
+                               const char *where);
+
 /* Dry run: filter a message's header and print what would be done with
  * it (one line, "ACCOUNT WHERE: MESSAGE-ID "SUBJECT" -> actions").
  * Changes nothing anywhere. */

@@ -35,6 +35,9 @@ static const char schema[] =
   "CREATE TABLE IF NOT EXISTS journal ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
   "  name TEXT NOT NULL, started INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
+  "CREATE TABLE IF NOT EXISTS notice ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL, sent INTEGER NOT NULL,"
+  "  PRIMARY KEY (account, folder, uid));"
   "CREATE TABLE IF NOT EXISTS delivered_ids (msgid TEXT PRIMARY KEY, at INTEGER NOT NULL, account TEXT);"
   "CREATE TABLE IF NOT EXISTS account_status ("
   "  account TEXT PRIMARY KEY, last_ok INTEGER, last_error TEXT, last_error_at INTEGER,"
@@ -553,4 +556,39 @@ ms_lock_file (const char *dir, const char *name, gboolean wait, gboolean *busy_o
       return -1;
     }
   return fd;
+}
+
+gboolean
+ms_state_notice_sent (MsState *s, const char *account, const char *folder, const char *uid,
+                      gboolean *sent_out, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT 1 FROM notice WHERE account = ?1 AND folder = ?2 "
+                                            "AND uid = ?3", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, uid, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_error (s, error, "notice lookup");
+  *sent_out = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+gboolean
+ms_state_notice_record (MsState *s, const char *account, const char *folder, const char *uid,
+                        gint64 when, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO notice VALUES (?1, ?2, ?3, ?4)", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, when);
+  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "notice record");
 }

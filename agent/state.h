@@ -118,3 +118,10 @@ gboolean ms_state_msgid_record (MsState *state, const char *msgid, const char *a
  * account's fetch, the agent, the queue sender, Message-ID dedupe. */
 int ms_lock_file (const char *dir, const char *name, gboolean wait, gboolean *busy_out,
                   GError **error);
+
+/* Notices about a server message (one over max_message_size left on the
+ * server): sent once, remembered by (account, folder, uid). */
+gboolean ms_state_notice_sent (MsState *state, const char *account, const char *folder,
+                               const char *uid, gboolean *sent_out, GError **error);
+gboolean ms_state_notice_record (MsState *state, const char *account, const char *folder,
+                                 const char *uid, gint64 when, GError **error);

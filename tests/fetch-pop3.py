@@ -11,7 +11,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from fetchlib import MAILSIFT, Results, Setup as _Setup, crash_run, digest_set, message, run_measured  # noqa: E402
+from fetchlib import (MAILSIFT, Results, Setup as _Setup, crash_run, digest_set, message,  # noqa: E402
+                      oversize_case, run_measured)  # noqa: E402
 
 KILLS = int(os.environ.get("FETCH_CRASH_KILLS", "50"))
 CRASH_MESSAGES = int(os.environ.get("FETCH_CRASH_MESSAGES", "1000"))
@@ -28,6 +29,7 @@ def main():
         print("1..0 # SKIP dovecot is not installed (tests/install-deps.sh installs it)")
         return 0
     with servers.Dovecot() as dc:
+        oversize_case(dc, check, Setup, "POP3")
         msgs = [message(i) for i in range(5)]
 
         with tempfile.TemporaryDirectory(prefix="ms-pop3-") as tmp:

@@ -5,6 +5,7 @@ peak-RSS measurement and TAP output."""
 import hashlib
 import os
 import random
+import re
 import signal
 import subprocess
 import tempfile
@@ -53,6 +54,33 @@ class Setup:
             if os.path.basename(d) in ("new", "cur"):
                 out += [open(os.path.join(d, f), "rb").read() for f in files]
         return out
+
+
+def oversize_case(dovecot, check, make_setup, label):
+    """max_message_size: the big message stays on the server, the rest is
+    delivered, and one note about it (not one per run) is in the INBOX."""
+    small, big = message(900, 2000), message(901, 60000)
+    dovecot.expunge_all("test")
+    dovecot.fill("test", [small, big])
+    with tempfile.TemporaryDirectory(prefix="ms-big-") as tmp:
+        s = make_setup(dovecot, tmp, max_message_size="40", after_delivery="delete")
+        code, out, err = s.fetch()
+        got = s.delivered()
+        notes = [m for m in got if b"Subject: Left on the server (too big): message 901" in m]
+        others = [m for m in got if m not in notes]
+        check(f"{label}: a message over max_message_size stays on the server, the rest is delivered",
+              code == 0 and digest_set(others) == digest_set([small]) and len(dovecot.list("test")) == 1
+              and "over max_message_size" in err, f"exit {code}\n{out}{err}")
+        check(f"{label}: one note about it in the INBOX, with its size, the account, what to do and "
+              f"its header", len(notes) == 1 and re.search(rb"A message of 6\d KiB", notes[0])
+              and b"account test" in notes[0] and b"oversize = fetch" in notes[0]
+              and b"Message-ID: <m901@example.org>" in notes[0],
+              notes[0].decode(errors="replace") if notes else f"{len(got)} delivered")
+        code, out, err = s.fetch()
+        got = s.delivered()
+        check(f"{label}: the next fetch writes no second note and leaves the message alone",
+              code == 0 and len(got) == 2 and len(dovecot.list("test")) == 1, f"exit {code}\n{out}{err}")
+    dovecot.expunge_all("test")
 
 
 def digest_set(msgs):
