@@ -81,6 +81,10 @@ const MsConfigKey ms_config_keys[] = {
   ACCT_CHOICE ("idle", "yes", idle, "yes|no", "Use IMAP IDLE for push delivery in mailsift run."),
   ACCT ("idle_keepalive", MS_KEY_INT, "300", idle_keepalive, 5, 1680,
         "Seconds between checks that an idling IMAP connection is still alive."),
+  ACCT_CHOICE ("fileinto_target", "local", fileinto_target, "local|server",
+               "local: fileinto delivers into the local Maildir folder; server: moves the message "
+               "into that folder on the IMAP server, fetching its body only if it is also kept, "
+               "redirected or answered."),
   ACCT ("max_message_size", MS_KEY_INT, "0", max_message_size, 0, G_MAXINT,
         "Largest message to fetch, in KiB; 0 means no limit."),
   ACCT_CHOICE ("oversize", "skip", oversize, "skip|fetch",
@@ -425,6 +429,9 @@ check_account (Checker *c, MsAccount *a)
         problem (c, group, "pin_sha256", "[%s]: pin_sha256 must be 64 hex digits (colons "
                  "allowed), as mailsift prints it when a certificate is refused", group);
     }
+  if (g_strcmp0 (a->fileinto_target, "server") == 0 && g_strcmp0 (a->protocol, "imap") != 0)
+    problem (c, group, "fileinto_target", "[%s]: fileinto_target = server needs protocol = imap "
+             "(a POP3 server has no folders)", group);
   if (a->after_delivery)
     {
       const char *v = a->after_delivery;

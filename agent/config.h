@@ -25,6 +25,7 @@ typedef struct {
   int poll_interval;          /* seconds between polls in `run` */
   char *idle;                 /* yes | no */
   int idle_keepalive;         /* seconds between DONE/IDLE liveness checks */
+  char *fileinto_target;      /* local | server: where Sieve fileinto puts mail (IMAP) */
   int max_message_size;       /* KiB; 0 = no limit */
   char *oversize;             /* skip | fetch: what to do above max_message_size */
   int timeout;                /* seconds for connect and each network read */

@@ -66,17 +66,23 @@ fetched_envelope (MsFetch *f, MsSpool *spool, MsEnvelope *envelope, char **sende
                                                                           : f->account->user;
 }
 
+MsPlan *
+ms_fetch_plan (MsFetch *f, MsSpool *spool)
+{
+  g_autofree char *sender = NULL;
+  MsEnvelope envelope = { 0 };
+
+  fetched_envelope (f, spool, &envelope, &sender);
+  return ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
+}
+
 void
 ms_fetch_dry (MsFetch *f, MsSpool *spool, const char *where)
 {
-  g_autoptr (MsPlan) plan = NULL;
-  g_autofree char *sender = NULL;
+  g_autoptr (MsPlan) plan = ms_fetch_plan (f, spool);
   g_autoptr (GString) line = g_string_new (NULL);
-  MsEnvelope envelope = { 0 };
   const char *subject;
 
-  fetched_envelope (f, spool, &envelope, &sender);
-  plan = ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
   subject = ms_header_view_get_first (plan->view, "Subject");
   g_string_printf (line, "%s %s: %s \"%s\" ->", f->account->name, where, plan->message_id,
                    subject ? subject : "");
@@ -142,12 +148,9 @@ deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan **plan_ou
   MsSpool *spool = item->spool;
   g_autoptr (MsPlan) plan = NULL;
   g_autofree char *summary = NULL;
-  MsEnvelope envelope = { 0 };
-  g_autofree char *sender = NULL;
   g_autoptr (GError) local = NULL;
 
   item->outcome = MS_FETCH_KEPT_ON_SERVER;
-  fetched_envelope (f, spool, &envelope, &sender);
   if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0 && is_duplicate (f, spool, &origin, &local))
     {
       if (local != NULL)
@@ -158,7 +161,11 @@ deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan **plan_ou
       item->outcome = MS_FETCH_DELIVERED;
       return TRUE;
     }
-  plan = ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
+  plan = ms_fetch_plan (f, spool);
+  /* fileinto_target = server: the source filed it there already */
+  for (guint i = plan->result->actions->len; f->fileinto_on_server && i-- > 0;)
+    if (((MsAction *) plan->result->actions->pdata[i])->kind == MS_ACTION_FILEINTO)
+      g_ptr_array_remove_index (plan->result->actions, i);
   for (guint i = 0; i < plan->result->errors->len; i++)
     g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,
                (char *) plan->result->errors->pdata[i]);

@@ -310,22 +310,28 @@ delete_uids (Imap *im, GArray *uids, GError **error)
   return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID EXPUNGE", error);
 }
 
+/* Copy @uids into @folder, or move them (UID MOVE, else COPY and
+ * delete), creating and subscribing the folder if it does not exist. */
 static gboolean
-move_uids (Imap *im, GArray *uids, const char *folder, GError **error)
+copy_uids (Imap *im, GArray *uids, const char *folder, gboolean move, GError **error)
 {
-  gboolean has_move = mailimap_has_extension (im->imap, "MOVE");
+  gboolean use_move = move && mailimap_has_extension (im->imap, "MOVE");
 
   for (int attempt = 0; attempt < 2; attempt++)
     {
       struct mailimap_set *set = uid_set (uids);
-      int r = has_move ? mailimap_uid_move (im->imap, set, folder) : mailimap_uid_copy (im->imap, set, folder);
+      int r = use_move ? mailimap_uid_move (im->imap, set, folder) : mailimap_uid_copy (im->imap, set, folder);
       mailimap_set_free (set);
       if (r == MAILIMAP_NO_ERROR)
-        return has_move || delete_uids (im, uids, error);
+        return !move || use_move || delete_uids (im, uids, error);
       /* [TRYCREATE]: the folder does not exist yet */
       if (attempt == 0 && mailimap_create (im->imap, folder) == MAILIMAP_NO_ERROR)
-        continue;
-      return imap_fail (im, r, has_move ? "UID MOVE" : "UID COPY", error);
+        {
+          mailimap_subscribe (im->imap, folder);
+          g_message ("account %s: created the folder %s on the server", im->fetch->account->name, folder);
+          continue;
+        }
+      return imap_fail (im, r, use_move ? "UID MOVE" : "UID COPY", error);
     }
   return FALSE;
 }
@@ -349,7 +355,7 @@ tell_server (Imap *im, GArray *expired, GArray *delivered, GError **error)
   if (g_strcmp0 (how, "seen") == 0)
     return store_flag (im, delivered, mailimap_flag_new_seen (), error);
   if (g_str_has_prefix (how, "move:"))
-    return move_uids (im, delivered, how + 5, error);
+    return copy_uids (im, delivered, how + 5, TRUE, error);
   return TRUE;
 }
 
@@ -474,6 +480,134 @@ uidvalidity_changed (GHashTable *seen, guint32 validity)
   return other;
 }
 
+static void
+add_uid (GHashTable *by_folder, const char *folder, guint32 uid)
+{
+  GArray *uids = g_hash_table_lookup (by_folder, folder);
+
+  if (uids == NULL)
+    {
+      uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_hash_table_insert (by_folder, g_strdup (folder), uids);
+    }
+  g_array_append_val (uids, uid);
+}
+
+/* fileinto_target = server: filter @batch by header, carry out fileinto
+ * on the server (COPY, or MOVE when that is all the script does), and
+ * put into @need_body the messages that must also be delivered here
+ * (keep, redirect, replies). Server first, then local: a crash in
+ * between files a message twice at worst, never loses it. */
+static gboolean
+file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *batch, guint n,
+                GArray *need_body, GError **error)
+{
+  MsFetch *f = im->fetch;
+  gboolean has_move = mailimap_has_extension (im->imap, "MOVE");
+  g_autoptr (GArray) heads = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+  g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_plan_free);
+  g_autoptr (GHashTable) copies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                         (GDestroyNotify) g_array_unref);
+  g_autoptr (GHashTable) moves = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify) g_array_unref);
+  g_autoptr (GArray) filed = g_array_new (FALSE, FALSE, sizeof (guint32));    /* copied, then removed */
+  g_autoptr (GArray) discarded = g_array_new (FALSE, FALSE, sizeof (guint32)); /* after_delivery */
+  g_autoptr (GArray) none = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr (GPtrArray) record = g_ptr_array_new (); /* MsFetchItem *: seen, not gone from the folder */
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_array_set_clear_func (heads, ms_fetch_item_clear);
+  if (!fetch_batch (im, validity, batch, n, TRUE, heads, error))
+    return FALSE;
+  for (guint i = 0; i < heads->len; i++)
+    {
+      MsFetchItem *item = &g_array_index (heads, MsFetchItem, i);
+      MsPlan *plan = ms_fetch_plan (f, item->spool);
+      guint32 uid = (guint32) g_ascii_strtoull (strchr (item->uid, ':') + 1, NULL, 10);
+      g_autoptr (GPtrArray) targets = g_ptr_array_new ();
+      gboolean local = FALSE;
+
+      g_ptr_array_add (plans, plan);
+      for (guint k = 0; k < plan->result->errors->len; k++)
+        g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,
+                   (char *) plan->result->errors->pdata[k]);
+      for (guint k = 0; k < plan->result->actions->len; k++)
+        {
+          MsAction *a = plan->result->actions->pdata[k];
+          if (a->kind == MS_ACTION_FILEINTO)
+            g_ptr_array_add (targets, a->target);
+          else if (a->kind != MS_ACTION_DISCARD)
+            local = TRUE;
+        }
+      for (guint k = 0; k < targets->len; k++)
+        {
+          g_info ("account %s: message %s: fileinto \"%s\" on the server", f->account->name,
+                  plan->message_id, (char *) targets->pdata[k]);
+          char *where = g_strdup_printf ("%s (on the server)", (char *) targets->pdata[k]);
+          guint count = GPOINTER_TO_UINT (g_hash_table_lookup (f->stats.folders, where));
+          g_hash_table_replace (f->stats.folders, where, GUINT_TO_POINTER (count + 1));
+        }
+      if (local)
+        {
+          ImapMsg m = { uid, (guint32) item->server_size };
+          g_array_append_val (need_body, m);
+          for (guint k = 0; k < targets->len; k++)
+            add_uid (copies, targets->pdata[k], uid);
+          continue;
+        }
+      if (targets->len == 1 && has_move)
+        add_uid (moves, targets->pdata[0], uid);
+      else
+        {
+          for (guint k = 0; k < targets->len; k++)
+            add_uid (copies, targets->pdata[k], uid);
+          g_array_append_val (targets->len ? filed : discarded, uid);
+          g_ptr_array_add (record, item);
+        }
+      f->stats.messages++;
+    }
+
+  g_hash_table_iter_init (&iter, copies);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!copy_uids (im, value, key, FALSE, error))
+      return FALSE;
+  g_hash_table_iter_init (&iter, moves);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!copy_uids (im, value, key, TRUE, error))
+      return FALSE;
+  if (filed->len && !delete_uids (im, filed, error))
+    return FALSE;
+  /* what is still in the folder (flagged \Deleted without UIDPLUS, or
+   * discarded) must not be filtered again */
+  if (record->len)
+    {
+      gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+      if (!ms_state_begin (f->state, error))
+        return FALSE;
+      for (guint i = 0; i < record->len; i++)
+        {
+          MsFetchItem *item = record->pdata[i];
+          g_autoptr (MsHeaderView) view = NULL;
+          gsize hlen;
+          const char *h = g_bytes_get_data (item->spool->header, &hlen);
+          view = ms_header_view_new (h, hlen);
+          if (!ms_state_seen_record (f->state, f->account->name, folder, item->uid, now,
+                                     ms_header_view_get_first (view, "Message-ID"), item->server_size, error))
+            {
+              ms_state_rollback (f->state);
+              return FALSE;
+            }
+        }
+      if (!ms_state_commit (f->state, error))
+        {
+          ms_state_rollback (f->state);
+          return FALSE;
+        }
+    }
+  return tell_server (im, none, discarded, error);
+}
+
 /* Fetch, deliver and commit @todo in batches. */
 static gboolean
 fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, GArray *todo,
@@ -489,14 +623,24 @@ fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, 
       g_autoptr (GArray) delivered = g_array_new (FALSE, FALSE, sizeof (guint32));
       g_autoptr (GError) fetch_error = NULL;
       g_autoptr (GError) deliver_error = NULL;
+      g_autoptr (GArray) bodies = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
       guint64 bytes = batch[0].size;
+      guint n_fetch;
       gboolean fetched;
 
       for (n = 1; start + n < todo->len && n < MS_FETCH_BATCH_MAX
                   && bytes + batch[n].size <= MS_FETCH_BATCH_BYTES; n++)
         bytes += batch[n].size;
+      n_fetch = n;
+      if (f->fileinto_on_server)
+        {
+          if (!file_on_server (im, folder, validity, batch, n, bodies, error))
+            return FALSE;
+          batch = (const ImapMsg *) bodies->data;
+          n_fetch = bodies->len;
+        }
       g_array_set_clear_func (items, ms_fetch_item_clear);
-      fetched = fetch_batch (im, validity, batch, n, f->dry_run, items, &fetch_error);
+      fetched = n_fetch == 0 || fetch_batch (im, validity, batch, n_fetch, f->dry_run, items, &fetch_error);
       if (f->dry_run)
         {
           for (guint i = 0; i < items->len; i++)
@@ -667,6 +811,7 @@ imap_fetch (MsFetch *f, GError **error)
     {
       mailimap_set_progress_callback (im.imap, on_progress, NULL, NULL);
     }
+  f->fileinto_on_server = g_strcmp0 (f->account->fileinto_target, "server") == 0 && !f->dry_run;
   for (guint i = 0; ok && f->account->folders && f->account->folders[i]; i++)
     ok = fetch_folder (&im, f->account->folders[i], error);
   imap_close (&im, ok);

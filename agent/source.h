@@ -35,6 +35,10 @@ struct _MsFetch {
    * that the IDLE wait sees mail that came in since (owned by the caller;
    * NULL: not kept) */
   GHashTable *uidnext;
+  /* fileinto_target = server: the source carries out fileinto on the
+   * server before the message reaches ms_fetch_deliver_batch(), which
+   * then leaves those actions out */
+  gboolean fileinto_on_server;
   MsFetchStats stats;
   /* called after each message; may draw a progress line */
   void (*progress) (MsFetch *fetch, gpointer data);
@@ -106,6 +110,11 @@ gboolean ms_fetch_notice_due (MsFetch *fetch, const char *folder, const char *ui
  * remember it; a failure is logged and tried again next time. */
 void ms_fetch_notice_oversize (MsFetch *fetch, const char *folder, const MsFetchItem *item,
                                const char *where);
+
+/* Filter a fetched message (or its header): the plan, as for delivery,
+ * with the envelope a fetched message has (Return-Path, your address).
+ * Changes nothing. Transfer full. */
+MsPlan *ms_fetch_plan (MsFetch *fetch, MsSpool *spool);
 
 /* Dry run: filter a message's header and print what would be done with
  * it (one line, "ACCOUNT WHERE: MESSAGE-ID "SUBJECT" -> actions").

@@ -6,9 +6,11 @@ message with bounded memory, and SIGKILL at random moments losing and
 duplicating nothing. Dovecot runs privately on 127.0.0.1 (tests/servers.py).
 Prints TAP."""
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
@@ -26,12 +28,71 @@ def Setup(dovecot, tmp, **account):
     return _Setup(dovecot, tmp, "imap", **account)
 
 
+SORT_SCRIPT = """require ["fileinto"];
+if header :contains "Subject" "list" { fileinto "S.Lists"; stop; }
+if header :contains "Subject" "both" { fileinto "S.Archive"; keep; stop; }
+if header :contains "Subject" "junk" { discard; stop; }
+fileinto "S.Other";
+"""
+
+
+def sorted_message(i, subject):
+    return (f"From: s{i}@example.org\nTo: test@example.org\nSubject: {subject}\n"
+            f"Message-ID: <sort{i}@example.org>\n\n" + f"body of {i}\n" * 200).encode()
+
+
+def body_fetches(dc):
+    """BODY[] fetches Dovecot counted, over every IMAP session so far."""
+    return sum(int(n) for n in re.findall(r"body_fetches=(\d+)", dc.log_text()))
+
+
+def server_fileinto_case(dc):
+    """fileinto_target = server: Sieve sorts on the server. A message that
+    is only filed is moved there without its body being fetched; one that
+    is also kept is copied there and fetched; a discarded one stays (after
+    delivery = keep) and is not filtered again."""
+    listed = [sorted_message(1, "list one"), sorted_message(2, "list two")]
+    other, both, junk = sorted_message(3, "hello"), sorted_message(4, "both ways"), sorted_message(5, "junk")
+    dc.expunge_all("test")
+    dc.fill("test", listed + [other, both, junk])
+    with tempfile.TemporaryDirectory(prefix="ms-sort-") as tmp:
+        script = os.path.join(tmp, "sort.sieve")
+        with open(script, "w") as f:
+            f.write(SORT_SCRIPT)
+        s = Setup(dc, tmp, fileinto_target="server", script=script)
+        before = body_fetches(dc)
+        code, out, err = s.fetch()
+        time.sleep(0.3)  # Dovecot logs the session's counters as it ends
+        fetched_bodies = body_fetches(dc) - before
+        same = lambda a, b: digest_set(a) == digest_set(b)  # noqa: E731
+        check("fileinto_target = server: filed into S.Lists, S.Other and S.Archive on the server "
+              "(folders created); the kept and the discarded one stay in INBOX (after_delivery = keep)",
+              code == 0 and same(dc.list("test", "S.Lists"), listed) and same(dc.list("test", "S.Other"), [other])
+              and same(dc.list("test", "S.Archive"), [both]) and same(dc.list("test"), [both, junk]),
+              f"exit {code}\n{out}{err}")
+        check("fileinto_target = server: only the kept message is delivered locally, no local folders",
+              same(s.delivered(), [both]) and not any(d.startswith(".") for d in os.listdir(s.maildir)),
+              f"{len(s.delivered())} delivered; {os.listdir(s.maildir)}")
+        check(f"fileinto_target = server: one message body fetched (the kept one), not the 4 only "
+              f"filed or discarded ({fetched_bodies} BODY[] fetches in Dovecot's log)", fetched_bodies == 1,
+              dc.log_text()[-1500:])
+        code, out, err = s.fetch()
+        check("fileinto_target = server: a second fetch changes nothing (the discarded one is not "
+              "filtered again)", code == 0 and same(s.delivered(), [both]) and same(dc.list("test"), [both, junk])
+              and len(dc.list("test", "S.Lists")) == 2, f"exit {code}\n{out}{err}")
+    for folder in ("INBOX", "S.Lists", "S.Other", "S.Archive"):
+        dc.expunge_all("test", folder)
+
+
 def main():
     if not servers.find_program("dovecot"):
         print("1..0 # SKIP dovecot is not installed (tests/install-deps.sh installs it)")
         return 0
-    with servers.Dovecot() as dc:
+    # count BODY[] fetches per session, to see which messages were downloaded
+    settings = {"imap_logout_format": "in=%i out=%o body_fetches=%{fetch_body_count}"}
+    with servers.Dovecot(settings=settings) as dc:
         oversize_case(dc, check, Setup, "IMAP")
+        server_fileinto_case(dc)
         msgs = [message(i) for i in range(5)]
 
         with tempfile.TemporaryDirectory(prefix="ms-imap-") as tmp:
