@@ -126,6 +126,7 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
   g_autoptr (MsEngine) engine = NULL;
   const MsSourceOps *ops = ms_source_for (account);
   g_auto (MsPipeline) pipeline = { 0 };
+  g_autoptr (MsImapStore) store = NULL;
   MsFetch f = { 0 };
   gint64 start = g_get_monotonic_time ();
   gboolean ok;
@@ -145,6 +146,13 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
       pipeline.engine = engine;
       pipeline.state = opt_dry_run ? NULL : state; /* a dry run records nothing */
       pipeline.script = account->script;
+      if (g_str_has_prefix (account->deliver_to, "imap:"))
+        {
+          /* checked when the config was read */
+          store = ms_imap_store_new (config, ms_config_find_account (config, account->deliver_to + 5));
+          pipeline.append = ms_imap_store_append;
+          pipeline.append_data = store;
+        }
       f.dry_run = opt_dry_run;
       f.pipeline = &pipeline;
       f.state = state;
@@ -239,8 +247,9 @@ ms_cmd_fetch (int argc, char **argv)
         }
       g_ptr_array_add (chosen, a);
     }
-  if (argc == 1)
-    g_ptr_array_extend (chosen, config->accounts, NULL, NULL);
+  for (guint i = 0; argc == 1 && i < config->accounts->len; i++)
+    if (g_strcmp0 (((MsAccount *) config->accounts->pdata[i])->fetch, "no") != 0)
+      g_ptr_array_add (chosen, config->accounts->pdata[i]);
   if (chosen->len == 0)
     {
       g_printerr ("mailsift fetch: no accounts configured; add an [account NAME] group "

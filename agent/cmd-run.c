@@ -192,9 +192,14 @@ start_all (Agent *a)
 {
   for (guint i = 0; i < a->config->accounts->len; i++)
     {
-      Worker *w = g_new0 (Worker, 1);
+      const MsAccount *account = a->config->accounts->pdata[i];
+      Worker *w;
+
+      if (g_strcmp0 (account->fetch, "no") == 0)
+        continue; /* only a deliver_to destination */
+      w = g_new0 (Worker, 1);
       w->agent = a;
-      w->account = g_strdup (((MsAccount *) a->config->accounts->pdata[i])->name);
+      w->account = g_strdup (account->name);
       g_ptr_array_add (a->workers, w);
       worker_start (w);
     }

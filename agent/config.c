@@ -85,6 +85,11 @@ const MsConfigKey ms_config_keys[] = {
                "local: fileinto delivers into the local Maildir folder; server: moves the message "
                "into that folder on the IMAP server, fetching its body only if it is also kept, "
                "redirected or answered."),
+  ACCT ("deliver_to", MS_KEY_STRING, "maildir", deliver_to, 0, 0,
+        "maildir: kept and filed mail goes into the local Maildir; imap:ACCOUNT: it is appended "
+        "to that IMAP account's folders instead (mailbox migration)."),
+  ACCT_CHOICE ("fetch", "yes", fetch, "yes|no",
+               "no: never fetch this account; it only receives mail (deliver_to = imap:NAME)."),
   ACCT ("max_message_size", MS_KEY_INT, "0", max_message_size, 0, G_MAXINT,
         "Largest message to fetch, in KiB; 0 means no limit."),
   ACCT_CHOICE ("oversize", "skip", oversize, "skip|fetch",
@@ -449,6 +454,26 @@ check_account (Checker *c, MsAccount *a)
     }
 }
 
+/* After every group is read: deliver_to must name another IMAP account. */
+static void
+check_deliver_to (Checker *c, const MsConfig *config, const MsAccount *a)
+{
+  g_autofree char *group = g_strdup_printf ("account %s", a->name);
+  const MsAccount *to;
+
+  if (a->deliver_to == NULL || strcmp (a->deliver_to, "maildir") == 0)
+    return;
+  to = g_str_has_prefix (a->deliver_to, "imap:") ? ms_config_find_account (config, a->deliver_to + 5) : NULL;
+  if (!g_str_has_prefix (a->deliver_to, "imap:"))
+    problem (c, group, "deliver_to", "[%s]: deliver_to = %s: expected maildir or imap:ACCOUNT",
+             group, a->deliver_to);
+  else if (to == NULL || g_strcmp0 (to->protocol, "imap") != 0)
+    problem (c, group, "deliver_to", "[%s]: deliver_to = %s: there is no IMAP [account %s]",
+             group, a->deliver_to, a->deliver_to + 5);
+  else if (to == a)
+    problem (c, group, "deliver_to", "[%s]: deliver_to names the account itself", group);
+}
+
 static void
 check_smtp (Checker *c, MsSmtpHost *h)
 {
@@ -702,6 +727,8 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
         check_smtp (&c, base);
     }
 
+  for (guint i = 0; i < config->accounts->len; i++)
+    check_deliver_to (&c, config, config->accounts->pdata[i]);
   if (c.first)
     {
       g_propagate_error (error, c.first);

@@ -26,6 +26,8 @@ typedef struct {
   char *idle;                 /* yes | no */
   int idle_keepalive;         /* seconds between DONE/IDLE liveness checks */
   char *fileinto_target;      /* local | server: where Sieve fileinto puts mail (IMAP) */
+  char *deliver_to;           /* maildir | imap:ACCOUNT: where kept and filed mail goes */
+  char *fetch;                /* yes | no: no = only a deliver_to destination, never fetched */
   int max_message_size;       /* KiB; 0 = no limit */
   char *oversize;             /* skip | fetch: what to do above max_message_size */
   int timeout;                /* seconds for connect and each network read */

@@ -406,7 +406,9 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
       MsAction *a = r->actions->pdata[i];
       g_autofree char *line = ms_action_format (a);
       g_string_append_printf (summary, "%s%s", summary->len ? "; " : "", line);
-      if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)
+      if ((a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO) && p->append)
+        needs_state = TRUE;
+      else if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)
         add_target (&w, p->config, a);
       else if (a->kind != MS_ACTION_DISCARD)
         needs_state = TRUE;
@@ -414,6 +416,15 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
 
   ok = ms_maildir_deliver (spool->path, spool->unique, (MsMaildirTarget *) w.targets->data,
                            w.targets->len, p->sync_later, error);
+  /* another server: once it answered OK the copy is safe there; a failure
+   * later means it may be appended twice, never that it is lost */
+  for (guint i = 0; ok && p->append && i < r->actions->len; i++)
+    {
+      MsAction *a = r->actions->pdata[i];
+      if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)
+        ok = p->append (p->append_data, a->kind == MS_ACTION_KEEP ? "INBOX" : a->target,
+                        (const char *const *) a->flags, spool, error);
+    }
   if (ok && needs_state)
     {
       ok = ms_state_begin (p->state, error);

@@ -25,6 +25,12 @@ typedef struct {
   MsState *state;      /* NULL: no history (dry run) */
   const char *script;  /* overrides config->script; NULL = config's */
   gboolean trace;
+  /* deliver_to = imap:ACCOUNT: kept and filed copies are handed to this
+   * instead of going into the Maildir; TRUE once the server holds the
+   * copy (@folder: "INBOX" for keep). */
+  gboolean (*append) (gpointer data, const char *folder, const char *const *flags, MsSpool *spool,
+                      GError **error);
+  gpointer append_data;
   /* private */
   GHashTable *sync_later; /* a batch is open: folders to fsync at its commit */
   struct {

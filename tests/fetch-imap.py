@@ -84,6 +84,45 @@ def server_fileinto_case(dc):
         dc.expunge_all("test", folder)
 
 
+def deliver_to_case(dc):
+    """deliver_to = imap:ACCOUNT (mailbox migration): mail fetched from one
+    account is appended to another account's folders, nothing lands in the
+    local Maildir, and the destination account (fetch = no) is not fetched."""
+    kept = [sorted_message(11, "hello"), sorted_message(12, "again")]
+    work = sorted_message(13, "work report")
+    dc.expunge_all("test")
+    dc.expunge_all("other")
+    dc.fill("test", kept + [work])
+    with tempfile.TemporaryDirectory(prefix="ms-move-") as tmp:
+        script = os.path.join(tmp, "s.sieve")
+        with open(script, "w") as f:
+            f.write('require ["fileinto", "imap4flags"];\n'
+                    'if header :contains "Subject" "work" { fileinto :flags "\\\\Flagged" "Work"; }\n')
+        s = Setup(dc, tmp, script=script, after_delivery="delete", deliver_to="imap:new")
+        with open(s.cfg, "a") as f:
+            f.write(f"[account new]\nprotocol = imap\nhost = 127.0.0.1\nport = {dc.ports['imaps']}\n"
+                    f"tls = implicit\nca_file = {dc.ca_file}\nuser = other\n"
+                    f"password_command = {os.path.join(tmp, 'pw2')}\nfetch = no\n")
+        with open(os.path.join(tmp, "pw2"), "w") as f:
+            f.write("#!/bin/sh\necho secret2\n")
+        os.chmod(os.path.join(tmp, "pw2"), 0o700)
+        code, out, err = s.fetch()
+        same = lambda a, b: digest_set(a) == digest_set(b)  # noqa: E731
+        check("deliver_to = imap:new: kept mail appended to the other account's INBOX, filed mail to "
+              "its Work folder (created, \\Flagged), source emptied, nothing in the local Maildir",
+              code == 0 and same(dc.list("other"), kept) and same(dc.list("other", "Work"), [work])
+              and dc.flags("other", "Work") == [{"\\Flagged"}] and dc.list("test") == []
+              and s.delivered() == [], f"exit {code}\n{out}{err}\nflags {dc.flags('other', 'Work')}")
+        check("fetch = no: the destination account is not fetched", "new:" not in out, out)
+        dc.fill("test", [sorted_message(14, "late")])
+        code, out, err = s.fetch()
+        check("deliver_to = imap:new: the next fetch appends only the new message",
+              code == 0 and len(dc.list("other")) == 3 and len(dc.list("other", "Work")) == 1,
+              f"exit {code}\n{out}{err}")
+    dc.expunge_all("other")
+    dc.expunge_all("other", "Work")
+
+
 def main():
     if not servers.find_program("dovecot"):
         print("1..0 # SKIP dovecot is not installed (tests/install-deps.sh installs it)")
@@ -93,6 +132,7 @@ def main():
     with servers.Dovecot(settings=settings) as dc:
         oversize_case(dc, check, Setup, "IMAP")
         server_fileinto_case(dc)
+        deliver_to_case(dc)
         msgs = [message(i) for i in range(5)]
 
         with tempfile.TemporaryDirectory(prefix="ms-imap-") as tmp:
