@@ -5,13 +5,18 @@ byte for byte plus one trace header; three redirects go in one
 transaction; a redirect loop is refused; a 4xx for one recipient is
 retried later while the other is delivered once; a 5xx gives a failure
 notice in INBOX; a dead first smarthost fails over to the second; a
-vacation reply goes out with the null sender. Prints TAP."""
+vacation reply goes out with the null sender; a sender killed while the
+smarthost holds the DATA sends the message again at the next flush, and
+nothing is lost or left behind. Prints TAP."""
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
+import signal
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
@@ -69,6 +74,95 @@ class Box:
             if os.path.isdir(d):
                 out += [open(os.path.join(d, f), "rb").read() for f in os.listdir(d)]
         return out
+
+
+class StallSmtp:
+    """An SMTP server on 127.0.0.1 that takes a whole DATA and then never
+    answers the final dot: where a sender can die with the message in
+    flight. `dot` is set once the dot arrived."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+        self.dot = threading.Event()
+        self.stop = threading.Event()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
+
+    def session(self, conn):
+        f = conn.makefile("rwb", buffering=0)
+        try:
+            f.write(b"220 stall ESMTP\r\n")
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                verb = line[:4].upper()
+                if verb == b"DATA":
+                    f.write(b"354 go ahead\r\n")
+                    while f.readline() not in (b".\r\n", b""):
+                        pass
+                    self.dot.set()
+                    self.stop.wait(60)  # never answer
+                    return
+                f.write(b"221 bye\r\n" if verb == b"QUIT" else b"250 ok\r\n")
+                if verb == b"QUIT":
+                    return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.stop.set()
+        self.sock.close()
+
+
+def killed_during_data(sink):
+    """The sender is SIGKILLed after the smarthost has the whole message but
+    before it answered: the entry stays queued, the next flush sends it,
+    and then the queue (and its folder) is empty."""
+    stall = StallSmtp()
+    try:
+        with tempfile.TemporaryDirectory(prefix="ms-q-") as tmp:
+            b = Box(tmp, sink, 'redirect "bob@example.net";\n')
+            good = open(b.cfg).read()
+            head = good[:good.index("[smtp main]")]
+            with open(b.cfg, "w") as f:
+                f.write(head + f"[smtp main]\nhost = 127.0.0.1\nport = {stall.port}\ntls = none\ntimeout = 5\n")
+            b.deliver()  # queued; its own attempt to send times out after 5 s
+            queued = b.queue()
+            stall.dot.clear()
+            p = subprocess.Popen([MAILSIFT, "queue", "flush", "-c", b.cfg], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            in_data = stall.dot.wait(20)
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            after_kill = b.queue()
+            with open(b.cfg, "w") as f:
+                f.write(good)
+            code, out = b.flush()
+            sink.wait_for(1)
+            qdir = os.path.join(b.state, "queue")
+            left = os.listdir(qdir) if os.path.isdir(qdir) else []
+            check("killed during DATA (the smarthost had the message, had not answered): still queued; "
+                  "the next flush delivers it once; the queue and its folder are empty",
+                  len(queued) == 1 and in_data and len(after_kill) == 1 and code == 0
+                  and [m.rcpt_tos for m in sink.messages] == [["bob@example.net"]]
+                  and b.queue() == [] and left == [],
+                  f"queued {queued}, in DATA {in_data}, after kill {after_kill}, flush {code} {out}\n"
+                  f"sent {[m.rcpt_tos for m in sink.messages]}, queue dir {left}")
+    finally:
+        stall.close()
 
 
 def closed_port():
@@ -169,6 +263,9 @@ def main():
                   fcode == 0 and m is not None and m.mail_from in ("<>", "") and m.rcpt_tos == ["alice@example.org"]
                   and b"Auto-Submitted: auto-replied" in m.data and b"In-Reply-To: <fwd-1@example.org>" in m.data,
                   f"{out}\n{m and (m.mail_from, m.rcpt_tos)}")
+
+        sink.messages.clear()
+        killed_during_data(sink)
 
     results.print_tap()
     return 0
