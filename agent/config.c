@@ -47,6 +47,9 @@ const MsConfigKey ms_config_keys[] = {
   KEY ("general", "queue_lifetime", MS_KEY_INT, "5", queue_lifetime, 1, 60,
        "Days a queued message (redirect, vacation...) is retried before it is given up and you "
        "get a failure notice."),
+  CHOICE ("general", "smtp_balance", "failover", smtp_balance, "failover|round-robin",
+          "failover: always start with the first [smtp NAME] and go on to the next only when one "
+          "fails; round-robin: each message starts at the next smarthost in turn."),
   KEY ("general", "max_redirects", MS_KEY_INT, "4", max_redirects, 1, 100,
        "Most redirect actions carried out for one message; more are dropped with a note."),
   CHOICE ("general", "log_level", "notice", log_level, "notice|info|debug",

@@ -67,6 +67,7 @@ typedef struct {
   GPtrArray *accounts;         /* MsAccount*, in file order */
   GPtrArray *smtp;             /* MsSmtpHost*, in file order */
   int queue_lifetime;          /* days a queued message is retried */
+  char *smtp_balance;          /* failover | round-robin: how the [smtp NAME] hosts are used */
   int max_redirects;           /* redirects per message */
 } MsConfig;
 

@@ -178,17 +178,32 @@ notify_failure (const MsConfig *config, const MsQueueEntry *e, GBytes *original,
   return FALSE;
 }
 
+/* A connection to a smarthost, starting the search at host @first and
+ * going round (failover). Connections stay open for the run, one per
+ * host (@conns); a host that failed this run (@down set) is not tried
+ * again. NULL when every host failed; @index_out: the host used. */
 static MsSmtp *
-connect_any (const MsConfig *config, guint *host_index, char **why_out)
+connect_from (const MsConfig *config, MsSmtp **conns, gboolean *down, guint first, guint *index_out,
+              char **why_out)
 {
-  for (; *host_index < config->smtp->len; (*host_index)++)
+  guint n = config->smtp->len;
+
+  for (guint k = 0; k < n; k++)
     {
+      guint i = (first + k) % n;
       g_autoptr (GError) error = NULL;
-      MsSmtp *s = ms_smtp_connect (config->smtp->pdata[*host_index], &error);
-      if (s)
-        return s;
-      g_warning ("%s%s", error->message,
-                 *host_index + 1 < config->smtp->len ? "; trying the next smarthost" : "");
+
+      if (down[i])
+        continue;
+      if (conns[i] == NULL)
+        conns[i] = ms_smtp_connect (config->smtp->pdata[i], &error);
+      if (conns[i])
+        {
+          *index_out = i;
+          return conns[i];
+        }
+      down[i] = TRUE;
+      g_warning ("%s%s", error->message, k + 1 < n ? "; trying the next smarthost" : "");
       g_free (*why_out);
       *why_out = g_strdup (error->message);
     }
@@ -213,9 +228,15 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
 {
   g_autoptr (GPtrArray) entries = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  g_autofree char *down = NULL;
-  MsSmtp *smtp = NULL;
-  guint host = 0;
+  g_autofree char *why_down = NULL;
+  guint n_hosts = config->smtp->len;
+  g_autofree MsSmtp **conns = g_new0 (MsSmtp *, n_hosts + 1);
+  g_autofree gboolean *down = g_new0 (gboolean, n_hosts + 1);
+  gboolean round_robin = g_strcmp0 (config->smtp_balance, "round-robin") == 0;
+  g_autofree char *next = round_robin ? ms_state_meta_get (state, "smtp_next") : NULL;
+  /* round-robin: each message starts at the next host in turn, also
+   * across runs (deliver sends one message per run) */
+  guint turn = next ? (guint) g_ascii_strtoull (next, NULL, 10) : 0;
   int lock;
 
   memset (stats, 0, sizeof *stats);
@@ -275,13 +296,14 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
           stats->deferred += n;
           continue;
         }
-      /* one connection for the whole run; on a broken one, the next host */
-      for (int attempt = 0; attempt < 2 && !sent; attempt++)
+      /* connections are kept for the run; on a broken one, the next host */
+      for (guint attempt = 0, first = round_robin ? turn++ % n_hosts : 0; attempt < n_hosts && !sent;
+           attempt++)
         {
           gsize len;
           const char *data;
-          if (smtp == NULL && down == NULL)
-            smtp = connect_any (config, &host, &down);
+          guint used = 0;
+          MsSmtp *smtp = connect_from (config, conns, down, first, &used, &why_down);
           if (smtp == NULL)
             break;
           data = g_bytes_get_data (bytes, &len);
@@ -291,14 +313,15 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
             {
               g_warning ("queue %s: %s", e->id, local->message);
               ms_smtp_close (smtp, FALSE);
-              smtp = NULL;
-              host++;
-              g_clear_pointer (&down, g_free);
+              conns[used] = NULL;
+              down[used] = TRUE;
+              g_free (why_down);
+              why_down = g_strdup (local->message);
             }
         }
       if (!sent)
         {
-          defer (e, down ? down : local ? local->message : "no smarthost answered", now);
+          defer (e, why_down ? why_down : "no smarthost answered", now);
           stats->deferred += n;
           ms_state_queue_update (state, e, NULL);
           continue;
@@ -340,7 +363,14 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
       }
       ms_state_queue_update (state, e, NULL);
     }
-  ms_smtp_close (smtp, TRUE);
+  for (guint i = 0; i < n_hosts; i++)
+    if (conns[i])
+      ms_smtp_close (conns[i], TRUE);
+  if (round_robin)
+    {
+      g_autofree char *value = g_strdup_printf ("%u", n_hosts ? turn % n_hosts : 0);
+      ms_state_meta_set (state, "smtp_next", value, NULL);
+    }
   close (lock);
   return TRUE;
 }

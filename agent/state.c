@@ -592,3 +592,26 @@ ms_state_notice_record (MsState *s, const char *account, const char *folder, con
   sqlite3_bind_int64 (st, 4, when);
   return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "notice record");
 }
+
+char *
+ms_state_meta_get (MsState *s, const char *key)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT value FROM meta WHERE key = ?1", NULL);
+
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_TRANSIENT);
+  return sqlite3_step (st) == SQLITE_ROW ? g_strdup ((const char *) sqlite3_column_text (st, 0)) : NULL;
+}
+
+gboolean
+ms_state_meta_set (MsState *s, const char *key, const char *value, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, value, -1, SQLITE_TRANSIENT);
+  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "meta record");
+}

@@ -125,3 +125,8 @@ gboolean ms_state_notice_sent (MsState *state, const char *account, const char *
                                const char *uid, gboolean *sent_out, GError **error);
 gboolean ms_state_notice_record (MsState *state, const char *account, const char *folder,
                                  const char *uid, gint64 when, GError **error);
+
+/* Small named values of mailsift's own (the meta table); get: NULL when
+ * unset. Transfer full. */
+char *ms_state_meta_get (MsState *state, const char *key);
+gboolean ms_state_meta_set (MsState *state, const char *key, const char *value, GError **error);

@@ -165,6 +165,33 @@ def killed_during_data(sink):
         stall.close()
 
 
+def round_robin(sink):
+    """smtp_balance = round-robin: four messages, sent one per `deliver`,
+    are spread over two smarthosts; with one of them down, all go to the
+    other."""
+    with servers.SmtpSink(starttls=True, user="me", password="p4ss") as other:
+        for down in (False, True):
+            sink.messages.clear()
+            with tempfile.TemporaryDirectory(prefix="ms-q-") as tmp:
+                port = closed_port() if down else other.port
+                extra = (f"smtp_balance = round-robin\n[smtp second]\nhost = 127.0.0.1\nport = {port}\n"
+                         f"tls = starttls\nca_file = {other.ca_file}\nuser = me\n"
+                         f"password_command = {os.path.join(tmp, 'pw')}\n")
+                b = Box(tmp, sink, 'redirect "bob@example.net";\n', extra_smtp=extra)
+                codes = [b.deliver()[0] for _ in range(4)]
+                sink.wait_for(4 if down else 2)
+                if not down:
+                    other.wait_for(2)
+                got = (len(other.messages), len(sink.messages))
+                if down:
+                    check("round-robin with one smarthost down: all 4 go to the other one",
+                          codes == [0] * 4 and got == (0, 4) and b.queue() == [], f"{codes} {got} {b.queue()}")
+                else:
+                    check("smtp_balance = round-robin: 4 messages, 2 through each smarthost",
+                          codes == [0] * 4 and got == (2, 2) and b.queue() == [], f"{codes} {got} {b.queue()}")
+            other.messages.clear()
+
+
 def closed_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -266,6 +293,7 @@ def main():
 
         sink.messages.clear()
         killed_during_data(sink)
+        round_robin(sink)
 
     results.print_tap()
     return 0
