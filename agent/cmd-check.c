@@ -1,6 +1,7 @@
-/* mailsift check [SCRIPT...]: compile scripts (in the filter process,
- * since libsieve can crash on a bad script) and lint them; with no
- * argument, check the configuration file and its script. */
+/* mailsift check [SCRIPT...]: compile scripts with the configured engine
+ * (in the filter process, since libsieve can crash on a bad script; for
+ * libsieve also lint them); with no argument, check the configuration
+ * file and its script. */
 #include "commands.h"
 #include "error.h"
 #include "lint.h"
@@ -20,6 +21,12 @@ print_labelled (const char *file, const char *line, const char *label)
   p = rest;
   while (g_ascii_isdigit (*p))
     p++;
+  if (p > rest && *p == ':' && g_ascii_isdigit (p[1]))
+    {
+      /* mailsift's engine: "LINE:COL: error: text", already labelled */
+      printf ("%s:%s\n", file, rest);
+      return;
+    }
   if (p > rest && *p == ':')
     printf ("%s:%.*s: %s:%s\n", file, (int) (p - rest), rest, label, p + 1);
   else
@@ -42,7 +49,8 @@ check_script (MsEngine *engine, const char *path, guint *n_warnings)
       printf ("%s: error: %s\n", path, error->message);
       return FALSE;
     }
-  ms_lint_script (text, errors, warnings);
+  if (ms_engine_get_backend (engine) == MS_SIEVE_LIBSIEVE)
+    ms_lint_script (text, errors, warnings);
   for (guint i = 0; i < errors->len; i++, ok = FALSE)
     print_labelled (path, errors->pdata[i], "error");
   for (guint i = 0; i < warnings->len; i++)
@@ -54,6 +62,9 @@ check_script (MsEngine *engine, const char *path, guint *n_warnings)
   result = ms_engine_run (engine, &req);
   for (guint i = 0; i < result->errors->len; i++, ok = FALSE)
     print_labelled (path, result->errors->pdata[i], "error");
+  for (guint i = 0; i < result->warnings->len; i++)
+    print_labelled (path, result->warnings->pdata[i], "warning");
+  *n_warnings += result->warnings->len;
   return ok;
 }
 
@@ -69,17 +80,27 @@ ms_cmd_check (int argc, char **argv)
   gboolean ok = TRUE;
   guint n_warnings = 0;
 
-  if (!ms_parse_options ("[SCRIPT...]", "Check Sieve scripts for errors and for constructs that "
-                         "libsieve mishandles. With no SCRIPT, check the configuration file and "
-                         "the script it names.",
-                         "Messages look like FILE:LINE: error: TEXT. Exit status: 0 no errors "
+  if (!ms_parse_options ("[SCRIPT...]", "Check Sieve scripts for errors, with the engine the "
+                         "configuration names (sieve_engine). With no SCRIPT, check the configuration "
+                         "file and the script it names.",
+                         "Messages look like FILE:LINE:COLUMN: error: TEXT (FILE:LINE: with libsieve). Exit status: 0 no errors "
                          "(warnings allowed), 1 errors found, 64 usage.",
                          entries, &argc, &argv))
     return MS_EX_USAGE;
 
   if (argc > 1)
     {
-      config = ms_config_new_default ();
+      /* the scripts are checked with the engine -c names, else the default */
+      if (ms_opt_config)
+        {
+          config = ms_config_load (ms_opt_config, problems, &error);
+          for (guint i = 0; i < problems->len; i++)
+            print_labelled (ms_opt_config, problems->pdata[i], "error");
+          if (config == NULL)
+            return 1;
+        }
+      else
+        config = ms_config_new_default ();
       engine = ms_engine_for_config (config);
       for (int i = 1; i < argc; i++)
         {

@@ -132,6 +132,7 @@ ms_cmd_deliver (int argc, char **argv)
       sender = guess_sender (view);
     }
   envelope.envelope_from = sender;
+  envelope.message_path = spool->path;
 
   plan = ms_pipeline_plan (&pipeline, spool->header, spool->size, &envelope);
   for (guint i = 0; i < plan->result->errors->len; i++)

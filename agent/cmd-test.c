@@ -100,6 +100,7 @@ ms_cmd_test (int argc, char **argv)
   pipeline.trace = trace;
   envelope.envelope_from = env_from;
   envelope.envelope_to = env_to;
+  envelope.message_path = strcmp (argv[2], "-") == 0 ? NULL : argv[2];
   plan = ms_pipeline_plan (&pipeline, header, size, &envelope);
 
   for (guint i = 0; i < plan->result->trace->len; i++)

@@ -35,6 +35,18 @@ const MsConfigKey ms_config_keys[] = {
        "Hierarchy separator in fileinto folder names (\".\" or \"/\")."),
   KEY ("general", "state_dir", MS_KEY_PATH, NULL, state_dir, 0, 0,
        "Where state.db and the outbound queue live. Default $XDG_STATE_HOME/mailsift."),
+  CHOICE ("general", "sieve_engine", "mailsift", sieve_engine, "mailsift|libsieve",
+          "mailsift: mailsift's own Sieve engine (RFC 5228 and its extensions); libsieve: "
+          "libsieve 2.2.6, with fewer extensions, isolated as before."),
+  KEY ("general", "spamtest_header", MS_KEY_STRING, NULL, spamtest_header, 0, 0,
+       "Header your spam filter adds (e.g. X-Spam-Score) that the Sieve spamtest test reads."),
+  CHOICE ("general", "spamtest_type", "score", spamtest_type, "score|strlen",
+          "score: the header holds a number (X-Spam-Score: 7.3); strlen: its length is the score "
+          "(X-Spam-Level: *******)."),
+  KEY ("general", "spamtest_max", MS_KEY_STRING, "10", spamtest_max, 0, 0,
+       "The score at and above which spamtest says 10 (certainly spam)."),
+  KEY ("general", "virustest_header", MS_KEY_STRING, NULL, virustest_header, 0, 0,
+       "Header your virus scanner adds holding 1 (clean) to 5 (infected), for the virustest test."),
   KEY ("general", "filter_timeout", MS_KEY_INT, "5", filter_timeout, 1, 600,
        "Seconds one message may spend in Sieve before it is kept unfiltered."),
   KEY ("general", "filter_memory", MS_KEY_INT, "512", filter_memory, 32, 65536,

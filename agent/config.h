@@ -63,6 +63,11 @@ typedef struct {
   int filter_memory;           /* MiB address space for the filter process */
   int vacation_max_days;       /* upper bound for vacation :days */
   char *dedupe_message_id;     /* yes | no: a Message-ID fetched from two accounts arrives once */
+  char *sieve_engine;          /* "mailsift" or "libsieve" */
+  char *spamtest_header;       /* Sieve spamtest: the scanner's header */
+  char *spamtest_type;         /* "score" or "strlen" */
+  char *spamtest_max;          /* the score that means certainly spam */
+  char *virustest_header;      /* Sieve virustest: header holding 1..5 */
   char *log_level;             /* "notice" or "info" / "debug" */
   GPtrArray *accounts;         /* MsAccount*, in file order */
   GPtrArray *smtp;             /* MsSmtpHost*, in file order */

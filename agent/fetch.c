@@ -73,6 +73,7 @@ ms_fetch_plan (MsFetch *f, MsSpool *spool)
   MsEnvelope envelope = { 0 };
 
   fetched_envelope (f, spool, &envelope, &sender);
+  envelope.message_path = spool->path;
   return ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
 }
 

@@ -46,7 +46,10 @@ ms_engine_for_config (const MsConfig *config)
 {
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
 
-  return ms_engine_new (self ? self : "mailsift", config->filter_timeout, config->filter_memory);
+  MsSieveBackend backend = MS_SIEVE_MAILSIFT;
+
+  ms_sieve_backend_from_string (config->sieve_engine, &backend); /* checked when loaded */
+  return ms_engine_new (self ? self : "mailsift", backend, config->filter_timeout, config->filter_memory);
 }
 
 static const struct {

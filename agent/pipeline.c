@@ -37,7 +37,7 @@ note (MsPlan *plan, const char *fmt, ...)
   va_end (ap);
 }
 
-/* Checks libsieve cannot do (see lint.h) run here, in the agent, on the
+/* With libsieve: checks libsieve cannot do (see lint.h) run here, in the agent, on the
  * script text: cheap, and they must hold for every message. The result is
  * kept while the file stays the same (path, inode, size, mtime). */
 static MsFilterResult *
@@ -78,6 +78,7 @@ ms_pipeline_clear (MsPipeline *p)
   g_clear_pointer (&p->lint.path, g_free);
   g_clear_pointer (&p->lint.errors, g_ptr_array_unref);
   g_clear_pointer (&p->sync_later, g_hash_table_unref);
+  g_clear_pointer (&p->sieve_options, g_strfreev);
 }
 
 static MsAction *
@@ -175,7 +176,8 @@ apply_policy (MsPipeline *p, MsPlan *plan)
                 handle = ms_vacation_handle (a);
                 if (!ms_state_vacation_answered_since (p->state, a->target, handle,
                                                        g_get_real_time () / G_USEC_PER_SEC
-                                                         - (gint64) a->days * 86400,
+                                                         - (a->seconds > 0 ? a->seconds
+                                                                          : (gint64) a->days * 86400),
                                                        &answered, &error))
                   note (plan, "vacation history unreadable (%s); not answering to be safe",
                         error->message);
@@ -226,6 +228,36 @@ apply_policy (MsPipeline *p, MsPlan *plan)
     }
 }
 
+/* What the Sieve engine's extensions need from the configuration (see
+ * ms_filter_request_option), built once per pipeline. */
+static const char *const *
+sieve_options (MsPipeline *p)
+{
+  const MsConfig *c = p->config;
+  g_autoptr (GStrvBuilder) b = NULL;
+
+  if (p->sieve_options)
+    return (const char *const *) p->sieve_options;
+  const char *const settings[][2] = {
+    { "maildir", c->maildir },
+    { "folder_separator", c->folder_separator },
+    { "spamtest_header", c->spamtest_header },
+    { "spamtest_type", c->spamtest_type },
+    { "spamtest_max", c->spamtest_max },
+    { "virustest_header", c->virustest_header },
+  };
+
+  b = g_strv_builder_new ();
+  for (guint i = 0; i < G_N_ELEMENTS (settings); i++)
+    if (settings[i][1])
+      {
+        g_autofree char *kv = g_strdup_printf ("%s=%s", settings[i][0], settings[i][1]);
+        g_strv_builder_add (b, kv);
+      }
+  p->sieve_options = g_strv_builder_end (b);
+  return (const char *const *) p->sieve_options;
+}
+
 MsPlan *
 ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope *env)
 {
@@ -248,7 +280,8 @@ ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope 
       plan->result = ms_filter_result_new ();
       ms_filter_result_finish (plan->result); /* no script: keep */
     }
-  else if ((plan->result = lint_refuses (p, script)) == NULL)
+  else if (ms_engine_get_backend (p->engine) != MS_SIEVE_LIBSIEVE
+           || (plan->result = lint_refuses (p, script)) == NULL)
     {
       MsFilterRequest req = {
         .mode = MS_FILTER_EXECUTE,
@@ -257,6 +290,8 @@ ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope 
         .size = size,
         .envelope_from = env->envelope_from,
         .envelope_to = env->envelope_to,
+        .message_path = env->message_path,
+        .options = sieve_options (p),
         .subaddress_separator = p->config->subaddress_separator,
         .trace = p->trace,
       };

@@ -33,6 +33,7 @@ typedef struct {
   gpointer append_data;
   /* private */
   GHashTable *sync_later; /* a batch is open: folders to fsync at its commit */
+  char **sieve_options;   /* "name=value" for the Sieve engine, from config */
   struct {
     char *path;           /* the script the result is for */
     struct stat st;
@@ -47,6 +48,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MsPipeline, ms_pipeline_clear)
 typedef struct {
   const char *envelope_from; /* NULL unknown, "" null sender */
   const char *envelope_to;
+  const char *message_path;  /* the whole message on disk; NULL when only
+                              * the header is at hand (header-only fetch) */
 } MsEnvelope;
 
 /* Where a fetched message came from: recorded as seen (and its journal

@@ -76,6 +76,8 @@ ms_vacation_refuses (const MsConfig *config, const MsHeaderView *view, const cha
     g_ptr_array_add (mine, config->addresses[i]);
   if (vacation->from)
     g_ptr_array_add (mine, vacation->from);
+  for (guint i = 0; vacation->addresses && vacation->addresses[i]; i++)
+    g_ptr_array_add (mine, vacation->addresses[i]); /* :addresses (RFC 5230 4.5) */
   if (envelope_to && *envelope_to)
     g_ptr_array_add (mine, (gpointer) envelope_to);
   if (mine->len == 0)

@@ -27,6 +27,7 @@ ms_action_free (MsAction *a)
   g_free (a->handle);
   g_free (a->priority);
   g_strfreev (a->options);
+  g_strfreev (a->addresses);
   g_free (a);
 }
 
@@ -301,14 +302,17 @@ ms_filter_result_finish (MsFilterResult *r)
       const char *why = NULL;
 
       /* libsieve hands strings over as written in the script */
-      unescape_in_place (&a->target);
-      unescape_in_place (&a->from);
-      unescape_in_place (&a->subject);
-      unescape_in_place (&a->text);
-      unescape_in_place (&a->handle);
+      if (!r->complete)
+        {
+          unescape_in_place (&a->target);
+          unescape_in_place (&a->from);
+          unescape_in_place (&a->subject);
+          unescape_in_place (&a->text);
+          unescape_in_place (&a->handle);
+        }
       if (a->flags)
         {
-          char **norm = normalise_flags (a->flags, TRUE);
+          char **norm = normalise_flags (a->flags, !r->complete);
           g_strfreev (a->flags);
           a->flags = norm;
         }
@@ -386,7 +390,7 @@ ms_filter_result_finish (MsFilterResult *r)
         continue;
       g_ptr_array_add (r->actions, g_steal_pointer (&kept->pdata[i]));
     }
-  if (!delivers && !discards)
+  if (!delivers && !discards && !r->complete)
     keep_implicitly (r);
 }
 
@@ -448,6 +452,8 @@ ms_filter_result_to_variant (const MsFilterResult *r)
       g_variant_builder_add (&d, "{sv}", "implicit", g_variant_new_boolean (a->implicit));
       g_variant_builder_add (&d, "{sv}", "days", g_variant_new_int32 (a->days));
       g_variant_builder_add (&d, "{sv}", "mime", g_variant_new_boolean (a->mime));
+      g_variant_builder_add (&d, "{sv}", "seconds", g_variant_new_int64 (a->seconds));
+      dict_add_strv (&d, "addresses", a->addresses);
       dict_add_str (&d, "target", a->target);
       dict_add_strv (&d, "flags", a->flags);
       dict_add_str (&d, "from", a->from);
@@ -458,10 +464,10 @@ ms_filter_result_to_variant (const MsFilterResult *r)
       dict_add_strv (&d, "options", a->options);
       g_variant_builder_add_value (&actions, g_variant_builder_end (&d));
     }
-  return g_variant_new ("(@aa{sv}@as@as@asb@s)", g_variant_builder_end (&actions),
+  return g_variant_new ("(@aa{sv}@as@as@asb@sb)", g_variant_builder_end (&actions),
                         strings_to_variant (r->errors), strings_to_variant (r->warnings),
                         strings_to_variant (r->trace), r->failed,
-                        variant_string (r->failure ? r->failure : ""));
+                        variant_string (r->failure ? r->failure : ""), r->complete);
 }
 
 static void
@@ -483,9 +489,9 @@ ms_filter_result_from_variant (GVariant *v)
   GVariant *d;
   const char *failure;
 
-  g_return_val_if_fail (g_variant_is_of_type (v, G_VARIANT_TYPE ("(aa{sv}asasasbs)")), r);
-  g_variant_get (v, "(@aa{sv}@as@as@asb&s)", &actions, &errors, &warnings, &trace, &r->failed,
-                 &failure);
+  g_return_val_if_fail (g_variant_is_of_type (v, G_VARIANT_TYPE ("(aa{sv}asasasbsb)")), r);
+  g_variant_get (v, "(@aa{sv}@as@as@asb&sb)", &actions, &errors, &warnings, &trace, &r->failed,
+                 &failure, &r->complete);
   if (*failure)
     r->failure = g_strdup (failure);
   strings_from_variant (r->errors, errors);
@@ -505,6 +511,8 @@ ms_filter_result_from_variant (GVariant *v)
       g_variant_dict_lookup (dict, "implicit", "b", &a->implicit);
       g_variant_dict_lookup (dict, "days", "i", &a->days);
       g_variant_dict_lookup (dict, "mime", "b", &a->mime);
+      g_variant_dict_lookup (dict, "seconds", "x", &a->seconds);
+      g_variant_dict_lookup (dict, "addresses", "^as", &a->addresses);
       g_variant_dict_lookup (dict, "target", "s", &a->target);
       g_variant_dict_lookup (dict, "flags", "^as", &a->flags);
       g_variant_dict_lookup (dict, "from", "s", &a->from);

@@ -30,6 +30,8 @@ typedef struct {
   char *text;         /* vacation reason, notify message */
   char *handle;       /* :handle, may be NULL */
   int days;
+  gint64 seconds;     /* vacation :seconds; 0 when not given */
+  char **addresses;   /* vacation :addresses; NULL for none */
   gboolean mime;
   /* notify */
   char *priority;
@@ -54,6 +56,8 @@ typedef struct {
   GPtrArray *warnings; /* char*: things dropped but not fatal */
   GPtrArray *trace;    /* char*: what the engine did, for --trace */
   gboolean failed;     /* script broken, crashed or timed out */
+  gboolean complete;   /* mailsift's own engine: strings are final and the
+                        * implicit keep is already decided */
   char *failure;       /* one-line reason when failed */
 } MsFilterResult;
 
@@ -71,7 +75,9 @@ char *ms_sieve_unescape (const char *s);
 
 /* Apply the post-processing rules above, in place. After this the list
  * holds at least one of keep/fileinto/redirect/discard, unless the script
- * explicitly discarded. */
+ * explicitly discarded. For a complete result (mailsift's own engine)
+ * nothing is unescaped and no implicit keep is added: the engine did
+ * both. */
 void ms_filter_result_finish (MsFilterResult *result);
 
 /* Serialise for the pipe between the filter process and the agent. */

@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include "sieve-libsieve.h"
+#include "sieve-mailsift.h"
 
 #include <gio/gio.h>
 
@@ -17,11 +18,12 @@
  * (about 11 KB per message with regexes). */
 #define MS_ENGINE_MAX_SERVED 2000
 #define MS_FRAME_MAX (64u * 1024 * 1024)
-#define REQUEST_TYPE "(usaytsssb)"
-#define RESULT_TYPE "(aa{sv}asasasbs)"
+#define REQUEST_TYPE "(uusaytsssbsas)"
+#define RESULT_TYPE "(aa{sv}asasasbsb)"
 
 struct _MsEngine {
   char *exe;
+  MsSieveBackend backend;
   int timeout_s;
   int memory_mib;
   GPid pid;
@@ -30,12 +32,25 @@ struct _MsEngine {
   guint served;
 };
 
+gboolean
+ms_sieve_backend_from_string (const char *name, MsSieveBackend *out)
+{
+  if (g_strcmp0 (name, "mailsift") == 0)
+    *out = MS_SIEVE_MAILSIFT;
+  else if (g_strcmp0 (name, "libsieve") == 0)
+    *out = MS_SIEVE_LIBSIEVE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
 MsEngine *
-ms_engine_new (const char *self_exe, int timeout_s, int memory_mib)
+ms_engine_new (const char *self_exe, MsSieveBackend backend, int timeout_s, int memory_mib)
 {
   MsEngine *e = g_new0 (MsEngine, 1);
 
   e->exe = g_strdup (self_exe);
+  e->backend = backend;
   e->timeout_s = timeout_s;
   e->memory_mib = memory_mib;
   e->pid = 0;
@@ -64,6 +79,23 @@ engine_stop (MsEngine *e, gboolean kill_it)
   e->pid = 0;
   e->served = 0;
   return status;
+}
+
+const char *
+ms_filter_request_option (const MsFilterRequest *r, const char *name)
+{
+  gsize n = strlen (name);
+
+  for (guint i = 0; r->options && r->options[i]; i++)
+    if (strncmp (r->options[i], name, n) == 0 && r->options[i][n] == '=')
+      return r->options[i] + n + 1;
+  return NULL;
+}
+
+MsSieveBackend
+ms_engine_get_backend (const MsEngine *e)
+{
+  return e->backend;
 }
 
 void
@@ -240,17 +272,20 @@ ms_engine_read_frame (int fd, const GVariantType *type, gint64 deadline_us, GErr
 }
 
 static GVariant *
-request_to_variant (const MsFilterRequest *r)
+request_to_variant (const MsFilterRequest *r, MsSieveBackend backend)
 {
   GBytes *empty = g_bytes_new_static ("", 0);
   GVariant *header = g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING,
                                                r->header ? r->header : empty, TRUE);
 
   g_bytes_unref (empty);
-  return g_variant_new ("(us@aytsssb)", r->mode, r->script_path, header, r->size,
+  static const char *const none[] = { NULL };
+
+  return g_variant_new ("(uus@aytsssbs^as)", r->mode, backend, r->script_path, header, r->size,
                         r->envelope_from ? r->envelope_from : "",
                         r->envelope_to ? r->envelope_to : "",
-                        r->subaddress_separator ? r->subaddress_separator : "+", r->trace);
+                        r->subaddress_separator ? r->subaddress_separator : "+", r->trace,
+                        r->message_path ? r->message_path : "", r->options ? r->options : none);
 }
 
 static char *
@@ -284,7 +319,7 @@ prefix_errors (MsFilterResult *result, const char *script_path)
 MsFilterResult *
 ms_engine_run (MsEngine *e, const MsFilterRequest *request)
 {
-  g_autoptr (GVariant) req = g_variant_ref_sink (request_to_variant (request));
+  g_autoptr (GVariant) req = g_variant_ref_sink (request_to_variant (request, e->backend));
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
   MsFilterResult *result;
@@ -321,9 +356,11 @@ ms_engine_run (MsEngine *e, const MsFilterRequest *request)
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
         {
           engine_stop (e, TRUE);
-          why = g_strdup_printf ("Sieve did not finish within %d s (filter_timeout); "
-                                 "libsieve's :matches can backtrack for minutes on long headers",
-                                 e->timeout_s);
+          why = e->backend == MS_SIEVE_LIBSIEVE
+                  ? g_strdup_printf ("Sieve did not finish within %d s (filter_timeout); "
+                                     "libsieve's :matches can backtrack for minutes on long headers",
+                                     e->timeout_s)
+                  : g_strdup_printf ("Sieve did not finish within %d s (filter_timeout)", e->timeout_s);
         }
       else if (e->pid > 0)
         why = describe_status (engine_stop (e, TRUE));
@@ -333,6 +370,11 @@ ms_engine_run (MsEngine *e, const MsFilterRequest *request)
       ms_filter_result_fail (result, why);
     }
   prefix_errors (result, request->script_path);
+  if (result->failed && result->errors->len > 0 && result->failure && g_ascii_isdigit (result->failure[0]))
+    {
+      g_free (result->failure);
+      result->failure = g_strdup (result->errors->pdata[0]);
+    }
   if (request->mode == MS_FILTER_EXECUTE)
     ms_filter_result_finish (result);
   else if (result->errors->len > 0)
@@ -370,18 +412,24 @@ ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
       g_autoptr (MsFilterResult) result = NULL;
       g_autoptr (GVariant) reply = NULL;
       MsFilterRequest r = { 0 };
-      guint32 mode;
+      guint32 mode, backend;
 
       if (req == NULL)
         return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED) ? 0 : 1;
-      g_variant_get (req, "(u&s@ayt&s&s&sb)", &mode, &r.script_path, &header, &r.size,
-                     &r.envelope_from, &r.envelope_to, &r.subaddress_separator, &r.trace);
+      g_autofree const char **options = NULL;
+      g_variant_get (req, "(uu&s@ayt&s&s&sb&s^a&s)", &mode, &backend, &r.script_path, &header, &r.size,
+                     &r.envelope_from, &r.envelope_to, &r.subaddress_separator, &r.trace, &r.message_path,
+                     &options);
+      r.options = options;
+      if (*r.message_path == '\0')
+        r.message_path = NULL;
       r.mode = mode == MS_FILTER_VALIDATE ? MS_FILTER_VALIDATE : MS_FILTER_EXECUTE;
+      r.backend = backend == MS_SIEVE_LIBSIEVE ? MS_SIEVE_LIBSIEVE : MS_SIEVE_MAILSIFT;
       header_bytes = g_variant_get_data_as_bytes (header);
       r.header = header_bytes;
 
       limit_cpu (cpu_seconds);
-      result = ms_libsieve_run (&r);
+      result = r.backend == MS_SIEVE_LIBSIEVE ? ms_libsieve_run (&r) : ms_sieve_run (&r);
       reply = g_variant_ref_sink (ms_filter_result_to_variant (result));
       if (!ms_engine_write_frame (out_fd, reply, &error))
         return 1;

@@ -18,8 +18,18 @@ typedef enum {
   MS_FILTER_VALIDATE,
 } MsFilterMode;
 
+/* Which Sieve implementation runs the script. */
+typedef enum {
+  MS_SIEVE_MAILSIFT, /* mailsift's own engine (filters/sieve-*.c) */
+  MS_SIEVE_LIBSIEVE, /* libsieve 2.2.6 */
+} MsSieveBackend;
+
+/* "mailsift" or "libsieve" -> backend; anything else -> FALSE. */
+gboolean ms_sieve_backend_from_string (const char *name, MsSieveBackend *out);
+
 typedef struct {
   MsFilterMode mode;
+  MsSieveBackend backend;           /* set by ms_engine_run from the engine */
   const char *script_path;
   GBytes *header;                   /* raw header block (execute) */
   guint64 size;                     /* message size in bytes */
@@ -27,13 +37,22 @@ typedef struct {
   const char *envelope_to;
   const char *subaddress_separator; /* e.g. "+" */
   gboolean trace;
+  const char *message_path;         /* the whole message (header and body) on
+                                     * disk, read-only; NULL: header only */
+  const char *const *options;       /* "name=value" settings and facts for
+                                     * extensions; NULL for none */
 } MsFilterRequest;
 
 typedef struct _MsEngine MsEngine;
 
-/* @self_exe: the mailsift binary to run as filter process.
+/* The value of option @name in @request->options, or NULL. */
+const char *ms_filter_request_option (const MsFilterRequest *request, const char *name);
+
+/* @self_exe: the mailsift binary to run as filter process; @backend:
+ * the Sieve implementation it runs.
  * @timeout_s: wall-clock seconds per request; @memory_mib: RLIMIT_AS. */
-MsEngine *ms_engine_new (const char *self_exe, int timeout_s, int memory_mib);
+MsEngine *ms_engine_new (const char *self_exe, MsSieveBackend backend, int timeout_s, int memory_mib);
+MsSieveBackend ms_engine_get_backend (const MsEngine *engine);
 void ms_engine_free (MsEngine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsEngine, ms_engine_free)
 

@@ -151,7 +151,7 @@ static void
 test_engine_crash_keeps (void)
 {
   g_autofree char *exe = fake_worker ("head -c 4 >/dev/null; kill -SEGV $$");
-  g_autoptr (MsEngine) engine = ms_engine_new (exe, 5, 512);
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_LIBSIEVE, 5, 512);
   MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
 
   for (int i = 0; i < 3; i++) /* and again: a new process each time */
@@ -168,7 +168,7 @@ static void
 test_engine_timeout_keeps (void)
 {
   g_autofree char *exe = fake_worker ("exec sleep 60");
-  g_autoptr (MsEngine) engine = ms_engine_new (exe, 1, 512);
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_LIBSIEVE, 1, 512);
   MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
   gint64 start = g_get_monotonic_time ();
   g_autoptr (MsFilterResult) r = ms_engine_run (engine, &req);
@@ -181,7 +181,7 @@ test_engine_timeout_keeps (void)
 static void
 test_engine_missing_exe (void)
 {
-  g_autoptr (MsEngine) engine = ms_engine_new ("/nonexistent/mailsift", 2, 512);
+  g_autoptr (MsEngine) engine = ms_engine_new ("/nonexistent/mailsift", MS_SIEVE_LIBSIEVE, 2, 512);
   MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
   g_autoptr (MsFilterResult) r = ms_engine_run (engine, &req);
   g_autofree char *l = lines (r);

@@ -1,0 +1,363 @@
+/* mailsift Sieve engine - the core language of RFC 5228: control
+ * commands (require, if, elsif, else, stop), keep and discard, and the
+ * tests address, allof, anyof, exists, false, header, not, size, true.
+ * Also the shared tag tables and the address walk that address,
+ * envelope and other tests use. */
+#include "sieve-core.h"
+
+#include "address.h"
+#include "sieve-interp.h"
+
+#include <string.h>
+
+const MsSvTagDef ms_sv_tags_match[] = {
+  { "comparator", MS_SV_TAG_COMPARATOR, 's', NULL, NULL },
+  { "is", MS_SV_TAG_IS, 0, "match-type", NULL },
+  { "contains", MS_SV_TAG_CONTAINS, 0, "match-type", NULL },
+  { "matches", MS_SV_TAG_MATCHES, 0, "match-type", NULL },
+  { "regex", MS_SV_TAG_REGEX, 0, "match-type", "regex" },
+  { "value", MS_SV_TAG_VALUE, 's', "match-type", "relational" },
+  { "count", MS_SV_TAG_COUNT, 's', "match-type", "relational" },
+  { NULL },
+};
+
+const MsSvTagDef ms_sv_tags_address_part[] = {
+  { "all", MS_SV_TAG_ALL, 0, "address-part", NULL },
+  { "localpart", MS_SV_TAG_LOCALPART, 0, "address-part", NULL },
+  { "domain", MS_SV_TAG_DOMAIN, 0, "address-part", NULL },
+  { "user", MS_SV_TAG_USER, 0, "address-part", "subaddress" },
+  { "detail", MS_SV_TAG_DETAIL, 0, "address-part", "subaddress" },
+  { NULL },
+};
+
+const MsSvTagDef ms_sv_tags_index[] = {
+  { "index", MS_SV_TAG_INDEX, 'n', NULL, "index" },
+  { "last", MS_SV_TAG_LAST, 0, NULL, "index" },
+  { NULL },
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+void
+ms_sv_free_match (gpointer data)
+{
+  MsSvMatch *m = data;
+
+  ms_sv_match_clear (m);
+  g_free (m);
+}
+
+gboolean
+ms_sv_validate_match (MsSvValidator *v, MsSvNode *node, const MsSvArg *keys)
+{
+  MsSvMatch *m = g_new0 (MsSvMatch, 1);
+  gboolean ok = ms_sv_match_compile (v, node, keys, m);
+
+  node->data = m;
+  node->data_free = ms_sv_free_match;
+  if (ms_sv_node_has_tag (node, MS_SV_TAG_LAST) && !ms_sv_node_has_tag (node, MS_SV_TAG_INDEX))
+    {
+      ms_sv_validator_error (v, node, node->tagval[MS_SV_TAG_LAST], "':last' needs ':index'");
+      ok = FALSE;
+    }
+  if (ms_sv_node_has_tag (node, MS_SV_TAG_INDEX) && node->tagval[MS_SV_TAG_INDEX]->number == 0)
+    {
+      ms_sv_validator_error (v, node, node->tagval[MS_SV_TAG_INDEX], "':index' counts from 1");
+      ok = FALSE;
+    }
+  return ok;
+}
+
+MsSvAddressPart
+ms_sv_address_part (const MsSvNode *node)
+{
+  for (guint id = MS_SV_TAG_ALL; id <= MS_SV_TAG_DETAIL; id++)
+    if (ms_sv_node_has_tag (node, id))
+      return (MsSvAddressPart) (id - MS_SV_TAG_ALL);
+  return MS_SV_PART_ALL;
+}
+
+gboolean
+ms_sv_match_address (MsSvRun *run, MsSvMatching *st, MsSvAddressPart part, const char *addr)
+{
+  g_autofree char *localpart = NULL, *domain = NULL, *user = NULL, *detail = NULL;
+  const char *value = NULL;
+
+  if (part == MS_SV_PART_ALL)
+    return ms_sv_match_value (run, st, addr, strlen (addr));
+  ms_address_split (addr, run->req->subaddress_separator ? run->req->subaddress_separator : "+",
+                    &localpart, &domain, &user, &detail);
+  switch (part)
+    {
+    case MS_SV_PART_LOCALPART: value = localpart; break;
+    case MS_SV_PART_DOMAIN: value = domain; break;
+    case MS_SV_PART_USER: value = user; break;
+    case MS_SV_PART_DETAIL: value = detail; break; /* none: this address is not tested */
+    case MS_SV_PART_ALL: break;
+    }
+  if (value == NULL)
+    return FALSE;
+  return ms_sv_match_value (run, st, value, strlen (value));
+}
+
+/* The values of header @name, with :index/:last applied (RFC 5260 6). */
+const char *const *
+ms_sv_header_values (MsSvRun *run, const MsSvNode *node, const char *name, const char *one[2])
+{
+  const char *const *all = ms_header_view_lookup (run->view, name);
+  guint n, idx;
+
+  if (all == NULL || !ms_sv_node_has_tag (node, MS_SV_TAG_INDEX))
+    return all;
+  n = g_strv_length ((char **) all);
+  idx = (guint) MIN (node->tagval[MS_SV_TAG_INDEX]->number, G_MAXUINT);
+  if (idx > n)
+    return NULL;
+  one[0] = ms_sv_node_has_tag (node, MS_SV_TAG_LAST) ? all[n - idx] : all[idx - 1];
+  one[1] = NULL;
+  return one;
+}
+
+/* ---------------------------------------------------------------- control */
+
+static gboolean
+exec_stop (MsSvRun *run, const MsSvNode *node)
+{
+  run->stopped = TRUE;
+  return TRUE;
+}
+
+static gboolean
+exec_require (MsSvRun *run, const MsSvNode *node)
+{
+  return TRUE;
+}
+
+static const MsSvDef def_require = { "require", MS_SV_COMMAND, "l", NULL, 0, FALSE, NULL, exec_require, NULL };
+static const MsSvDef def_if = { "if", MS_SV_COMMAND, "", NULL, 1, TRUE, NULL, NULL, NULL };
+static const MsSvDef def_elsif = { "elsif", MS_SV_COMMAND, "", NULL, 1, TRUE, NULL, NULL, NULL };
+static const MsSvDef def_else = { "else", MS_SV_COMMAND, "", NULL, 0, TRUE, NULL, NULL, NULL };
+static const MsSvDef def_stop = { "stop", MS_SV_COMMAND, "", NULL, 0, FALSE, NULL, exec_stop, NULL };
+
+/* ---------------------------------------------------------------- keep, discard */
+
+static gboolean
+exec_keep (MsSvRun *run, const MsSvNode *node)
+{
+  MsAction *a = ms_action_new (MS_ACTION_KEEP, NULL);
+
+  if (!ms_sv_imap4flags_for_action (run, node, a))
+    {
+      ms_action_free (a);
+      return FALSE;
+    }
+  run->implicit_keep = FALSE;
+  return ms_sv_run_add_action (run, node, a);
+}
+
+static gboolean
+exec_discard (MsSvRun *run, const MsSvNode *node)
+{
+  run->implicit_keep = FALSE;
+  ms_sv_run_trace (run, "line %u: discard", node->line);
+  return TRUE;
+}
+
+static const MsSvTagDef *const keep_tags[] = { ms_sv_tags_flags, NULL };
+static const MsSvDef def_keep = { "keep", MS_SV_COMMAND, "", keep_tags, 0, FALSE, NULL, exec_keep, NULL };
+static const MsSvDef def_discard = { "discard", MS_SV_COMMAND, "", NULL, 0, FALSE, NULL, exec_discard, NULL };
+
+/* ---------------------------------------------------------------- redirect */
+
+const MsSvTagDef ms_sv_tags_copy[] = {
+  { "copy", MS_SV_TAG_COPY, 0, NULL, "copy" },
+  { NULL },
+};
+
+static gboolean
+validate_redirect (MsSvValidator *v, MsSvNode *node)
+{
+  const MsSvStr *to = ms_sv_arg_str (node->pos[0], 0);
+  const char *why = NULL;
+
+  if (!to->vars && !ms_address_is_valid (to->str, &why))
+    {
+      ms_sv_validator_error (v, node, node->pos[0], "redirect to an invalid address \"%s\": %s", to->str, why);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+exec_redirect (MsSvRun *run, const MsSvNode *node)
+{
+  const char *to = ms_sv_expand (run, ms_sv_arg_str (node->pos[0], 0), NULL);
+  const char *why = NULL;
+
+  if (!ms_address_is_valid (to, &why))
+    {
+      ms_sv_run_error (run, node, "redirect to an invalid address \"%s\": %s", to, why);
+      return FALSE;
+    }
+  if (!ms_sv_node_has_tag (node, MS_SV_TAG_COPY))
+    run->implicit_keep = FALSE;
+  return ms_sv_run_add_action (run, node, ms_action_new (MS_ACTION_REDIRECT, to));
+}
+
+static const MsSvTagDef *const redirect_tags[] = { ms_sv_tags_copy, NULL };
+static const MsSvDef def_redirect = { "redirect", MS_SV_COMMAND, "s", redirect_tags, 0, FALSE,
+                                      validate_redirect, exec_redirect, NULL };
+
+/* ---------------------------------------------------------------- tests */
+
+static int
+test_true (MsSvRun *run, const MsSvNode *node)
+{
+  return 1;
+}
+
+static int
+test_false (MsSvRun *run, const MsSvNode *node)
+{
+  return 0;
+}
+
+static int
+test_not (MsSvRun *run, const MsSvNode *node)
+{
+  int r = ms_sv_run_test (run, node->tests->pdata[0]);
+
+  return r < 0 ? r : !r;
+}
+
+static int
+test_allof (MsSvRun *run, const MsSvNode *node)
+{
+  for (guint i = 0; i < node->tests->len; i++)
+    {
+      int r = ms_sv_run_test (run, node->tests->pdata[i]);
+      if (r != 1)
+        return r;
+    }
+  return 1;
+}
+
+static int
+test_anyof (MsSvRun *run, const MsSvNode *node)
+{
+  for (guint i = 0; i < node->tests->len; i++)
+    {
+      int r = ms_sv_run_test (run, node->tests->pdata[i]);
+      if (r != 0)
+        return r;
+    }
+  return 0;
+}
+
+static int
+test_exists (MsSvRun *run, const MsSvNode *node)
+{
+  const char *const *names = ms_sv_expand_list (run, node->pos[0]);
+
+  for (guint i = 0; names[i]; i++)
+    if (ms_header_view_lookup (run->view, names[i]) == NULL)
+      return 0;
+  return 1;
+}
+
+static gboolean
+validate_size (MsSvValidator *v, MsSvNode *node)
+{
+  if (!ms_sv_node_has_tag (node, MS_SV_TAG_OWN) && !ms_sv_node_has_tag (node, MS_SV_TAG_OWN + 1))
+    {
+      ms_sv_validator_error (v, node, NULL, "size needs :over or :under");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+test_size (MsSvRun *run, const MsSvNode *node)
+{
+  guint64 limit = node->pos[0]->number;
+
+  if (ms_sv_node_has_tag (node, MS_SV_TAG_OWN))
+    return run->req->size > limit;
+  return run->req->size < limit;
+}
+
+static gboolean
+validate_header (MsSvValidator *v, MsSvNode *node)
+{
+  return ms_sv_validate_match (v, node, node->pos[1]);
+}
+
+static int
+test_header (MsSvRun *run, const MsSvNode *node)
+{
+  const MsSvMatch *m = node->data;
+  const char *const *names = ms_sv_expand_list (run, node->pos[0]);
+  MsSvMatching st;
+
+  ms_sv_match_begin (run, &st, m);
+  for (guint i = 0; names[i]; i++)
+    {
+      const char *one[2];
+      const char *const *values = ms_sv_header_values (run, node, names[i], one);
+      for (guint k = 0; values && values[k]; k++)
+        if (ms_sv_match_value (run, &st, values[k], strlen (values[k])))
+          return 1;
+    }
+  return ms_sv_match_end (run, &st);
+}
+
+static int
+test_address (MsSvRun *run, const MsSvNode *node)
+{
+  const MsSvMatch *m = node->data;
+  const char *const *names = ms_sv_expand_list (run, node->pos[0]);
+  MsSvAddressPart part = ms_sv_address_part (node);
+  MsSvMatching st;
+
+  ms_sv_match_begin (run, &st, m);
+  for (guint i = 0; names[i]; i++)
+    {
+      const char *one[2];
+      const char *const *values = ms_sv_header_values (run, node, names[i], one);
+      for (guint k = 0; values && values[k]; k++)
+        {
+          g_auto (GStrv) addrs = ms_address_list_parse (values[k]);
+          for (guint j = 0; addrs[j]; j++)
+            if (ms_sv_match_address (run, &st, part, addrs[j]))
+              return 1;
+        }
+    }
+  return ms_sv_match_end (run, &st);
+}
+
+static const MsSvTagDef size_tags[] = {
+  { "over", MS_SV_TAG_OWN, 0, "size", NULL },
+  { "under", MS_SV_TAG_OWN + 1, 0, "size", NULL },
+  { NULL },
+};
+static const MsSvTagDef *const size_tag_tables[] = { size_tags, NULL };
+static const MsSvTagDef *const header_tags[] = { ms_sv_tags_match, ms_sv_tags_index, NULL };
+static const MsSvTagDef *const address_tags[] = { ms_sv_tags_match, ms_sv_tags_address_part, ms_sv_tags_index, NULL };
+
+static const MsSvDef def_true = { "true", MS_SV_TEST, "", NULL, 0, FALSE, NULL, NULL, test_true };
+static const MsSvDef def_false = { "false", MS_SV_TEST, "", NULL, 0, FALSE, NULL, NULL, test_false };
+static const MsSvDef def_not = { "not", MS_SV_TEST, "", NULL, 1, FALSE, NULL, NULL, test_not };
+static const MsSvDef def_allof = { "allof", MS_SV_TEST, "", NULL, -1, FALSE, NULL, NULL, test_allof };
+static const MsSvDef def_anyof = { "anyof", MS_SV_TEST, "", NULL, -1, FALSE, NULL, NULL, test_anyof };
+static const MsSvDef def_exists = { "exists", MS_SV_TEST, "l", NULL, 0, FALSE, NULL, NULL, test_exists };
+static const MsSvDef def_size = { "size", MS_SV_TEST, "n", size_tag_tables, 0, FALSE, validate_size, NULL, test_size };
+static const MsSvDef def_header = { "header", MS_SV_TEST, "ll", header_tags, 0, FALSE, validate_header, NULL, test_header };
+static const MsSvDef def_address = { "address", MS_SV_TEST, "ll", address_tags, 0, FALSE, validate_header, NULL, test_address };
+
+static const MsSvDef *const core_defs[] = {
+  &def_require, &def_if, &def_elsif, &def_else, &def_stop, &def_keep, &def_discard, &def_redirect,
+  &def_true, &def_false, &def_not, &def_allof, &def_anyof, &def_exists, &def_size,
+  &def_header, &def_address, NULL,
+};
+
+const MsSvExtension ms_sv_ext_core = { "", core_defs };

@@ -1,0 +1,39 @@
+/* mailsift Sieve engine - helpers the core tests share with extensions:
+ * match compilation for a node, address parts, header values with
+ * :index, and the imap4flags :flags handling that keep and fileinto use. */
+#pragma once
+
+#include "sieve-interp.h"
+
+typedef enum {
+  MS_SV_PART_ALL,
+  MS_SV_PART_LOCALPART,
+  MS_SV_PART_DOMAIN,
+  MS_SV_PART_USER,
+  MS_SV_PART_DETAIL,
+} MsSvAddressPart;
+
+/* Compile the node's match tags with @keys into node->data (MsSvMatch);
+ * also checks :index/:last. FALSE after reporting. */
+gboolean ms_sv_validate_match (MsSvValidator *v, MsSvNode *node, const MsSvArg *keys);
+void ms_sv_free_match (gpointer data);
+
+MsSvAddressPart ms_sv_address_part (const MsSvNode *node);
+/* Match one addr-spec's @part; TRUE when the test is decided. */
+gboolean ms_sv_match_address (MsSvRun *run, MsSvMatching *st, MsSvAddressPart part, const char *addr);
+/* Decoded values of header @name, or only the one :index picks (then
+ * stored in @one). NULL when there is none. */
+const char *const *ms_sv_header_values (MsSvRun *run, const MsSvNode *node, const char *name,
+                                        const char *one[2]);
+
+/* imap4flags (sieve-ext-imap4flags.c): the :flags tag of keep and
+ * fileinto, and the flags an action gets. */
+extern const MsSvTagDef ms_sv_tags_flags[];
+#define MS_SV_TAG_FLAGS (MS_SV_MAX_TAGS - 1)
+gboolean ms_sv_imap4flags_for_action (MsSvRun *run, const MsSvNode *node, MsAction *action);
+
+/* :copy (RFC 3894) of redirect and fileinto; :create (RFC 5490) of
+ * fileinto. */
+extern const MsSvTagDef ms_sv_tags_copy[];
+#define MS_SV_TAG_COPY (MS_SV_MAX_TAGS - 2)
+#define MS_SV_TAG_CREATE (MS_SV_MAX_TAGS - 3)
