@@ -100,6 +100,31 @@ on_progress (size_t current, size_t maximum, void *data)
 {
 }
 
+/* UID FETCH @ft of @set, each FETCH response handed to @on_msg as it
+ * arrives. Returns libetpan's code: MAILIMAP_ERROR_UID_FETCH is the
+ * server's tagged NO (its text in im->imap->imap_response; the session
+ * goes on), anything else but MAILIMAP_NO_ERROR a broken session.
+ *
+ * The result list belongs to us only after MAILIMAP_NO_ERROR (it is
+ * empty then: the handler took every response). After a tagged NO,
+ * libetpan 1.9.4 has freed it already and leaves the pointer to it in
+ * place; freeing it again killed the account process. */
+static int
+uid_fetch (Imap *im, struct mailimap_set *set, struct mailimap_fetch_type *ft,
+           mailimap_msg_att_handler *on_msg, void *data)
+{
+  clist *result = NULL;
+  int r;
+
+  mailimap_set_progress_callback (im->imap, on_progress, NULL, NULL);
+  mailimap_set_msg_att_handler (im->imap, on_msg, data);
+  r = mailimap_uid_fetch (im->imap, set, ft, &result);
+  mailimap_set_msg_att_handler (im->imap, NULL, NULL);
+  if (r == MAILIMAP_NO_ERROR && result != NULL)
+    mailimap_fetch_list_free (result);
+  return r;
+}
+
 static gboolean
 connect_and_login (Imap *im, GError **error)
 {
@@ -230,7 +255,6 @@ fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, gboolean 
   g_autoptr (GArray) uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
   struct mailimap_set *set;
   struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty ();
-  clist *result = NULL;
   int r;
 
   for (guint i = 0; i < n; i++)
@@ -244,16 +268,12 @@ fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, gboolean 
   im->received = received;
   im->header_only = header_only;
   mailimap_set_msg_body_handler (im->imap, on_body, im);
-  mailimap_set_msg_att_handler (im->imap, on_att, im);
-  r = mailimap_uid_fetch (im->imap, set, ft, &result);
+  r = uid_fetch (im, set, ft, on_att, im);
   mailimap_set_msg_body_handler (im->imap, NULL, NULL);
-  mailimap_set_msg_att_handler (im->imap, NULL, NULL);
   im->received = NULL;
   g_clear_pointer (&im->writer, ms_spool_writer_free); /* a body cut off */
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
-  if (result)
-    mailimap_fetch_list_free (result);
 
   for (guint i = 0; i < n; i++)
     {
@@ -810,10 +830,6 @@ imap_fetch (MsFetch *f, GError **error)
   Imap im = { .fetch = f };
   gboolean ok = connect_and_login (&im, error);
 
-  if (ok)
-    {
-      mailimap_set_progress_callback (im.imap, on_progress, NULL, NULL);
-    }
   f->fileinto_on_server = g_strcmp0 (f->account->fileinto_target, "server") == 0 && !f->dry_run;
   for (guint i = 0; ok && f->account->folders && f->account->folders[i]; i++)
     ok = fetch_folder (&im, f->account->folders[i], error);

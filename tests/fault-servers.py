@@ -10,6 +10,8 @@ messages from memory and misbehave on request:
   5. IMAP SELECT reply with `* OK [PERMANENTFLAGS (\\x01] x` (crashes libetpan)
   6. servers that accept and never answer, and one that stalls mid-literal
   7. `mailsift run` against the crashing server of 4: backoff, recovery, SIGTERM
+  8. IMAP UID FETCH answered with a tagged NO (Gmail: "Some messages could not
+     be FETCHed"), after the other messages' FETCH responses or instead of them
 
 Each case checks the Maildir byte for byte against what the server sent and
 the server's command log (no DELE / UID STORE \\Deleted / EXPUNGE for a
@@ -254,7 +256,11 @@ def parse_set(text, largest):
 class ImapHandler(Handler):
     """CAPABILITY, LOGIN, SELECT, FETCH, UID FETCH, UID STORE, UID EXPUNGE,
     EXPUNGE, IDLE, NOOP, LOGOUT. Faults: silent, greeting, select_extra,
-    drop_body_uid, stall_body_uid, idle_blackhole."""
+    drop_body_uid, stall_body_uid, idle_blackhole, refuse_uids (a body fetch
+    that names one of them is answered with a tagged NO; with refuse_whole no
+    FETCH response comes before it, else those of the other messages do)."""
+
+    REFUSAL = b"Some messages could not be FETCHed (Failure)"
 
     CAPS = b"IMAP4rev1 UIDPLUS IDLE"
 
@@ -345,8 +351,14 @@ class ImapHandler(Handler):
             self.send(t + b" OK nothing\r\n")
             return True
         match = parse_set(set_text, msgs[-1][0] if by_uid else len(msgs))
+        refuse = fault.get("refuse_uids", ()) if "BODY" in items else ()
+        refused = [uid for seq, (uid, _) in enumerate(msgs, 1)
+                   if match(uid if by_uid else seq) and uid in refuse]
+        if refused and fault.get("refuse_whole"):
+            self.send(t + b" NO " + self.REFUSAL + b"\r\n")
+            return True
         for seq, (uid, msg) in enumerate(msgs, 1):
-            if not match(uid if by_uid else seq):
+            if not match(uid if by_uid else seq) or uid in refused:
                 continue
             parts = [b"UID %d" % uid]
             if "RFC822.SIZE" in items:
@@ -365,7 +377,7 @@ class ImapHandler(Handler):
                 self.drop()
                 return False
             self.send(head + lit + b")\r\n")
-        self.send(t + b" OK fetched\r\n")
+        self.send(t + (b" NO " + self.REFUSAL if refused else b" OK fetched") + b"\r\n")
         return True
 
 
@@ -697,6 +709,46 @@ def case_timeouts(tmp):
               f"{diff}; tmp {s.tmp_files()}; UID STORE/EXPUNGE {removed}; server {stall.uids()}")
 
 
+def case_imap_refused(tmp, whole):
+    """UID FETCH of a batch answered with a tagged NO because of one message
+    (UID 30). On that path libetpan 1.9.4 frees the result list and leaves the
+    caller's pointer to it; mailsift freed it again and the account process
+    died, on every run."""
+    label = "IMAP tagged NO " + ("with no FETCH response" if whole
+                                 else "after the other messages' FETCH responses")
+    msgs = [message(800 + 10 * whole + i) for i in range(N)]
+    box = Box(msgs, uid_step=10)
+    box.all_msgs = list(box.msgs)
+    bad = box.msgs[2][0]
+    box.fault["refuse_uids"] = {bad}
+    box.fault["refuse_whole"] = whole
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        got = s.delivered()
+        want = [] if whole else [m for u, m in box.all_msgs if u != bad]
+        diff = compare(got, want)
+        check(f"{label}: the account process survives, fetch exits 75",
+              code == 75 and "process died" not in out, f"exit {code}\n{tail(out)}")
+        check(f"{label}: exactly the messages the server sent are delivered, byte for byte; "
+              "tmp/ empty", diff == "" and s.tmp_files() == [],
+              f"{diff}; tmp {s.tmp_files()}\n{tail(out)}")
+        removed = imap_uid_sets(box, "STORE") + imap_uid_sets(box, "EXPUNGE")
+        delivered_uids = {u for u, m in box.all_msgs if m in got}
+        check(f"{label}: UID {bad} stays on the server, only delivered UIDs are removed",
+              bad not in removed and set(removed) <= delivered_uids and bad in box.uids(),
+              f"UID STORE/EXPUNGE {removed}, delivered {sorted(delivered_uids)}, server {box.uids()}")
+        check(f"{label}: the server's answer is reported", ImapHandler.REFUSAL.decode() in out,
+              tail(out))
+
+        box.fault.clear()
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        check(f"{label}: once the server returns UID {bad}, every message is there exactly once",
+              code == 0 and diff == "" and box.uids() == [], f"exit {code}; {diff}; server "
+              f"{box.uids()}\n{tail(out)}")
+
+
 def count_files(maildir):
     n = 0
     for d, _, files in os.walk(maildir):
@@ -824,6 +876,8 @@ def main():
             t, "IMAP greeting with BADCHARSET (\"UTF-8\")", {"greeting": BADCHARSET_GREETING})),
         ("IMAP SELECT PERMANENTFLAGS", lambda t: case_imap_crash(
             t, "IMAP SELECT with [PERMANENTFLAGS (\\x01]", {"select_extra": BAD_PERMANENTFLAGS})),
+        ("IMAP tagged NO after FETCH responses", lambda t: case_imap_refused(t, False)),
+        ("IMAP tagged NO alone", lambda t: case_imap_refused(t, True)),
         ("timeouts", case_timeouts),
         ("run", case_run),
         ("IDLE on a dead connection", case_idle_dead),
