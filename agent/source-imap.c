@@ -7,7 +7,9 @@
  * handler closes the file once it learns the UID), then the batch is
  * delivered (ms_fetch_deliver_batch) and only then is the server told, in
  * one command per kind: \Seen, \Deleted + UID EXPUNGE (only of our own
- * UIDs, and only with UIDPLUS), or UID MOVE. */
+ * UIDs, and only with UIDPLUS), or UID MOVE. A message the server will
+ * not return (a tagged NO) holds up no other: it is reported, counted as
+ * failed and left on the server for the next run. */
 #include "source.h"
 
 #include "error.h"
@@ -243,15 +245,14 @@ uid_set (GArray *uids)
   return set;
 }
 
-/* Fetch @n messages (whole, or only their header) with one UID FETCH;
- * each one received goes into @items, in the order asked for. FALSE with
- * @error when the command failed: @items still holds the messages that
- * arrived whole before that. */
+/* One UID FETCH of @n messages (whole, or only their header) into
+ * im->received. TRUE when the server answered OK, or NO: then
+ * *@refused_out is what it said. FALSE with @error: the session broke,
+ * or a spool file could not be written. */
 static gboolean
-fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, gboolean header_only,
-             GArray *items, GError **error)
+fetch_set (Imap *im, const ImapMsg *msgs, guint n, gboolean header_only, char **refused_out,
+           GError **error)
 {
-  g_autoptr (GHashTable) received = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free);
   g_autoptr (GArray) uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
   struct mailimap_set *set;
   struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty ();
@@ -265,15 +266,67 @@ fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, gboolean 
     ft, mailimap_fetch_att_new_body_peek_section (header_only ? mailimap_section_new_header ()
                                                               : mailimap_section_new (NULL)));
   /* the handlers see every FETCH response, so they are there only now */
-  im->received = received;
   im->header_only = header_only;
   mailimap_set_msg_body_handler (im->imap, on_body, im);
   r = uid_fetch (im, set, ft, on_att, im);
   mailimap_set_msg_body_handler (im->imap, NULL, NULL);
-  im->received = NULL;
   g_clear_pointer (&im->writer, ms_spool_writer_free); /* a body cut off */
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
+  if (im->write_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&im->write_error));
+      return FALSE;
+    }
+  if (r == MAILIMAP_ERROR_UID_FETCH)
+    {
+      *refused_out = g_strdup (im->imap->imap_response ? im->imap->imap_response : "");
+      return TRUE;
+    }
+  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID FETCH BODY.PEEK[]", error);
+}
+
+/* Fetch @n messages of @folder (whole, or only their header); each one
+ * received goes into @items, in the order asked for. A message the
+ * server will not return is reported, counted as failed and left out: it
+ * stays on the server and is asked for again next time. FALSE with
+ * @error when the session failed: @items still holds the messages that
+ * arrived whole before that. */
+static gboolean
+fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs, guint n,
+             gboolean header_only, GArray *items, GError **error)
+{
+  g_autoptr (GHashTable) received = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free);
+  g_autoptr (GHashTable) refused = g_hash_table_new (NULL, NULL);
+  g_autofree char *batch_refused = NULL;
+  gboolean ok;
+
+  im->received = received;
+  ok = fetch_set (im, msgs, n, header_only, &batch_refused, error);
+  /* A NO does not say which message it is about (Gmail: "Some messages
+   * could not be FETCHed"), and may come with or without the others'
+   * FETCH responses: each message that did not arrive is asked for
+   * alone, so that one the server cannot return holds up no other. */
+  for (guint i = 0; ok && batch_refused && i < n; i++)
+    {
+      gpointer uid = GUINT_TO_POINTER (msgs[i].uid);
+      g_autofree char *alone = NULL;
+
+      if (g_hash_table_contains (received, uid))
+        continue;
+      if (n == 1)
+        alone = g_strdup (batch_refused);
+      else if (!(ok = fetch_set (im, &msgs[i], 1, header_only, &alone, error)))
+        break;
+      if (alone == NULL)
+        continue; /* it came this time (or is gone: see below) */
+      g_warning ("account %s: %s UID %u: the server would not return it (\"%s\"); it stays on "
+                 "the server and is tried again next time", im->fetch->account->name, folder,
+                 msgs[i].uid, alone);
+      im->fetch->stats.failed++;
+      g_hash_table_add (refused, uid);
+    }
+  im->received = NULL;
 
   for (guint i = 0; i < n; i++)
     {
@@ -284,16 +337,11 @@ fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, gboolean 
                                MS_FETCH_KEPT_ON_SERVER };
           g_array_append_val (items, item);
         }
-      else if (r == MAILIMAP_NO_ERROR && im->write_error == NULL)
+      else if (ok && !g_hash_table_contains (refused, GUINT_TO_POINTER (msgs[i].uid)))
         g_info ("account %s: the server sent no body for UID %u (gone, or a server that cannot "
                 "render it); it stays on the server", im->fetch->account->name, msgs[i].uid);
     }
-  if (im->write_error)
-    {
-      g_propagate_error (error, g_steal_pointer (&im->write_error));
-      return FALSE;
-    }
-  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID FETCH BODY.PEEK[]", error);
+  return ok;
 }
 
 static gboolean
@@ -539,7 +587,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
   gpointer key, value;
 
   g_array_set_clear_func (heads, ms_fetch_item_clear);
-  if (!fetch_batch (im, validity, batch, n, TRUE, heads, error))
+  if (!fetch_batch (im, folder, validity, batch, n, TRUE, heads, error))
     return FALSE;
   for (guint i = 0; i < heads->len; i++)
     {
@@ -663,7 +711,8 @@ fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, 
           n_fetch = bodies->len;
         }
       g_array_set_clear_func (items, ms_fetch_item_clear);
-      fetched = n_fetch == 0 || fetch_batch (im, validity, batch, n_fetch, f->dry_run, items, &fetch_error);
+      fetched = n_fetch == 0
+                || fetch_batch (im, folder, validity, batch, n_fetch, f->dry_run, items, &fetch_error);
       if (f->dry_run)
         {
           for (guint i = 0; i < items->len; i++)
@@ -788,8 +837,8 @@ fetch_folder (Imap *im, const char *folder, GError **error)
     return FALSE;
   /* a note in the INBOX about each message left on the server as too big */
   g_array_set_clear_func (notes, ms_fetch_item_clear);
-  if (oversize->len && !fetch_batch (im, validity, (ImapMsg *) oversize->data, oversize->len, TRUE,
-                                     notes, error))
+  if (oversize->len && !fetch_batch (im, folder, validity, (ImapMsg *) oversize->data,
+                                     oversize->len, TRUE, notes, error))
     return FALSE;
   for (guint i = 0; i < notes->len; i++)
     {

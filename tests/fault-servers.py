@@ -12,6 +12,7 @@ messages from memory and misbehave on request:
   7. `mailsift run` against the crashing server of 4: backoff, recovery, SIGTERM
   8. IMAP UID FETCH answered with a tagged NO (Gmail: "Some messages could not
      be FETCHed"), after the other messages' FETCH responses or instead of them
+  9. one message of 15 (or of 140: two batches) the server will not return
 
 Each case checks the Maildir byte for byte against what the server sent and
 the server's command log (no DELE / UID STORE \\Deleted / EXPUNGE for a
@@ -709,11 +710,18 @@ def case_timeouts(tmp):
               f"{diff}; tmp {s.tmp_files()}; UID STORE/EXPUNGE {removed}; server {stall.uids()}")
 
 
+def refusal_reports(out, where):
+    """Log lines that report @where ("INBOX UID 30") as refused by the server."""
+    return [l for l in out.splitlines()
+            if re.search(rf"\b{where}: the server would not return it \(.*{re.escape(ImapHandler.REFUSAL.decode())}", l)]
+
+
 def case_imap_refused(tmp, whole):
     """UID FETCH of a batch answered with a tagged NO because of one message
     (UID 30). On that path libetpan 1.9.4 frees the result list and leaves the
     caller's pointer to it; mailsift freed it again and the account process
-    died, on every run."""
+    died, on every run. Now the other messages are delivered (asked for one
+    at a time when the NO came alone), UID 30 is reported and stays."""
     label = "IMAP tagged NO " + ("with no FETCH response" if whole
                                  else "after the other messages' FETCH responses")
     msgs = [message(800 + 10 * whole + i) for i in range(N)]
@@ -726,19 +734,18 @@ def case_imap_refused(tmp, whole):
         s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
         code, out, secs = s.fetch()
         got = s.delivered()
-        want = [] if whole else [m for u, m in box.all_msgs if u != bad]
-        diff = compare(got, want)
-        check(f"{label}: the account process survives, fetch exits 75",
-              code == 75 and "process died" not in out, f"exit {code}\n{tail(out)}")
-        check(f"{label}: exactly the messages the server sent are delivered, byte for byte; "
-              "tmp/ empty", diff == "" and s.tmp_files() == [],
-              f"{diff}; tmp {s.tmp_files()}\n{tail(out)}")
+        diff = compare(got, [m for u, m in box.all_msgs if u != bad])
+        check(f"{label}: the account process survives, fetch exits 75 with 1 failed",
+              code == 75 and "process died" not in out and re.search(r"^test: 5 fetched.* 1 failed$", out, re.M),
+              f"exit {code}\n{tail(out)}")
+        check(f"{label}: the other 5 messages are delivered byte for byte; tmp/ empty",
+              diff == "" and s.tmp_files() == [], f"{diff}; tmp {s.tmp_files()}\n{tail(out)}")
         removed = imap_uid_sets(box, "STORE") + imap_uid_sets(box, "EXPUNGE")
-        delivered_uids = {u for u, m in box.all_msgs if m in got}
-        check(f"{label}: UID {bad} stays on the server, only delivered UIDs are removed",
-              bad not in removed and set(removed) <= delivered_uids and bad in box.uids(),
-              f"UID STORE/EXPUNGE {removed}, delivered {sorted(delivered_uids)}, server {box.uids()}")
-        check(f"{label}: the server's answer is reported", ImapHandler.REFUSAL.decode() in out,
+        check(f"{label}: UID {bad} alone stays on the server, never flagged or expunged",
+              bad not in removed and box.uids() == [bad],
+              f"UID STORE/EXPUNGE {removed}, server {box.uids()}")
+        reports = refusal_reports(out, f"INBOX UID {bad}")
+        check(f"{label}: UID {bad} and the server's answer are reported once", len(reports) == 1,
               tail(out))
 
         box.fault.clear()
@@ -747,6 +754,45 @@ def case_imap_refused(tmp, whole):
         check(f"{label}: once the server returns UID {bad}, every message is there exactly once",
               code == 0 and diff == "" and box.uids() == [], f"exit {code}; {diff}; server "
               f"{box.uids()}\n{tail(out)}")
+
+
+def case_one_refused(tmp, count=15, whole=False):
+    """@count messages, the server will not return the 8th: the others are
+    delivered (in every batch), the 8th is reported once, counted as failed
+    and left on the server; the next run delivers it once the server does."""
+    label = f"IMAP, 1 of {count} messages refused" + (" (NO for the whole batch)" if whole else "")
+    msgs = [message(900 + i, 1500) for i in range(count)]
+    box = Box(msgs)
+    box.all_msgs = list(box.msgs)
+    bad = box.msgs[7][0]
+    box.fault["refuse_uids"] = {bad}
+    box.fault["refuse_whole"] = whole
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), [m for u, m in box.all_msgs if u != bad])
+        check(f"{label}: exit 75, summary says {count - 1} fetched and 1 failed",
+              code == 75 and re.search(rf"^test: {count - 1} fetched.* 1 failed$", out, re.M),
+              f"exit {code}\n{tail(out)}")
+        check(f"{label}: the other {count - 1} are delivered byte for byte, tmp/ empty",
+              diff == "" and s.tmp_files() == [], f"{diff}; tmp {s.tmp_files()}")
+        reports = refusal_reports(out, f"INBOX UID {bad}")
+        check(f"{label}: the refused message is reported once (account, folder, UID, server text)",
+              len(reports) == 1 and "account test: " in reports[0], tail(out))
+        removed = imap_uid_sets(box, "STORE") + imap_uid_sets(box, "EXPUNGE")
+        check(f"{label}: it alone stays on the server, never flagged or expunged",
+              box.uids() == [bad] and bad not in removed, f"server {box.uids()}, removed {removed}")
+
+        box.fault.clear()
+        first = box.sessions
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        again = []
+        for sess in sessions_of(box, first):
+            again += imap_uid_sets(box, "FETCH", sess)
+        check(f"{label}: the next run fetches only it and delivers it; every message once, "
+              "server empty", code == 0 and diff == "" and again == [bad] and box.uids() == [],
+              f"exit {code}; {diff}; UID FETCH {again}; server {box.uids()}\n{tail(out)}")
 
 
 def count_files(maildir):
@@ -878,6 +924,8 @@ def main():
             t, "IMAP SELECT with [PERMANENTFLAGS (\\x01]", {"select_extra": BAD_PERMANENTFLAGS})),
         ("IMAP tagged NO after FETCH responses", lambda t: case_imap_refused(t, False)),
         ("IMAP tagged NO alone", lambda t: case_imap_refused(t, True)),
+        ("IMAP one message refused", case_one_refused),
+        ("IMAP one message refused, later batches", lambda t: case_one_refused(t, 140)),
         ("timeouts", case_timeouts),
         ("run", case_run),
         ("IDLE on a dead connection", case_idle_dead),
