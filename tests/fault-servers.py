@@ -12,7 +12,8 @@ messages from memory and misbehave on request:
   7. `mailsift run` against the crashing server of 4: backoff, recovery, SIGTERM
   8. IMAP UID FETCH answered with a tagged NO (Gmail: "Some messages could not
      be FETCHed"), after the other messages' FETCH responses or instead of them
-  9. one message of 15 (or of 140: two batches) the server will not return
+  9. one message of 15 (or of 140: two batches) the server will not return:
+     IMAP tagged NO, POP3 -ERR to its RETR
 
 Each case checks the Maildir byte for byte against what the server sent and
 the server's command log (no DELE / UID STORE \\Deleted / EXPUNGE for a
@@ -169,7 +170,10 @@ class Handler(socketserver.StreamRequestHandler):
 
 class Pop3Handler(Handler):
     """USER/PASS, CAPA, STAT, UIDL, LIST, RETR, DELE (committed only by QUIT),
-    NOOP, RSET, QUIT. Faults: silent, drop_retr_uid, bad_listing."""
+    NOOP, RSET, QUIT. Faults: silent, drop_retr_uid, bad_listing, refuse_uids
+    (RETR of one of them is answered -ERR), pipelining (CAPA offers it)."""
+
+    REFUSAL = b"-ERR cannot read this message from the store"
 
     def handle(self):
         box, fault = self.box, self.box.fault
@@ -199,7 +203,8 @@ class Pop3Handler(Handler):
             if verb in ("USER", "PASS", "NOOP"):
                 self.send(b"+OK\r\n")
             elif verb == "CAPA":
-                self.send(b"+OK\r\nUSER\r\nUIDL\r\n.\r\n")
+                self.send(b"+OK\r\nUSER\r\nUIDL\r\n" + (b"PIPELINING\r\n" if fault.get("pipelining")
+                                                             else b"") + b".\r\n")
             elif verb == "STAT":
                 live = [v for n, v in enumerate(view, 1) if n not in pending]
                 self.send(b"+OK %d %d\r\n" % (len(live), sum(len(crlf(x)) for _, x in live)))
@@ -216,6 +221,9 @@ class Pop3Handler(Handler):
             elif verb == "RETR":
                 if m is None:
                     self.send(b"-ERR no such message\r\n")
+                    continue
+                if m[0] in fault.get("refuse_uids", ()):
+                    self.send(self.REFUSAL + b"\r\n")
                     continue
                 lines = m[1].split(b"\n")[:-1]
                 wire = b"".join((b"." + x if x.startswith(b".") else x) + b"\r\n" for x in lines)
@@ -710,10 +718,11 @@ def case_timeouts(tmp):
               f"{diff}; tmp {s.tmp_files()}; UID STORE/EXPUNGE {removed}; server {stall.uids()}")
 
 
-def refusal_reports(out, where):
-    """Log lines that report @where ("INBOX UID 30") as refused by the server."""
+def refusal_reports(out, where, text=ImapHandler.REFUSAL):
+    """Log lines that report @where (a regex: "INBOX UID 30") as refused by
+    the server with @text."""
     return [l for l in out.splitlines()
-            if re.search(rf"\b{where}: the server would not return it \(.*{re.escape(ImapHandler.REFUSAL.decode())}", l)]
+            if re.search(rf"\b{where}: the server would not return it \(.*{re.escape(text.decode())}", l)]
 
 
 def case_imap_refused(tmp, whole):
@@ -756,19 +765,21 @@ def case_imap_refused(tmp, whole):
               f"{box.uids()}\n{tail(out)}")
 
 
-def case_one_refused(tmp, count=15, whole=False):
-    """@count messages, the server will not return the 8th: the others are
-    delivered (in every batch), the 8th is reported once, counted as failed
-    and left on the server; the next run delivers it once the server does."""
-    label = f"IMAP, 1 of {count} messages refused" + (" (NO for the whole batch)" if whole else "")
+def case_one_refused(tmp, protocol="imap", count=15, pipelining=False):
+    """@count messages, the server will not return the 8th (IMAP: a tagged
+    NO, POP3: -ERR to its RETR): the others are delivered (in every batch),
+    the 8th is reported once, counted as failed and left on the server; the
+    next run delivers it once the server does."""
+    label = f"{protocol.upper()}, 1 of {count} messages refused" + (", pipelined" if pipelining else "")
     msgs = [message(900 + i, 1500) for i in range(count)]
     box = Box(msgs)
     box.all_msgs = list(box.msgs)
     bad = box.msgs[7][0]
     box.fault["refuse_uids"] = {bad}
-    box.fault["refuse_whole"] = whole
-    with FakeServer(ImapHandler, box) as srv:
-        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
+    box.fault["pipelining"] = pipelining
+    imap = protocol == "imap"
+    with FakeServer(ImapHandler if imap else Pop3Handler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": protocol, "port": srv.port, "after_delivery": "delete"}})
         code, out, secs = s.fetch()
         diff = compare(s.delivered(), [m for u, m in box.all_msgs if u != bad])
         check(f"{label}: exit 75, summary says {count - 1} fetched and 1 failed",
@@ -776,11 +787,14 @@ def case_one_refused(tmp, count=15, whole=False):
               f"exit {code}\n{tail(out)}")
         check(f"{label}: the other {count - 1} are delivered byte for byte, tmp/ empty",
               diff == "" and s.tmp_files() == [], f"{diff}; tmp {s.tmp_files()}")
-        reports = refusal_reports(out, f"INBOX UID {bad}")
-        check(f"{label}: the refused message is reported once (account, folder, UID, server text)",
+        reports = (refusal_reports(out, f"INBOX UID {bad}") if imap else
+                   refusal_reports(out, rf"message uid-{bad} \(RETR 8\)", Pop3Handler.REFUSAL))
+        check(f"{label}: the refused message is reported once (account, "
+              f"{'folder, UID' if imap else 'UIDL'}, server text)",
               len(reports) == 1 and "account test: " in reports[0], tail(out))
-        removed = imap_uid_sets(box, "STORE") + imap_uid_sets(box, "EXPUNGE")
-        check(f"{label}: it alone stays on the server, never flagged or expunged",
+        removed = (imap_uid_sets(box, "STORE") + imap_uid_sets(box, "EXPUNGE") if imap
+                   else pop3_uids(box, "DELE"))
+        check(f"{label}: it alone stays on the server, never {'flagged or expunged' if imap else 'DELEd'}",
               box.uids() == [bad] and bad not in removed, f"server {box.uids()}, removed {removed}")
 
         box.fault.clear()
@@ -789,10 +803,10 @@ def case_one_refused(tmp, count=15, whole=False):
         diff = compare(s.delivered(), msgs)
         again = []
         for sess in sessions_of(box, first):
-            again += imap_uid_sets(box, "FETCH", sess)
+            again += imap_uid_sets(box, "FETCH", sess) if imap else pop3_uids(box, "RETR", sess)
         check(f"{label}: the next run fetches only it and delivers it; every message once, "
               "server empty", code == 0 and diff == "" and again == [bad] and box.uids() == [],
-              f"exit {code}; {diff}; UID FETCH {again}; server {box.uids()}\n{tail(out)}")
+              f"exit {code}; {diff}; fetched {again}; server {box.uids()}\n{tail(out)}")
 
 
 def count_files(maildir):
@@ -925,7 +939,9 @@ def main():
         ("IMAP tagged NO after FETCH responses", lambda t: case_imap_refused(t, False)),
         ("IMAP tagged NO alone", lambda t: case_imap_refused(t, True)),
         ("IMAP one message refused", case_one_refused),
-        ("IMAP one message refused, later batches", lambda t: case_one_refused(t, 140)),
+        ("IMAP one message refused, later batches", lambda t: case_one_refused(t, "imap", 140)),
+        ("POP3 one message refused", lambda t: case_one_refused(t, "pop3")),
+        ("POP3 one message refused, pipelined", lambda t: case_one_refused(t, "pop3", 15, True)),
         ("timeouts", case_timeouts),
         ("run", case_run),
         ("IDLE on a dead connection", case_idle_dead),
