@@ -14,6 +14,8 @@ messages from memory and misbehave on request:
      be FETCHed"), after the other messages' FETCH responses or instead of them
   9. one message of 15 (or of 140: two batches) the server will not return:
      IMAP tagged NO, POP3 -ERR to its RETR
+ 10. IMAP listing, and the Message-ID fetch after a UIDVALIDITY change, cut
+     short by a tagged NO
 
 Each case checks the Maildir byte for byte against what the server sent and
 the server's command log (no DELE / UID STORE \\Deleted / EXPUNGE for a
@@ -267,7 +269,8 @@ class ImapHandler(Handler):
     EXPUNGE, IDLE, NOOP, LOGOUT. Faults: silent, greeting, select_extra,
     drop_body_uid, stall_body_uid, idle_blackhole, refuse_uids (a body fetch
     that names one of them is answered with a tagged NO; with refuse_whole no
-    FETCH response comes before it, else those of the other messages do)."""
+    FETCH response comes before it, else those of the other messages do),
+    refuse_list_uids (a fetch without a body leaves them out and ends in NO)."""
 
     REFUSAL = b"Some messages could not be FETCHed (Failure)"
 
@@ -360,7 +363,7 @@ class ImapHandler(Handler):
             self.send(t + b" OK nothing\r\n")
             return True
         match = parse_set(set_text, msgs[-1][0] if by_uid else len(msgs))
-        refuse = fault.get("refuse_uids", ()) if "BODY" in items else ()
+        refuse = fault.get("refuse_uids" if "BODY" in items else "refuse_list_uids", ())
         refused = [uid for seq, (uid, _) in enumerate(msgs, 1)
                    if match(uid if by_uid else seq) and uid in refuse]
         if refused and fault.get("refuse_whole"):
@@ -809,6 +812,65 @@ def case_one_refused(tmp, protocol="imap", count=15, pipelining=False):
               f"exit {code}; {diff}; fetched {again}; server {box.uids()}\n{tail(out)}")
 
 
+def case_imap_listing_refused(tmp):
+    """The listing (FETCH 1:* (UID RFC822.SIZE)) ends in a tagged NO after
+    leaving out UIDs 20 and 70. libetpan 1.9.4 reports such a NO as success
+    when some FETCH responses came, so mailsift took UID 20 for gone, forgot
+    it had delivered it and delivered it again once it was listed."""
+    msgs = [message(1100 + i) for i in range(N + 1)]
+    box = Box(msgs[:N], uid_step=10)
+    box.all_msgs = [(10 * (n + 1), m) for n, m in enumerate(msgs)]
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port}})
+        code, out, secs = s.fetch()
+        check("IMAP listing cut short: first run (good server) delivers 6", code == 0
+              and compare(s.delivered(), msgs[:N]) == "", f"exit {code}\n{tail(out)}")
+        box.add(msgs[N])
+        box.fault["refuse_list_uids"] = {20, 70}
+        code, out, secs = s.fetch()
+        check("IMAP listing cut short by a NO: exit 75, 2 failed, reported with folder and the "
+              "server's text", code == 75 and re.search(r"^test: 0 fetched.* 2 failed$", out, re.M)
+              and re.search(r"INBOX: the server listed only 5 of 7 messages .*"
+                            + re.escape(ImapHandler.REFUSAL.decode()), out),
+              f"exit {code}\n{tail(out)}")
+        box.fault.clear()
+        first = box.sessions
+        code, out, secs = s.fetch()
+        again = []
+        for sess in sessions_of(box, first):
+            again += imap_uid_sets(box, "FETCH", sess)
+        diff = compare(s.delivered(), msgs)
+        check("IMAP listing cut short: the next run fetches only the new UID 70; UID 20, left out "
+              "of the listing, is not delivered again", code == 0 and diff == "" and again == [70],
+              f"exit {code}; {diff}; UID FETCH {again}\n{tail(out)}")
+
+
+def case_imap_recovery_refused(tmp):
+    """After a UIDVALIDITY change, the Message-ID fetch that matches the
+    folder to what was delivered is answered with a tagged NO alone because
+    of UID 20. That failed the folder on every run; now the other messages
+    are matched one by one and new mail arrives."""
+    msgs = [message(1200 + i) for i in range(5)]
+    box = Box(msgs[:4], uid_step=10)
+    box.all_msgs = [(10 * (n + 1), m) for n, m in enumerate(msgs)]
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port}})
+        code, out, secs = s.fetch()
+        check("IMAP UIDVALIDITY recovery refused: first run delivers 4", code == 0
+              and compare(s.delivered(), msgs[:4]) == "", f"exit {code}\n{tail(out)}")
+        box.uidvalidity += 1
+        box.add(msgs[4])
+        box.fault.update(refuse_uids={20}, refuse_whole=True)
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        check("IMAP UIDVALIDITY changed, Message-ID fetch refused for UID 20: the other 3 match, "
+              "the new UID 50 is delivered, nothing twice",
+              re.search(r"3 of 5 messages matched", out) and diff == "", f"{diff}\n{tail(out)}")
+        check("IMAP UIDVALIDITY recovery refused: UID 20, not matched, is fetched as new; its "
+              "refusal is reported and the run exits 75",
+              code == 75 and len(refusal_reports(out, "INBOX UID 20")) == 1, f"exit {code}\n{tail(out)}")
+
+
 def count_files(maildir):
     n = 0
     for d, _, files in os.walk(maildir):
@@ -942,6 +1004,8 @@ def main():
         ("IMAP one message refused, later batches", lambda t: case_one_refused(t, "imap", 140)),
         ("POP3 one message refused", lambda t: case_one_refused(t, "pop3")),
         ("POP3 one message refused, pipelined", lambda t: case_one_refused(t, "pop3", 15, True)),
+        ("IMAP listing cut short", case_imap_listing_refused),
+        ("IMAP UIDVALIDITY recovery refused", case_imap_recovery_refused),
         ("timeouts", case_timeouts),
         ("run", case_run),
         ("IDLE on a dead connection", case_idle_dead),
