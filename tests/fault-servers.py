@@ -799,6 +799,9 @@ def case_one_refused(tmp, protocol="imap", count=15, pipelining=False):
                    else pop3_uids(box, "DELE"))
         check(f"{label}: it alone stays on the server, never {'flagged or expunged' if imap else 'DELEd'}",
               box.uids() == [bad] and bad not in removed, f"server {box.uids()}, removed {removed}")
+        status = subprocess.run([MAILSIFT, "status", "-c", s.cfg], capture_output=True, text=True).stdout
+        check(f"{label}: mailsift status shows the failed message",
+              re.search(r"^  last error: .*: 1 failed \(left on the server", status, re.M), status)
 
         box.fault.clear()
         first = box.sessions
