@@ -167,7 +167,15 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
       if (!ok)
         g_warning ("%s", error->message);
       if (!opt_dry_run)
-        ms_state_account_result (state, account->name, ok ? NULL : error->message, f.stats.messages, NULL);
+        {
+          /* messages left on the server show in `mailsift status` too */
+          g_autofree char *left = ok && f.stats.failed
+                                    ? g_strdup_printf ("%u failed (left on the server, tried again "
+                                                       "next time; the log says why)", f.stats.failed)
+                                    : NULL;
+          ms_state_account_result (state, account->name, ok, ok ? left : error->message,
+                                   f.stats.messages, NULL);
+        }
     }
   if (!quiet || error || f.stats.messages || f.stats.failed)
     print_summary (&f, error);

@@ -7,7 +7,9 @@
  * handler closes the file once it learns the UID), then the batch is
  * delivered (ms_fetch_deliver_batch) and only then is the server told, in
  * one command per kind: \Seen, \Deleted + UID EXPUNGE (only of our own
- * UIDs, and only with UIDPLUS), or UID MOVE. */
+ * UIDs, and only with UIDPLUS), or UID MOVE. A message the server will
+ * not return (a tagged NO) holds up no other: it is reported, counted as
+ * failed and left on the server for the next run. */
 #include "source.h"
 
 #include "error.h"
@@ -100,6 +102,47 @@ on_progress (size_t current, size_t maximum, void *data)
 {
 }
 
+/* FETCH (@by_uid: UID FETCH) @ft of @set, each FETCH response handed to
+ * @on_msg as it arrives. Returns libetpan's code: see refused() for the
+ * server's tagged NO (its text in im->imap->imap_response; the session
+ * goes on); anything else but MAILIMAP_NO_ERROR is a broken session.
+ *
+ * The result list belongs to us only after MAILIMAP_NO_ERROR (it is
+ * empty then: the handler took every response). After a tagged NO,
+ * libetpan 1.9.4 has freed it already and leaves the pointer to it in
+ * place; freeing it again killed the account process. Without a handler
+ * the list would fill up, and libetpan would report a NO that came after
+ * some FETCH responses as success: every fetch goes through here. */
+static int
+run_fetch (Imap *im, gboolean by_uid, struct mailimap_set *set, struct mailimap_fetch_type *ft,
+           mailimap_msg_att_handler *on_msg, void *data)
+{
+  clist *result = NULL;
+  int r;
+
+  mailimap_set_progress_callback (im->imap, on_progress, NULL, NULL);
+  mailimap_set_msg_att_handler (im->imap, on_msg, data);
+  r = by_uid ? mailimap_uid_fetch (im->imap, set, ft, &result)
+             : mailimap_fetch (im->imap, set, ft, &result);
+  mailimap_set_msg_att_handler (im->imap, NULL, NULL);
+  if (r == MAILIMAP_NO_ERROR && result != NULL)
+    mailimap_fetch_list_free (result);
+  return r;
+}
+
+/* Whether run_fetch's @r is the server's tagged NO. */
+static gboolean
+refused (int r)
+{
+  return r == MAILIMAP_ERROR_FETCH || r == MAILIMAP_ERROR_UID_FETCH;
+}
+
+static const char *
+server_text (Imap *im)
+{
+  return im->imap->imap_response ? im->imap->imap_response : "";
+}
+
 static gboolean
 connect_and_login (Imap *im, GError **error)
 {
@@ -162,50 +205,64 @@ connect_and_login (Imap *im, GError **error)
   return TRUE;
 }
 
-/* UID and size of every message in the selected folder. */
-static GArray *
-list_folder (Imap *im, GError **error)
+/* on_att for list_folder: the UID and size of one message. */
+static void
+on_listed (struct mailimap_msg_att *att, void *data)
 {
-  GArray *msgs = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
+  GArray *msgs = data;
+  ImapMsg m = { 0, 0 };
+
+  for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
+    {
+      struct mailimap_msg_att_item *item = clist_content (i);
+      if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+        continue;
+      if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+        m.uid = item->att_data.att_static->att_data.att_uid;
+      else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
+        m.size = item->att_data.att_static->att_data.att_rfc822_size;
+    }
+  if (m.uid)
+    g_array_append_val (msgs, m);
+}
+
+/* UID and size of every message in the selected folder @folder.
+ * *@complete_out is FALSE when the server listed only some of them (a
+ * tagged NO): then what is not listed must not be taken for gone. */
+static GArray *
+list_folder (Imap *im, const char *folder, gboolean *complete_out, GError **error)
+{
+  g_autoptr (GArray) msgs = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
+  guint32 exists = im->imap->imap_selection_info->sel_exists;
   struct mailimap_set *set;
   struct mailimap_fetch_type *ft;
-  clist *result = NULL;
   int r;
 
-  if (im->imap->imap_selection_info->sel_exists == 0)
-    return msgs;
+  *complete_out = TRUE;
+  if (exists == 0)
+    return g_steal_pointer (&msgs);
   set = mailimap_set_new_interval (1, 0);
   ft = mailimap_fetch_type_new_fetch_att_list_empty ();
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_rfc822_size ());
-  r = mailimap_fetch (im->imap, set, ft, &result);
+  r = run_fetch (im, FALSE, set, ft, on_listed, msgs);
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
-  if (r != MAILIMAP_NO_ERROR)
+  if (refused (r))
     {
-      g_array_unref (msgs);
+      guint missing = exists > msgs->len ? exists - msgs->len : 1;
+      g_warning ("account %s: %s: the server listed only %u of %u messages (\"%s\"); the others "
+                 "stay on the server and are looked for again next time", im->fetch->account->name,
+                 folder, msgs->len, exists, server_text (im));
+      im->fetch->stats.failed += missing;
+      *complete_out = FALSE;
+    }
+  else if (r != MAILIMAP_NO_ERROR)
+    {
       imap_fail (im, r, "FETCH 1:* (UID RFC822.SIZE)", error);
       return NULL;
     }
-  for (clistiter *c = clist_begin (result); c; c = clist_next (c))
-    {
-      struct mailimap_msg_att *att = clist_content (c);
-      ImapMsg m = { 0, 0 };
-      for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
-        {
-          struct mailimap_msg_att_item *item = clist_content (i);
-          if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-            continue;
-          if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
-            m.uid = item->att_data.att_static->att_data.att_uid;
-          else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
-            m.size = item->att_data.att_static->att_data.att_rfc822_size;
-        }
-      if (m.uid)
-        g_array_append_val (msgs, m);
-    }
-  mailimap_fetch_list_free (result);
-  return msgs;
+  return g_steal_pointer (&msgs);
 }
 
 static struct mailimap_set *
@@ -218,19 +275,17 @@ uid_set (GArray *uids)
   return set;
 }
 
-/* Fetch @n messages (whole, or only their header) with one UID FETCH;
- * each one received goes into @items, in the order asked for. FALSE with
- * @error when the command failed: @items still holds the messages that
- * arrived whole before that. */
+/* One UID FETCH of @n messages (whole, or only their header) into
+ * im->received. TRUE when the server answered OK, or NO: then
+ * *@refused_out is what it said. FALSE with @error: the session broke,
+ * or a spool file could not be written. */
 static gboolean
-fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, gboolean header_only,
-             GArray *items, GError **error)
+fetch_set (Imap *im, const ImapMsg *msgs, guint n, gboolean header_only, char **refused_out,
+           GError **error)
 {
-  g_autoptr (GHashTable) received = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free);
   g_autoptr (GArray) uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
   struct mailimap_set *set;
   struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty ();
-  clist *result = NULL;
   int r;
 
   for (guint i = 0; i < n; i++)
@@ -241,19 +296,67 @@ fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, gboolean 
     ft, mailimap_fetch_att_new_body_peek_section (header_only ? mailimap_section_new_header ()
                                                               : mailimap_section_new (NULL)));
   /* the handlers see every FETCH response, so they are there only now */
-  im->received = received;
   im->header_only = header_only;
   mailimap_set_msg_body_handler (im->imap, on_body, im);
-  mailimap_set_msg_att_handler (im->imap, on_att, im);
-  r = mailimap_uid_fetch (im->imap, set, ft, &result);
+  r = run_fetch (im, TRUE, set, ft, on_att, im);
   mailimap_set_msg_body_handler (im->imap, NULL, NULL);
-  mailimap_set_msg_att_handler (im->imap, NULL, NULL);
-  im->received = NULL;
   g_clear_pointer (&im->writer, ms_spool_writer_free); /* a body cut off */
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
-  if (result)
-    mailimap_fetch_list_free (result);
+  if (im->write_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&im->write_error));
+      return FALSE;
+    }
+  if (refused (r))
+    {
+      *refused_out = g_strdup (server_text (im));
+      return TRUE;
+    }
+  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID FETCH BODY.PEEK[]", error);
+}
+
+/* Fetch @n messages of @folder (whole, or only their header); each one
+ * received goes into @items, in the order asked for. A message the
+ * server will not return is reported, counted as failed and left out: it
+ * stays on the server and is asked for again next time. FALSE with
+ * @error when the session failed: @items still holds the messages that
+ * arrived whole before that. */
+static gboolean
+fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs, guint n,
+             gboolean header_only, GArray *items, GError **error)
+{
+  g_autoptr (GHashTable) received = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free);
+  g_autoptr (GHashTable) refused = g_hash_table_new (NULL, NULL);
+  g_autofree char *batch_refused = NULL;
+  gboolean ok;
+
+  im->received = received;
+  ok = fetch_set (im, msgs, n, header_only, &batch_refused, error);
+  /* A NO does not say which message it is about (Gmail: "Some messages
+   * could not be FETCHed"), and may come with or without the others'
+   * FETCH responses: each message that did not arrive is asked for
+   * alone, so that one the server cannot return holds up no other. */
+  for (guint i = 0; ok && batch_refused && i < n; i++)
+    {
+      gpointer uid = GUINT_TO_POINTER (msgs[i].uid);
+      g_autofree char *alone = NULL;
+
+      if (g_hash_table_contains (received, uid))
+        continue;
+      if (n == 1)
+        alone = g_strdup (batch_refused);
+      else if (!(ok = fetch_set (im, &msgs[i], 1, header_only, &alone, error)))
+        break;
+      if (alone == NULL)
+        continue; /* it came this time (or is gone: see below) */
+      g_warning ("account %s: %s UID %u: the server would not return it (\"%s\"); it stays on "
+                 "the server and is tried again next time", im->fetch->account->name, folder,
+                 msgs[i].uid, alone);
+      im->fetch->stats.failed++;
+      g_hash_table_add (refused, uid);
+    }
+  im->received = NULL;
 
   for (guint i = 0; i < n; i++)
     {
@@ -264,16 +367,11 @@ fetch_batch (Imap *im, guint32 validity, const ImapMsg *msgs, guint n, gboolean 
                                MS_FETCH_KEPT_ON_SERVER };
           g_array_append_val (items, item);
         }
-      else if (r == MAILIMAP_NO_ERROR && im->write_error == NULL)
+      else if (ok && !g_hash_table_contains (refused, GUINT_TO_POINTER (msgs[i].uid)))
         g_info ("account %s: the server sent no body for UID %u (gone, or a server that cannot "
                 "render it); it stays on the server", im->fetch->account->name, msgs[i].uid);
     }
-  if (im->write_error)
-    {
-      g_propagate_error (error, g_steal_pointer (&im->write_error));
-      return FALSE;
-    }
-  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID FETCH BODY.PEEK[]", error);
+  return ok;
 }
 
 static gboolean
@@ -360,97 +458,139 @@ tell_server (Imap *im, GArray *expired, GArray *delivered, GError **error)
   return TRUE;
 }
 
+typedef struct {
+  guint32 size;
+  char *msgid; /* NULL: the message has none */
+} ImapIdentity;
+
+static void
+imap_identity_free (gpointer p)
+{
+  ImapIdentity *id = p;
+
+  g_free (id->msgid);
+  g_free (id);
+}
+
+/* on_att for recover_uidvalidity: UID -> ImapIdentity into @data. */
+static void
+on_identity (struct mailimap_msg_att *att, void *data)
+{
+  GHashTable *ids = data;
+  guint32 uid = 0, size = 0;
+  const char *hdr = NULL;
+  size_t hlen = 0;
+  ImapIdentity *id;
+
+  for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
+    {
+      struct mailimap_msg_att_item *item = clist_content (i);
+      struct mailimap_msg_att_static *st;
+      if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+        continue;
+      st = item->att_data.att_static;
+      if (st->att_type == MAILIMAP_MSG_ATT_UID)
+        uid = st->att_data.att_uid;
+      else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
+        size = st->att_data.att_rfc822_size;
+      else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && st->att_data.att_body_section)
+        {
+          hdr = st->att_data.att_body_section->sec_body_part;
+          hlen = st->att_data.att_body_section->sec_length;
+        }
+    }
+  if (uid == 0)
+    return;
+  id = g_new0 (ImapIdentity, 1);
+  id->size = size;
+  if (hdr)
+    {
+      g_autoptr (MsHeaderView) view = ms_header_view_new (hdr, hlen);
+      id->msgid = g_strdup (ms_header_view_get_first (view, "Message-ID"));
+    }
+  g_hash_table_replace (ids, GUINT_TO_POINTER (uid), id);
+}
+
 /* The folder's UIDVALIDITY changed, so every UID is new to us. Rather
- * than fetch everything again, match the server's messages to what was
- * delivered by Message-ID and size, and record the matches under their
- * new UIDs. Messages without a Message-ID are fetched again (a duplicate
- * is better than a loss). */
+ * than fetch everything again, match the server's messages (@msgs) to
+ * what was delivered by Message-ID and size, and record the matches under
+ * their new UIDs. Messages without a Message-ID, or whose header the
+ * server will not return, are fetched again (a duplicate is better than
+ * a loss). */
 static gboolean
-recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GHashTable *seen,
-                     GError **error)
+recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GArray *msgs,
+                     GHashTable *seen, GError **error)
 {
   MsFetch *f = im->fetch;
   g_autoptr (GHashTable) known = ms_state_seen_identities (f->state, f->account->name, folder, error);
+  g_autoptr (GHashTable) ids = g_hash_table_new_full (NULL, NULL, NULL, imap_identity_free);
   struct mailimap_set *set;
   struct mailimap_fetch_type *ft;
-  clist *fields = clist_new ();
-  clist *result = NULL;
-  guint matched = 0, total = 0;
+  clist *fields;
+  guint matched = 0;
+  GHashTableIter iter;
+  gpointer uid, value;
   int r;
 
   if (known == NULL)
-    {
-      clist_free (fields);
-      return FALSE;
-    }
+    return FALSE;
+  fields = clist_new ();
   clist_append (fields, strdup ("MESSAGE-ID"));
-  set = mailimap_set_new_interval (1, 0);
   ft = mailimap_fetch_type_new_fetch_att_list_empty ();
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_rfc822_size ());
   mailimap_fetch_type_new_fetch_att_list_add (
     ft, mailimap_fetch_att_new_body_peek_section (
           mailimap_section_new_header_fields (mailimap_header_list_new (fields))));
-  r = mailimap_fetch (im->imap, set, ft, &result);
-  mailimap_fetch_type_free (ft);
+  set = mailimap_set_new_interval (1, 0);
+  r = run_fetch (im, FALSE, set, ft, on_identity, ids);
   mailimap_set_free (set);
-  if (r != MAILIMAP_NO_ERROR)
+  /* a NO does not say which message it is about: each one missing is
+   * asked for alone, so that one the server will not return costs only
+   * itself */
+  for (guint i = 0; refused (r) && i < msgs->len; i++)
+    {
+      guint32 one = g_array_index (msgs, ImapMsg, i).uid;
+      int r1;
+
+      if (g_hash_table_contains (ids, GUINT_TO_POINTER (one)))
+        continue;
+      set = mailimap_set_new_single (one);
+      r1 = run_fetch (im, TRUE, set, ft, on_identity, ids);
+      mailimap_set_free (set);
+      if (r1 != MAILIMAP_NO_ERROR && !refused (r1))
+        r = r1;
+    }
+  mailimap_fetch_type_free (ft);
+  if (r != MAILIMAP_NO_ERROR && !refused (r))
     return imap_fail (im, r, "FETCH (Message-ID) after a UIDVALIDITY change", error);
 
   /* all matches or none: a half-recorded recovery would look finished */
   if (!ms_state_begin (f->state, error))
+    return FALSE;
+  g_hash_table_iter_init (&iter, ids);
+  while (g_hash_table_iter_next (&iter, &uid, &value))
     {
-      mailimap_fetch_list_free (result);
-      return FALSE;
-    }
-  for (clistiter *c = clist_begin (result); c; c = clist_next (c))
-    {
-      struct mailimap_msg_att *att = clist_content (c);
-      guint32 uid = 0, size = 0;
-      const char *hdr = NULL;
-      size_t hlen = 0;
+      ImapIdentity *id = value;
+      g_autofree char *identity = id->msgid ? g_strdup_printf ("%s %u", id->msgid, id->size) : NULL;
+      gint64 *when = identity ? g_hash_table_lookup (known, identity) : NULL;
+      g_autofree char *key = NULL;
+      gint64 *copy;
 
-      for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
+      if (when == NULL)
+        continue;
+      key = g_strdup_printf ("%u:%u", validity, GPOINTER_TO_UINT (uid));
+      if (!ms_state_seen_record (f->state, f->account->name, folder, key, *when, id->msgid,
+                                 id->size, error))
         {
-          struct mailimap_msg_att_item *item = clist_content (i);
-          struct mailimap_msg_att_static *st;
-          if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-            continue;
-          st = item->att_data.att_static;
-          if (st->att_type == MAILIMAP_MSG_ATT_UID)
-            uid = st->att_data.att_uid;
-          else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
-            size = st->att_data.att_rfc822_size;
-          else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && st->att_data.att_body_section)
-            {
-              hdr = st->att_data.att_body_section->sec_body_part;
-              hlen = st->att_data.att_body_section->sec_length;
-            }
+          ms_state_rollback (f->state);
+          return FALSE;
         }
-      total++;
-      if (uid && hdr)
-        {
-          g_autoptr (MsHeaderView) view = ms_header_view_new (hdr, hlen);
-          const char *msgid = ms_header_view_get_first (view, "Message-ID");
-          g_autofree char *identity = msgid ? g_strdup_printf ("%s %u", msgid, size) : NULL;
-          gint64 *when = identity ? g_hash_table_lookup (known, identity) : NULL;
-          if (when)
-            {
-              g_autofree char *key = g_strdup_printf ("%u:%u", validity, uid);
-              if (!ms_state_seen_record (f->state, f->account->name, folder, key, *when, msgid, size, error))
-                {
-                  ms_state_rollback (f->state);
-                  mailimap_fetch_list_free (result);
-                  return FALSE;
-                }
-              gint64 *copy = g_new (gint64, 1);
-              *copy = *when;
-              g_hash_table_replace (seen, g_steal_pointer (&key), copy);
-              matched++;
-            }
-        }
+      copy = g_new (gint64, 1);
+      *copy = *when;
+      g_hash_table_replace (seen, g_steal_pointer (&key), copy);
+      matched++;
     }
-  mailimap_fetch_list_free (result);
   if (!ms_state_commit (f->state, error))
     {
       ms_state_rollback (f->state);
@@ -458,7 +598,8 @@ recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GHashTable 
     }
   g_warning ("account %s: the UIDVALIDITY of %s changed (the server renumbered it); %u of %u "
              "messages matched what was delivered before by Message-ID and size, the other %u "
-             "are fetched as new", f->account->name, folder, matched, total, total - matched);
+             "are fetched as new", f->account->name, folder, matched, msgs->len,
+             msgs->len - MIN (matched, msgs->len));
   return TRUE;
 }
 
@@ -519,7 +660,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
   gpointer key, value;
 
   g_array_set_clear_func (heads, ms_fetch_item_clear);
-  if (!fetch_batch (im, validity, batch, n, TRUE, heads, error))
+  if (!fetch_batch (im, folder, validity, batch, n, TRUE, heads, error))
     return FALSE;
   for (guint i = 0; i < heads->len; i++)
     {
@@ -643,7 +784,8 @@ fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, 
           n_fetch = bodies->len;
         }
       g_array_set_clear_func (items, ms_fetch_item_clear);
-      fetched = n_fetch == 0 || fetch_batch (im, validity, batch, n_fetch, f->dry_run, items, &fetch_error);
+      fetched = n_fetch == 0
+                || fetch_batch (im, folder, validity, batch, n_fetch, f->dry_run, items, &fetch_error);
       if (f->dry_run)
         {
           for (guint i = 0; i < items->len; i++)
@@ -704,6 +846,7 @@ fetch_folder (Imap *im, const char *folder, GError **error)
                      || (g_str_has_prefix (a->after_delivery, "move:")
                          && (mailimap_has_extension (im->imap, "MOVE")
                              || mailimap_has_extension (im->imap, "UIDPLUS")));
+  gboolean complete;
   guint32 validity;
   GHashTableIter iter;
   gpointer key;
@@ -721,11 +864,11 @@ fetch_folder (Imap *im, const char *folder, GError **error)
       *next = im->imap->imap_selection_info->sel_uidnext;
       g_hash_table_replace (f->uidnext, g_strdup (folder), next);
     }
-  msgs = list_folder (im, error);
+  msgs = list_folder (im, folder, &complete, error);
   if (msgs == NULL)
     return FALSE;
   if (msgs->len > 0 && uidvalidity_changed (seen, validity) && !f->dry_run
-      && !recover_uidvalidity (im, folder, validity, seen, error))
+      && !recover_uidvalidity (im, folder, validity, msgs, seen, error))
     return FALSE;
 
   for (guint i = 0; i < msgs->len; i++)
@@ -760,7 +903,8 @@ fetch_folder (Imap *im, const char *folder, GError **error)
     }
   if (!f->dry_run)
     {
-      ms_fetch_forget_journal (f, folder, journal, present);
+      if (complete)
+        ms_fetch_forget_journal (f, folder, journal, present);
       if (!tell_server (im, expired, redo, error))
         return FALSE;
     }
@@ -768,8 +912,8 @@ fetch_folder (Imap *im, const char *folder, GError **error)
     return FALSE;
   /* a note in the INBOX about each message left on the server as too big */
   g_array_set_clear_func (notes, ms_fetch_item_clear);
-  if (oversize->len && !fetch_batch (im, validity, (ImapMsg *) oversize->data, oversize->len, TRUE,
-                                     notes, error))
+  if (oversize->len && !fetch_batch (im, folder, validity, (ImapMsg *) oversize->data,
+                                     oversize->len, TRUE, notes, error))
     return FALSE;
   for (guint i = 0; i < notes->len; i++)
     {
@@ -778,9 +922,10 @@ fetch_folder (Imap *im, const char *folder, GError **error)
       ms_fetch_notice_oversize (f, folder, item, where);
     }
 
-  /* forget what the folder no longer holds (or what an old UIDVALIDITY named) */
+  /* forget what the folder no longer holds (or what an old UIDVALIDITY
+   * named); after a listing cut short, what is missing may still be there */
   g_hash_table_iter_init (&iter, seen);
-  while (!f->dry_run && g_hash_table_iter_next (&iter, &key, NULL))
+  while (!f->dry_run && complete && g_hash_table_iter_next (&iter, &key, NULL))
     if (!g_hash_table_contains (present, key))
       ms_state_seen_forget (f->state, a->name, folder, key, NULL);
   return TRUE;
@@ -810,10 +955,6 @@ imap_fetch (MsFetch *f, GError **error)
   Imap im = { .fetch = f };
   gboolean ok = connect_and_login (&im, error);
 
-  if (ok)
-    {
-      mailimap_set_progress_callback (im.imap, on_progress, NULL, NULL);
-    }
   f->fileinto_on_server = g_strcmp0 (f->account->fileinto_target, "server") == 0 && !f->dry_run;
   for (guint i = 0; ok && f->account->folders && f->account->folders[i]; i++)
     ok = fetch_folder (&im, f->account->folders[i], error);

@@ -4,7 +4,9 @@
  * listing, RETR and DELE are sent here on the session's stream, because
  * libetpan's mailpop3_list() writes out of bounds on a "LIST" line for
  * message 0 and mailpop3_retr() holds a whole message in memory (see the
- * libetpan notes). RETR streams line by line into the spool file. */
+ * libetpan notes). RETR streams line by line into the spool file. A
+ * message the server answers "-ERR" for is reported, counted as failed
+ * and left on the server (never DELE'd); the others are fetched. */
 #include "source.h"
 
 #include "error.h"
@@ -62,9 +64,11 @@ send_command (Pop3 *p, const char *command, GError **error)
   return write_command (p, command, TRUE, error);
 }
 
-/* Read the status line; TRUE for "+OK". */
+/* Read the status line; TRUE for "+OK". Anything else is FALSE with
+ * @error; but when @refused_out is given, an "-ERR" is FALSE with the
+ * server's line there and no error (the session goes on). */
 static gboolean
-read_status (Pop3 *p, const char *command, GError **error)
+read_status_or_refusal (Pop3 *p, const char *command, char **refused_out, GError **error)
 {
   char *l = mailstream_read_line_remove_eol (p->pop3->pop3_stream, p->line);
 
@@ -74,13 +78,20 @@ read_status (Pop3 *p, const char *command, GError **error)
                    p->fetch->account->name, command);
       return FALSE;
     }
-  if (!g_str_has_prefix (l, "+OK"))
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s: the server said: %s",
-                   p->fetch->account->name, command, l);
-      return FALSE;
-    }
-  return TRUE;
+  if (g_str_has_prefix (l, "+OK"))
+    return TRUE;
+  if (refused_out && g_str_has_prefix (l, "-ERR"))
+    *refused_out = g_strdup (l);
+  else
+    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s: the server said: %s",
+                 p->fetch->account->name, command, l);
+  return FALSE;
+}
+
+static gboolean
+read_status (Pop3 *p, const char *command, GError **error)
+{
+  return read_status_or_refusal (p, command, NULL, error);
 }
 
 /* A multi-line listing ("UIDL", "LIST"): each line as (number, rest). */
@@ -141,13 +152,15 @@ msg_cmp (gconstpointer a, gconstpointer b)
 
 /* Read the answer to "RETR n" (or "TOP n 0" in a dry run), already sent,
  * into a spool file (closed, not synced), line by line, undoing
- * dot-stuffing. */
+ * dot-stuffing. NULL with @error, or, when the server answered -ERR, with
+ * its line in *@refused_out. */
 static MsSpool *
-read_message (Pop3 *p, const char *command, gboolean header_only, GError **error)
+read_message (Pop3 *p, const char *command, gboolean header_only, char **refused_out,
+              GError **error)
 {
   g_autoptr (MsSpoolWriter) w = NULL;
 
-  if (!read_status (p, command, error))
+  if (!read_status_or_refusal (p, command, refused_out, error))
     return NULL;
   w = header_only ? ms_spool_writer_new_scan ()
                   : ms_spool_writer_new (p->fetch->config->maildir, NULL, error);
@@ -208,19 +221,33 @@ typedef struct {
   Pop3Msg **msgs;
   gboolean header_only; /* TOP n 0 */
   GArray *items;
+  GPtrArray *got;       /* the Pop3Msg of each item */
 } RetrBatch;
 
+/* A message the server will not return (-ERR) is reported, counted as
+ * failed and left out: it stays on the server (no DELE) and is asked for
+ * again next time. */
 static gboolean
 read_retr (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
 {
   RetrBatch *b = data;
-  MsSpool *spool = read_message (p, command, b->header_only, error);
+  g_autofree char *refused = NULL;
+  MsSpool *spool = read_message (p, command, b->header_only, &refused, error);
   MsFetchItem item = { NULL, (gint64) b->msgs[i]->size, spool, MS_FETCH_KEPT_ON_SERVER };
 
+  if (refused)
+    {
+      g_warning ("account %s: message %s (%s): the server would not return it (\"%s\"); it stays "
+                 "on the server and is tried again next time", p->fetch->account->name,
+                 b->msgs[i]->uidl, command, refused);
+      p->fetch->stats.failed++;
+      return TRUE;
+    }
   if (spool == NULL)
     return FALSE;
   item.uid = g_strdup (b->msgs[i]->uidl);
   g_array_append_val (b->items, item);
+  g_ptr_array_add (b->got, b->msgs[i]);
   return TRUE;
 }
 
@@ -309,12 +336,14 @@ pop3_close (Pop3 *p, gboolean quit)
   p->pop3 = NULL;
 }
 
-/* RETR (or TOP n 0) @n messages into @items. */
+/* RETR (or TOP n 0) @n messages into @items, and the Pop3Msg of each
+ * item into @got (a message the server refuses has neither). */
 static gboolean
-retrieve (Pop3 *p, Pop3Msg **msgs, guint n, gboolean header_only, GArray *items, GError **error)
+retrieve (Pop3 *p, Pop3Msg **msgs, guint n, gboolean header_only, GArray *items, GPtrArray *got,
+          GError **error)
 {
   g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
-  RetrBatch b = { msgs, header_only, items };
+  RetrBatch b = { msgs, header_only, items, got };
 
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (commands, header_only ? g_strdup_printf ("TOP %u 0", msgs[i]->index)
@@ -340,18 +369,19 @@ fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, guint *delet
 {
   MsFetch *f = p->fetch;
   g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+  g_autoptr (GPtrArray) got = g_ptr_array_new ();
   g_autoptr (GArray) dele = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GError) fetch_error = NULL;
   g_autoptr (GError) deliver_error = NULL;
   gboolean fetched;
 
   g_array_set_clear_func (items, ms_fetch_item_clear);
-  fetched = retrieve (p, msgs, n, f->dry_run, items, &fetch_error);
+  fetched = retrieve (p, msgs, n, f->dry_run, items, got, &fetch_error);
   if (f->dry_run)
     {
       for (guint i = 0; i < items->len; i++)
         {
-          g_autofree char *where = g_strdup_printf ("message %u", msgs[i]->index);
+          g_autofree char *where = g_strdup_printf ("message %u", ((Pop3Msg *) got->pdata[i])->index);
           ms_fetch_dry (f, g_array_index (items, MsFetchItem, i).spool, where);
         }
     }
@@ -371,7 +401,7 @@ fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, guint *delet
   if (g_strcmp0 (f->account->after_delivery, "delete") == 0)
     for (guint i = 0; i < items->len; i++)
       if (g_array_index (items, MsFetchItem, i).outcome == MS_FETCH_DELIVERED)
-        g_array_append_val (dele, msgs[i]->index);
+        g_array_append_val (dele, ((Pop3Msg *) got->pdata[i])->index);
   if (!mark_deleted (p, dele, error))
     return FALSE;
   *deleted += dele->len;
@@ -394,6 +424,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
   g_autoptr (GArray) dele = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GPtrArray) oversize = g_ptr_array_new ();
   g_autoptr (GArray) notes = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+  g_autoptr (GPtrArray) noted = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer uid;
   guint deleted = 0;
@@ -447,11 +478,11 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
     }
   /* a note in the INBOX about each message left on the server as too big */
   g_array_set_clear_func (notes, ms_fetch_item_clear);
-  if (!retrieve (p, (Pop3Msg **) oversize->pdata, oversize->len, TRUE, notes, error))
+  if (!retrieve (p, (Pop3Msg **) oversize->pdata, oversize->len, TRUE, notes, noted, error))
     return FALSE;
   for (guint i = 0; i < notes->len; i++)
     {
-      g_autofree char *where = g_strdup_printf ("message %s", ((Pop3Msg *) oversize->pdata[i])->uidl);
+      g_autofree char *where = g_strdup_printf ("message %s", ((Pop3Msg *) noted->pdata[i])->uidl);
       ms_fetch_notice_oversize (f, "", &g_array_index (notes, MsFetchItem, i), where);
     }
 

@@ -421,8 +421,8 @@ ms_state_journal_all (MsState *s, const char *account, const char *folder, GErro
 /* ---------------------------------------------------------------- status */
 
 gboolean
-ms_state_account_result (MsState *s, const char *account, const char *error_text, guint fetched,
-                         GError **error)
+ms_state_account_result (MsState *s, const char *account, gboolean ok, const char *error_text,
+                         guint fetched, GError **error)
 {
   g_autoptr (sqlite3_stmt) st = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
@@ -431,9 +431,14 @@ ms_state_account_result (MsState *s, const char *account, const char *error_text
                      ? "INSERT INTO account_status (account, last_ok, fetched_total) VALUES (?1, ?2, ?4) "
                        "ON CONFLICT (account) DO UPDATE SET last_ok = ?2, "
                        "fetched_total = fetched_total + ?4"
-                     : "INSERT INTO account_status (account, last_error, last_error_at, fetched_total) "
+                   : !ok
+                     ? "INSERT INTO account_status (account, last_error, last_error_at, fetched_total) "
                        "VALUES (?1, ?3, ?2, ?4) ON CONFLICT (account) DO UPDATE SET last_error = ?3, "
-                       "last_error_at = ?2, fetched_total = fetched_total + ?4",
+                       "last_error_at = ?2, fetched_total = fetched_total + ?4"
+                     : "INSERT INTO account_status (account, last_ok, last_error, last_error_at, "
+                       "fetched_total) VALUES (?1, ?2, ?3, ?2, ?4) ON CONFLICT (account) DO UPDATE "
+                       "SET last_ok = ?2, last_error = ?3, last_error_at = ?2, "
+                       "fetched_total = fetched_total + ?4",
                 error);
   if (st == NULL)
     return FALSE;

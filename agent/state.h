@@ -94,9 +94,11 @@ typedef struct {
   gint64 seen;           /* messages remembered as delivered (still on the server) */
 } MsAccountStatus;
 
-/* Record the end of a fetch: @error_text NULL for success. */
-gboolean ms_state_account_result (MsState *state, const char *account, const char *error_text,
-                                  guint fetched, GError **error);
+/* Record the end of a fetch: @ok when the account could be used (the
+ * last fetch is now), @error_text what went wrong, or NULL. Both for a
+ * run that left messages on the server. */
+gboolean ms_state_account_result (MsState *state, const char *account, gboolean ok,
+                                  const char *error_text, guint fetched, GError **error);
 /* Fill @out (zeroed when nothing is known); free out->last_error. */
 gboolean ms_state_account_status (MsState *state, const char *account, MsAccountStatus *out,
                                   GError **error);

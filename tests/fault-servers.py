@@ -10,6 +10,12 @@ messages from memory and misbehave on request:
   5. IMAP SELECT reply with `* OK [PERMANENTFLAGS (\\x01] x` (crashes libetpan)
   6. servers that accept and never answer, and one that stalls mid-literal
   7. `mailsift run` against the crashing server of 4: backoff, recovery, SIGTERM
+  8. IMAP UID FETCH answered with a tagged NO (Gmail: "Some messages could not
+     be FETCHed"), after the other messages' FETCH responses or instead of them
+  9. one message of 15 (or of 140: two batches) the server will not return:
+     IMAP tagged NO, POP3 -ERR to its RETR
+ 10. IMAP listing, and the Message-ID fetch after a UIDVALIDITY change, cut
+     short by a tagged NO
 
 Each case checks the Maildir byte for byte against what the server sent and
 the server's command log (no DELE / UID STORE \\Deleted / EXPUNGE for a
@@ -166,7 +172,10 @@ class Handler(socketserver.StreamRequestHandler):
 
 class Pop3Handler(Handler):
     """USER/PASS, CAPA, STAT, UIDL, LIST, RETR, DELE (committed only by QUIT),
-    NOOP, RSET, QUIT. Faults: silent, drop_retr_uid, bad_listing."""
+    NOOP, RSET, QUIT. Faults: silent, drop_retr_uid, bad_listing, refuse_uids
+    (RETR of one of them is answered -ERR), pipelining (CAPA offers it)."""
+
+    REFUSAL = b"-ERR cannot read this message from the store"
 
     def handle(self):
         box, fault = self.box, self.box.fault
@@ -196,7 +205,8 @@ class Pop3Handler(Handler):
             if verb in ("USER", "PASS", "NOOP"):
                 self.send(b"+OK\r\n")
             elif verb == "CAPA":
-                self.send(b"+OK\r\nUSER\r\nUIDL\r\n.\r\n")
+                self.send(b"+OK\r\nUSER\r\nUIDL\r\n" + (b"PIPELINING\r\n" if fault.get("pipelining")
+                                                             else b"") + b".\r\n")
             elif verb == "STAT":
                 live = [v for n, v in enumerate(view, 1) if n not in pending]
                 self.send(b"+OK %d %d\r\n" % (len(live), sum(len(crlf(x)) for _, x in live)))
@@ -213,6 +223,9 @@ class Pop3Handler(Handler):
             elif verb == "RETR":
                 if m is None:
                     self.send(b"-ERR no such message\r\n")
+                    continue
+                if m[0] in fault.get("refuse_uids", ()):
+                    self.send(self.REFUSAL + b"\r\n")
                     continue
                 lines = m[1].split(b"\n")[:-1]
                 wire = b"".join((b"." + x if x.startswith(b".") else x) + b"\r\n" for x in lines)
@@ -254,7 +267,12 @@ def parse_set(text, largest):
 class ImapHandler(Handler):
     """CAPABILITY, LOGIN, SELECT, FETCH, UID FETCH, UID STORE, UID EXPUNGE,
     EXPUNGE, IDLE, NOOP, LOGOUT. Faults: silent, greeting, select_extra,
-    drop_body_uid, stall_body_uid, idle_blackhole."""
+    drop_body_uid, stall_body_uid, idle_blackhole, refuse_uids (a body fetch
+    that names one of them is answered with a tagged NO; with refuse_whole no
+    FETCH response comes before it, else those of the other messages do),
+    refuse_list_uids (a fetch without a body leaves them out and ends in NO)."""
+
+    REFUSAL = b"Some messages could not be FETCHed (Failure)"
 
     CAPS = b"IMAP4rev1 UIDPLUS IDLE"
 
@@ -345,8 +363,14 @@ class ImapHandler(Handler):
             self.send(t + b" OK nothing\r\n")
             return True
         match = parse_set(set_text, msgs[-1][0] if by_uid else len(msgs))
+        refuse = fault.get("refuse_uids" if "BODY" in items else "refuse_list_uids", ())
+        refused = [uid for seq, (uid, _) in enumerate(msgs, 1)
+                   if match(uid if by_uid else seq) and uid in refuse]
+        if refused and fault.get("refuse_whole"):
+            self.send(t + b" NO " + self.REFUSAL + b"\r\n")
+            return True
         for seq, (uid, msg) in enumerate(msgs, 1):
-            if not match(uid if by_uid else seq):
+            if not match(uid if by_uid else seq) or uid in refused:
                 continue
             parts = [b"UID %d" % uid]
             if "RFC822.SIZE" in items:
@@ -365,7 +389,7 @@ class ImapHandler(Handler):
                 self.drop()
                 return False
             self.send(head + lit + b")\r\n")
-        self.send(t + b" OK fetched\r\n")
+        self.send(t + (b" NO " + self.REFUSAL if refused else b" OK fetched") + b"\r\n")
         return True
 
 
@@ -697,6 +721,159 @@ def case_timeouts(tmp):
               f"{diff}; tmp {s.tmp_files()}; UID STORE/EXPUNGE {removed}; server {stall.uids()}")
 
 
+def refusal_reports(out, where, text=ImapHandler.REFUSAL):
+    """Log lines that report @where (a regex: "INBOX UID 30") as refused by
+    the server with @text."""
+    return [l for l in out.splitlines()
+            if re.search(rf"\b{where}: the server would not return it \(.*{re.escape(text.decode())}", l)]
+
+
+def case_imap_refused(tmp, whole):
+    """UID FETCH of a batch answered with a tagged NO because of one message
+    (UID 30). On that path libetpan 1.9.4 frees the result list and leaves the
+    caller's pointer to it; mailsift freed it again and the account process
+    died, on every run. Now the other messages are delivered (asked for one
+    at a time when the NO came alone), UID 30 is reported and stays."""
+    label = "IMAP tagged NO " + ("with no FETCH response" if whole
+                                 else "after the other messages' FETCH responses")
+    msgs = [message(800 + 10 * whole + i) for i in range(N)]
+    box = Box(msgs, uid_step=10)
+    box.all_msgs = list(box.msgs)
+    bad = box.msgs[2][0]
+    box.fault["refuse_uids"] = {bad}
+    box.fault["refuse_whole"] = whole
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        got = s.delivered()
+        diff = compare(got, [m for u, m in box.all_msgs if u != bad])
+        check(f"{label}: the account process survives, fetch exits 75 with 1 failed",
+              code == 75 and "process died" not in out and re.search(r"^test: 5 fetched.* 1 failed$", out, re.M),
+              f"exit {code}\n{tail(out)}")
+        check(f"{label}: the other 5 messages are delivered byte for byte; tmp/ empty",
+              diff == "" and s.tmp_files() == [], f"{diff}; tmp {s.tmp_files()}\n{tail(out)}")
+        removed = imap_uid_sets(box, "STORE") + imap_uid_sets(box, "EXPUNGE")
+        check(f"{label}: UID {bad} alone stays on the server, never flagged or expunged",
+              bad not in removed and box.uids() == [bad],
+              f"UID STORE/EXPUNGE {removed}, server {box.uids()}")
+        reports = refusal_reports(out, f"INBOX UID {bad}")
+        check(f"{label}: UID {bad} and the server's answer are reported once", len(reports) == 1,
+              tail(out))
+
+        box.fault.clear()
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        check(f"{label}: once the server returns UID {bad}, every message is there exactly once",
+              code == 0 and diff == "" and box.uids() == [], f"exit {code}; {diff}; server "
+              f"{box.uids()}\n{tail(out)}")
+
+
+def case_one_refused(tmp, protocol="imap", count=15, pipelining=False):
+    """@count messages, the server will not return the 8th (IMAP: a tagged
+    NO, POP3: -ERR to its RETR): the others are delivered (in every batch),
+    the 8th is reported once, counted as failed and left on the server; the
+    next run delivers it once the server does."""
+    label = f"{protocol.upper()}, 1 of {count} messages refused" + (", pipelined" if pipelining else "")
+    msgs = [message(900 + i, 1500) for i in range(count)]
+    box = Box(msgs)
+    box.all_msgs = list(box.msgs)
+    bad = box.msgs[7][0]
+    box.fault["refuse_uids"] = {bad}
+    box.fault["pipelining"] = pipelining
+    imap = protocol == "imap"
+    with FakeServer(ImapHandler if imap else Pop3Handler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": protocol, "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), [m for u, m in box.all_msgs if u != bad])
+        check(f"{label}: exit 75, summary says {count - 1} fetched and 1 failed",
+              code == 75 and re.search(rf"^test: {count - 1} fetched.* 1 failed$", out, re.M),
+              f"exit {code}\n{tail(out)}")
+        check(f"{label}: the other {count - 1} are delivered byte for byte, tmp/ empty",
+              diff == "" and s.tmp_files() == [], f"{diff}; tmp {s.tmp_files()}")
+        reports = (refusal_reports(out, f"INBOX UID {bad}") if imap else
+                   refusal_reports(out, rf"message uid-{bad} \(RETR 8\)", Pop3Handler.REFUSAL))
+        check(f"{label}: the refused message is reported once (account, "
+              f"{'folder, UID' if imap else 'UIDL'}, server text)",
+              len(reports) == 1 and "account test: " in reports[0], tail(out))
+        removed = (imap_uid_sets(box, "STORE") + imap_uid_sets(box, "EXPUNGE") if imap
+                   else pop3_uids(box, "DELE"))
+        check(f"{label}: it alone stays on the server, never {'flagged or expunged' if imap else 'DELEd'}",
+              box.uids() == [bad] and bad not in removed, f"server {box.uids()}, removed {removed}")
+        status = subprocess.run([MAILSIFT, "status", "-c", s.cfg], capture_output=True, text=True).stdout
+        check(f"{label}: mailsift status shows the failed message",
+              re.search(r"^  last error: .*: 1 failed \(left on the server", status, re.M), status)
+
+        box.fault.clear()
+        first = box.sessions
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        again = []
+        for sess in sessions_of(box, first):
+            again += imap_uid_sets(box, "FETCH", sess) if imap else pop3_uids(box, "RETR", sess)
+        check(f"{label}: the next run fetches only it and delivers it; every message once, "
+              "server empty", code == 0 and diff == "" and again == [bad] and box.uids() == [],
+              f"exit {code}; {diff}; fetched {again}; server {box.uids()}\n{tail(out)}")
+
+
+def case_imap_listing_refused(tmp):
+    """The listing (FETCH 1:* (UID RFC822.SIZE)) ends in a tagged NO after
+    leaving out UIDs 20 and 70. libetpan 1.9.4 reports such a NO as success
+    when some FETCH responses came, so mailsift took UID 20 for gone, forgot
+    it had delivered it and delivered it again once it was listed."""
+    msgs = [message(1100 + i) for i in range(N + 1)]
+    box = Box(msgs[:N], uid_step=10)
+    box.all_msgs = [(10 * (n + 1), m) for n, m in enumerate(msgs)]
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port}})
+        code, out, secs = s.fetch()
+        check("IMAP listing cut short: first run (good server) delivers 6", code == 0
+              and compare(s.delivered(), msgs[:N]) == "", f"exit {code}\n{tail(out)}")
+        box.add(msgs[N])
+        box.fault["refuse_list_uids"] = {20, 70}
+        code, out, secs = s.fetch()
+        check("IMAP listing cut short by a NO: exit 75, 2 failed, reported with folder and the "
+              "server's text", code == 75 and re.search(r"^test: 0 fetched.* 2 failed$", out, re.M)
+              and re.search(r"INBOX: the server listed only 5 of 7 messages .*"
+                            + re.escape(ImapHandler.REFUSAL.decode()), out),
+              f"exit {code}\n{tail(out)}")
+        box.fault.clear()
+        first = box.sessions
+        code, out, secs = s.fetch()
+        again = []
+        for sess in sessions_of(box, first):
+            again += imap_uid_sets(box, "FETCH", sess)
+        diff = compare(s.delivered(), msgs)
+        check("IMAP listing cut short: the next run fetches only the new UID 70; UID 20, left out "
+              "of the listing, is not delivered again", code == 0 and diff == "" and again == [70],
+              f"exit {code}; {diff}; UID FETCH {again}\n{tail(out)}")
+
+
+def case_imap_recovery_refused(tmp):
+    """After a UIDVALIDITY change, the Message-ID fetch that matches the
+    folder to what was delivered is answered with a tagged NO alone because
+    of UID 20. That failed the folder on every run; now the other messages
+    are matched one by one and new mail arrives."""
+    msgs = [message(1200 + i) for i in range(5)]
+    box = Box(msgs[:4], uid_step=10)
+    box.all_msgs = [(10 * (n + 1), m) for n, m in enumerate(msgs)]
+    with FakeServer(ImapHandler, box) as srv:
+        s = Setup(tmp, {"test": {"protocol": "imap", "port": srv.port}})
+        code, out, secs = s.fetch()
+        check("IMAP UIDVALIDITY recovery refused: first run delivers 4", code == 0
+              and compare(s.delivered(), msgs[:4]) == "", f"exit {code}\n{tail(out)}")
+        box.uidvalidity += 1
+        box.add(msgs[4])
+        box.fault.update(refuse_uids={20}, refuse_whole=True)
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        check("IMAP UIDVALIDITY changed, Message-ID fetch refused for UID 20: the other 3 match, "
+              "the new UID 50 is delivered, nothing twice",
+              re.search(r"3 of 5 messages matched", out) and diff == "", f"{diff}\n{tail(out)}")
+        check("IMAP UIDVALIDITY recovery refused: UID 20, not matched, is fetched as new; its "
+              "refusal is reported and the run exits 75",
+              code == 75 and len(refusal_reports(out, "INBOX UID 20")) == 1, f"exit {code}\n{tail(out)}")
+
+
 def count_files(maildir):
     n = 0
     for d, _, files in os.walk(maildir):
@@ -824,6 +1001,14 @@ def main():
             t, "IMAP greeting with BADCHARSET (\"UTF-8\")", {"greeting": BADCHARSET_GREETING})),
         ("IMAP SELECT PERMANENTFLAGS", lambda t: case_imap_crash(
             t, "IMAP SELECT with [PERMANENTFLAGS (\\x01]", {"select_extra": BAD_PERMANENTFLAGS})),
+        ("IMAP tagged NO after FETCH responses", lambda t: case_imap_refused(t, False)),
+        ("IMAP tagged NO alone", lambda t: case_imap_refused(t, True)),
+        ("IMAP one message refused", case_one_refused),
+        ("IMAP one message refused, later batches", lambda t: case_one_refused(t, "imap", 140)),
+        ("POP3 one message refused", lambda t: case_one_refused(t, "pop3")),
+        ("POP3 one message refused, pipelined", lambda t: case_one_refused(t, "pop3", 15, True)),
+        ("IMAP listing cut short", case_imap_listing_refused),
+        ("IMAP UIDVALIDITY recovery refused", case_imap_recovery_refused),
         ("timeouts", case_timeouts),
         ("run", case_run),
         ("IDLE on a dead connection", case_idle_dead),

@@ -110,6 +110,11 @@ def main():
             t = wait_for(maildir, 6, 20)
             check("SIGHUP reloads: the agent stays up and new mail still arrives",
                   alive and t is not None, f"alive {alive}, count {count(maildir)}")
+            # the file is in the Maildir before the server is told to delete
+            # the message: a SIGTERM in between leaves that to the next run
+            start = time.monotonic()
+            while dc.list("test") and time.monotonic() - start < 10:
+                time.sleep(0.05)
         finally:
             agent.send_signal(signal.SIGTERM)
             try:
