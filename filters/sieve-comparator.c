@@ -231,6 +231,9 @@ ms_sieve_comparator_compare (MsSieveComparator c, const char *a, gsize alen,
   g_return_val_if_fail (a != NULL || alen == 0, 0);
   g_return_val_if_fail (b != NULL || blen == 0, 0);
 
+  /* (NULL, 0) is an empty string; no arithmetic on NULL below */
+  a = a != NULL ? a : "";
+  b = b != NULL ? b : "";
   switch (c)
     {
     case MS_CMP_OCTET:
@@ -265,6 +268,8 @@ ms_sieve_comparator_contains (MsSieveComparator c, const char *value, gsize vlen
   g_return_val_if_fail (value != NULL || vlen == 0, FALSE);
   g_return_val_if_fail (key != NULL || klen == 0, FALSE);
 
+  value = value != NULL ? value : "";
+  key = key != NULL ? key : "";
   switch (c)
     {
     case MS_CMP_OCTET:

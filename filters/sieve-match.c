@@ -371,6 +371,9 @@ ms_sieve_match_glob (MsSieveComparator c, const char *value, gsize vlen,
 
   if (!ms_sieve_comparator_supports_substring (c))
     return FALSE;
+  /* (NULL, 0) is an empty string; no arithmetic on NULL below */
+  value = value != NULL ? value : "";
+  key = key != NULL ? key : "";
   if (c == MS_CMP_UNICODE_CASEMAP
       && !(g_utf8_validate_len (value, vlen, NULL) && g_utf8_validate_len (key, klen, NULL)))
     folder.cmp = MS_CMP_OCTET;
@@ -392,7 +395,6 @@ ms_sieve_match_glob (MsSieveComparator c, const char *value, gsize vlen,
 struct _MsSieveRegex
 {
   regex_t re;
-  MsSieveComparator cmp;
 };
 
 /* Back-references make glibc's regexec exponential. Scanning escape pairs
@@ -447,19 +449,21 @@ skip_bracket (const char *p)
   return *p ? p + 1 : p;
 }
 
-/* Parse "{m}", "{m,}" or "{m,n}" at @p; returns the byte after it and the
- * largest repeat count, or NULL when @p is no interval. Counts are clamped
- * far above anything regcomp accepts. */
+/* Parse "{m}", "{m,}", "{m,n}" or glibc's "{,n}" at @p; returns the byte
+ * after it and the largest repeat count it can make regcomp copy, or NULL
+ * when @p is no interval (then regcomp reports it). Counts are clamped far
+ * above anything regcomp accepts. */
 static const char *
 parse_interval (const char *p, gsize *count_out)
 {
   gsize m = 0, n = 0;
-  gboolean comma = FALSE, have_n = FALSE;
+  gboolean have_m = FALSE, comma = FALSE, have_n = FALSE;
 
-  if (!g_ascii_isdigit (*++p))
-    return NULL;
-  for (; g_ascii_isdigit (*p); p++)
-    m = MIN (m * 10 + (gsize) (*p - '0'), 1000000);
+  for (p++; g_ascii_isdigit (*p); p++)
+    {
+      m = MIN (m * 10 + (gsize) (*p - '0'), 1000000);
+      have_m = TRUE;
+    }
   if (*p == ',')
     {
       comma = TRUE;
@@ -469,7 +473,7 @@ parse_interval (const char *p, gsize *count_out)
           have_n = TRUE;
         }
     }
-  if (*p != '}')
+  if (*p != '}' || (!have_m && !comma))
     return NULL;
   *count_out = MAX (have_n ? MAX (m, n) : comma ? m + 1 : m, 1);
   return p + 1;
@@ -482,21 +486,32 @@ typedef struct
   gsize last;   /* size of its last atom, which a repetition applies to */
 } RegexFrame;
 
-/* Roughly how many nodes regcomp builds: repetitions copy their atom
- * ("x{3}" is "xxx", "x+" is "xx*"), groups hold their alternatives. Errs
- * on the high side; syntax errors are left to regcomp. */
+/* Copy @pattern to @out for regcomp, checking on the way how deeply its
+ * groups nest and roughly how many nodes regcomp will build: repetitions
+ * copy their atom ("x{3}" is "xxx", "x+" is "xx*"), groups hold their
+ * alternatives. The estimate errs on the high side; syntax errors are left
+ * to regcomp.
+ *
+ * Repetition operators in a row are undefined in POSIX, and glibc nests
+ * them without bound: "(a+?)+?" twenty times takes regcomp seconds, and
+ * grows exponentially. A run of '*', '+' and '?' is therefore replaced by
+ * the one operator it amounts to ("x+?" is "(x+)?", i.e. "x*"; "x??" is
+ * "x?"), so the ".*?" of a script written for Perl still means ".*" as it
+ * always did; an interval next to any other repetition is refused. */
 static gboolean
-regex_check_size (const char *pattern, GError **error)
+regex_normalize (const char *pattern, GString *out, GError **error)
 {
   RegexFrame stack[MS_SIEVE_REGEX_MAX_DEPTH + 1] = { { 0 } };
   guint depth = 0;
-  gsize total = 0;
+  gboolean after_repeat = FALSE;
 
   for (const char *p = pattern; *p;)
     {
       RegexFrame *f = &stack[depth];
-      gsize atom = 0, count;
-      const char *after;
+      const char *start = p, *after;
+      gsize atom = 0, count, total = 0;
+      char merged = '\0';
+      gboolean repeat = FALSE, star = FALSE, plus = FALSE, opt = FALSE;
 
       switch (*p)
         {
@@ -510,7 +525,7 @@ regex_check_size (const char *pattern, GError **error)
             }
           stack[++depth] = (RegexFrame) { 0 };
           p++;
-          continue;
+          break;
         case ')':
           p++;
           if (depth == 0)
@@ -525,7 +540,7 @@ regex_check_size (const char *pattern, GError **error)
           f->done += f->branch;
           f->branch = f->last = 0;
           p++;
-          continue;
+          break;
         case '[':
           p = skip_bracket (p);
           atom = 1;
@@ -534,18 +549,28 @@ regex_check_size (const char *pattern, GError **error)
           p += p[1] ? 2 : 1;
           atom = 1;
           break;
-        /* a repetition of a repetition repeats the whole of it: glibc
-         * copies "x+" into "x+x+*" for "x++", and so on, doubling */
         case '*':
-        case '?':
-          f->branch++;
-          f->last++;
-          p++;
-          break;
         case '+':
-          f->branch += f->last + 1;
-          f->last = 2 * f->last + 1;
-          p++;
+        case '?':
+          for (; *p == '*' || *p == '+' || *p == '?'; p++)
+            {
+              star |= *p == '*';
+              plus |= *p == '+';
+              opt |= *p == '?';
+            }
+          merged = star || (plus && opt) ? '*' : plus ? '+' : '?';
+          repeat = TRUE;
+          /* glibc copies the atom for '+' ("x+" is "xx*") */
+          if (merged == '+')
+            {
+              f->branch += f->last + 1;
+              f->last = 2 * f->last + 1;
+            }
+          else
+            {
+              f->branch++;
+              f->last++;
+            }
           break;
         case '{':
           after = parse_interval (p, &count);
@@ -555,6 +580,7 @@ regex_check_size (const char *pattern, GError **error)
               atom = 1;
               break;
             }
+          repeat = TRUE;
           f->branch += f->last * (count - 1) + 1;
           f->last = f->last * count + 1;
           p = after;
@@ -564,12 +590,24 @@ regex_check_size (const char *pattern, GError **error)
           atom = 1;
           break;
         }
+      if (repeat && after_repeat)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_SCRIPT,
+                       "regular expression \"%s\": the repetition at offset %d follows "
+                       "another one, which POSIX leaves undefined; put the first in a group",
+                       pattern, (int) (start - pattern));
+          return FALSE;
+        }
+      after_repeat = repeat;
       if (atom > 0)
         {
           f->branch += atom;
           f->last = atom;
         }
-      total = 0;
+      if (merged != '\0')
+        g_string_append_c (out, merged);
+      else
+        g_string_append_len (out, start, p - start);
       for (guint i = 0; i <= depth; i++)
         total += stack[i].done + stack[i].branch;
       if (total > MS_SIEVE_REGEX_MAX_SIZE)
@@ -587,6 +625,7 @@ MsSieveRegex *
 ms_sieve_regex_new (const char *pattern, MsSieveComparator c, GError **error)
 {
   g_autofree MsSieveRegex *re = NULL;
+  g_autoptr (GString) normalized = NULL;
   int flags = REG_EXTENDED;
   int rc;
 
@@ -600,13 +639,13 @@ ms_sieve_regex_new (const char *pattern, MsSieveComparator c, GError **error)
                    pattern, ms_sieve_comparator_name (c));
       return NULL;
     }
-  if (!regex_check_backrefs (pattern, error) || !regex_check_size (pattern, error))
+  normalized = g_string_new (NULL);
+  if (!regex_check_backrefs (pattern, error) || !regex_normalize (pattern, normalized, error))
     return NULL;
   if (c == MS_CMP_ASCII_CASEMAP || c == MS_CMP_UNICODE_CASEMAP)
     flags |= REG_ICASE;
   re = g_new0 (MsSieveRegex, 1);
-  re->cmp = c;
-  rc = regcomp (&re->re, pattern, flags);
+  rc = regcomp (&re->re, normalized->str, flags);
   if (rc != 0)
     {
       char msg[256];
@@ -657,7 +696,7 @@ ms_sieve_regex_match (const MsSieveRegex *re, const char *value, gsize vlen, GPt
         g_ptr_array_add (captures, g_strdup (""));
       else
         g_ptr_array_add (captures,
-                         dup_counted (value + pm[i].rm_so, (gsize) (pm[i].rm_eo - pm[i].rm_so)));
+                         dup_counted (text + pm[i].rm_so, (gsize) (pm[i].rm_eo - pm[i].rm_so)));
     }
   return TRUE;
 }

@@ -94,13 +94,18 @@ typedef struct _MsSieveRegex MsSieveRegex;
 
 /* Compile @pattern as a POSIX extended regular expression (regcomp
  * REG_EXTENDED, plus REG_ICASE for i;ascii-casemap and i;unicode-casemap)
- * for the interpreter to cache. Refused, with MS_ERROR_SCRIPT and a message
- * that quotes the pattern and says what is wrong: back-references (\1 to
- * \9, which make glibc's matcher exponential), patterns over
- * MS_SIEVE_REGEX_MAX_SIZE or MS_SIEVE_REGEX_MAX_DEPTH, the i;ascii-numeric
- * comparator, and whatever regcomp(3) rejects. Transfer full. */
+ * for the interpreter to cache. A run of repetition operators, undefined in
+ * POSIX, is compiled as the one operator glibc always made of it (".*?" is
+ * ".*", "x+?" is "x*"): glibc would otherwise nest them at exponential
+ * cost. Refused, with MS_ERROR_SCRIPT and a message that quotes the pattern
+ * and says what is wrong: back-references (\1 to \9, which make glibc's
+ * matcher exponential), an interval next to another repetition ("a{2}*"),
+ * patterns over MS_SIEVE_REGEX_MAX_SIZE or MS_SIEVE_REGEX_MAX_DEPTH, the
+ * i;ascii-numeric comparator, and whatever regcomp(3) rejects. Transfer
+ * full. */
 MsSieveRegex *ms_sieve_regex_new (const char *pattern, MsSieveComparator c, GError **error);
 
+/* Free @re; NULL is ignored. */
 void ms_sieve_regex_free (MsSieveRegex *re);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsSieveRegex, ms_sieve_regex_free)
 

@@ -204,7 +204,8 @@ test_comparator_ascii_numeric (void)
   g_assert_true (EQ (c, "-1", "+1"));
   g_assert_cmpint (CMP (c, " 1", "99"), >, 0);
   g_assert_cmpint (CMP (c, "18446744073709551616", "18446744073709551615"), >, 0);
-  g_assert_cmpint (CMP (c, "99999999999999999999999999999999999999", "100000000000000000000000000000000000000"), <, 0);
+  g_assert_cmpint (CMP (c, "99999999999999999999999999999999999999",
+                       "100000000000000000000000000000000000000"), <, 0);
   g_assert_true (EQ (c, "000000000000000000000000000000000000000123456789012345678901234567890",
                      "123456789012345678901234567890 apples"));
   g_assert_cmpint (CMP (c, "123456789012345678901234567891", "123456789012345678901234567890"), >, 0);
@@ -372,7 +373,8 @@ test_matches_captures (void)
   check_glob (o, "the dog barks at the cat in the alley", "the * barks at the * in the store", NULL);
   check_glob (o, "the dog barks at the cat in the alley", "the * barks at the * in the alley",
               "the dog barks at the cat in the alley|dog|cat");
-  check_glob (o, "Test of general stupidity", "Test of *", "Test of general stupidity|general stupidity");
+  check_glob (o, "Test of general stupidity", "Test of *",
+              "Test of general stupidity|general stupidity");
   check_glob (o, "Test of general stupidity", "of *", NULL);
   check_glob (o, "toptoptop", "*top", "toptoptop|toptop");
   check_glob (o, "ik ben een tukker met grote oren en een lelijke broek.", "ik ben * met * en *.",
@@ -490,6 +492,28 @@ test_regex (void)
   check_regex (a, "[SPAM] win", "^\\[spam\\]", "[SPAM]");
   check_regex (o, "aaa", "a{2,3}", "aaa");
   check_regex (o, "aaa", "^a{4}", NULL);
+  check_regex (o, "aaa", "^a{,2}", "aa");
+  check_regex (o, "a{,2}", "a\\{,2}", "a{,2}");
+  /* repetitions in a row mean what glibc always made of them: no lazy
+   * quantifiers in POSIX, ".*?" is ".*" */
+  check_regex (o, "<a> <b>", "<(.*?)>", "<a> <b>|a> <b");
+  check_regex (o, "xb", "xa+?b", "xb");
+  check_regex (o, "xaab", "xa+?b", "xaab");
+  check_regex (o, "xaab", "^xa??b", NULL);
+  check_regex (o, "xab", "^xa??b", "xab");
+  check_regex (o, "xaab", "^xa++b", "xaab");
+  check_regex (o, "xb", "^xa++b", NULL);
+  check_regex (o, "a+?", "^a\\+\\?$", "a+?");
+  check_regex (o, "a*", "^a[*+?]+$", "a*");
+  {
+    /* glibc's regcomp takes seconds for this one as written, and grows
+     * exponentially with more copies */
+    g_autoptr (GString) pattern = g_string_new (NULL);
+
+    for (int i = 0; i < 40; i++)
+      g_string_append (pattern, "(a+?)+?");
+    check_regex (o, "aaa", pattern->str, "aaa|aaa||||||||");
+  }
 }
 
 static void
@@ -534,13 +558,21 @@ test_regex_refused (void)
   check_regex_refused (MS_CMP_OCTET, "a{2,1}", "regular expression \"a{2,1}\": ");
   check_regex_refused (MS_CMP_ASCII_NUMERIC, "1", "i;ascii-numeric");
   check_regex_refused (MS_CMP_OCTET, "((a{100}){100}){100}", "too large");
-  check_regex_refused (MS_CMP_OCTET, "(x+y+z+){2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}", "too large");
+  check_regex_refused (MS_CMP_OCTET, "((((x+y+z+){4}){4}){4}){4}", "too large");
+  check_regex_refused (MS_CMP_OCTET, "x{,22242}", "too large");
+  check_regex_refused (MS_CMP_OCTET, "x{2000,}", "too large");
+  check_regex_refused (MS_CMP_OCTET, "((((((((((a+)+)+)+)+)+)+)+)+)+)+", "too large");
   {
     g_autofree char *deep = g_strnfill (100, '(');
     g_autofree char *pattern = g_strconcat (deep, "a", NULL);
 
     check_regex_refused (MS_CMP_OCTET, pattern, "nested");
   }
+  /* repetitions in a row: runs of * + ? are merged (below), intervals
+   * next to another repetition refused */
+  check_regex_refused (MS_CMP_OCTET, "a{2}{3}", "repetition at offset 4 follows another");
+  check_regex_refused (MS_CMP_OCTET, "xa*{2}", "repetition at offset 3 follows another");
+  check_regex_refused (MS_CMP_OCTET, "a{2}*", "repetition at offset 4 follows another");
   /* an escaped backslash before a digit is no back-reference */
   check_regex (MS_CMP_OCTET, "a\\1", "a\\\\1", "a\\1");
 }
@@ -639,7 +671,8 @@ test_value (void)
   g_assert_true (value_test (MS_REL_LT, a, "apple", "BANANA"));
   g_assert_false (value_test (MS_REL_LT, o, "apple", "BANANA"));
   g_assert_true (value_test (MS_REL_NE, o, "apple", "Apple"));
-  g_assert_true (value_test (MS_REL_EQ, MS_CMP_UNICODE_CASEMAP, "\xc3\xa9t\xc3\xa9", "\xc3\x89T\xc3\x89"));
+  g_assert_true (value_test (MS_REL_EQ, MS_CMP_UNICODE_CASEMAP, "\xc3\xa9t\xc3\xa9",
+                             "\xc3\x89T\xc3\x89"));
 }
 
 static void
@@ -674,16 +707,19 @@ test_match_one (void)
   g_autoptr (GPtrArray) captures = captures_new ();
   const MsSieveRelation r = MS_REL_EQ;
 
-  g_assert_true (ms_sieve_match_one (MS_MATCH_IS, r, MS_CMP_ASCII_CASEMAP, "ABC", 3, "abc", 3, captures));
+  g_assert_true (ms_sieve_match_one (MS_MATCH_IS, r, MS_CMP_ASCII_CASEMAP, "ABC", 3, "abc", 3,
+                                     captures));
   g_assert_false (ms_sieve_match_one (MS_MATCH_IS, r, MS_CMP_OCTET, "ABC", 3, "abc", 3, captures));
-  g_assert_true (ms_sieve_match_one (MS_MATCH_IS, r, MS_CMP_ASCII_NUMERIC, "7 dwarves", 9, "07", 2, NULL));
+  g_assert_true (ms_sieve_match_one (MS_MATCH_IS, r, MS_CMP_ASCII_NUMERIC, "7 dwarves", 9, "07", 2,
+                                     NULL));
   g_assert_true (ms_sieve_match_one (MS_MATCH_CONTAINS, r, MS_CMP_OCTET, "ABC", 3, "B", 1, captures));
   /* :is and :contains set no match variables */
   g_assert_cmpuint (captures->len, ==, 0);
   g_assert_true (ms_sieve_match_one (MS_MATCH_MATCHES, r, MS_CMP_OCTET, "ABC", 3, "A*", 2, captures));
   g_assert_cmpuint (captures->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (captures, 1), ==, "BC");
-  g_assert_true (ms_sieve_match_one (MS_MATCH_VALUE, MS_REL_GT, MS_CMP_ASCII_NUMERIC, "11", 2, "2", 1, NULL));
+  g_assert_true (ms_sieve_match_one (MS_MATCH_VALUE, MS_REL_GT, MS_CMP_ASCII_NUMERIC, "11", 2,
+                                     "2", 1, NULL));
   g_assert_false (ms_sieve_match_one (MS_MATCH_VALUE, MS_REL_GT, MS_CMP_OCTET, "11", 2, "2", 1, NULL));
 }
 
