@@ -19,7 +19,6 @@
 #define MS_ENGINE_MAX_SERVED 2000
 #define MS_FRAME_MAX (64u * 1024 * 1024)
 #define REQUEST_TYPE "(uusaytsssbsas)"
-#define RESULT_TYPE "(aa{sv}asasasbsb)"
 
 struct _MsEngine {
   char *exe;
@@ -341,7 +340,7 @@ ms_engine_run (MsEngine *e, const MsFilterRequest *request)
   if (error == NULL)
     {
       gint64 deadline = g_get_monotonic_time () + (gint64) e->timeout_s * G_USEC_PER_SEC;
-      reply = ms_engine_read_frame (e->from_child, G_VARIANT_TYPE (RESULT_TYPE), deadline, &error);
+      reply = ms_engine_read_frame (e->from_child, G_VARIANT_TYPE (MS_FILTER_RESULT_TYPE), deadline, &error);
     }
 
   if (reply != NULL)
