@@ -67,16 +67,28 @@ ms_sv_mime_validate_tags (MsSvValidator *v, MsSvNode *node)
 
 /* ---------------------------------------------------------------- foreverypart */
 
+/* The :name of a foreverypart or break, NULL without one (or when its
+ * string is missing: the validator reported that already). */
+static const MsSvStr *
+name_of (const MsSvNode *node)
+{
+  const MsSvArg *a = node->tagval[TAG_NAME];
+
+  if (!ms_sv_node_has_tag (node, TAG_NAME) || a->kind != MS_SV_ARG_STRING || a->strings == NULL)
+    return NULL;
+  return ms_sv_arg_str (a, 0);
+}
+
 static const char *
 loop_name (const MsSvNode *loop)
 {
-  return ms_sv_node_has_tag (loop, TAG_NAME) ? ms_sv_arg_str (loop->tagval[TAG_NAME], 0)->str : NULL;
+  return name_of (loop) ? name_of (loop)->str : NULL;
 }
 
 static gboolean
 check_name (MsSvValidator *v, MsSvNode *node)
 {
-  if (ms_sv_node_has_tag (node, TAG_NAME) && ms_sv_arg_str (node->tagval[TAG_NAME], 0)->vars)
+  if (name_of (node) && name_of (node)->vars)
     {
       ms_sv_validator_error (v, node, node->tagval[TAG_NAME], "the :name of %s cannot use variables", node->name);
       return FALSE;
@@ -141,7 +153,7 @@ static gboolean
 validate_break (MsSvValidator *v, MsSvNode *node)
 {
   g_autoptr (GPtrArray) loops = enclosing_loops (v);
-  const char *name = ms_sv_node_has_tag (node, TAG_NAME) ? ms_sv_arg_str (node->tagval[TAG_NAME], 0)->str : NULL;
+  const char *name = loop_name (node);
 
   if (!check_name (v, node))
     return FALSE;

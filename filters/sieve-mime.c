@@ -168,7 +168,9 @@ utf8_bytes (const char *s, gsize len, gboolean cut)
 {
   char *valid;
 
-  if (cut && len > 0)
+  if (s == NULL || len == 0) /* an empty GByteArray has no data */
+    return g_bytes_new (NULL, 0);
+  if (cut)
     {
       gsize start = len - 1;
       while (start > 0 && len - start < 4 && ((guchar) s[start] & 0xc0) == 0x80)
@@ -307,8 +309,14 @@ put_entity (GString *out, const char *p, const char *end)
 char *
 ms_sv_html_to_text (const char *html, gsize len)
 {
-  GString *out = g_string_sized_new (len / 2);
-  const char *p = html, *end = html + len;
+  GString *out;
+  const char *p, *end;
+
+  if (html == NULL || len == 0)
+    return g_strdup ("");
+  out = g_string_sized_new (len / 2);
+  p = html;
+  end = html + len;
 
   while (p < end)
     {

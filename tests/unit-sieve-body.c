@@ -167,6 +167,26 @@ test_text (void)
 }
 
 static void
+test_empty_parts (void)
+{
+  /* empty text and HTML parts are empty strings (found by the fuzzer) */
+  static const char empty[] = "From: a@example.org\n"
+                              "Content-Type: multipart/mixed; boundary=e\n"
+                              "\n"
+                              "--e\n"
+                              "Content-Type: text/html\n"
+                              "\n"
+                              "--e\n"
+                              "Content-Type: text/plain; charset=iso-8859-1\n"
+                              "\n"
+                              "--e--\n";
+
+  assert_run (REQ_BODY "if body :is \"\" { fileinto \"a\"; }", empty, "fileinto \"a\"\n");
+  assert_run (REQ_BODY "if body :content \"text/plain\" :is \"\" { fileinto \"a\"; }", empty,
+              "fileinto \"a\"\n");
+}
+
+static void
 test_raw (void)
 {
   /* undecoded, MIME structure included, the message header not */
@@ -367,6 +387,8 @@ test_errors (void)
   assert_error ("if body :contains \"x\" { }", "needs require \"body\"");
   assert_error ("require \"body\"; if body :raw :text \"x\" { }", "cannot be used together");
   assert_error ("require \"foreverypart\"; foreverypart;", "needs a block");
+  /* a :name without its string (found by the fuzzer) */
+  assert_error ("require \"foreverypart\"; foreverypart :name { break :name \"x\"; }", "needs a string");
 }
 
 /* A message of @n parts, each a small text part. */
@@ -439,6 +461,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sieve-body/text", test_text);
+  g_test_add_func ("/sieve-body/empty-parts", test_empty_parts);
   g_test_add_func ("/sieve-body/raw", test_raw);
   g_test_add_func ("/sieve-body/content", test_content);
   g_test_add_func ("/sieve-body/no-body", test_no_body);
