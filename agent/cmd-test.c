@@ -12,6 +12,38 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Copy standard input into a new temporary file (@path_out, for the
+ * caller to remove) and return it open at its start; -1 with @error. */
+static int
+stdin_to_file (char **path_out, GError **error)
+{
+  g_autofree char *buf = g_malloc (65536);
+  int fd = g_file_open_tmp ("mailsift-test-XXXXXX", path_out, error);
+  ssize_t n;
+
+  if (fd < 0)
+    return -1;
+  while ((n = read (STDIN_FILENO, buf, 65536)) > 0 || (n < 0 && errno == EINTR))
+    for (ssize_t done = 0, w; n > 0 && done < n; done += w)
+      if ((w = write (fd, buf + done, n - done)) < 0)
+        {
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot write %s: %s",
+                       *path_out, g_strerror (errno));
+          close (fd);
+          unlink (*path_out);
+          return -1;
+        }
+  if (n < 0 || lseek (fd, 0, SEEK_SET) != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot read standard input: %s",
+                   g_strerror (errno));
+      close (fd);
+      unlink (*path_out);
+      return -1;
+    }
+  return fd;
+}
+
 int
 ms_cmd_test (int argc, char **argv)
 {
@@ -34,6 +66,8 @@ ms_cmd_test (int argc, char **argv)
   guint64 size = 0;
   g_auto (MsPipeline) pipeline = { 0 };
   MsEnvelope envelope = { 0 };
+  g_autofree char *stdin_copy = NULL;
+  const char *message_path;
   int fd;
 
   if (!ms_parse_options ("SCRIPT MESSAGE", "Show what SCRIPT would do with MESSAGE (a file, or - for "
@@ -74,7 +108,30 @@ ms_cmd_test (int argc, char **argv)
       config->addresses = g_strv_builder_end (b);
     }
 
-  fd = strcmp (argv[2], "-") == 0 ? dup (STDIN_FILENO) : open (argv[2], O_RDONLY | O_CLOEXEC);
+  if (!g_file_test (argv[1], G_FILE_TEST_IS_REGULAR))
+    {
+      g_printerr ("mailsift test: cannot read script %s\n", argv[1]);
+      return MS_EX_NOINPUT;
+    }
+  engine = ms_engine_for_config (config);
+  pipeline.config = config;
+  pipeline.engine = engine;
+  pipeline.script = argv[1];
+  pipeline.trace = trace;
+
+  message_path = strcmp (argv[2], "-") == 0 ? NULL : argv[2];
+  /* a script that reads the body needs standard input in a file */
+  if (message_path == NULL && ms_pipeline_needs_body (&pipeline))
+    {
+      if ((fd = stdin_to_file (&stdin_copy, &error)) < 0)
+        {
+          g_printerr ("mailsift test: %s\n", error->message);
+          return MS_EX_NOINPUT;
+        }
+      message_path = stdin_copy;
+    }
+  else
+    fd = message_path ? open (message_path, O_RDONLY | O_CLOEXEC) : dup (STDIN_FILENO);
   if (fd < 0)
     {
       g_printerr ("mailsift test: cannot open message %s: %s\n", argv[2], g_strerror (errno));
@@ -83,25 +140,19 @@ ms_cmd_test (int argc, char **argv)
   if (!ms_message_scan (fd, &header, &size, &error))
     {
       close (fd);
+      if (stdin_copy)
+        unlink (stdin_copy);
       g_printerr ("mailsift test: %s: %s\n", argv[2], error->message);
       return MS_EX_NOINPUT;
     }
   close (fd);
-  if (!g_file_test (argv[1], G_FILE_TEST_IS_REGULAR))
-    {
-      g_printerr ("mailsift test: cannot read script %s\n", argv[1]);
-      return MS_EX_NOINPUT;
-    }
 
-  engine = ms_engine_for_config (config);
-  pipeline.config = config;
-  pipeline.engine = engine;
-  pipeline.script = argv[1];
-  pipeline.trace = trace;
   envelope.envelope_from = env_from;
   envelope.envelope_to = env_to;
-  envelope.message_path = strcmp (argv[2], "-") == 0 ? NULL : argv[2];
+  envelope.message_path = message_path;
   plan = ms_pipeline_plan (&pipeline, header, size, &envelope);
+  if (stdin_copy)
+    unlink (stdin_copy);
 
   for (guint i = 0; i < plan->result->trace->len; i++)
     g_printerr ("trace: %s\n", (char *) plan->result->trace->pdata[i]);

@@ -303,6 +303,21 @@ ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope 
   return plan;
 }
 
+gboolean
+ms_pipeline_needs_body (MsPipeline *p)
+{
+  const char *script = p->script ? p->script : p->config->script;
+  g_autoptr (MsFilterResult) result = NULL;
+  MsFilterRequest req = { .mode = MS_FILTER_VALIDATE, .script_path = script };
+
+  if (script == NULL || ms_engine_get_backend (p->engine) == MS_SIEVE_LIBSIEVE)
+    return FALSE;
+  req.options = sieve_options (p);
+  req.subaddress_separator = p->config->subaddress_separator;
+  result = ms_engine_run (p->engine, &req);
+  return !result->failed && result->needs_body;
+}
+
 /* ---------------------------------------------------------------- execute */
 
 typedef struct {

@@ -88,6 +88,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsPlan, ms_plan_free)
 MsPlan *ms_pipeline_plan (MsPipeline *pipeline, GBytes *header, guint64 size,
                           const MsEnvelope *envelope);
 
+/* Whether the script reads message bodies (body, foreverypart, ...):
+ * then it must run on the whole message, and a source that would fetch
+ * only the header (dry run, fileinto_target = server) fetches the
+ * message whole. Asks the filter process (a validation, cheap: it keeps
+ * the compiled script); FALSE for no script, libsieve, or a script that
+ * does not compile. */
+gboolean ms_pipeline_needs_body (MsPipeline *pipeline);
+
 /* Deliver the spooled message as planned. On success every copy is in
  * new/ or cur/ (fsync'd), every outbound message is in the queue and the
  * state is committed. On failure nothing of it remains (MS_ERROR_TEMPORARY:

@@ -639,10 +639,13 @@ add_uid (GHashTable *by_folder, const char *folder, guint32 uid)
  * on the server (COPY, or MOVE when that is all the script does), and
  * put into @need_body the messages that must also be delivered here
  * (keep, redirect, replies). Server first, then local: a crash in
- * between files a message twice at worst, never loses it. */
+ * between files a message twice at worst, never loses it. A script
+ * that reads bodies gets whole messages instead of headers; those to be
+ * delivered here then go to @whole (MsFetchItem) and need no second
+ * fetch. */
 static gboolean
 file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *batch, guint n,
-                GArray *need_body, GError **error)
+                GArray *need_body, GArray *whole, GError **error)
 {
   MsFetch *f = im->fetch;
   gboolean has_move = mailimap_has_extension (im->imap, "MOVE");
@@ -660,7 +663,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
   gpointer key, value;
 
   g_array_set_clear_func (heads, ms_fetch_item_clear);
-  if (!fetch_batch (im, folder, validity, batch, n, TRUE, heads, error))
+  if (!fetch_batch (im, folder, validity, batch, n, !f->needs_body, heads, error))
     return FALSE;
   for (guint i = 0; i < heads->len; i++)
     {
@@ -691,6 +694,15 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
           char *where = g_strdup_printf ("%s (on the server)", (char *) targets->pdata[k]);
           guint count = GPOINTER_TO_UINT (g_hash_table_lookup (f->stats.folders, where));
           g_hash_table_replace (f->stats.folders, where, GUINT_TO_POINTER (count + 1));
+        }
+      if (local && f->needs_body)
+        {
+          /* already here whole: hand it on (heads keeps an empty item) */
+          for (guint k = 0; k < targets->len; k++)
+            add_uid (copies, targets->pdata[k], uid);
+          g_array_append_val (whole, *item);
+          memset (item, 0, sizeof *item);
+          continue;
         }
       if (local)
         {
@@ -776,16 +788,19 @@ fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, 
                   && bytes + batch[n].size <= MS_FETCH_BATCH_BYTES; n++)
         bytes += batch[n].size;
       n_fetch = n;
+      g_array_set_clear_func (items, ms_fetch_item_clear);
       if (f->fileinto_on_server)
         {
-          if (!file_on_server (im, folder, validity, batch, n, bodies, error))
+          if (!file_on_server (im, folder, validity, batch, n, bodies, items, error))
             return FALSE;
           batch = (const ImapMsg *) bodies->data;
           n_fetch = bodies->len;
         }
       g_array_set_clear_func (items, ms_fetch_item_clear);
+      /* a dry run needs only the header, unless the script reads bodies */
       fetched = n_fetch == 0
-                || fetch_batch (im, folder, validity, batch, n_fetch, f->dry_run, items, &fetch_error);
+                || fetch_batch (im, folder, validity, batch, n_fetch, f->dry_run && !f->needs_body, items,
+                                &fetch_error);
       if (f->dry_run)
         {
           for (guint i = 0; i < items->len; i++)
@@ -956,6 +971,9 @@ imap_fetch (MsFetch *f, GError **error)
   gboolean ok = connect_and_login (&im, error);
 
   f->fileinto_on_server = g_strcmp0 (f->account->fileinto_target, "server") == 0 && !f->dry_run;
+  /* asked once per fetch: the filter process knows when the script (or
+   * a script it includes) changed */
+  f->needs_body = ok && (f->dry_run || f->fileinto_on_server) && ms_pipeline_needs_body (f->pipeline);
   for (guint i = 0; ok && f->account->folders && f->account->folders[i]; i++)
     ok = fetch_folder (&im, f->account->folders[i], error);
   imap_close (&im, ok);

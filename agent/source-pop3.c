@@ -376,7 +376,9 @@ fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, guint *delet
   gboolean fetched;
 
   g_array_set_clear_func (items, ms_fetch_item_clear);
-  fetched = retrieve (p, msgs, n, f->dry_run, items, got, &fetch_error);
+  /* a dry run needs only the header (TOP n 0), unless the script reads
+   * bodies */
+  fetched = retrieve (p, msgs, n, f->dry_run && !f->needs_body, items, got, &fetch_error);
   if (f->dry_run)
     {
       for (guint i = 0; i < items->len; i++)
@@ -514,6 +516,8 @@ pop3_fetch (MsFetch *f, GError **error)
   gboolean ok;
 
   g_array_set_clear_func (p.msgs, pop3_msg_clear);
+  /* asked once per fetch */
+  f->needs_body = f->dry_run && journal != NULL && ms_pipeline_needs_body (f->pipeline);
   ok = journal != NULL && pop3_run (&p, seen, journal, error);
   pop3_close (&p, ok);
   mmap_string_free (p.line);

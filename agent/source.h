@@ -39,6 +39,10 @@ struct _MsFetch {
    * server before the message reaches ms_fetch_deliver_batch(), which
    * then leaves those actions out */
   gboolean fileinto_on_server;
+  /* the script reads bodies (ms_pipeline_needs_body, asked once per
+   * fetch): what would be a header-only fetch (dry run, fileinto on the
+   * server) fetches whole messages, spooled in the Maildir's tmp/ */
+  gboolean needs_body;
   MsFetchStats stats;
   /* called after each message; may draw a progress line */
   void (*progress) (MsFetch *fetch, gpointer data);

@@ -464,10 +464,10 @@ ms_filter_result_to_variant (const MsFilterResult *r)
       dict_add_strv (&d, "options", a->options);
       g_variant_builder_add_value (&actions, g_variant_builder_end (&d));
     }
-  return g_variant_new ("(@aa{sv}@as@as@asb@sb)", g_variant_builder_end (&actions),
+  return g_variant_new ("(@aa{sv}@as@as@asb@sbb)", g_variant_builder_end (&actions),
                         strings_to_variant (r->errors), strings_to_variant (r->warnings),
                         strings_to_variant (r->trace), r->failed,
-                        variant_string (r->failure ? r->failure : ""), r->complete);
+                        variant_string (r->failure ? r->failure : ""), r->complete, r->needs_body);
 }
 
 static void
@@ -489,9 +489,9 @@ ms_filter_result_from_variant (GVariant *v)
   GVariant *d;
   const char *failure;
 
-  g_return_val_if_fail (g_variant_is_of_type (v, G_VARIANT_TYPE ("(aa{sv}asasasbsb)")), r);
-  g_variant_get (v, "(@aa{sv}@as@as@asb&sb)", &actions, &errors, &warnings, &trace, &r->failed,
-                 &failure, &r->complete);
+  g_return_val_if_fail (g_variant_is_of_type (v, G_VARIANT_TYPE (MS_FILTER_RESULT_TYPE)), r);
+  g_variant_get (v, "(@aa{sv}@as@as@asb&sbb)", &actions, &errors, &warnings, &trace, &r->failed,
+                 &failure, &r->complete, &r->needs_body);
   if (*failure)
     r->failure = g_strdup (failure);
   strings_from_variant (r->errors, errors);

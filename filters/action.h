@@ -58,6 +58,9 @@ typedef struct {
   gboolean failed;     /* script broken, crashed or timed out */
   gboolean complete;   /* mailsift's own engine: strings are final and the
                         * implicit keep is already decided */
+  gboolean needs_body; /* the script reads message bodies (also set in
+                        * MS_FILTER_VALIDATE mode): run it on the whole
+                        * message, not on a header-only fetch */
   char *failure;       /* one-line reason when failed */
 } MsFilterResult;
 
@@ -80,6 +83,8 @@ char *ms_sieve_unescape (const char *s);
  * both. */
 void ms_filter_result_finish (MsFilterResult *result);
 
-/* Serialise for the pipe between the filter process and the agent. */
+/* Serialise for the pipe between the filter process and the agent, as
+ * a GVariant of type MS_FILTER_RESULT_TYPE. */
+#define MS_FILTER_RESULT_TYPE "(aa{sv}asasasbsbb)"
 GVariant *ms_filter_result_to_variant (const MsFilterResult *result);
 MsFilterResult *ms_filter_result_from_variant (GVariant *v);

@@ -19,7 +19,6 @@
 #define MS_ENGINE_MAX_SERVED 2000
 #define MS_FRAME_MAX (64u * 1024 * 1024)
 #define REQUEST_TYPE "(uusaytsssbsas)"
-#define RESULT_TYPE "(aa{sv}asasasbsb)"
 
 struct _MsEngine {
   char *exe;
@@ -341,7 +340,7 @@ ms_engine_run (MsEngine *e, const MsFilterRequest *request)
   if (error == NULL)
     {
       gint64 deadline = g_get_monotonic_time () + (gint64) e->timeout_s * G_USEC_PER_SEC;
-      reply = ms_engine_read_frame (e->from_child, G_VARIANT_TYPE (RESULT_TYPE), deadline, &error);
+      reply = ms_engine_read_frame (e->from_child, G_VARIANT_TYPE (MS_FILTER_RESULT_TYPE), deadline, &error);
     }
 
   if (reply != NULL)
@@ -400,6 +399,21 @@ limit_cpu (int seconds)
   setrlimit (RLIMIT_CPU, &rl);
 }
 
+/* This process's peak resident memory in KiB, 0 when unknown. VmHWM
+ * counts this process image only; getrusage's ru_maxrss would include
+ * what the agent had when it forked us. */
+static guint64
+peak_rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
+      || (line = strstr (status, "\nVmHWM:")) == NULL)
+    return 0;
+  return g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10);
+}
+
 int
 ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
 {
@@ -430,6 +444,10 @@ ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
 
       limit_cpu (cpu_seconds);
       result = r.backend == MS_SIEVE_LIBSIEVE ? ms_libsieve_run (&r) : ms_sieve_run (&r);
+      /* what a message cost, for --trace (and the memory tests) */
+      if (r.trace)
+        g_ptr_array_add (result->trace, g_strdup_printf ("filter process: peak RSS %" G_GUINT64_FORMAT " KiB",
+                                                         peak_rss_kib ()));
       reply = g_variant_ref_sink (ms_filter_result_to_variant (result));
       if (!ms_engine_write_frame (out_fd, reply, &error))
         return 1;

@@ -7,6 +7,7 @@
 
 #include "address.h"
 #include "sieve-interp.h"
+#include "sieve-mime.h"
 
 #include <string.h>
 
@@ -102,9 +103,10 @@ ms_sv_match_address (MsSvRun *run, MsSvMatching *st, MsSvAddressPart part, const
 
 /* The values of header @name, with :index/:last applied (RFC 5260 6). */
 const char *const *
-ms_sv_header_values (MsSvRun *run, const MsSvNode *node, const char *name, const char *one[2])
+ms_sv_header_values (MsSvRun *run, const MsSvNode *node, MsHeaderView *view, const char *name,
+                     const char *one[2])
 {
-  const char *const *all = ms_header_view_lookup (run->view, name);
+  const char *const *all = ms_header_view_lookup (view, name);
   guint n, idx;
 
   if (all == NULL || !ms_sv_node_has_tag (node, MS_SV_TAG_INDEX))
@@ -254,15 +256,31 @@ test_anyof (MsSvRun *run, const MsSvNode *node)
   return 0;
 }
 
+/* With :mime :anychild: true when one part has every field (RFC 5703
+ * 4.3). */
 static int
 test_exists (MsSvRun *run, const MsSvNode *node)
 {
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
+  g_autoptr (GPtrArray) views = g_ptr_array_new ();
 
-  for (guint i = 0; names[i]; i++)
-    if (ms_header_view_lookup (run->view, names[i]) == NULL)
-      return 0;
-  return 1;
+  if (!ms_sv_mime_views (run, node, views))
+    return -1;
+  for (guint v = 0; v < views->len; v++)
+    {
+      gboolean all = TRUE;
+      for (guint i = 0; names[i] && all; i++)
+        all = ms_header_view_lookup (views->pdata[v], names[i]) != NULL;
+      if (all)
+        return 1;
+    }
+  return 0;
+}
+
+static gboolean
+validate_exists (MsSvValidator *v, MsSvNode *node)
+{
+  return ms_sv_mime_validate_tags (v, node);
 }
 
 static gboolean
@@ -289,7 +307,9 @@ test_size (MsSvRun *run, const MsSvNode *node)
 static gboolean
 validate_header (MsSvValidator *v, MsSvNode *node)
 {
-  return ms_sv_validate_match (v, node, node->pos[1]);
+  gboolean ok = ms_sv_mime_validate_tags (v, node);
+
+  return ms_sv_validate_match (v, node, node->pos[1]) && ok;
 }
 
 static int
@@ -297,17 +317,23 @@ test_header (MsSvRun *run, const MsSvNode *node)
 {
   const MsSvMatch *m = node->data;
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
+  gboolean option = ms_sv_mime_has_option (node);
+  g_autoptr (GPtrArray) views = g_ptr_array_new ();
   MsSvMatching st;
 
+  if (!ms_sv_mime_views (run, node, views))
+    return -1;
   ms_sv_match_begin (run, &st, m);
-  for (guint i = 0; names[i]; i++)
-    {
-      const char *one[2];
-      const char *const *values = ms_sv_header_values (run, node, names[i], one);
-      for (guint k = 0; values && values[k]; k++)
-        if (ms_sv_match_value (run, &st, values[k], strlen (values[k])))
-          return 1;
-    }
+  for (guint v = 0; v < views->len; v++)
+    for (guint i = 0; names[i]; i++)
+      {
+        const char *one[2];
+        const char *const *values = ms_sv_header_values (run, node, views->pdata[v], names[i], one);
+        for (guint k = 0; values && values[k]; k++)
+          if (option ? ms_sv_mime_match_option (run, &st, node, names[i], values[k])
+                     : ms_sv_match_value (run, &st, values[k], strlen (values[k])))
+            return 1;
+      }
   return ms_sv_match_end (run, &st);
 }
 
@@ -317,21 +343,25 @@ test_address (MsSvRun *run, const MsSvNode *node)
   const MsSvMatch *m = node->data;
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
   MsSvAddressPart part = ms_sv_address_part (node);
+  g_autoptr (GPtrArray) views = g_ptr_array_new ();
   MsSvMatching st;
 
+  if (!ms_sv_mime_views (run, node, views))
+    return -1;
   ms_sv_match_begin (run, &st, m);
-  for (guint i = 0; names[i]; i++)
-    {
-      const char *one[2];
-      const char *const *values = ms_sv_header_values (run, node, names[i], one);
-      for (guint k = 0; values && values[k]; k++)
-        {
-          g_auto (GStrv) addrs = ms_address_list_parse (values[k]);
-          for (guint j = 0; addrs[j]; j++)
-            if (ms_sv_match_address (run, &st, part, addrs[j]))
-              return 1;
-        }
-    }
+  for (guint v = 0; v < views->len; v++)
+    for (guint i = 0; names[i]; i++)
+      {
+        const char *one[2];
+        const char *const *values = ms_sv_header_values (run, node, views->pdata[v], names[i], one);
+        for (guint k = 0; values && values[k]; k++)
+          {
+            g_auto (GStrv) addrs = ms_address_list_parse (values[k]);
+            for (guint j = 0; addrs[j]; j++)
+              if (ms_sv_match_address (run, &st, part, addrs[j]))
+                return 1;
+          }
+      }
   return ms_sv_match_end (run, &st);
 }
 
@@ -341,15 +371,18 @@ static const MsSvTagDef size_tags[] = {
   { NULL },
 };
 static const MsSvTagDef *const size_tag_tables[] = { size_tags, NULL };
-static const MsSvTagDef *const header_tags[] = { ms_sv_tags_match, ms_sv_tags_index, NULL };
-static const MsSvTagDef *const address_tags[] = { ms_sv_tags_match, ms_sv_tags_address_part, ms_sv_tags_index, NULL };
+static const MsSvTagDef *const header_tags[] = { ms_sv_tags_match, ms_sv_tags_index, ms_sv_tags_mime,
+                                                 ms_sv_tags_mime_options, NULL };
+static const MsSvTagDef *const address_tags[] = { ms_sv_tags_match, ms_sv_tags_address_part, ms_sv_tags_index,
+                                                  ms_sv_tags_mime, NULL };
+static const MsSvTagDef *const exists_tags[] = { ms_sv_tags_mime, NULL };
 
 static const MsSvDef def_true = { "true", MS_SV_TEST, "", NULL, 0, FALSE, NULL, NULL, test_true };
 static const MsSvDef def_false = { "false", MS_SV_TEST, "", NULL, 0, FALSE, NULL, NULL, test_false };
 static const MsSvDef def_not = { "not", MS_SV_TEST, "", NULL, 1, FALSE, NULL, NULL, test_not };
 static const MsSvDef def_allof = { "allof", MS_SV_TEST, "", NULL, -1, FALSE, NULL, NULL, test_allof };
 static const MsSvDef def_anyof = { "anyof", MS_SV_TEST, "", NULL, -1, FALSE, NULL, NULL, test_anyof };
-static const MsSvDef def_exists = { "exists", MS_SV_TEST, "l", NULL, 0, FALSE, NULL, NULL, test_exists };
+static const MsSvDef def_exists = { "exists", MS_SV_TEST, "l", exists_tags, 0, FALSE, validate_exists, NULL, test_exists };
 static const MsSvDef def_size = { "size", MS_SV_TEST, "n", size_tag_tables, 0, FALSE, validate_size, NULL, test_size };
 static const MsSvDef def_header = { "header", MS_SV_TEST, "ll", header_tags, 0, FALSE, validate_header, NULL, test_header };
 static const MsSvDef def_address = { "address", MS_SV_TEST, "ll", address_tags, 0, FALSE, validate_header, NULL, test_address };

@@ -87,6 +87,9 @@ void ms_sv_validator_error (MsSvValidator *v, const MsSvNode *node, const MsSvAr
 void ms_sv_validator_warning (MsSvValidator *v, const MsSvNode *node, const MsSvArg *arg,
                               const char *fmt, ...) G_GNUC_PRINTF (4, 5);
 gboolean ms_sv_validator_has_extension (MsSvValidator *v, const char *name);
+/* The commands whose blocks enclose the node being validated
+ * (MsSvNode*, resolved), outermost first: how break finds its loop. */
+const GPtrArray *ms_sv_validator_enclosing (MsSvValidator *v);
 /* The script's path (for include), and the directories include uses. */
 const char *ms_sv_validator_script_path (MsSvValidator *v);
 MsSvScript *ms_sv_validator_script (MsSvValidator *v);

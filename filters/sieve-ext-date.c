@@ -281,7 +281,7 @@ test_date (MsSvRun *run, const MsSvNode *node)
   const char *name = ms_sv_expand (run, ms_sv_arg_str (node->pos[0], 0), NULL);
   const char *part = ms_sv_expand (run, ms_sv_arg_str (node->pos[1], 0), NULL);
   const char *one[2];
-  const char *const *values = ms_sv_header_values (run, node, name, one);
+  const char *const *values = ms_sv_header_values (run, node, run->view, name, one);
   MsSvMatching st;
 
   ms_sv_match_begin (run, &st, node->data);

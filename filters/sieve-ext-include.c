@@ -96,6 +96,7 @@ validate_include (MsSvValidator *v, MsSvNode *node)
     ms_sv_validator_error (v, node, node->pos[0], "in included script %s: %s", path, (char *) child->errors->pdata[i]);
   if (child->errors->len)
     return FALSE;
+  parent->needs_body |= child->needs_body;
   inc->path = g_steal_pointer (&path);
   return TRUE;
 }

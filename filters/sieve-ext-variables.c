@@ -6,16 +6,6 @@
 
 #include <string.h>
 
-enum {
-  TAG_LOWER = MS_SV_TAG_OWN,
-  TAG_UPPER,
-  TAG_LOWERFIRST,
-  TAG_UPPERFIRST,
-  TAG_QUOTEWILDCARD,
-  TAG_QUOTEREGEX,
-  TAG_LENGTH,
-};
-
 gboolean
 ms_sv_variables_name_is_valid (const char *name)
 {
@@ -172,43 +162,51 @@ change_first (const char *s, gboolean upper)
   return out;
 }
 
+char *
+ms_sv_variables_modify (const MsSvNode *node, const char *value, gsize len)
+{
+  g_autofree char *v = g_strndup (value, len);
+
+  /* RFC 5229 4.1: by precedence, 40 (lower/upper) first, 10 (length) last */
+  if (ms_sv_node_has_tag (node, MS_SV_TAG_LOWER))
+    g_free (g_steal_pointer (&v)), v = g_utf8_strdown (value, len);
+  else if (ms_sv_node_has_tag (node, MS_SV_TAG_UPPER))
+    g_free (g_steal_pointer (&v)), v = g_utf8_strup (value, len);
+  if (ms_sv_node_has_tag (node, MS_SV_TAG_LOWERFIRST) || ms_sv_node_has_tag (node, MS_SV_TAG_UPPERFIRST))
+    {
+      char *t = change_first (v, ms_sv_node_has_tag (node, MS_SV_TAG_UPPERFIRST));
+      g_free (v);
+      v = t;
+    }
+  if (ms_sv_node_has_tag (node, MS_SV_TAG_QUOTEWILDCARD))
+    {
+      char *t = quote_chars (v, "*?\\");
+      g_free (v);
+      v = t;
+    }
+  if (ms_sv_node_has_tag (node, MS_SV_TAG_QUOTEREGEX))
+    {
+      char *t = quote_chars (v, "*?\\.^$[](){}|+");
+      g_free (v);
+      v = t;
+    }
+  if (ms_sv_node_has_tag (node, MS_SV_TAG_LENGTH))
+    {
+      char *t = g_strdup_printf ("%ld", g_utf8_validate (v, -1, NULL) ? g_utf8_strlen (v, -1) : (glong) strlen (v));
+      g_free (v);
+      v = t;
+    }
+  return g_steal_pointer (&v);
+}
+
 static gboolean
 exec_set (MsSvRun *run, const MsSvNode *node)
 {
   const char *name = ms_sv_arg_str (node->pos[0], 0)->str;
   gsize len;
   const char *value = ms_sv_expand (run, ms_sv_arg_str (node->pos[1], 0), &len);
-  g_autofree char *v = g_strndup (value, len);
+  g_autofree char *v = ms_sv_variables_modify (node, value, len);
 
-  /* RFC 5229 4.1: by precedence, 40 (lower/upper) first, 10 (length) last */
-  if (ms_sv_node_has_tag (node, TAG_LOWER))
-    g_free (g_steal_pointer (&v)), v = g_utf8_strdown (value, len);
-  else if (ms_sv_node_has_tag (node, TAG_UPPER))
-    g_free (g_steal_pointer (&v)), v = g_utf8_strup (value, len);
-  if (ms_sv_node_has_tag (node, TAG_LOWERFIRST) || ms_sv_node_has_tag (node, TAG_UPPERFIRST))
-    {
-      char *t = change_first (v, ms_sv_node_has_tag (node, TAG_UPPERFIRST));
-      g_free (v);
-      v = t;
-    }
-  if (ms_sv_node_has_tag (node, TAG_QUOTEWILDCARD))
-    {
-      char *t = quote_chars (v, "*?\\");
-      g_free (v);
-      v = t;
-    }
-  if (ms_sv_node_has_tag (node, TAG_QUOTEREGEX))
-    {
-      char *t = quote_chars (v, "*?\\.^$[](){}|+");
-      g_free (v);
-      v = t;
-    }
-  if (ms_sv_node_has_tag (node, TAG_LENGTH))
-    {
-      char *t = g_strdup_printf ("%ld", g_utf8_validate (v, -1, NULL) ? g_utf8_strlen (v, -1) : (glong) strlen (v));
-      g_free (v);
-      v = t;
-    }
   ms_sv_variables_set (run, name, v, strlen (v));
   ms_sv_run_trace (run, "line %u: set %s = \"%s\"", node->line, name, ms_sv_variables_get (run, name));
   return TRUE;
@@ -241,17 +239,17 @@ test_string (MsSvRun *run, const MsSvNode *node)
   return ms_sv_match_end (run, &st);
 }
 
-static const MsSvTagDef set_tags[] = {
-  { "lower", TAG_LOWER, 0, "case", NULL },
-  { "upper", TAG_UPPER, 0, "case", NULL },
-  { "lowerfirst", TAG_LOWERFIRST, 0, "first", NULL },
-  { "upperfirst", TAG_UPPERFIRST, 0, "first", NULL },
-  { "quotewildcard", TAG_QUOTEWILDCARD, 0, "quote", NULL },
-  { "quoteregex", TAG_QUOTEREGEX, 0, "quote", "regex" },
-  { "length", TAG_LENGTH, 0, NULL, NULL },
+const MsSvTagDef ms_sv_tags_modifiers[] = {
+  { "lower", MS_SV_TAG_LOWER, 0, "case", NULL },
+  { "upper", MS_SV_TAG_UPPER, 0, "case", NULL },
+  { "lowerfirst", MS_SV_TAG_LOWERFIRST, 0, "first", NULL },
+  { "upperfirst", MS_SV_TAG_UPPERFIRST, 0, "first", NULL },
+  { "quotewildcard", MS_SV_TAG_QUOTEWILDCARD, 0, "quote", NULL },
+  { "quoteregex", MS_SV_TAG_QUOTEREGEX, 0, "quote", "regex" },
+  { "length", MS_SV_TAG_LENGTH, 0, NULL, NULL },
   { NULL },
 };
-static const MsSvTagDef *const set_tag_tables[] = { set_tags, NULL };
+static const MsSvTagDef *const set_tag_tables[] = { ms_sv_tags_modifiers, NULL };
 static const MsSvTagDef *const string_tags[] = { ms_sv_tags_match, NULL };
 static const MsSvDef def_set = { "set", MS_SV_COMMAND, "ss", set_tag_tables, 0, FALSE, validate_set, exec_set, NULL };
 static const MsSvDef def_string = { "string", MS_SV_TEST, "ll", string_tags, 0, FALSE,

@@ -3,6 +3,7 @@
 #include "sieve-interp.h"
 
 #include "address.h"
+#include "sieve-mime.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -223,6 +224,7 @@ ms_sv_match_begin (MsSvRun *run, MsSvMatching *st, const MsSvMatch *m)
   st->m = m;
   st->count = 0;
   st->matched = FALSE;
+  st->no_captures = FALSE;
 }
 
 /* RFC 5229 3.2: a successful :matches or :regex sets ${0}..${9}. */
@@ -238,7 +240,7 @@ gboolean
 ms_sv_match_value (MsSvRun *run, MsSvMatching *st, const char *value, gsize len)
 {
   const MsSvMatch *m = st->m;
-  gboolean want_captures = run->script->variables
+  gboolean want_captures = run->script->variables && !st->no_captures
                            && (m->type == MS_MATCH_MATCHES || m->type == MS_MATCH_REGEX);
 
   if (m->type == MS_MATCH_COUNT)
@@ -396,6 +398,7 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
     }
   result->complete = TRUE;
 
+  g_clear_pointer (&run.mime, ms_sv_mime_free);
   g_clear_pointer (&run.match_values, g_ptr_array_unref);
   g_clear_pointer (&run.vars, g_hash_table_unref);
   g_clear_pointer (&run.globals, g_hash_table_unref);

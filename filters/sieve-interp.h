@@ -18,6 +18,9 @@
 
 #include <glib.h>
 
+typedef struct _MsSvMime MsSvMime; /* sieve-mime.h */
+typedef struct _MsSvPart MsSvPart;
+
 /* RFC 5228 2.10.6: implementations may limit actions; Pigeonhole's
  * default is 32. */
 #define MS_SV_MAX_ACTIONS 32
@@ -50,6 +53,15 @@ struct _MsSvRun {
   GPtrArray *match_values;     /* char*, NULL when no match was recorded */
   /* imap4flags: the internal variable (RFC 5232 3) */
   GPtrArray *flags;            /* char*, normalised, no duplicates */
+
+  /* body and mime (sieve-mime.h): the message's MIME parts, parsed by
+   * the first test that needs them; NULL before */
+  MsSvMime *mime;
+  /* foreverypart (RFC 5703 3): the part the innermost loop is at
+   * (header :mime, extracttext look at it); NULL outside loops */
+  MsSvPart *part;
+  /* break: the foreverypart node being left (with stopped set) */
+  const MsSvNode *breaking;
 };
 
 /* Stop the script with a runtime error at @node. The message is kept. */
@@ -93,6 +105,8 @@ typedef struct {
   const MsSvMatch *m;
   guint count;           /* values seen, for :count */
   gboolean matched;
+  gboolean no_captures;  /* set after begin: :matches leaves ${1}... alone
+                          * (body, RFC 5173 6) */
 } MsSvMatching;
 
 void ms_sv_match_begin (MsSvRun *run, MsSvMatching *st, const MsSvMatch *m);

@@ -24,6 +24,7 @@ ms_sieve_run (const MsFilterRequest *req)
       return result;
     }
   result->complete = TRUE;
+  result->needs_body = script->needs_body;
   if (req->mode == MS_FILTER_VALIDATE)
     return result;
   ms_sv_execute (script, req, result);

@@ -21,6 +21,10 @@ struct _MsSvScript {
   GHashTable *extensions;    /* required extension names (set) */
   gboolean variables;        /* "variables" is required */
   gboolean imap4flags;       /* "imap4flags" is required */
+  gboolean needs_body;       /* it reads the body (body, foreverypart,
+                              * extracttext, :mime :anychild), here or in
+                              * a script it includes: a header-only fetch
+                              * is not enough to run it */
   struct stat st;            /* of the file, for the cache */
   char *personal_dir;        /* include :personal looks here */
   char *global_dir;          /* include :global; NULL: none configured */

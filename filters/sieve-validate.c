@@ -17,6 +17,7 @@
 struct _MsSvValidator {
   MsSvScript *script;
   MsSvDiag diag;
+  GPtrArray *enclosing; /* MsSvNode*: the commands whose blocks hold the current node */
 };
 
 static void
@@ -60,6 +61,12 @@ MsSvScript *
 ms_sv_validator_script (MsSvValidator *v)
 {
   return v->script;
+}
+
+const GPtrArray *
+ms_sv_validator_enclosing (MsSvValidator *v)
+{
+  return v->enclosing;
 }
 
 const char *
@@ -420,7 +427,11 @@ validate_node (MsSvValidator *v, MsSvNode *node)
   for (guint i = 0; node->tests && i < node->tests->len; i++)
     validate_node (v, node->tests->pdata[i]);
   if (node->block)
-    validate_guarded_block (v, node);
+    {
+      g_ptr_array_add (v->enclosing, node);
+      validate_guarded_block (v, node);
+      g_ptr_array_set_size (v->enclosing, v->enclosing->len - 1);
+    }
   if (ok && d->validate)
     d->validate (v, node);
 }
@@ -487,7 +498,8 @@ validate_list (MsSvValidator *v, GPtrArray *cmds, gboolean top)
 void
 ms_sv_validate (MsSvScript *script, GPtrArray *errors, GPtrArray *warnings)
 {
-  MsSvValidator v = { script, { errors, warnings } };
+  MsSvValidator v = { script, { errors, warnings }, g_ptr_array_new () };
 
   validate_list (&v, script->commands, TRUE);
+  g_ptr_array_unref (v.enclosing);
 }

@@ -18,7 +18,7 @@ Sections (a line "== NAME" starts one):
   expect-stderr  regular expressions that must each match stderr
   expect-queue   one line per queue entry: REASON RCPT[,RCPT...]
   command        run this instead of deliver (e.g. "check SCRIPT"); the
-                 message is then not used
+                 message is then its standard input
   expect-stdout  regular expressions that must each match stdout
   repeat         deliver the message this many times (the checks see the
                  last run's exit status and output)
@@ -91,7 +91,7 @@ def run_case(path):
         if "command" in s:
             words = shlex.split(s["command"].strip().replace("SCRIPT", script).replace("CONFIG", cfg))
             argv = WRAPPER + [MAILSIFT] + words
-            stdin = b""
+            stdin = message
         else:
             argv = WRAPPER + [MAILSIFT, "deliver", "-c", cfg] + shlex.split(s.get("args", ""))
             stdin = message

@@ -84,6 +84,56 @@ def server_fileinto_case(dc):
         dc.expunge_all("test", folder)
 
 
+BODY_SCRIPT = """require ["fileinto", "body"];
+if body :contains "invoice" { fileinto "B.Invoices"; stop; }
+if body :contains "keep me" { fileinto "B.Kept"; keep; stop; }
+"""
+
+
+def body_message(i, text):
+    return (f"From: b{i}@example.org\nTo: test@example.org\nSubject: number {i}\n"
+            f"Message-ID: <body{i}@example.org>\n\n" + f"{text}\n" * 50).encode()
+
+
+def server_fileinto_body_case(dc):
+    """A script with a body test cannot run on a header: with
+    fileinto_target = server each message is fetched whole, once (the
+    ones also kept are delivered from that copy), and --dry-run fetches
+    whole messages too, leaving nothing behind."""
+    invoice, kept, plain = body_message(1, "your invoice"), body_message(2, "keep me"), body_message(3, "hi")
+    dc.expunge_all("test")
+    dc.fill("test", [invoice, kept, plain])
+    with tempfile.TemporaryDirectory(prefix="ms-body-") as tmp:
+        script = os.path.join(tmp, "body.sieve")
+        with open(script, "w") as f:
+            f.write(BODY_SCRIPT)
+        s = Setup(dc, tmp, fileinto_target="server", script=script)
+        p = subprocess.run([MAILSIFT, "fetch", "--dry-run", "-c", s.cfg], capture_output=True, timeout=60)
+        out = p.stdout.decode(errors="replace")
+        tmpdir = os.path.join(s.maildir, "tmp")
+        check("--dry-run with a body test: the script sees the bodies (whole messages fetched), "
+              "nothing delivered, nothing left in tmp/",
+              p.returncode == 0 and 'fileinto "B.Invoices"' in out and 'fileinto "B.Kept"' in out
+              and "error" not in out and s.delivered() == []
+              and (not os.path.isdir(tmpdir) or os.listdir(tmpdir) == []),
+              out + p.stderr.decode(errors="replace"))
+        before = body_fetches(dc)
+        code, out, err = s.fetch()
+        time.sleep(0.3)  # Dovecot logs the session's counters as it ends
+        fetched_bodies = body_fetches(dc) - before
+        same = lambda a, b: digest_set(a) == digest_set(b)  # noqa: E731
+        check("fileinto_target = server with a body test: filed by body on the server, the kept ones "
+              "delivered locally",
+              code == 0 and same(dc.list("test", "B.Invoices"), [invoice]) and same(dc.list("test", "B.Kept"), [kept])
+              and same(s.delivered(), [kept, plain]) and "error" not in err,
+              f"exit {code}\n{out}{err}")
+        check(f"fileinto_target = server with a body test: each message fetched whole once, no second "
+              f"fetch for the kept ones ({fetched_bodies} BODY[] fetches in Dovecot's log)", fetched_bodies == 3,
+              dc.log_text()[-1500:])
+    for folder in ("INBOX", "B.Invoices", "B.Kept"):
+        dc.expunge_all("test", folder)
+
+
 def deliver_to_case(dc):
     """deliver_to = imap:ACCOUNT (mailbox migration): mail fetched from one
     account is appended to another account's folders, nothing lands in the
@@ -132,6 +182,7 @@ def main():
     with servers.Dovecot(settings=settings) as dc:
         oversize_case(dc, check, Setup, "IMAP")
         server_fileinto_case(dc)
+        server_fileinto_body_case(dc)
         deliver_to_case(dc)
         msgs = [message(i) for i in range(5)]
 

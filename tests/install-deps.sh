@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential autoconf automake libtool pkg-config \
-  libglib2.0-dev libetpan-dev libsieve2-dev libsqlite3-dev \
+  libglib2.0-dev libetpan-dev libsieve2-dev libsqlite3-dev libgmime-3.0-dev \
   glib-networking ca-certificates libsasl2-modules \
   python3 python3-aiosmtpd sqlite3 openssl util-linux \
   dovecot-imapd dovecot-pop3d dovecot-sieve \

@@ -120,11 +120,13 @@ test_variant_roundtrip (void)
   ((MsAction *) r->actions->pdata[0])->flags = g_strdupv (flags);
   g_ptr_array_add (r->errors, g_strdup ("1: x"));
   g_ptr_array_add (r->trace, g_strdup ("t"));
+  r->needs_body = TRUE;
   v = g_variant_ref_sink (ms_filter_result_to_variant (r));
   back = ms_filter_result_from_variant (v);
   g_assert_cmpuint (back->actions->len, ==, 2);
   g_assert_cmpuint (back->errors->len, ==, 1);
   g_assert_cmpstr (back->trace->pdata[0], ==, "t");
+  g_assert_true (back->needs_body);
   vac = back->actions->pdata[1];
   g_assert_cmpint (vac->days, ==, 9);
   g_assert_true (vac->mime);

@@ -7,9 +7,10 @@
  *   tests/fuzz/out/fuzz-sieve-script -max_len=8192 -timeout=10 \
  *       -max_total_time=1800 tests/fuzz/out/corpus-script tests/fuzz/seeds/script
  *
- * Input: the script, then a NUL byte, then the message header (may be
+ * Input: the script, then a NUL byte, then the message (may be
  * absent). The script is compiled; when it compiles, it runs on the
- * header with a fixed envelope. Every outcome is fine except a crash, a
+ * message (its header, and the whole message as the message file the
+ * body and MIME part tests read) with a fixed envelope. Every outcome is fine except a crash, a
  * sanitizer report, a leak or a timeout (-timeout: nothing may loop). */
 #include "action.h"
 #include "engine.h"
@@ -17,6 +18,8 @@
 #include "sieve-script.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
@@ -42,8 +45,20 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     .options = options,
   };
 
+  static int message_fd = -1;
+  static char message_path[64];
+
   if (script->errors->len > 0)
     return 0;
+  /* the message file, in memory */
+  if (message_fd < 0)
+    {
+      message_fd = memfd_create ("fuzz-message", MFD_CLOEXEC);
+      g_snprintf (message_path, sizeof message_path, "/proc/self/fd/%d", message_fd);
+    }
+  if (ftruncate (message_fd, 0) != 0 || pwrite (message_fd, msg, mlen, 0) != (ssize_t) mlen)
+    return 0;
+  req.message_path = message_path;
   header = g_bytes_new (msg, mlen);
   req.header = header;
   result = ms_filter_result_new ();
