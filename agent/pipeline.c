@@ -88,6 +88,7 @@ replace_with_keep (MsFilterResult *r, guint i)
   MsAction *keep = ms_action_new (MS_ACTION_KEEP, NULL);
 
   keep->flags = g_steal_pointer (&old->flags);
+  keep->edits = old->edits;
   ms_action_free (old);
   r->actions->pdata[i] = keep;
   return keep;
@@ -433,14 +434,15 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
   Work w = { g_array_new (FALSE, TRUE, sizeof (MsMaildirTarget)),
              g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
   g_autoptr (GString) summary = g_string_new (NULL);
+  g_auto (GStrv) lines = ms_filter_result_format (r);
   gboolean needs_state = origin != NULL;
   gboolean ok;
 
+  for (guint i = 0; lines[i]; i++)
+    g_string_append_printf (summary, "%s%s", i ? "; " : "", lines[i]);
   for (guint i = 0; i < r->actions->len; i++)
     {
       MsAction *a = r->actions->pdata[i];
-      g_autofree char *line = ms_action_format (a);
-      g_string_append_printf (summary, "%s%s", summary->len ? "; " : "", line);
       if ((a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO) && p->append)
         needs_state = TRUE;
       else if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)

@@ -19,7 +19,7 @@
 #define MS_ENGINE_MAX_SERVED 2000
 #define MS_FRAME_MAX (64u * 1024 * 1024)
 #define REQUEST_TYPE "(uusaytsssbsas)"
-#define RESULT_TYPE "(aa{sv}asasasbsb)"
+#define RESULT_TYPE MS_FILTER_RESULT_TYPE
 
 struct _MsEngine {
   char *exe;
