@@ -44,6 +44,8 @@ ms_cmd_test (int argc, char **argv)
                          "  redirect \"address\"             discard\n"
                          "  reject \"reason\"                vacation to=\"..\" subject=\"..\" days=N\n"
                          "  notify method=\"mailto:..\"\n"
+                         "Header changes (editheader) come before the first action that delivers\n"
+                         "them: addheader [:last] \"Name: value\", deleteheader \"Name: value\".\n"
                          "A script with errors prints its errors on stderr and 'keep', which is\n"
                          "what delivery would do. Vacation is shown only when it would be sent\n"
                          "(the :days history is not consulted).\n\n"
