@@ -64,11 +64,14 @@ typedef struct {
 typedef struct {
   MsFilterResult *result;  /* final actions */
   GPtrArray *notes;        /* why the plan differs from what the script said */
-  MsHeaderView *view;
+  MsHeaderView *view;      /* the header as it came */
   GBytes *header;
   char *message_id;        /* for logs; "(no Message-ID)" when absent */
   char *envelope_from;
   char *envelope_to;
+  /* private */
+  GHashTable *edited_views; /* edits applied -> MsHeaderView*: the header
+                             * as an action saw it (editheader) */
 } MsPlan;
 
 /* The header a redirected copy carries: "X-Mailsift-Redirected: IDENTITY;
@@ -90,7 +93,10 @@ MsPlan *ms_pipeline_plan (MsPipeline *pipeline, GBytes *header, guint64 size,
 
 /* Deliver the spooled message as planned. On success every copy is in
  * new/ or cur/ (fsync'd), every outbound message is in the queue and the
- * state is committed. On failure nothing of it remains (MS_ERROR_TEMPORARY:
+ * state is committed. A copy that carries header edits (MsAction.edits)
+ * is written first as a file of its own in tmp/ (the edited header, then
+ * the rest of the spool file byte for byte), fsync'd, and delivered like
+ * the spool file; copies with the same edits share one file. On failure nothing of it remains (MS_ERROR_TEMPORARY:
  * try again). @summary_out gets one line for the log. */
 gboolean ms_pipeline_execute (MsPipeline *pipeline, MsPlan *plan, MsSpool *spool,
                               const MsOrigin *origin, char **summary_out, GError **error);

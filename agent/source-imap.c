@@ -539,7 +539,13 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
           /* IMAP names folders in modified UTF-7 (apply_policy let only
            * names through that encode) */
           if (a->kind == MS_ACTION_FILEINTO)
-            g_ptr_array_add (targets, ms_utf7_imap_encode (a->target));
+            {
+              g_ptr_array_add (targets, ms_utf7_imap_encode (a->target));
+              if (a->edits > 0)
+                g_message ("account %s: message %s: fileinto \"%s\" on the server: the server copies the "
+                           "message as it is, without the script's header changes", f->account->name,
+                           plan->message_id, a->target);
+            }
           else if (a->kind != MS_ACTION_DISCARD)
             local = TRUE;
         }

@@ -13,12 +13,14 @@ Sections (a line "== NAME" starts one):
   message        the message, as text (LF line ends kept as written)
   message-py     a Python expression giving the message as bytes
   expect-exit    the exit status (default 0)
-  expect-files   one line per delivered file: GLOB [= message|= empty]
+  expect-files   one line per delivered file: GLOB [= message|= empty|= content-NAME]
                  (paths relative to the Maildir; tmp/ must end up empty)
+  content-NAME   the exact bytes a file given as "= content-NAME" must hold
+                 (text, like message)
   expect-stderr  regular expressions that must each match stderr
-  expect-queue   one line per queue entry: REASON RCPT[,RCPT...]
+  expect-queue   one line per queue entry: REASON RCPT[,RCPT...] [= content-NAME]
   command        run this instead of deliver (e.g. "check SCRIPT"); the
-                 message is then not used
+                 message is then only used as the file MESSAGE names
   expect-stdout  regular expressions that must each match stdout
   repeat         deliver the message this many times (the checks see the
                  last run's exit status and output)
@@ -62,6 +64,17 @@ def maildir_files(root):
     return sorted(out)
 
 
+def differs(what, data, sections, name):
+    """Problems when @data is not exactly the text of section @name."""
+    if name not in sections:
+        return [f"{what}: no section == {name}"]
+    want = sections[name].encode("utf-8")
+    if data == want:
+        return []
+    return [f"{what}: content differs from {name}:", "got:\n" + data.decode("utf-8", "replace"),
+            "expected:\n" + sections[name]]
+
+
 def run_case(path):
     s = parse_case(path)
     problems = []
@@ -89,7 +102,11 @@ def run_case(path):
         env.pop("SENDER", None)
         env.pop("RECIPIENT", None)
         if "command" in s:
-            words = shlex.split(s["command"].strip().replace("SCRIPT", script).replace("CONFIG", cfg))
+            msgfile = os.path.join(tmp, "message.eml")
+            with open(msgfile, "wb") as f:
+                f.write(message)
+            words = shlex.split(s["command"].strip().replace("SCRIPT", script).replace("CONFIG", cfg)
+                                .replace("MESSAGE", msgfile))
             argv = WRAPPER + [MAILSIFT] + words
             stdin = b""
         else:
@@ -131,21 +148,28 @@ def run_case(path):
                     problems.append(f"{hit}: content differs from the message ({len(data)} vs {len(delivered_form)} bytes)")
                 if content == "empty" and data != b"":
                     problems.append(f"{hit}: not empty")
+                if content.startswith("content-"):
+                    problems += differs(hit, data, s, content)
             if unmatched:
                 problems.append(f"unexpected files: {unmatched}")
 
-            want_queue = sorted(l.strip() for l in s.get("expect-queue", "").splitlines() if l.strip())
+            want_queue = [tuple(x.strip() for x in l.partition("=")[::2])
+                          for l in s.get("expect-queue", "").splitlines() if l.strip()]
             got_queue = []
             db = os.path.join(state, "state.db")
             if os.path.exists(db):
                 con = sqlite3.connect(db)
                 for reason, rcpts, qfile in con.execute("SELECT reason, recipients, file FROM queue"):
-                    got_queue.append(f"{reason} {','.join(rcpts.split(chr(10)))}")
+                    entry = f"{reason} {','.join(rcpts.split(chr(10)))}"
+                    got_queue.append(entry)
+                    content = next((c for e, c in want_queue if e == entry), "")
                     if not os.path.exists(qfile):
                         problems.append(f"queue file {qfile} missing")
+                    elif content.startswith("content-"):
+                        problems += differs(entry, open(qfile, "rb").read(), s, content)
                 con.close()
-            if sorted(got_queue) != want_queue:
-                problems.append(f"queue {sorted(got_queue)}, expected {want_queue}")
+            if sorted(got_queue) != sorted(e for e, _ in want_queue):
+                problems.append(f"queue {sorted(got_queue)}, expected {sorted(e for e, _ in want_queue)}")
         if problems:
             problems.append("stderr was:\n" + stderr + ("stdout was:\n" + stdout if stdout else ""))
     return problems
