@@ -105,6 +105,7 @@ ms_pipeline_clear (MsPipeline *p)
   g_clear_pointer (&p->lint.path, g_free);
   g_clear_pointer (&p->lint.errors, g_ptr_array_unref);
   g_clear_pointer (&p->sync_later, g_hash_table_unref);
+  g_clear_pointer (&p->duplicates_pending, g_hash_table_unref);
   g_clear_pointer (&p->sieve_options, g_strfreev);
 }
 
@@ -273,6 +274,8 @@ sieve_options (MsPipeline *p)
     { "spamtest_type", c->spamtest_type },
     { "spamtest_max", c->spamtest_max },
     { "virustest_header", c->virustest_header },
+    /* duplicate reads its history there (read-only) */
+    { "state_dir", p->state ? ms_state_get_dir (p->state) : c->state_dir },
   };
 
   b = g_strv_builder_new ();
@@ -284,6 +287,31 @@ sieve_options (MsPipeline *p)
       }
   p->sieve_options = g_strv_builder_end (b);
   return (const char *const *) p->sieve_options;
+}
+
+/* The options for one request: the configuration's, and the duplicate
+ * records of the open batch, which the filter cannot read from the state
+ * store before the batch commits (so a second copy of a message in the
+ * same batch is found). Transfer full. */
+static char **
+request_options (MsPipeline *p)
+{
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  GHashTableIter iter;
+  gpointer hash, seen;
+
+  g_strv_builder_addv (b, (const char **) sieve_options (p));
+  if (p->duplicates_pending)
+    {
+      g_hash_table_iter_init (&iter, p->duplicates_pending);
+      while (g_hash_table_iter_next (&iter, &hash, &seen))
+        {
+          g_autofree char *kv = g_strdup_printf ("duplicate.pending=%s %d", (char *) hash,
+                                                 GPOINTER_TO_INT (seen));
+          g_strv_builder_add (b, kv);
+        }
+    }
+  return g_strv_builder_end (b);
 }
 
 MsPlan *
@@ -311,6 +339,7 @@ ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope 
   else if (ms_engine_get_backend (p->engine) != MS_SIEVE_LIBSIEVE
            || (plan->result = lint_refuses (p, script)) == NULL)
     {
+      g_auto (GStrv) options = request_options (p);
       MsFilterRequest req = {
         .mode = MS_FILTER_EXECUTE,
         .script_path = script,
@@ -319,7 +348,7 @@ ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope 
         .envelope_from = env->envelope_from,
         .envelope_to = env->envelope_to,
         .message_path = env->message_path,
-        .options = sieve_options (p),
+        .options = (const char *const *) options,
         .subaddress_separator = p->config->subaddress_separator,
         .trace = p->trace,
       };
@@ -510,6 +539,44 @@ deliver_targets (MsPipeline *p, Work *w, GError **error)
   return TRUE;
 }
 
+gboolean
+ms_pipeline_record_duplicates (MsPipeline *p, const MsPlan *plan, GError **error)
+{
+  const MsFilterResult *r = plan->result;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  for (guint i = 0; !r->failed && i < r->duplicates->len; i++)
+    {
+      const MsDuplicateMark *m = r->duplicates->pdata[i];
+      if (!ms_state_duplicate_record (p->state, m->hash, m->seen, now, MS_DUPLICATE_MAX_SECONDS, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* In a batch, what a message recorded is not committed yet: keep it for
+ * the filter of the batch's later messages. */
+static void
+remember_pending (MsPipeline *p, const MsPlan *plan)
+{
+  const MsFilterResult *r = plan->result;
+
+  if (p->sync_later == NULL || r->failed)
+    return;
+  for (guint i = 0; i < r->duplicates->len; i++)
+    {
+      const MsDuplicateMark *m = r->duplicates->pdata[i];
+      gpointer old;
+      gboolean seen = m->seen;
+
+      if (p->duplicates_pending == NULL)
+        p->duplicates_pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      if (g_hash_table_lookup_extended (p->duplicates_pending, m->hash, NULL, &old))
+        seen &= GPOINTER_TO_INT (old);
+      g_hash_table_insert (p->duplicates_pending, g_strdup (m->hash), GINT_TO_POINTER (seen));
+    }
+}
+
 /* A fetched message: seen (never fetched again), its journal entry
  * closed, and its Message-ID remembered for dedupe; all in the delivery's
  * transaction. */
@@ -536,7 +603,8 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
              g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free) };
   g_autoptr (GString) summary = g_string_new (NULL);
   g_auto (GStrv) lines = ms_filter_result_format (r);
-  gboolean needs_state = origin != NULL;
+  /* the duplicate history is written with the delivery, or not at all */
+  gboolean needs_state = origin != NULL || (r->duplicates->len > 0 && !r->failed);
   gboolean ok;
 
   for (guint i = 0; lines[i]; i++)
@@ -571,6 +639,7 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
     {
       ok = ms_state_begin (p->state, error);
       if (ok && !(queue_responses (p, plan, &w, error)
+                  && ms_pipeline_record_duplicates (p, plan, error)
                   && (origin == NULL
                       || record_origin (p, plan, origin, error))
                   && ms_state_commit (p->state, error)))
@@ -588,6 +657,8 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
         }
     }
   work_clear (&w);
+  if (ok)
+    remember_pending (p, plan);
   if (ok && summary_out)
     *summary_out = g_string_free (g_steal_pointer (&summary), FALSE);
   return ok;
@@ -611,6 +682,8 @@ ms_pipeline_batch_commit (MsPipeline *p, GError **error)
   gpointer dir;
 
   g_return_val_if_fail (dirs != NULL, FALSE);
+  /* committed or rolled back, the state store holds the truth again */
+  g_clear_pointer (&p->duplicates_pending, g_hash_table_unref);
   g_hash_table_iter_init (&iter, dirs);
   while (g_hash_table_iter_next (&iter, &dir, NULL))
     if (!ms_fsync_dir (dir, error))

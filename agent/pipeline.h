@@ -33,6 +33,9 @@ typedef struct {
   gpointer append_data;
   /* private */
   GHashTable *sync_later; /* a batch is open: folders to fsync at its commit */
+  GHashTable *duplicates_pending; /* a batch is open: duplicate hashes its
+                                   * messages recorded -> GINT seen, shown to
+                                   * the filter until the batch commits */
   char **sieve_options;   /* "name=value" for the Sieve engine, from config */
   struct {
     char *path;           /* the script the result is for */
@@ -100,6 +103,12 @@ MsPlan *ms_pipeline_plan (MsPipeline *pipeline, GBytes *header, guint64 size,
  * try again). @summary_out gets one line for the log. */
 gboolean ms_pipeline_execute (MsPipeline *pipeline, MsPlan *plan, MsSpool *spool,
                               const MsOrigin *origin, char **summary_out, GError **error);
+
+/* duplicate (RFC 7352): record the IDs @plan's script tested, in the
+ * caller's state transaction; for a message delivered without
+ * ms_pipeline_execute (filed on the server). Nothing for a failed
+ * script. */
+gboolean ms_pipeline_record_duplicates (MsPipeline *pipeline, const MsPlan *plan, GError **error);
 
 /* A batch: the executes between begin and commit share one state
  * transaction (each message in a savepoint of its own, so a failed one is

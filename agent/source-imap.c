@@ -515,6 +515,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
   g_autoptr (GArray) discarded = g_array_new (FALSE, FALSE, sizeof (guint32)); /* after_delivery */
   g_autoptr (GArray) none = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr (GPtrArray) record = g_ptr_array_new (); /* MsFetchItem *: seen, not gone from the folder */
+  g_autoptr (GPtrArray) done = g_ptr_array_new ();   /* MsPlan *: handled here, nothing local */
   GHashTableIter iter;
   gpointer key, value;
 
@@ -565,6 +566,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
             add_uid (copies, targets->pdata[k], uid);
           continue;
         }
+      g_ptr_array_add (done, plan);
       if (targets->len == 1 && has_move)
         add_uid (moves, targets->pdata[0], uid);
       else
@@ -588,12 +590,19 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
   if (filed->len && !delete_uids (im, filed, error))
     return FALSE;
   /* what is still in the folder (flagged \Deleted without UIDPLUS, or
-   * discarded) must not be filtered again */
-  if (record->len)
+   * discarded) must not be filtered again; the duplicate IDs of what was
+   * handled here are recorded now (the others' with their delivery) */
+  if (record->len || done->len)
     {
       gint64 now = g_get_real_time () / G_USEC_PER_SEC;
       if (!ms_state_begin (f->state, error))
         return FALSE;
+      for (guint i = 0; i < done->len; i++)
+        if (!ms_pipeline_record_duplicates (f->pipeline, done->pdata[i], error))
+          {
+            ms_state_rollback (f->state);
+            return FALSE;
+          }
       for (guint i = 0; i < record->len; i++)
         {
           MsFetchItem *item = record->pdata[i];

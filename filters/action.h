@@ -56,6 +56,10 @@ const char *ms_action_kind_to_string (MsActionKind kind);
  * notify method="M" [priority=..] [message=".."]. Transfer full. */
 char *ms_action_format (const MsAction *action);
 
+/* duplicate (RFC 7352): the longest period a test can look back, and so
+ * how long the history keeps an entry no message tested again. */
+#define MS_DUPLICATE_MAX_SECONDS (30 * 86400)
+
 /* duplicate (RFC 7352): an ID the script tested, to be remembered once
  * the message is delivered (never for a failed script or delivery). */
 typedef struct {

@@ -287,6 +287,12 @@ def parse_result(out):
             in_message = True
             continue
         m = re.match(r"^ \* (.*)$", line)
+        if m and m.group(1).startswith("track "):
+            # "track duplicate": Pigeonhole records a duplicate test's ID
+            # as an action; mailsift records it with the delivery and
+            # prints no line for it
+            current = None
+            continue
         if m:
             current = parse_action(m.group(1))
             actions.append(current)

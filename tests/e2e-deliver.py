@@ -24,6 +24,11 @@ Sections (a line "== NAME" starts one):
   expect-stdout  regular expressions that must each match stdout
   repeat         deliver the message this many times (the checks see the
                  last run's exit status and output)
+  setup          shell commands run before the first run, in the case's
+                 temporary folder, with MAILSIFT, CONFIG, SCRIPT, MESSAGE (a
+                 file), MAILDIR and STATE in the environment
+  between        shell commands run the same way before each later run
+  expect-exit    with repeat, either the last run's status or one per run
 """
 import fnmatch
 import glob
@@ -112,14 +117,30 @@ def run_case(path):
         else:
             argv = WRAPPER + [MAILSIFT, "deliver", "-c", cfg] + shlex.split(s.get("args", ""))
             stdin = message
-        for _ in range(int(s.get("repeat", "1").strip() or 1)):
+        msgfile = os.path.join(tmp, "message.eml")
+        if not os.path.exists(msgfile):
+            with open(msgfile, "wb") as f:
+                f.write(message)
+        shell_env = dict(env, MAILSIFT=" ".join(shlex.quote(w) for w in WRAPPER + [MAILSIFT]), CONFIG=cfg,
+                         SCRIPT=script, MESSAGE=msgfile, MAILDIR=maildir, STATE=state)
+        exits = []
+        for n in range(int(s.get("repeat", "1").strip() or 1)):
+            hook = s.get("setup" if n == 0 else "between", "")
+            if hook.strip():
+                h = subprocess.run(["sh", "-ec", hook], cwd=tmp, env=shell_env, capture_output=True, timeout=120)
+                if h.returncode != 0:
+                    problems.append(f"{'setup' if n == 0 else 'between'} failed: "
+                                    + h.stderr.decode("utf-8", "replace"))
             p = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=120)
+            exits.append(p.returncode)
         stderr = p.stderr.decode("utf-8", "replace")
         stdout = p.stdout.decode("utf-8", "replace")
 
-        want_exit = int(s.get("expect-exit", "0").strip() or 0)
-        if p.returncode != want_exit:
-            problems.append(f"exit {p.returncode}, expected {want_exit}")
+        want_exits = [int(x) for x in s.get("expect-exit", "0").split()] or [0]
+        if len(want_exits) == 1 and exits[-1] != want_exits[0]:
+            problems.append(f"exit {exits[-1]}, expected {want_exits[0]}")
+        elif len(want_exits) > 1 and exits != want_exits:
+            problems.append(f"exits {exits}, expected {want_exits}")
         for rx in s.get("expect-stderr", "").splitlines():
             if rx.strip() and not re.search(rx.strip(), stderr):
                 problems.append(f"stderr does not match /{rx.strip()}/")

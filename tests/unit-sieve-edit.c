@@ -182,6 +182,184 @@ test_bad_names_and_values (void)
               "addheader \"X-A: a Bcc: x@example.org\"\nkeep\n");
 }
 
+/* ---------------------------------------------------------------- duplicate */
+
+/* A fake history: hash -> "FIRST LAST" (seconds before now). */
+static GHashTable *history;
+static gboolean history_broken;
+
+static gboolean
+fake_lookup (const char *state_dir, const char *hash, gboolean *found_out, gint64 *first_out, gint64 *last_out,
+             GError **error)
+{
+  const char *entry = history ? g_hash_table_lookup (history, hash) : NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  g_assert_cmpstr (state_dir, ==, "/state");
+  if (history_broken)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO, "disk on fire");
+      return FALSE;
+    }
+  *found_out = entry != NULL;
+  if (entry)
+    {
+      *first_out = now - g_ascii_strtoll (entry, NULL, 10);
+      *last_out = now - g_ascii_strtoll (strchr (entry, ' ') + 1, NULL, 10);
+    }
+  return TRUE;
+}
+
+static char *
+sha256 (const char *text, gsize len)
+{
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) text, len);
+}
+#define SHA256(literal) sha256 (literal, sizeof literal - 1)
+
+/* "seen"/"new" for each hash the run marked, then the actions. */
+static char *
+run_dup (const char *script, const char *const *more_options)
+{
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  g_auto (GStrv) options = NULL;
+  g_autoptr (MsFilterResult) r = NULL;
+  g_auto (GStrv) lines = NULL;
+  GString *out = g_string_new (NULL);
+
+  g_strv_builder_add (b, "state_dir=/state");
+  if (more_options)
+    g_strv_builder_addv (b, (const char **) more_options);
+  options = g_strv_builder_end (b);
+  r = execute (script, (const char *const *) options);
+  for (guint i = 0; i < r->duplicates->len; i++)
+    {
+      const MsDuplicateMark *m = r->duplicates->pdata[i];
+      g_string_append_printf (out, "%s %.8s\n", m->seen ? "seen" : "new", m->hash);
+    }
+  lines = ms_filter_result_format (r);
+  for (guint i = 0; lines[i]; i++)
+    g_string_append_printf (out, "%s\n", lines[i]);
+  for (guint i = 0; i < r->warnings->len; i++)
+    g_string_append_printf (out, "warning: %s\n", (char *) r->warnings->pdata[i]);
+  return g_string_free (out, FALSE);
+}
+
+static void
+assert_dup (const char *script, const char *const *options, const char *want)
+{
+  g_autofree char *got = run_dup (script, options);
+
+  g_assert_cmpstr (got, ==, want);
+}
+
+#define IF_DUP(args) "require [\"duplicate\", \"fileinto\", \"variables\"];\nif duplicate " args \
+                     " { fileinto \"Dup\"; }"
+
+static void
+test_duplicate (void)
+{
+  /* the default ID: the Message-ID as tests see it; no handle */
+  g_autofree char *msgid = SHA256 ("\0<one@example.org>");
+  g_autofree char *handled = SHA256 ("Hlists\0<one@example.org>");
+  g_autofree char *empty_handle = SHA256 ("H\0<one@example.org>");
+  g_autofree char *subject = SHA256 ("\0Hello");
+  g_autofree char *want = NULL;
+  const char *pending_new[] = { NULL, NULL };
+  g_autofree char *pending_opt = NULL;
+
+  ms_engine_set_duplicate_lookup (fake_lookup);
+  history = g_hash_table_new (g_str_hash, g_str_equal);
+
+  /* never seen: false, and marked new */
+  want = g_strdup_printf ("new %.8s\nkeep\n", msgid);
+  assert_dup (IF_DUP (""), NULL, want);
+
+  /* seen an hour ago: true with the default 7 days */
+  g_hash_table_insert (history, msgid, (char *) "3600 3600");
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("seen %.8s\nfileinto \"Dup\"\n", msgid);
+  assert_dup (IF_DUP (""), NULL, want);
+  /* :uniqueid of the same value is the same entry (RFC 7352 3) */
+  assert_dup (IF_DUP (":uniqueid \"<one@example.org>\""), NULL, want);
+  assert_dup (IF_DUP (":header \"message-id\""), NULL, want);
+
+  /* first recorded 10 days ago, last tested an hour ago: only :last sees it */
+  g_hash_table_insert (history, msgid, (char *) "864000 3600");
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("new %.8s\nkeep\n", msgid);
+  assert_dup (IF_DUP (""), NULL, want);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("seen %.8s\nfileinto \"Dup\"\n", msgid);
+  assert_dup (IF_DUP (":last"), NULL, want);
+  /* :seconds narrows the period, and is capped at 30 days */
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("new %.8s\nkeep\n", msgid);
+  assert_dup (IF_DUP (":last :seconds 60"), NULL, want);
+  g_hash_table_insert (history, msgid, (char *) "3456000 3456000");
+  assert_dup (IF_DUP (":seconds 100000000"), NULL, want);
+  /* :seconds 0: false, and nothing to record */
+  assert_dup (IF_DUP (":seconds 0"), NULL, "keep\n");
+
+  /* tests in one run all see the history as it was; one that did not
+   * see it makes tracking start anew */
+  g_hash_table_insert (history, msgid, (char *) "7200 7200");
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("new %.8s\nfileinto \"A\"\n", msgid);
+  assert_dup ("require [\"duplicate\", \"fileinto\"];\nif duplicate { fileinto \"A\"; }\n"
+              "if duplicate :seconds 60 { fileinto \"B\"; }",
+              NULL, want);
+
+  /* :handle keeps unrelated tests apart; an empty handle is a handle */
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("new %.8s\nnew %.8s\nkeep\n", handled, empty_handle);
+  assert_dup ("require \"duplicate\";\nif anyof (duplicate :handle \"lists\", duplicate :handle \"\") { discard; }",
+              NULL, want);
+
+  /* another field; a missing one or an invalid name: false, nothing
+   * recorded, no error */
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("new %.8s\nkeep\n", subject);
+  assert_dup (IF_DUP (":header \"Subject\""), NULL, want);
+  assert_dup (IF_DUP (":header \"X-None\""), NULL, "keep\n");
+  assert_dup (IF_DUP (":header \"Not valid\""), NULL, "keep\n");
+  assert_error ("require \"duplicate\";\nif duplicate :header \"a\" :uniqueid \"b\" { discard; }",
+                "':header' and ':uniqueid' cannot be used together");
+
+  /* the header as edited so far */
+  {
+    g_autofree char *one = SHA256 ("\0" "1");
+    g_clear_pointer (&want, g_free);
+    want = g_strdup_printf ("new %.8s\naddheader \"X-Id: 1\"\nkeep\n", one);
+    assert_dup ("require [\"duplicate\", \"editheader\"];\naddheader \"X-Id\" \"1\";\n"
+                "if duplicate :header \"X-Id\" { discard; }",
+                NULL, want);
+  }
+
+  /* an earlier message of the same batch, not committed yet */
+  g_hash_table_remove_all (history);
+  pending_opt = g_strdup_printf ("duplicate.pending=%s 0", msgid);
+  pending_new[0] = pending_opt;
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("seen %.8s\nfileinto \"Dup\"\n", msgid);
+  assert_dup (IF_DUP (""), pending_new, want);
+
+  /* an unreadable history: not seen (never a false duplicate) */
+  history_broken = TRUE;
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("new %.8s\nkeep\nwarning: 2:4: duplicate: the history cannot be read (disk on fire); "
+                          "taken as not seen\n", msgid);
+  assert_dup (IF_DUP (""), NULL, want);
+  history_broken = FALSE;
+
+  /* no history at all (no reader, or no state_dir) */
+  ms_engine_set_duplicate_lookup (NULL);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("new %.8s\nkeep\n", msgid);
+  assert_dup (IF_DUP (""), NULL, want);
+  g_clear_pointer (&history, g_hash_table_unref);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -191,5 +369,6 @@ main (int argc, char **argv)
   g_test_add_func ("/editheader/actions-carry-edits-made-before", test_actions_carry_edits_made_before);
   g_test_add_func ("/editheader/protected-fields", test_protected_fields);
   g_test_add_func ("/editheader/bad-names-and-values", test_bad_names_and_values);
+  g_test_add_func ("/duplicate/history", test_duplicate);
   return g_test_run ();
 }
