@@ -18,6 +18,9 @@
 
 #include <string.h>
 
+/* The longest value of a deleted field that is kept to show it. */
+#define SHOWN_MAX 998
+
 static const MsSvTagDef addheader_tags[] = {
   { "last", MS_SV_TAG_LAST, 0, NULL, NULL },
   { NULL },
@@ -155,6 +158,8 @@ exec_deleteheader (MsSvRun *run, const MsSvNode *node)
   gboolean skip;
   const char *name = run_name (run, node, "deleteheader", &skip, &nlen);
   const char *const *values;
+  const char *v;
+  char *shown_value;
   guint n, from, to;
 
   if (name == NULL)
@@ -182,9 +187,16 @@ exec_deleteheader (MsSvRun *run, const MsSvNode *node)
           if (ms_sv_match_end (run, &st) != 1)
             continue;
         }
-      /* counted in the header as the deletes before this one left it */
-      g_ptr_array_add (edits, ms_header_edit_new (MS_HEADER_EDIT_DELETE, name, values[k - 1], FALSE,
+      /* counted in the header as the deletes before this one left it;
+       * the value is only shown, so a huge one is cut */
+      v = values[k - 1];
+      if (strlen (v) > SHOWN_MAX)
+        shown_value = g_strdup_printf ("%.*s...", (int) (g_utf8_find_prev_char (v, v + SHOWN_MAX) - v), v);
+      else
+        shown_value = g_strdup (v);
+      g_ptr_array_add (edits, ms_header_edit_new (MS_HEADER_EDIT_DELETE, name, shown_value, FALSE,
                                                   k - edits->len));
+      g_clear_pointer (&shown_value, g_free);
     }
   if (edits->len == 0)
     {
