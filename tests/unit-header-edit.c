@@ -3,6 +3,7 @@
  * encoding of addheader. */
 #include "header-edit.h"
 #include "header.h"
+#include "pipeline.h"
 
 #include <string.h>
 
@@ -152,6 +153,8 @@ test_names (void)
   g_assert_true (ms_header_field_is_protected ("received"));
   g_assert_true (ms_header_field_is_protected ("AUTO-SUBMITTED"));
   g_assert_true (ms_header_field_is_protected ("X-Mailsift-Redirected"));
+  /* the redirect loop guard the pipeline writes and reads */
+  g_assert_true (ms_header_field_is_protected (MS_TRACE_HEADER));
   g_assert_false (ms_header_field_is_protected ("Subject"));
 }
 
