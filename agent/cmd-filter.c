@@ -2,9 +2,40 @@
  * Started by the agent itself with pipes on stdin and stdout. */
 #include "commands.h"
 #include "error.h"
+#include "state.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+
+/* The duplicate history, opened read-only on first use and kept open for
+ * the life of the process (one agent, one state store). */
+static gboolean
+read_duplicate (const char *state_dir, const char *hash, gboolean *found_out, gint64 *first_out,
+                gint64 *last_out, GError **error)
+{
+  static MsState *state;
+  static char *dir;
+  g_autoptr (GError) local = NULL;
+
+  *found_out = FALSE;
+  if (state == NULL || g_strcmp0 (dir, state_dir) != 0)
+    {
+      g_clear_pointer (&state, ms_state_free);
+      g_free (dir);
+      dir = g_strdup (state_dir);
+      state = ms_state_open_readonly (state_dir, &local);
+      /* no state store yet: nothing was delivered, nothing seen */
+      if (state == NULL && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      if (state == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  return ms_state_duplicate_lookup (state, hash, found_out, first_out, last_out, error);
+}
 
 int
 ms_cmd_filter_worker (int argc, char **argv)
@@ -22,6 +53,7 @@ ms_cmd_filter_worker (int argc, char **argv)
       g_printerr ("mailsift filter-worker is started by mailsift itself, not by hand\n");
       return MS_EX_USAGE;
     }
+  ms_engine_set_duplicate_lookup (read_duplicate);
   return ms_engine_serve (STDIN_FILENO, STDOUT_FILENO, MAX (cpu_seconds, 1)) == 0 ? MS_EX_OK
                                                                                  : MS_EX_SOFTWARE;
 }

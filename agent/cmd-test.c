@@ -62,6 +62,7 @@ ms_cmd_test (int argc, char **argv)
   g_autoptr (MsEngine) engine = NULL;
   g_autoptr (MsPlan) plan = NULL;
   g_autoptr (GBytes) header = NULL;
+  g_auto (GStrv) lines = NULL;
   g_autofree char *default_config = ms_config_default_path ();
   guint64 size = 0;
   g_auto (MsPipeline) pipeline = { 0 };
@@ -77,6 +78,8 @@ ms_cmd_test (int argc, char **argv)
                          "  redirect \"address\"             discard\n"
                          "  reject \"reason\"                vacation to=\"..\" subject=\"..\" days=N\n"
                          "  notify method=\"mailto:..\"\n"
+                         "Header changes (editheader) come before the first action that delivers\n"
+                         "them: addheader [:last] \"Name: value\", deleteheader \"Name: value\".\n"
                          "A script with errors prints its errors on stderr and 'keep', which is\n"
                          "what delivery would do. Vacation is shown only when it would be sent\n"
                          "(the :days history is not consulted).\n\n"
@@ -162,10 +165,8 @@ ms_cmd_test (int argc, char **argv)
     g_printerr ("warning: %s\n", (char *) plan->result->warnings->pdata[i]);
   for (guint i = 0; i < plan->notes->len; i++)
     g_printerr ("note: %s\n", (char *) plan->notes->pdata[i]);
-  for (guint i = 0; i < plan->result->actions->len; i++)
-    {
-      g_autofree char *line = ms_action_format (plan->result->actions->pdata[i]);
-      printf ("%s\n", line);
-    }
+  lines = ms_filter_result_format (plan->result);
+  for (guint i = 0; lines[i]; i++)
+    printf ("%s\n", lines[i]);
   return MS_EX_OK;
 }

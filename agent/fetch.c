@@ -82,16 +82,15 @@ ms_fetch_dry (MsFetch *f, MsSpool *spool, const char *where)
 {
   g_autoptr (MsPlan) plan = ms_fetch_plan (f, spool);
   g_autoptr (GString) line = g_string_new (NULL);
+  g_auto (GStrv) actions = NULL;
   const char *subject;
 
   subject = ms_header_view_get_first (plan->view, "Subject");
   g_string_printf (line, "%s %s: %s \"%s\" ->", f->account->name, where, plan->message_id,
                    subject ? subject : "");
-  for (guint i = 0; i < plan->result->actions->len; i++)
-    {
-      g_autofree char *a = ms_action_format (plan->result->actions->pdata[i]);
-      g_string_append_printf (line, "%s %s", i ? ";" : "", a);
-    }
+  actions = ms_filter_result_format (plan->result);
+  for (guint i = 0; actions[i]; i++)
+    g_string_append_printf (line, "%s %s", i ? ";" : "", actions[i]);
   printf ("%s\n", line->str);
   for (guint i = 0; i < plan->result->errors->len; i++)
     printf ("    error: %s\n", (char *) plan->result->errors->pdata[i]);

@@ -21,7 +21,34 @@ ms_plan_free (MsPlan *plan)
   g_free (plan->message_id);
   g_free (plan->envelope_from);
   g_free (plan->envelope_to);
+  g_clear_pointer (&plan->edited_views, g_hash_table_unref);
   g_free (plan);
+}
+
+/* The header as action @a saw it: with the header edits the script made
+ * before it (RFC 5293 7: vacation examines the header as changed so
+ * far). Transfer none. */
+static const MsHeaderView *
+view_for (MsPlan *plan, const MsAction *a)
+{
+  MsHeaderView *view;
+  g_autoptr (GBytes) edited = NULL;
+  gsize len;
+  const char *data;
+
+  if (a->edits == 0)
+    return plan->view;
+  if (plan->edited_views == NULL)
+    plan->edited_views = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_header_view_free);
+  view = g_hash_table_lookup (plan->edited_views, GUINT_TO_POINTER (a->edits));
+  if (view)
+    return view;
+  edited = ms_header_edits_apply (plan->header, ms_header_view_get_header_size (plan->view), plan->result->edits,
+                                  a->edits);
+  data = g_bytes_get_data (edited, &len);
+  view = ms_header_view_new (data, len);
+  g_hash_table_insert (plan->edited_views, GUINT_TO_POINTER (a->edits), view);
+  return view;
 }
 
 static void
@@ -78,6 +105,7 @@ ms_pipeline_clear (MsPipeline *p)
   g_clear_pointer (&p->lint.path, g_free);
   g_clear_pointer (&p->lint.errors, g_ptr_array_unref);
   g_clear_pointer (&p->sync_later, g_hash_table_unref);
+  g_clear_pointer (&p->duplicates_pending, g_hash_table_unref);
   g_clear_pointer (&p->sieve_options, g_strfreev);
 }
 
@@ -88,6 +116,7 @@ replace_with_keep (MsFilterResult *r, guint i)
   MsAction *keep = ms_action_new (MS_ACTION_KEEP, NULL);
 
   keep->flags = g_steal_pointer (&old->flags);
+  keep->edits = old->edits;
   ms_action_free (old);
   r->actions->pdata[i] = keep;
   return keep;
@@ -165,12 +194,12 @@ apply_policy (MsPipeline *p, MsPlan *plan)
               }
             if (a->subject == NULL)
               {
-                const char *orig = ms_header_view_get_first (plan->view, "Subject");
+                const char *orig = ms_header_view_get_first (view_for (plan, a), "Subject");
                 a->subject = g_strdup_printf ("Auto: %s", orig ? orig : "");
               }
             g_free (a->target);
             a->target = g_strdup (plan->envelope_from ? plan->envelope_from : "");
-            why = ms_vacation_refuses (config, plan->view, plan->envelope_from, plan->envelope_to, a);
+            why = ms_vacation_refuses (config, view_for (plan, a), plan->envelope_from, plan->envelope_to, a);
             if (why == NULL && p->state != NULL)
               {
                 handle = ms_vacation_handle (a);
@@ -245,6 +274,8 @@ sieve_options (MsPipeline *p)
     { "spamtest_type", c->spamtest_type },
     { "spamtest_max", c->spamtest_max },
     { "virustest_header", c->virustest_header },
+    /* duplicate reads its history there (read-only) */
+    { "state_dir", p->state ? ms_state_get_dir (p->state) : c->state_dir },
   };
 
   b = g_strv_builder_new ();
@@ -256,6 +287,31 @@ sieve_options (MsPipeline *p)
       }
   p->sieve_options = g_strv_builder_end (b);
   return (const char *const *) p->sieve_options;
+}
+
+/* The options for one request: the configuration's, and the duplicate
+ * records of the open batch, which the filter cannot read from the state
+ * store before the batch commits (so a second copy of a message in the
+ * same batch is found). Transfer full. */
+static char **
+request_options (MsPipeline *p)
+{
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  GHashTableIter iter;
+  gpointer hash, seen;
+
+  g_strv_builder_addv (b, (const char **) sieve_options (p));
+  if (p->duplicates_pending)
+    {
+      g_hash_table_iter_init (&iter, p->duplicates_pending);
+      while (g_hash_table_iter_next (&iter, &hash, &seen))
+        {
+          g_autofree char *kv = g_strdup_printf ("duplicate.pending=%s %d", (char *) hash,
+                                                 GPOINTER_TO_INT (seen));
+          g_strv_builder_add (b, kv);
+        }
+    }
+  return g_strv_builder_end (b);
 }
 
 MsPlan *
@@ -283,6 +339,7 @@ ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope 
   else if (ms_engine_get_backend (p->engine) != MS_SIEVE_LIBSIEVE
            || (plan->result = lint_refuses (p, script)) == NULL)
     {
+      g_auto (GStrv) options = request_options (p);
       MsFilterRequest req = {
         .mode = MS_FILTER_EXECUTE,
         .script_path = script,
@@ -291,7 +348,7 @@ ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope 
         .envelope_from = env->envelope_from,
         .envelope_to = env->envelope_to,
         .message_path = env->message_path,
-        .options = sieve_options (p),
+        .options = (const char *const *) options,
         .subaddress_separator = p->config->subaddress_separator,
         .trace = p->trace,
       };
@@ -321,9 +378,13 @@ ms_pipeline_needs_body (MsPipeline *p)
 /* ---------------------------------------------------------------- execute */
 
 typedef struct {
+  MsPlan *plan;
+  MsSpool *spool;
   GArray *targets;      /* MsMaildirTarget */
+  GPtrArray *files;     /* MsSpool* per target: the file it gets */
   GPtrArray *dirs;      /* owned strings the targets point to */
   GPtrArray *queued;    /* queue files to remove on rollback */
+  GHashTable *copies;   /* edits applied -> MsSpool*: edited copies */
 } Work;
 
 static void
@@ -332,16 +393,46 @@ work_clear (Work *w)
   for (guint i = 0; w->targets && i < w->targets->len; i++)
     g_free (g_array_index (w->targets, MsMaildirTarget, i).delivered_path);
   g_clear_pointer (&w->targets, g_array_unref);
+  g_clear_pointer (&w->files, g_ptr_array_unref);
   g_clear_pointer (&w->dirs, g_ptr_array_unref);
   g_clear_pointer (&w->queued, g_ptr_array_unref);
+  /* the copies' tmp/ files go; what was delivered are links to them */
+  g_clear_pointer (&w->copies, g_hash_table_unref);
+}
+
+/* The file that carries the first @edits header edits: the spool file
+ * itself for none, else an edited copy, written once per message.
+ * Transfer none. */
+static MsSpool *
+file_for (Work *w, guint edits, GError **error)
+{
+  MsPlan *plan = w->plan;
+  gsize header_size = ms_header_view_get_header_size (plan->view);
+  g_autoptr (GBytes) header = NULL;
+  g_autofree char *suffix = NULL;
+  MsSpool *copy;
+
+  edits = MIN (edits, plan->result->edits->len);
+  if (edits == 0)
+    return w->spool;
+  copy = g_hash_table_lookup (w->copies, GUINT_TO_POINTER (edits));
+  if (copy)
+    return copy;
+  header = ms_header_edits_apply (plan->header, header_size, plan->result->edits, edits);
+  suffix = g_strdup_printf ("edited%u", edits);
+  copy = ms_spool_edited_copy (w->spool, header_size, header, suffix, error);
+  if (copy)
+    g_hash_table_insert (w->copies, GUINT_TO_POINTER (edits), copy);
+  return copy;
 }
 
 static gboolean
-queue_responses (MsPipeline *p, MsPlan *plan, MsSpool *spool, Work *w, GError **error)
+queue_responses (MsPipeline *p, MsPlan *plan, Work *w, GError **error)
 {
   const MsConfig *config = p->config;
   MsFilterResult *r = plan->result;
-  g_autoptr (GPtrArray) redirects = g_ptr_array_new ();
+  /* redirect targets by the edits their copy carries, in order */
+  g_autoptr (GArray) redirect_edits = g_array_new (FALSE, FALSE, sizeof (guint));
 
   for (guint i = 0; i < r->actions->len; i++)
     {
@@ -351,17 +442,22 @@ queue_responses (MsPipeline *p, MsPlan *plan, MsSpool *spool, Work *w, GError **
       g_autofree char *file = NULL;
       const char *to = NULL;
       const char *reason = ms_action_kind_to_string (a->kind);
+      gboolean known = FALSE;
 
       switch (a->kind)
         {
         case MS_ACTION_REDIRECT:
-          g_ptr_array_add (redirects, a->target);
+          for (guint k = 0; k < redirect_edits->len && !known; k++)
+            known = g_array_index (redirect_edits, guint, k) == a->edits;
+          if (!known)
+            g_array_append_val (redirect_edits, a->edits);
           continue;
         case MS_ACTION_VACATION:
           to = a->target;
-          content = ms_vacation_build (plan->view, a, from, to);
+          content = ms_vacation_build (view_for (plan, a), a, from, to);
           break;
         case MS_ACTION_REJECT:
+          /* notices quote the message as it came (RFC 5293 7) */
           to = plan->envelope_from;
           content = ms_reject_build (plan->view, plan->header, a->target, from, to, plan->envelope_to);
           break;
@@ -384,44 +480,116 @@ queue_responses (MsPipeline *p, MsPlan *plan, MsSpool *spool, Work *w, GError **
             return FALSE;
         }
     }
-  if (redirects->len > 0)
+  /* one entry per version of the message, several recipients each: one
+   * SMTP transaction; sent with your own address as envelope sender so
+   * SPF at the smarthost holds */
+  for (guint g = 0; g < redirect_edits->len; g++)
     {
-      /* one entry, several recipients: one SMTP transaction; sent with
-       * your own address as envelope sender so SPF at the smarthost holds */
-      g_autofree char *file = NULL;
-      const char *from = config->addresses && config->addresses[0] ? config->addresses[0]
-                                                                   : plan->envelope_from;
+      guint edits = g_array_index (redirect_edits, guint, g);
+      g_autoptr (GPtrArray) redirects = g_ptr_array_new ();
+      g_autofree char *file = NULL, *targets = NULL, *trace = NULL;
+      const char *from = config->addresses && config->addresses[0] ? config->addresses[0] : plan->envelope_from;
+      MsSpool *source = file_for (w, edits, error);
+
+      if (source == NULL)
+        return FALSE;
+      for (guint i = 0; i < r->actions->len; i++)
+        {
+          MsAction *a = r->actions->pdata[i];
+          if (a->kind == MS_ACTION_REDIRECT && a->edits == edits)
+            g_ptr_array_add (redirects, a->target);
+        }
       g_ptr_array_add (redirects, NULL);
-      g_autofree char *targets = NULL;
-      g_autofree char *trace = NULL;
-      g_ptr_array_remove_index (redirects, redirects->len - 1);
       targets = g_strjoinv (", ", (char **) redirects->pdata);
-      g_ptr_array_add (redirects, NULL);
       /* one trace header: who forwarded it, to whom; also the loop guard */
       trace = g_strdup_printf (MS_TRACE_HEADER ": %s; redirected to %s\n",
                                ms_pipeline_identity (p->config, plan->envelope_to), targets);
       if (!ms_queue_add (p->state, "redirect", from, (const char *const *) redirects->pdata,
-                         plan->message_id, spool->path, trace, NULL, NULL, &file, error))
+                         plan->message_id, source->path, trace, NULL, NULL, &file, error))
         return FALSE;
       g_ptr_array_add (w->queued, g_steal_pointer (&file));
     }
   return TRUE;
 }
 
-static void
-add_target (Work *w, const MsConfig *config, const MsAction *a)
+static gboolean
+add_target (Work *w, const MsConfig *config, const MsAction *a, GError **error)
 {
   MsMaildirTarget t = { 0 };
-  char *dir = a->kind == MS_ACTION_KEEP
-                ? g_strdup (config->maildir)
-                : ms_maildir_folder_dir (config->maildir, a->target, config->folder_separator, NULL);
+  MsSpool *file = file_for (w, a->edits, error);
+  char *dir;
 
+  if (file == NULL)
+    return FALSE;
+  dir = a->kind == MS_ACTION_KEEP ? g_strdup (config->maildir)
+                                  : ms_maildir_folder_dir (config->maildir, a->target, config->folder_separator, NULL);
   g_assert (dir != NULL); /* apply_policy turned bad names into keep */
   g_ptr_array_add (w->dirs, dir);
   t.dir = dir;
   t.is_subfolder = a->kind == MS_ACTION_FILEINTO;
   t.flags = (const char *const *) a->flags;
   g_array_append_val (w->targets, t);
+  g_ptr_array_add (w->files, file);
+  return TRUE;
+}
+
+/* Every copy into its folder, all or nothing. */
+static gboolean
+deliver_targets (MsPipeline *p, Work *w, GError **error)
+{
+  for (guint i = 0; i < w->targets->len; i++)
+    {
+      MsSpool *file = w->files->pdata[i];
+      if (ms_maildir_deliver (file->path, w->spool->unique, &g_array_index (w->targets, MsMaildirTarget, i), 1,
+                              p->sync_later, error))
+        continue;
+      for (guint k = 0; k < i; k++)
+        {
+          MsMaildirTarget *t = &g_array_index (w->targets, MsMaildirTarget, k);
+          unlink (t->delivered_path);
+          g_clear_pointer (&t->delivered_path, g_free);
+        }
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ms_pipeline_record_duplicates (MsPipeline *p, const MsPlan *plan, GError **error)
+{
+  const MsFilterResult *r = plan->result;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  for (guint i = 0; !r->failed && i < r->duplicates->len; i++)
+    {
+      const MsDuplicateMark *m = r->duplicates->pdata[i];
+      if (!ms_state_duplicate_record (p->state, m->hash, m->seen, now, MS_DUPLICATE_MAX_SECONDS, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* In a batch, what a message recorded is not committed yet: keep it for
+ * the filter of the batch's later messages. */
+static void
+remember_pending (MsPipeline *p, const MsPlan *plan)
+{
+  const MsFilterResult *r = plan->result;
+
+  if (p->sync_later == NULL || r->failed)
+    return;
+  for (guint i = 0; i < r->duplicates->len; i++)
+    {
+      const MsDuplicateMark *m = r->duplicates->pdata[i];
+      gpointer old;
+      gboolean seen = m->seen;
+
+      if (p->duplicates_pending == NULL)
+        p->duplicates_pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      if (g_hash_table_lookup_extended (p->duplicates_pending, m->hash, NULL, &old))
+        seen &= GPOINTER_TO_INT (old);
+      g_hash_table_insert (p->duplicates_pending, g_strdup (m->hash), GINT_TO_POINTER (seen));
+    }
 }
 
 /* A fetched message: seen (never fetched again), its journal entry
@@ -445,40 +613,48 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
                      char **summary_out, GError **error)
 {
   MsFilterResult *r = plan->result;
-  Work w = { g_array_new (FALSE, TRUE, sizeof (MsMaildirTarget)),
-             g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
+  Work w = { plan, spool, g_array_new (FALSE, TRUE, sizeof (MsMaildirTarget)), g_ptr_array_new (),
+             g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free),
+             g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free) };
   g_autoptr (GString) summary = g_string_new (NULL);
-  gboolean needs_state = origin != NULL;
+  g_auto (GStrv) lines = ms_filter_result_format (r);
+  /* the duplicate history is written with the delivery, or not at all */
+  gboolean needs_state = origin != NULL || (r->duplicates->len > 0 && !r->failed);
   gboolean ok;
 
-  for (guint i = 0; i < r->actions->len; i++)
+  for (guint i = 0; lines[i]; i++)
+    g_string_append_printf (summary, "%s%s", i ? "; " : "", lines[i]);
+  ok = TRUE;
+  for (guint i = 0; ok && i < r->actions->len; i++)
     {
       MsAction *a = r->actions->pdata[i];
-      g_autofree char *line = ms_action_format (a);
-      g_string_append_printf (summary, "%s%s", summary->len ? "; " : "", line);
       if ((a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO) && p->append)
         needs_state = TRUE;
       else if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)
-        add_target (&w, p->config, a);
+        ok = add_target (&w, p->config, a, error);
       else if (a->kind != MS_ACTION_DISCARD)
         needs_state = TRUE;
     }
 
-  ok = ms_maildir_deliver (spool->path, spool->unique, (MsMaildirTarget *) w.targets->data,
-                           w.targets->len, p->sync_later, error);
+  ok = ok && deliver_targets (p, &w, error);
   /* another server: once it answered OK the copy is safe there; a failure
    * later means it may be appended twice, never that it is lost */
   for (guint i = 0; ok && p->append && i < r->actions->len; i++)
     {
       MsAction *a = r->actions->pdata[i];
-      if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)
-        ok = p->append (p->append_data, a->kind == MS_ACTION_KEEP ? "INBOX" : a->target,
-                        (const char *const *) a->flags, spool, error);
+      MsSpool *file;
+      if (a->kind != MS_ACTION_KEEP && a->kind != MS_ACTION_FILEINTO)
+        continue;
+      file = file_for (&w, a->edits, error);
+      ok = file != NULL
+           && p->append (p->append_data, a->kind == MS_ACTION_KEEP ? "INBOX" : a->target,
+                         (const char *const *) a->flags, file, error);
     }
   if (ok && needs_state)
     {
       ok = ms_state_begin (p->state, error);
-      if (ok && !(queue_responses (p, plan, spool, &w, error)
+      if (ok && !(queue_responses (p, plan, &w, error)
+                  && ms_pipeline_record_duplicates (p, plan, error)
                   && (origin == NULL
                       || record_origin (p, plan, origin, error))
                   && ms_state_commit (p->state, error)))
@@ -496,6 +672,8 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
         }
     }
   work_clear (&w);
+  if (ok)
+    remember_pending (p, plan);
   if (ok && summary_out)
     *summary_out = g_string_free (g_steal_pointer (&summary), FALSE);
   return ok;
@@ -519,6 +697,8 @@ ms_pipeline_batch_commit (MsPipeline *p, GError **error)
   gpointer dir;
 
   g_return_val_if_fail (dirs != NULL, FALSE);
+  /* committed or rolled back, the state store holds the truth again */
+  g_clear_pointer (&p->duplicates_pending, g_hash_table_unref);
   g_hash_table_iter_init (&iter, dirs);
   while (g_hash_table_iter_next (&iter, &dir, NULL))
     if (!ms_fsync_dir (dir, error))

@@ -33,6 +33,9 @@ typedef struct {
   gpointer append_data;
   /* private */
   GHashTable *sync_later; /* a batch is open: folders to fsync at its commit */
+  GHashTable *duplicates_pending; /* a batch is open: duplicate hashes its
+                                   * messages recorded -> GINT seen, shown to
+                                   * the filter until the batch commits */
   char **sieve_options;   /* "name=value" for the Sieve engine, from config */
   struct {
     char *path;           /* the script the result is for */
@@ -64,11 +67,14 @@ typedef struct {
 typedef struct {
   MsFilterResult *result;  /* final actions */
   GPtrArray *notes;        /* why the plan differs from what the script said */
-  MsHeaderView *view;
+  MsHeaderView *view;      /* the header as it came */
   GBytes *header;
   char *message_id;        /* for logs; "(no Message-ID)" when absent */
   char *envelope_from;
   char *envelope_to;
+  /* private */
+  GHashTable *edited_views; /* edits applied -> MsHeaderView*: the header
+                             * as an action saw it (editheader) */
 } MsPlan;
 
 /* The header a redirected copy carries: "X-Mailsift-Redirected: IDENTITY;
@@ -98,10 +104,19 @@ gboolean ms_pipeline_needs_body (MsPipeline *pipeline);
 
 /* Deliver the spooled message as planned. On success every copy is in
  * new/ or cur/ (fsync'd), every outbound message is in the queue and the
- * state is committed. On failure nothing of it remains (MS_ERROR_TEMPORARY:
+ * state is committed. A copy that carries header edits (MsAction.edits)
+ * is written first as a file of its own in tmp/ (the edited header, then
+ * the rest of the spool file byte for byte), fsync'd, and delivered like
+ * the spool file; copies with the same edits share one file. On failure nothing of it remains (MS_ERROR_TEMPORARY:
  * try again). @summary_out gets one line for the log. */
 gboolean ms_pipeline_execute (MsPipeline *pipeline, MsPlan *plan, MsSpool *spool,
                               const MsOrigin *origin, char **summary_out, GError **error);
+
+/* duplicate (RFC 7352): record the IDs @plan's script tested, in the
+ * caller's state transaction; for a message delivered without
+ * ms_pipeline_execute (filed on the server). Nothing for a failed
+ * script. */
+gboolean ms_pipeline_record_duplicates (MsPipeline *pipeline, const MsPlan *plan, GError **error);
 
 /* A batch: the executes between begin and commit share one state
  * transaction (each message in a savepoint of its own, so a failed one is

@@ -659,6 +659,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
   g_autoptr (GArray) discarded = g_array_new (FALSE, FALSE, sizeof (guint32)); /* after_delivery */
   g_autoptr (GArray) none = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr (GPtrArray) record = g_ptr_array_new (); /* MsFetchItem *: seen, not gone from the folder */
+  g_autoptr (GPtrArray) done = g_ptr_array_new ();   /* MsPlan *: handled here, nothing local */
   GHashTableIter iter;
   gpointer key, value;
 
@@ -683,7 +684,13 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
           /* IMAP names folders in modified UTF-7 (apply_policy let only
            * names through that encode) */
           if (a->kind == MS_ACTION_FILEINTO)
-            g_ptr_array_add (targets, ms_utf7_imap_encode (a->target));
+            {
+              g_ptr_array_add (targets, ms_utf7_imap_encode (a->target));
+              if (a->edits > 0)
+                g_message ("account %s: message %s: fileinto \"%s\" on the server: the server copies the "
+                           "message as it is, without the script's header changes", f->account->name,
+                           plan->message_id, a->target);
+            }
           else if (a->kind != MS_ACTION_DISCARD)
             local = TRUE;
         }
@@ -712,6 +719,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
             add_uid (copies, targets->pdata[k], uid);
           continue;
         }
+      g_ptr_array_add (done, plan);
       if (targets->len == 1 && has_move)
         add_uid (moves, targets->pdata[0], uid);
       else
@@ -735,12 +743,19 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
   if (filed->len && !delete_uids (im, filed, error))
     return FALSE;
   /* what is still in the folder (flagged \Deleted without UIDPLUS, or
-   * discarded) must not be filtered again */
-  if (record->len)
+   * discarded) must not be filtered again; the duplicate IDs of what was
+   * handled here are recorded now (the others' with their delivery) */
+  if (record->len || done->len)
     {
       gint64 now = g_get_real_time () / G_USEC_PER_SEC;
       if (!ms_state_begin (f->state, error))
         return FALSE;
+      for (guint i = 0; i < done->len; i++)
+        if (!ms_pipeline_record_duplicates (f->pipeline, done->pdata[i], error))
+          {
+            ms_state_rollback (f->state);
+            return FALSE;
+          }
       for (guint i = 0; i < record->len; i++)
         {
           MsFetchItem *item = record->pdata[i];

@@ -340,6 +340,79 @@ ms_spool_writer_finish (MsSpoolWriter *w, GError **error)
   return spool;
 }
 
+/* Append everything from @in's position on to @out. */
+static gboolean
+copy_rest (int in, int out, const char *in_path, const char *out_path, GError **error)
+{
+  g_autofree char *buf = g_malloc (65536);
+
+  for (;;)
+    {
+      ssize_t n = read (in, buf, 65536);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot read %s", in_path);
+      if (n == 0)
+        return TRUE;
+      if (!write_all (out, buf, (gsize) n, out_path, error))
+        return FALSE;
+    }
+}
+
+MsSpool *
+ms_spool_edited_copy (const MsSpool *spool, gsize header_size, GBytes *header, const char *suffix,
+                      GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (spool->path);
+  g_autofree char *name = g_strdup_printf ("%s.%s", spool->unique, suffix);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  gsize hlen;
+  const char *hdata = g_bytes_get_data (header, &hlen);
+  MsSpool *copy;
+  gboolean ok;
+  int in, out;
+
+  g_return_val_if_fail (header_size <= spool->size, NULL);
+  in = open (spool->path, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    {
+      ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot read %s", spool->path);
+      return NULL;
+    }
+  ms_cleanup_add (path);
+  unlink (path); /* left by a crash, under a journalled unique name */
+  out = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0)
+    {
+      ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", path);
+      ms_cleanup_remove (path);
+      close (in);
+      return NULL;
+    }
+  ok = write_all (out, hdata, hlen, path, error)
+       && (lseek (in, (off_t) header_size, SEEK_SET) >= 0
+           || ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot read %s", spool->path))
+       && copy_rest (in, out, spool->path, path, error);
+  if (ok && fsync (out) != 0)
+    ok = ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot write %s", path);
+  if (close (out) != 0 && ok)
+    ok = ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot write %s", path);
+  close (in);
+  if (!ok)
+    {
+      unlink (path);
+      ms_cleanup_remove (path);
+      return NULL;
+    }
+  copy = g_new0 (MsSpool, 1);
+  copy->path = g_steal_pointer (&path);
+  copy->unique = g_strdup (spool->unique);
+  copy->size = hlen + (spool->size - header_size);
+  copy->header = g_bytes_ref (header);
+  return copy;
+}
+
 gboolean
 ms_spool_rename (MsSpool *spool, const char *unique, GError **error)
 {

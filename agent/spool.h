@@ -40,6 +40,16 @@ MsSpool *ms_spool_writer_finish (MsSpoolWriter *writer, GError **error);
  * written costs the file system one journal commit, not one each. */
 MsSpool *ms_spool_writer_close (MsSpoolWriter *writer, GError **error);
 gboolean ms_spool_sync (MsSpool *spool, GError **error);
+/* A copy of @spool whose header block (its first @header_size bytes) is
+ * @header instead, the rest streamed byte for byte from @spool's file:
+ * for a script's header edits. The copy is a new file next to @spool in
+ * tmp/, named after its unique name and @suffix, fsync'd, and registered
+ * for removal like @spool; it has @spool's unique name, so it is
+ * delivered under the same name. Errors: MS_ERROR_TEMPORARY. Transfer
+ * full. */
+MsSpool *ms_spool_edited_copy (const MsSpool *spool, gsize header_size, GBytes *header,
+                               const char *suffix, GError **error);
+
 /* Give a spool file (in tmp/) another unique name. */
 gboolean ms_spool_rename (MsSpool *spool, const char *unique, GError **error);
 /* Abandon: removes the partial file. */

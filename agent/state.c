@@ -39,6 +39,9 @@ static const char schema[] =
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL, sent INTEGER NOT NULL,"
   "  PRIMARY KEY (account, folder, uid));"
   "CREATE TABLE IF NOT EXISTS delivered_ids (msgid TEXT PRIMARY KEY, at INTEGER NOT NULL, account TEXT);"
+  "CREATE TABLE IF NOT EXISTS duplicate ("
+  "  hash TEXT PRIMARY KEY, first INTEGER NOT NULL, last INTEGER NOT NULL);"
+  "CREATE INDEX IF NOT EXISTS duplicate_last ON duplicate (last);"
   "CREATE TABLE IF NOT EXISTS account_status ("
   "  account TEXT PRIMARY KEY, last_ok INTEGER, last_error TEXT, last_error_at INTEGER,"
   "  fetched_total INTEGER NOT NULL DEFAULT 0);"
@@ -84,6 +87,30 @@ ms_state_open (const char *dir, GError **error)
   sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN size INTEGER", NULL, NULL, NULL);
   sqlite3_exec (s->db, "ALTER TABLE delivered_ids ADD COLUMN account TEXT", NULL, NULL, NULL);
   chmod (path, 0600);
+  return s;
+}
+
+MsState *
+ms_state_open_readonly (const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "state.db", NULL);
+  MsState *s;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s does not exist", path);
+      return NULL;
+    }
+  s = g_new0 (MsState, 1);
+  s->dir = g_strdup (dir);
+  /* a reader never waits long: the agent's writes are short */
+  if (sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK
+      || sqlite3_busy_timeout (s->db, 1000) != SQLITE_OK)
+    {
+      db_error (s, error, "cannot open");
+      ms_state_free (s);
+      return NULL;
+    }
   return s;
 }
 
@@ -619,4 +646,52 @@ ms_state_meta_set (MsState *s, const char *key, const char *value, GError **erro
   sqlite3_bind_text (st, 1, key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (st, 2, value, -1, SQLITE_TRANSIENT);
   return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "meta record");
+}
+
+/* ---------------------------------------------------------------- duplicate */
+
+gboolean
+ms_state_duplicate_lookup (MsState *s, const char *hash, gboolean *found_out, gint64 *first_out,
+                           gint64 *last_out, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT first, last FROM duplicate WHERE hash = ?1", error);
+  int rc;
+
+  *found_out = FALSE;
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, hash, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_error (s, error, "duplicate lookup");
+  if (rc == SQLITE_ROW)
+    {
+      *found_out = TRUE;
+      *first_out = sqlite3_column_int64 (st, 0);
+      *last_out = sqlite3_column_int64 (st, 1);
+    }
+  return TRUE;
+}
+
+gboolean
+ms_state_duplicate_record (MsState *s, const char *hash, gboolean seen, gint64 when, gint64 keep_seconds,
+                           GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT INTO duplicate (hash, first, last) VALUES (?1, ?2, ?2) "
+                                            "ON CONFLICT (hash) DO UPDATE SET last = ?2, "
+                                            "first = CASE WHEN ?3 THEN first ELSE ?2 END", error);
+  g_autoptr (sqlite3_stmt) prune = NULL;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, hash, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, when);
+  sqlite3_bind_int (st, 3, seen ? 1 : 0);
+  if (sqlite3_step (st) != SQLITE_DONE)
+    return db_error (s, error, "duplicate record");
+  prune = prepare (s, "DELETE FROM duplicate WHERE last < ?1", error);
+  if (prune == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (prune, 1, when - keep_seconds);
+  return sqlite3_step (prune) == SQLITE_DONE || db_error (s, error, "duplicate prune");
 }

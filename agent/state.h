@@ -1,6 +1,6 @@
 /* mailsift - the state store: SQLite (WAL) in <state_dir>/state.db.
- * Holds the outbound queue index and the vacation history; the fetch
- * issues add per-account UID state to the same file. All SQL lives here. */
+ * Holds the outbound queue index, the vacation and duplicate histories;
+ * the fetch issues add per-account UID state to the same file. All SQL lives here. */
 #pragma once
 
 #include <glib.h>
@@ -11,6 +11,11 @@ typedef struct _MsState MsState;
  * Errors: MS_ERROR_TEMPORARY (busy, I/O) or MS_ERROR_CONFIG (cannot be
  * created where configured). Transfer full. */
 MsState *ms_state_open (const char *state_dir, GError **error);
+/* Open an existing state store for reading only (the filter process
+ * reads the duplicate history this way, and never writes). Errors:
+ * G_FILE_ERROR_NOENT when there is none yet, MS_ERROR_TEMPORARY.
+ * Transfer full. */
+MsState *ms_state_open_readonly (const char *state_dir, GError **error);
 void ms_state_free (MsState *state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsState, ms_state_free)
 
@@ -127,6 +132,16 @@ gboolean ms_state_notice_sent (MsState *state, const char *account, const char *
                                const char *uid, gboolean *sent_out, GError **error);
 gboolean ms_state_notice_record (MsState *state, const char *account, const char *folder,
                                  const char *uid, gint64 when, GError **error);
+
+/* Duplicate tracking (Sieve duplicate, RFC 7352), by hash of handle and
+ * ID: when it was first recorded (tracking started anew) and last. */
+gboolean ms_state_duplicate_lookup (MsState *state, const char *hash, gboolean *found_out,
+                                    gint64 *first_out, gint64 *last_out, GError **error);
+/* Record that a delivered message's script tested @hash at @when, in the
+ * caller's transaction: @seen keeps the first time, otherwise tracking
+ * starts at @when. Forgets entries not recorded for @keep_seconds. */
+gboolean ms_state_duplicate_record (MsState *state, const char *hash, gboolean seen, gint64 when,
+                                    gint64 keep_seconds, GError **error);
 
 /* Small named values of mailsift's own (the meta table); get: NULL when
  * unset. Transfer full. */

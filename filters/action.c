@@ -1,6 +1,7 @@
 #include "action.h"
 
 #include "address.h"
+#include "header.h"
 
 #include <string.h>
 
@@ -139,6 +140,72 @@ ms_action_format (const MsAction *a)
   return g_string_free (out, FALSE);
 }
 
+static void
+duplicate_mark_free (MsDuplicateMark *m)
+{
+  g_free (m->hash);
+  g_free (m);
+}
+
+void
+ms_filter_result_add_duplicate (MsFilterResult *r, const char *hash, gboolean seen)
+{
+  MsDuplicateMark *m;
+
+  for (guint i = 0; i < r->duplicates->len; i++)
+    {
+      m = r->duplicates->pdata[i];
+      if (strcmp (m->hash, hash) == 0)
+        {
+          m->seen &= seen;
+          return;
+        }
+    }
+  m = g_new0 (MsDuplicateMark, 1);
+  m->hash = g_strdup (hash);
+  m->seen = seen;
+  g_ptr_array_add (r->duplicates, m);
+}
+
+char *
+ms_header_edit_format (const MsHeaderEdit *e)
+{
+  GString *out = g_string_new (e->kind == MS_HEADER_EDIT_ADD ? "addheader " : "deleteheader ");
+  g_autofree char *field = NULL;
+
+  if (e->kind == MS_HEADER_EDIT_ADD)
+    {
+      /* unfolded and decoded, as a header test sees it */
+      g_auto (GStrv) lines = g_strsplit (e->value, "\n", -1);
+      g_autofree char *unfolded = g_strjoinv ("", lines);
+      g_autofree char *decoded = ms_rfc2047_decode (unfolded);
+      if (e->last)
+        g_string_append (out, ":last ");
+      field = g_strdup_printf ("%s: %s", e->name, decoded);
+    }
+  else
+    field = g_strdup_printf ("%s: %s", e->name, e->value);
+  append_quoted (out, field);
+  return g_string_free (out, FALSE);
+}
+
+char **
+ms_filter_result_format (const MsFilterResult *r)
+{
+  GPtrArray *lines = g_ptr_array_new ();
+  guint shown = 0;
+
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      const MsAction *a = r->actions->pdata[i];
+      for (; shown < a->edits && shown < r->edits->len; shown++)
+        g_ptr_array_add (lines, ms_header_edit_format (r->edits->pdata[shown]));
+      g_ptr_array_add (lines, ms_action_format (a));
+    }
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
 MsFilterResult *
 ms_filter_result_new (void)
 {
@@ -148,6 +215,8 @@ ms_filter_result_new (void)
   r->errors = g_ptr_array_new_with_free_func (g_free);
   r->warnings = g_ptr_array_new_with_free_func (g_free);
   r->trace = g_ptr_array_new_with_free_func (g_free);
+  r->edits = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_header_edit_free);
+  r->duplicates = g_ptr_array_new_with_free_func ((GDestroyNotify) duplicate_mark_free);
   return r;
 }
 
@@ -160,6 +229,8 @@ ms_filter_result_free (MsFilterResult *r)
   g_ptr_array_unref (r->errors);
   g_ptr_array_unref (r->warnings);
   g_ptr_array_unref (r->trace);
+  g_ptr_array_unref (r->edits);
+  g_ptr_array_unref (r->duplicates);
   g_free (r->failure);
   g_free (r);
 }
@@ -350,7 +421,10 @@ ms_filter_result_finish (MsFilterResult *r)
 
   if (r->failed)
     {
+      /* the message as it came, and nothing remembered of this run */
       g_ptr_array_set_size (r->actions, 0);
+      g_ptr_array_set_size (r->edits, 0);
+      g_ptr_array_set_size (r->duplicates, 0);
       keep_implicitly (r);
       return;
     }
@@ -439,7 +513,7 @@ strings_to_variant (GPtrArray *a)
 GVariant *
 ms_filter_result_to_variant (const MsFilterResult *r)
 {
-  GVariantBuilder actions;
+  GVariantBuilder actions, edits, dups;
 
   g_variant_builder_init (&actions, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = 0; i < r->actions->len; i++)
@@ -462,12 +536,28 @@ ms_filter_result_to_variant (const MsFilterResult *r)
       dict_add_str (&d, "handle", a->handle);
       dict_add_str (&d, "priority", a->priority);
       dict_add_strv (&d, "options", a->options);
+      if (a->edits)
+        g_variant_builder_add (&d, "{sv}", "edits", g_variant_new_uint32 (a->edits));
       g_variant_builder_add_value (&actions, g_variant_builder_end (&d));
     }
-  return g_variant_new ("(@aa{sv}@as@as@asb@sbb)", g_variant_builder_end (&actions),
+  g_variant_builder_init (&edits, G_VARIANT_TYPE ("a(ussbu)"));
+  for (guint i = 0; i < r->edits->len; i++)
+    {
+      const MsHeaderEdit *e = r->edits->pdata[i];
+      g_variant_builder_add (&edits, "(u@s@sbu)", e->kind, variant_string (e->name), variant_string (e->value),
+                             e->last, e->index);
+    }
+  g_variant_builder_init (&dups, G_VARIANT_TYPE ("a(sb)"));
+  for (guint i = 0; i < r->duplicates->len; i++)
+    {
+      const MsDuplicateMark *m = r->duplicates->pdata[i];
+      g_variant_builder_add (&dups, "(@sb)", variant_string (m->hash), m->seen);
+    }
+  return g_variant_new ("(@aa{sv}@as@as@asb@sbb@a(ussbu)@a(sb))", g_variant_builder_end (&actions),
                         strings_to_variant (r->errors), strings_to_variant (r->warnings),
                         strings_to_variant (r->trace), r->failed,
-                        variant_string (r->failure ? r->failure : ""), r->complete, r->needs_body);
+                        variant_string (r->failure ? r->failure : ""), r->complete, r->needs_body,
+                        g_variant_builder_end (&edits), g_variant_builder_end (&dups));
 }
 
 static void
@@ -485,13 +575,22 @@ ms_filter_result_from_variant (GVariant *v)
 {
   MsFilterResult *r = ms_filter_result_new ();
   g_autoptr (GVariant) actions = NULL, errors = NULL, warnings = NULL, trace = NULL;
+  g_autoptr (GVariantIter) edits = NULL, dups = NULL;
   GVariantIter iter;
   GVariant *d;
-  const char *failure;
+  const char *failure, *name, *value, *hash;
+  guint32 edit_kind, index;
+  gboolean last, seen;
 
   g_return_val_if_fail (g_variant_is_of_type (v, G_VARIANT_TYPE (MS_FILTER_RESULT_TYPE)), r);
-  g_variant_get (v, "(@aa{sv}@as@as@asb&sbb)", &actions, &errors, &warnings, &trace, &r->failed,
-                 &failure, &r->complete, &r->needs_body);
+  g_variant_get (v, "(@aa{sv}@as@as@asb&sbba(ussbu)a(sb))", &actions, &errors, &warnings, &trace, &r->failed,
+                 &failure, &r->complete, &r->needs_body, &edits, &dups);
+  while (g_variant_iter_next (edits, "(u&s&sbu)", &edit_kind, &name, &value, &last, &index))
+    g_ptr_array_add (r->edits, ms_header_edit_new (edit_kind == MS_HEADER_EDIT_DELETE ? MS_HEADER_EDIT_DELETE
+                                                                                     : MS_HEADER_EDIT_ADD,
+                                                   name, value, last, index));
+  while (g_variant_iter_next (dups, "(&sb)", &hash, &seen))
+    ms_filter_result_add_duplicate (r, hash, seen);
   if (*failure)
     r->failure = g_strdup (failure);
   strings_from_variant (r->errors, errors);
@@ -521,6 +620,8 @@ ms_filter_result_from_variant (GVariant *v)
       g_variant_dict_lookup (dict, "handle", "s", &a->handle);
       g_variant_dict_lookup (dict, "priority", "s", &a->priority);
       g_variant_dict_lookup (dict, "options", "^as", &a->options);
+      g_variant_dict_lookup (dict, "edits", "u", &a->edits);
+      a->edits = MIN (a->edits, r->edits->len);
       g_ptr_array_add (r->actions, a);
       g_variant_unref (d);
     }

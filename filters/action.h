@@ -6,6 +6,8 @@
  * redirect address validation and implicit keep. */
 #pragma once
 
+#include "header-edit.h"
+
 #include <glib.h>
 
 typedef enum {
@@ -36,6 +38,10 @@ typedef struct {
   /* notify */
   char *priority;
   char **options;
+  /* editheader (RFC 5293): keep, fileinto and redirect deliver, and
+   * vacation reads, the header with the first @edits of the result's
+   * edits applied: those the script made before this action */
+  guint edits;
 } MsAction;
 
 MsAction *ms_action_new (MsActionKind kind, const char *target);
@@ -50,6 +56,18 @@ const char *ms_action_kind_to_string (MsActionKind kind);
  * notify method="M" [priority=..] [message=".."]. Transfer full. */
 char *ms_action_format (const MsAction *action);
 
+/* duplicate (RFC 7352): the longest period a test can look back, and so
+ * how long the history keeps an entry no message tested again. */
+#define MS_DUPLICATE_MAX_SECONDS (30 * 86400)
+
+/* duplicate (RFC 7352): an ID the script tested, to be remembered once
+ * the message is delivered (never for a failed script or delivery). */
+typedef struct {
+  char *hash;     /* lowercase hex SHA-256 of the :handle and the ID */
+  gboolean seen;  /* the test found it within its period; if not (or if
+                   * any test of the run did not), tracking starts anew */
+} MsDuplicateMark;
+
 typedef struct {
   GPtrArray *actions;  /* MsAction*, in execution order */
   GPtrArray *errors;   /* char*: "LINE: text" or "text"; any => failed */
@@ -62,11 +80,29 @@ typedef struct {
                         * MS_FILTER_VALIDATE mode): run it on the whole
                         * message, not on a header-only fetch */
   char *failure;       /* one-line reason when failed */
+  GPtrArray *edits;    /* MsHeaderEdit*: header edits, in the order the
+                        * script made them (see MsAction.edits) */
+  GPtrArray *duplicates; /* MsDuplicateMark*, one per hash */
 } MsFilterResult;
 
 MsFilterResult *ms_filter_result_new (void);
 void ms_filter_result_free (MsFilterResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsFilterResult, ms_filter_result_free)
+
+/* Note that the ID @hash was tested (merging with an earlier test of
+ * the same hash). */
+void ms_filter_result_add_duplicate (MsFilterResult *result, const char *hash, gboolean seen);
+
+/* One line per header edit, as `mailsift test` prints it (see
+ * mailsift(1)): addheader [:last] "Name: value" | deleteheader "Name:
+ * value", the value as a header test sees it. Transfer full. */
+char *ms_header_edit_format (const MsHeaderEdit *edit);
+
+/* The result as `mailsift test` prints it: each action (ms_action_format)
+ * after the header edits it is the first to carry, so the lines read in
+ * the order the script did things. Edits that no action carries change
+ * nothing and are left out. NULL-terminated; transfer full. */
+char **ms_filter_result_format (const MsFilterResult *result);
 
 /* Mark @result failed with @reason (first reason wins), which makes
  * ms_filter_result_finish() drop every action and keep the message. */
@@ -78,13 +114,14 @@ char *ms_sieve_unescape (const char *s);
 
 /* Apply the post-processing rules above, in place. After this the list
  * holds at least one of keep/fileinto/redirect/discard, unless the script
- * explicitly discarded. For a complete result (mailsift's own engine)
+ * explicitly discarded. A failed result keeps the message as it came:
+ * its header edits and duplicate marks are dropped. For a complete result (mailsift's own engine)
  * nothing is unescaped and no implicit keep is added: the engine did
  * both. */
 void ms_filter_result_finish (MsFilterResult *result);
 
 /* Serialise for the pipe between the filter process and the agent, as
  * a GVariant of type MS_FILTER_RESULT_TYPE. */
-#define MS_FILTER_RESULT_TYPE "(aa{sv}asasasbsbb)"
+#define MS_FILTER_RESULT_TYPE "(aa{sv}asasasbsbba(ussbu)a(sb))"
 GVariant *ms_filter_result_to_variant (const MsFilterResult *result);
 MsFilterResult *ms_filter_result_from_variant (GVariant *v);

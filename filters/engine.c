@@ -80,6 +80,20 @@ engine_stop (MsEngine *e, gboolean kill_it)
   return status;
 }
 
+static MsDuplicateLookup duplicate_lookup;
+
+void
+ms_engine_set_duplicate_lookup (MsDuplicateLookup lookup)
+{
+  duplicate_lookup = lookup;
+}
+
+MsDuplicateLookup
+ms_engine_get_duplicate_lookup (void)
+{
+  return duplicate_lookup;
+}
+
 const char *
 ms_filter_request_option (const MsFilterRequest *r, const char *name)
 {

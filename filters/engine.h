@@ -45,6 +45,20 @@ typedef struct {
 
 typedef struct _MsEngine MsEngine;
 
+/* duplicate (RFC 7352): the filter process reads the duplicate history
+ * the agent keeps in its state store (the request's "state_dir" option)
+ * and never writes it; the agent records what the result says once the
+ * message is delivered. The reader sets *@found_out and, when found, the
+ * unix times the entry was first and last recorded; FALSE with @error
+ * when the history cannot be read. */
+typedef gboolean (*MsDuplicateLookup) (const char *state_dir, const char *hash, gboolean *found_out,
+                                       gint64 *first_out, gint64 *last_out, GError **error);
+
+/* Install the reader (the filter process installs one on the state
+ * store; tests a fake). Without one, nothing was seen before. */
+void ms_engine_set_duplicate_lookup (MsDuplicateLookup lookup);
+MsDuplicateLookup ms_engine_get_duplicate_lookup (void);
+
 /* The value of option @name in @request->options, or NULL. */
 const char *ms_filter_request_option (const MsFilterRequest *request, const char *name);
 

@@ -9,7 +9,8 @@ extern const MsSvExtension ms_sv_ext_fileinto, ms_sv_ext_reject, ms_sv_ext_ereje
   ms_sv_ext_imap4flags, ms_sv_ext_variables, ms_sv_ext_vacation, ms_sv_ext_vacation_seconds,
   ms_sv_ext_notify, ms_sv_ext_enotify, ms_sv_ext_date, ms_sv_ext_ihave, ms_sv_ext_environment,
   ms_sv_ext_mailbox, ms_sv_ext_spamtest, ms_sv_ext_spamtestplus, ms_sv_ext_virustest, ms_sv_ext_include,
-  ms_sv_ext_body, ms_sv_ext_foreverypart, ms_sv_ext_mime, ms_sv_ext_extracttext;
+  ms_sv_ext_body, ms_sv_ext_foreverypart, ms_sv_ext_mime, ms_sv_ext_extracttext,
+  ms_sv_ext_editheader, ms_sv_ext_duplicate;
 
 static const MsSvExtension ext_relational = { "relational", NULL };
 static const MsSvExtension ext_subaddress = { "subaddress", NULL };
@@ -28,6 +29,7 @@ const MsSvExtension *const ms_sv_extensions[] = {
   &ms_sv_ext_notify, &ms_sv_ext_enotify, &ms_sv_ext_date, &ms_sv_ext_ihave, &ms_sv_ext_environment,
   &ms_sv_ext_mailbox, &ms_sv_ext_spamtest, &ms_sv_ext_spamtestplus, &ms_sv_ext_virustest, &ms_sv_ext_include,
   &ms_sv_ext_body, &ms_sv_ext_foreverypart, &ms_sv_ext_mime, &ms_sv_ext_extracttext,
+  &ms_sv_ext_editheader, &ms_sv_ext_duplicate,
   &ext_relational, &ext_subaddress, &ext_regex, &ext_copy, &ext_index, &ext_encoded,
   &ext_numeric, &ext_unicode, &ext_octet, &ext_casemap,
   NULL,

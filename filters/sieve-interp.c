@@ -94,12 +94,50 @@ ms_sv_run_add_action (MsSvRun *run, const MsSvNode *node, MsAction *action)
       return FALSE;
     }
   run->n_actions++;
+  a->edits = run->result->edits->len;
   if (run->req->trace)
     {
       g_autofree char *line = ms_action_format (a);
       ms_sv_run_trace (run, "line %u: %s", node ? node->line : 0, line);
     }
   g_ptr_array_add (acts, g_steal_pointer (&a));
+  return TRUE;
+}
+
+gboolean
+ms_sv_run_edit_header (MsSvRun *run, const MsSvNode *node, GPtrArray *edits)
+{
+  g_autoptr (GBytes) block = NULL;
+  gsize len;
+  const char *data;
+
+  if (run->result->edits->len + edits->len > MS_SV_MAX_HEADER_EDITS)
+    {
+      ms_sv_run_error (run, node, "more than %d header changes", MS_SV_MAX_HEADER_EDITS);
+      return FALSE;
+    }
+  if (run->editor == NULL)
+    {
+      /* no edit yet: the view is still the message's own header */
+      data = run->req->header ? g_bytes_get_data (run->req->header, &len) : "";
+      run->editor = ms_header_editor_new (data, ms_header_view_get_header_size (run->view));
+    }
+  for (guint i = 0; i < edits->len; i++)
+    {
+      MsHeaderEdit *e = g_steal_pointer (&edits->pdata[i]);
+      if (run->req->trace)
+        {
+          g_autofree char *line = ms_header_edit_format (e);
+          ms_sv_run_trace (run, "line %u: %s", node ? node->line : 0, line);
+        }
+      ms_header_editor_apply (run->editor, e);
+      g_ptr_array_add (run->result->edits, e);
+    }
+  g_ptr_array_set_size (edits, 0);
+  block = ms_header_editor_get_bytes (run->editor);
+  data = g_bytes_get_data (block, &len);
+  ms_header_view_free (run->view);
+  run->view = ms_header_view_new (data, len);
   return TRUE;
 }
 
@@ -378,6 +416,7 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
     {
       MsAction *keep = ms_action_new (MS_ACTION_KEEP, NULL);
       keep->implicit = TRUE;
+      keep->edits = result->edits->len;
       if (script->imap4flags)
         ms_sv_imap4flags_implicit (&run, keep);
       g_ptr_array_add (result->actions, keep);
@@ -406,4 +445,5 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
   g_ptr_array_unref (run.flags);
   g_ptr_array_unref (run.scratch);
   ms_header_view_free (run.view);
+  ms_header_editor_free (run.editor);
 }

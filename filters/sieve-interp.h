@@ -10,6 +10,7 @@
 
 #include "action.h"
 #include "engine.h"
+#include "header-edit.h"
 #include "header.h"
 #include "sieve-comparator.h"
 #include "sieve-def.h"
@@ -30,12 +31,17 @@ typedef struct _MsSvPart MsSvPart;
 #define MS_SV_MAX_VARIABLE_SIZE 4096
 #define MS_SV_MAX_VARIABLES 255
 #define MS_SV_MAX_MATCH_VALUES 10
+/* Header edits per message (editheader): each costs a copy of the
+ * header, and a deleteheader makes one per field it removes. */
+#define MS_SV_MAX_HEADER_EDITS 1000
 
 struct _MsSvRun {
   const MsFilterRequest *req;
   MsSvScript *script;
   MsFilterResult *result;
-  MsHeaderView *view;          /* the header as tests see it */
+  MsHeaderView *view;          /* the header as tests see it, edits included */
+  MsHeaderEditor *editor;      /* editheader: the header block as edited;
+                                * NULL until the first edit */
   gboolean implicit_keep;      /* still on */
   gboolean stopped;            /* stop, return, or a runtime error */
   gboolean returned;           /* return: only the included script ends */
@@ -72,6 +78,12 @@ void ms_sv_run_trace (MsSvRun *run, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 /* Add @action (transfer full). FALSE (after a runtime error) when the
  * action limit is reached or it conflicts with one already there. */
 gboolean ms_sv_run_add_action (MsSvRun *run, const MsSvNode *node, MsAction *action);
+
+/* editheader: apply @edits (MsHeaderEdit*, in order; they are moved out
+ * of the array) to the header, add them to the result, and rebuild the
+ * view so that later tests see them; actions added from now on carry
+ * them. FALSE (after a runtime error) beyond MS_SV_MAX_HEADER_EDITS. */
+gboolean ms_sv_run_edit_header (MsSvRun *run, const MsSvNode *node, GPtrArray *edits);
 
 /* The value of string @s with variables substituted (when the variables
  * extension is on and the string uses them). The pointer lives as long

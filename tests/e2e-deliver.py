@@ -13,15 +13,23 @@ Sections (a line "== NAME" starts one):
   message        the message, as text (LF line ends kept as written)
   message-py     a Python expression giving the message as bytes
   expect-exit    the exit status (default 0)
-  expect-files   one line per delivered file: GLOB [= message|= empty]
+  expect-files   one line per delivered file: GLOB [= message|= empty|= content-NAME]
                  (paths relative to the Maildir; tmp/ must end up empty)
+  content-NAME   the exact bytes a file given as "= content-NAME" must hold
+                 (text, like message)
   expect-stderr  regular expressions that must each match stderr
-  expect-queue   one line per queue entry: REASON RCPT[,RCPT...]
+  expect-queue   one line per queue entry: REASON RCPT[,RCPT...] [= content-NAME]
   command        run this instead of deliver (e.g. "check SCRIPT"); the
-                 message is then its standard input
+                 message is then its standard input, and MESSAGE in the
+                 command names a file holding it
   expect-stdout  regular expressions that must each match stdout
   repeat         deliver the message this many times (the checks see the
                  last run's exit status and output)
+  setup          shell commands run before the first run, in the case's
+                 temporary folder, with MAILSIFT, CONFIG, SCRIPT, MESSAGE (a
+                 file), MAILDIR and STATE in the environment
+  between        shell commands run the same way before each later run
+  expect-exit    with repeat, either the last run's status or one per run
 """
 import fnmatch
 import glob
@@ -62,6 +70,17 @@ def maildir_files(root):
     return sorted(out)
 
 
+def differs(what, data, sections, name):
+    """Problems when @data is not exactly the text of section @name."""
+    if name not in sections:
+        return [f"{what}: no section == {name}"]
+    want = sections[name].encode("utf-8")
+    if data == want:
+        return []
+    return [f"{what}: content differs from {name}:", "got:\n" + data.decode("utf-8", "replace"),
+            "expected:\n" + sections[name]]
+
+
 def run_case(path):
     s = parse_case(path)
     problems = []
@@ -89,20 +108,40 @@ def run_case(path):
         env.pop("SENDER", None)
         env.pop("RECIPIENT", None)
         if "command" in s:
-            words = shlex.split(s["command"].strip().replace("SCRIPT", script).replace("CONFIG", cfg))
+            msgfile = os.path.join(tmp, "message.eml")
+            with open(msgfile, "wb") as f:
+                f.write(message)
+            words = shlex.split(s["command"].strip().replace("SCRIPT", script).replace("CONFIG", cfg)
+                                .replace("MESSAGE", msgfile))
             argv = WRAPPER + [MAILSIFT] + words
             stdin = message
         else:
             argv = WRAPPER + [MAILSIFT, "deliver", "-c", cfg] + shlex.split(s.get("args", ""))
             stdin = message
-        for _ in range(int(s.get("repeat", "1").strip() or 1)):
+        msgfile = os.path.join(tmp, "message.eml")
+        if not os.path.exists(msgfile):
+            with open(msgfile, "wb") as f:
+                f.write(message)
+        shell_env = dict(env, MAILSIFT=" ".join(shlex.quote(w) for w in WRAPPER + [MAILSIFT]), CONFIG=cfg,
+                         SCRIPT=script, MESSAGE=msgfile, MAILDIR=maildir, STATE=state)
+        exits = []
+        for n in range(int(s.get("repeat", "1").strip() or 1)):
+            hook = s.get("setup" if n == 0 else "between", "")
+            if hook.strip():
+                h = subprocess.run(["sh", "-ec", hook], cwd=tmp, env=shell_env, capture_output=True, timeout=120)
+                if h.returncode != 0:
+                    problems.append(f"{'setup' if n == 0 else 'between'} failed: "
+                                    + h.stderr.decode("utf-8", "replace"))
             p = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=120)
+            exits.append(p.returncode)
         stderr = p.stderr.decode("utf-8", "replace")
         stdout = p.stdout.decode("utf-8", "replace")
 
-        want_exit = int(s.get("expect-exit", "0").strip() or 0)
-        if p.returncode != want_exit:
-            problems.append(f"exit {p.returncode}, expected {want_exit}")
+        want_exits = [int(x) for x in s.get("expect-exit", "0").split()] or [0]
+        if len(want_exits) == 1 and exits[-1] != want_exits[0]:
+            problems.append(f"exit {exits[-1]}, expected {want_exits[0]}")
+        elif len(want_exits) > 1 and exits != want_exits:
+            problems.append(f"exits {exits}, expected {want_exits}")
         for rx in s.get("expect-stderr", "").splitlines():
             if rx.strip() and not re.search(rx.strip(), stderr):
                 problems.append(f"stderr does not match /{rx.strip()}/")
@@ -131,21 +170,28 @@ def run_case(path):
                     problems.append(f"{hit}: content differs from the message ({len(data)} vs {len(delivered_form)} bytes)")
                 if content == "empty" and data != b"":
                     problems.append(f"{hit}: not empty")
+                if content.startswith("content-"):
+                    problems += differs(hit, data, s, content)
             if unmatched:
                 problems.append(f"unexpected files: {unmatched}")
 
-            want_queue = sorted(l.strip() for l in s.get("expect-queue", "").splitlines() if l.strip())
+            want_queue = [tuple(x.strip() for x in l.partition("=")[::2])
+                          for l in s.get("expect-queue", "").splitlines() if l.strip()]
             got_queue = []
             db = os.path.join(state, "state.db")
             if os.path.exists(db):
                 con = sqlite3.connect(db)
                 for reason, rcpts, qfile in con.execute("SELECT reason, recipients, file FROM queue"):
-                    got_queue.append(f"{reason} {','.join(rcpts.split(chr(10)))}")
+                    entry = f"{reason} {','.join(rcpts.split(chr(10)))}"
+                    got_queue.append(entry)
+                    content = next((c for e, c in want_queue if e == entry), "")
                     if not os.path.exists(qfile):
                         problems.append(f"queue file {qfile} missing")
+                    elif content.startswith("content-"):
+                        problems += differs(entry, open(qfile, "rb").read(), s, content)
                 con.close()
-            if sorted(got_queue) != want_queue:
-                problems.append(f"queue {sorted(got_queue)}, expected {want_queue}")
+            if sorted(got_queue) != sorted(e for e, _ in want_queue):
+                problems.append(f"queue {sorted(got_queue)}, expected {sorted(e for e, _ in want_queue)}")
         if problems:
             problems.append("stderr was:\n" + stderr + ("stdout was:\n" + stdout if stdout else ""))
     return problems

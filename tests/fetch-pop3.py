@@ -93,6 +93,32 @@ def main():
             check("certificate for another host name refused", code == 78 and s.delivered() == []
                   and "host" in err.lower(), f"exit {code}\n{out}{err}")
 
+        # Sieve duplicate and editheader over a fetch: copies of one
+        # message in one batch (cross-posted to two lists) are found
+        # although the batch's records are not committed yet; the kept
+        # copy carries the header edit
+        dc.expunge_all("test")
+        first = b"List-Id: <a.example.org>\n" + message(500)
+        second = b"List-Id: <b.example.org>\n" + message(500)
+        other = message(501)
+        dc.fill("test", [first, second, other])
+        with tempfile.TemporaryDirectory(prefix="ms-pop3-dup-") as tmp:
+            script = os.path.join(tmp, "dup.sieve")
+            with open(script, "w") as f:
+                f.write('require ["duplicate", "editheader"];\n'
+                        'if duplicate { discard; stop; }\n'
+                        'addheader "X-First-Copy" "yes";\n')
+            s = Setup(dc, tmp, script=script)
+            code, out, err = s.fetch()
+            got = sorted(s.delivered())
+            check("duplicate: the second copy in the same batch is discarded, the first carries the new field",
+                  code == 0 and got == sorted([b"X-First-Copy: yes\n" + first, b"X-First-Copy: yes\n" + other]),
+                  f"exit {code}\n{out}{err}\n{got!r}"[:3000])
+            dc.fill("test", [second])
+            code, out, err = s.fetch()
+            check("duplicate: a copy in a later fetch is discarded too",
+                  code == 0 and len(s.delivered()) == 2, f"exit {code}\n{out}{err}")
+
         # crash test: SIGKILL at random moments, then a clean run
         dc.expunge_all("test")
         many = [message(i, 4000) for i in range(CRASH_MESSAGES)]

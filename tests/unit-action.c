@@ -136,6 +136,62 @@ test_variant_roundtrip (void)
   g_assert_cmpstr (before, ==, after);
 }
 
+/* editheader and duplicate: the edits each action carries, the lines
+ * `mailsift test` prints, the wire, and what a failure drops. */
+static void
+test_edits_and_duplicates (void)
+{
+  g_autoptr (MsFilterResult) r = result_with (MS_ACTION_KEEP, NULL, MS_ACTION_FILEINTO, "A",
+                                              MS_ACTION_REDIRECT, "b@example.org", -1);
+  g_autoptr (MsFilterResult) back = NULL;
+  g_autoptr (MsFilterResult) failed = result_with (MS_ACTION_FILEINTO, "A", -1);
+  g_autoptr (GVariant) v = NULL;
+  g_auto (GStrv) got = NULL;
+  g_autofree char *joined = NULL;
+
+  g_ptr_array_add (r->edits, ms_header_edit_new (MS_HEADER_EDIT_ADD, "X-A", "=?utf-8?q?K=C3=B6ln?=\n x",
+                                                 FALSE, 0));
+  g_ptr_array_add (r->edits, ms_header_edit_new (MS_HEADER_EDIT_DELETE, "X-Spam", "yes", FALSE, 2));
+  g_ptr_array_add (r->edits, ms_header_edit_new (MS_HEADER_EDIT_ADD, "X-Unused", "1", TRUE, 0));
+  ((MsAction *) r->actions->pdata[1])->edits = 1;
+  ((MsAction *) r->actions->pdata[2])->edits = 2;
+  ms_filter_result_add_duplicate (r, "aa", TRUE);
+  ms_filter_result_add_duplicate (r, "bb", TRUE);
+  ms_filter_result_add_duplicate (r, "aa", FALSE);
+  g_assert_cmpuint (r->duplicates->len, ==, 2);
+  g_assert_false (((MsDuplicateMark *) r->duplicates->pdata[0])->seen);
+
+  /* each action after the edits it is the first to carry; an edit that
+   * no action carries is not shown */
+  got = ms_filter_result_format (r);
+  joined = g_strjoinv ("|", got);
+  g_assert_cmpstr (joined, ==, "keep|addheader \"X-A: K\xc3\xb6ln x\"|fileinto \"A\"|"
+                               "deleteheader \"X-Spam: yes\"|redirect \"b@example.org\"");
+
+  v = g_variant_ref_sink (ms_filter_result_to_variant (r));
+  back = ms_filter_result_from_variant (v);
+  g_assert_cmpuint (back->edits->len, ==, 3);
+  g_assert_cmpint (((MsHeaderEdit *) back->edits->pdata[1])->kind, ==, MS_HEADER_EDIT_DELETE);
+  g_assert_cmpuint (((MsHeaderEdit *) back->edits->pdata[1])->index, ==, 2);
+  g_assert_true (((MsHeaderEdit *) back->edits->pdata[2])->last);
+  g_assert_cmpstr (((MsHeaderEdit *) back->edits->pdata[0])->value, ==, "=?utf-8?q?K=C3=B6ln?=\n x");
+  g_assert_cmpuint (((MsAction *) back->actions->pdata[0])->edits, ==, 0);
+  g_assert_cmpuint (((MsAction *) back->actions->pdata[2])->edits, ==, 2);
+  g_assert_cmpuint (back->duplicates->len, ==, 2);
+  g_assert_cmpstr (((MsDuplicateMark *) back->duplicates->pdata[1])->hash, ==, "bb");
+  g_assert_true (((MsDuplicateMark *) back->duplicates->pdata[1])->seen);
+
+  /* a failed script keeps the message as it came and remembers nothing */
+  g_ptr_array_add (failed->edits, ms_header_edit_new (MS_HEADER_EDIT_ADD, "X-A", "1", FALSE, 0));
+  ((MsAction *) failed->actions->pdata[0])->edits = 1;
+  ms_filter_result_add_duplicate (failed, "aa", FALSE);
+  ms_filter_result_fail (failed, "boom");
+  ms_filter_result_finish (failed);
+  g_assert_cmpuint (failed->edits->len, ==, 0);
+  g_assert_cmpuint (failed->duplicates->len, ==, 0);
+  g_assert_cmpuint (((MsAction *) failed->actions->pdata[0])->edits, ==, 0);
+}
+
 /* A fake filter process that dies the way libsieve does. */
 static char *
 fake_worker (const char *body)
@@ -245,6 +301,7 @@ main (int argc, char **argv)
   g_test_add_func ("/action/flags", test_flags);
   g_test_add_func ("/action/failures-keep", test_failures_keep);
   g_test_add_func ("/action/variant-roundtrip", test_variant_roundtrip);
+  g_test_add_func ("/action/edits-and-duplicates", test_edits_and_duplicates);
   g_test_add_func ("/engine/crash-keeps", test_engine_crash_keeps);
   g_test_add_func ("/engine/timeout-keeps", test_engine_timeout_keeps);
   g_test_add_func ("/engine/missing-exe", test_engine_missing_exe);

@@ -205,6 +205,54 @@ test_sweep_tmp (void)
   g_assert_true (g_file_test (fresh, G_FILE_TEST_EXISTS));
 }
 
+/* editheader: the edited copy has the new header and every byte after
+ * the old one, whatever they are. */
+static void
+test_spool_edited_copy (void)
+{
+  g_autofree char *root = make_root ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsSpoolWriter) w = ms_spool_writer_new (root, NULL, &error);
+  g_autoptr (MsSpool) spool = NULL;
+  g_autoptr (MsSpool) copy = NULL;
+  g_autoptr (GBytes) header = g_bytes_new_static ("X-New: 1\nSubject: hi\n\n", 22);
+  g_autoptr (GString) body = g_string_new (NULL);
+  g_autofree char *data = NULL;
+  g_autofree char *copy_path = NULL;
+  gsize len;
+  const char *head = "Subject: hi\nX-Old: 2\n\n";
+
+  /* "\r\r\n" keeps a CR before the LF in the file, and a bare CR, NULs
+   * and 8-bit bytes stay; more than one read buffer */
+  for (int i = 0; i < 20000; i++)
+    g_string_append_len (body, "line\r\r\n\0x\rz\xff\n", 15);
+  g_assert_no_error (error);
+  g_assert_true (ms_spool_writer_write (w, head, strlen (head), &error));
+  g_assert_true (ms_spool_writer_write (w, body->str, body->len, &error));
+  spool = ms_spool_writer_finish (g_steal_pointer (&w), &error);
+  g_assert_no_error (error);
+
+  copy = ms_spool_edited_copy (spool, strlen (head), header, "edited1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (copy->unique, ==, spool->unique);
+  g_assert_true (g_str_has_suffix (copy->path, ".edited1"));
+  g_assert_true (g_file_get_contents (copy->path, &data, &len, NULL));
+  g_assert_cmpuint (len, ==, copy->size);
+  g_assert_cmpmem (data, 22, "X-New: 1\nSubject: hi\n\n", 22);
+  {
+    g_autofree char *orig = NULL;
+    gsize olen;
+    g_assert_true (g_file_get_contents (spool->path, &orig, &olen, NULL));
+    g_assert_cmpmem (data + 22, len - 22, orig + strlen (head), olen - strlen (head));
+    g_assert_nonnull (memmem (orig, olen, "line\r\n", 6));
+  }
+  /* freeing the copy removes its file, not the spool's */
+  copy_path = g_strdup (copy->path);
+  g_clear_pointer (&copy, ms_spool_free);
+  g_assert_false (g_file_test (copy_path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (spool->path, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -216,5 +264,6 @@ main (int argc, char **argv)
   g_test_add_func ("/maildir/all-or-nothing", test_deliver_all_or_nothing);
   g_test_add_func ("/maildir/spool-big-crlf-across-chunks", test_spool_big_flat);
   g_test_add_func ("/maildir/sweep-tmp", test_sweep_tmp);
+  g_test_add_func ("/maildir/spool-edited-copy", test_spool_edited_copy);
   return g_test_run ();
 }

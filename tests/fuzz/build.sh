@@ -21,7 +21,7 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 LIBS="$(pkg-config --libs glib-2.0 gio-2.0 gmime-3.0) -lsieve"
 
 engine_sources=$(ls filters/sieve-*.c | grep -v sieve-libsieve.c)
-common="filters/action.c filters/header.c filters/address.c filters/engine.c filters/lint.c \
+common="filters/action.c filters/header.c filters/header-edit.c filters/address.c filters/engine.c filters/lint.c \
   filters/sieve-libsieve.c agent/error.c"
 
 # shellcheck disable=SC2086

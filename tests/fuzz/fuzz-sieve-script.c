@@ -14,6 +14,8 @@
  * sanitizer report, a leak or a timeout (-timeout: nothing may loop). */
 #include "action.h"
 #include "engine.h"
+#include "header-edit.h"
+#include "header.h"
 #include "sieve-interp.h"
 #include "sieve-script.h"
 
@@ -67,6 +69,14 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   ms_filter_result_finish (result);
   /* the result is never empty: something delivers or it is discarded */
   g_assert (result->actions->len > 0);
+  /* the agent makes the header changes on the message to deliver it */
+  if (result->edits->len > 0)
+    {
+      g_autoptr (MsHeaderView) view = ms_header_view_new (msg, mlen);
+      g_autoptr (GBytes) edited = ms_header_edits_apply (header, ms_header_view_get_header_size (view),
+                                                         result->edits, result->edits->len);
+      g_assert (edited != NULL);
+    }
   return 0;
 }
 
