@@ -1,0 +1,5 @@
+# Only the first true branch runs.
+require "fileinto";
+if true { fileinto "A"; }
+elsif true { fileinto "B"; }
+else { fileinto "C"; }

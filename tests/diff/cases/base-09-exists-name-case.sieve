@@ -1,0 +1,2 @@
+require "fileinto";
+if exists ["SUBJECT", "Message-Id", "x-PRIORITY"] { fileinto "Found"; }

@@ -1,0 +1,3 @@
+# Every present header contains the empty string.
+require "fileinto";
+if header :contains "subject" "" { fileinto "HasSubject"; }

@@ -1,0 +1,2 @@
+require "fileinto";
+if header :contains "x-pattern" "s\\n" { fileinto "Backslash"; }

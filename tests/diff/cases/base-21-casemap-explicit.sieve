@@ -1,0 +1,2 @@
+require "fileinto";
+if header :is :comparator "i;ascii-casemap" "importance" "HiGh" { fileinto "High"; }

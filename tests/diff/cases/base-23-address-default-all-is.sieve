@@ -1,0 +1,2 @@
+require "fileinto";
+if address "from" "GRACE@EXAMPLE.ORG" { fileinto "Boss"; }

@@ -1,0 +1,3 @@
+# Cc holds a group "Team: dee@..., eve@...;": its members are addresses.
+require "fileinto";
+if address :is "cc" "eve@example.org" { fileinto "Eve"; }

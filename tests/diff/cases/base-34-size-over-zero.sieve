@@ -1,0 +1,2 @@
+require "fileinto";
+if size :over 0 { fileinto "NonEmpty"; }

@@ -1,0 +1,3 @@
+# An explicit keep is not undone by a later discard.
+keep;
+discard;

@@ -1,0 +1,2 @@
+redirect "assistant@example.org";
+redirect "deputy@example.org";

@@ -1,0 +1,2 @@
+# keep and the implicit keep are the same delivery.
+keep;

@@ -1,0 +1,3 @@
+# "/*" inside a string is not a comment.
+require "reject";
+reject "a /* b */ c";

@@ -1,0 +1,2 @@
+require "fileinto";
+if header :matches "from" "Amélie * <amelie@example.fr>" { fileinto "Decoded"; }

@@ -1,0 +1,2 @@
+require "fileinto";
+if size :under 1000000 { fileinto "Small"; }

@@ -1,0 +1,3 @@
+require "fileinto";
+if header :is "subject" "Budget review" { fileinto "Wrong"; }
+else { fileinto "Right"; }

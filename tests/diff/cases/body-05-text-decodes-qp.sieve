@@ -1,0 +1,2 @@
+require ["body", "fileinto"];
+if body :text :contains "Entrée is free" { fileinto "Decoded"; }

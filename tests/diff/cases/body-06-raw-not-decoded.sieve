@@ -1,0 +1,3 @@
+require ["body", "fileinto"];
+if body :raw :contains "Entrée" { fileinto "Wrong"; }
+else { fileinto "Encoded"; }

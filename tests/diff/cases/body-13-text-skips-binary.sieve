@@ -1,0 +1,3 @@
+require ["body", "fileinto"];
+if body :text :contains "JVBERi0" { fileinto "Wrong"; }
+if body :raw :contains "JVBERi0" { fileinto "RawHasIt"; }

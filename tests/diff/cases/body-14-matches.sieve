@@ -1,0 +1,2 @@
+require ["body", "fileinto"];
+if body :matches "*summer party*" { fileinto "Party"; }

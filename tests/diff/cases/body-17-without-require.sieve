@@ -1,0 +1,2 @@
+require "fileinto";
+if body :contains "Q3" { fileinto "Budget"; }

@@ -1,0 +1,2 @@
+require ["body", "fileinto"];
+if body :content "TEXT/PLAIN" :contains "lake" { fileinto "Lake"; }

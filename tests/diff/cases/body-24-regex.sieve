@@ -1,0 +1,2 @@
+require ["body", "fileinto", "regex"];
+if body :regex "Build #[0-9]+ \\(nightly\\)" { fileinto "Nightly"; }

@@ -1,0 +1,3 @@
+require "copy";
+redirect :copy "assistant@example.org";
+discard;

@@ -1,0 +1,1 @@
+redirect :copy "assistant@example.org";

@@ -1,0 +1,2 @@
+require ["date", "fileinto"];
+if currentdate :matches "date" "????-??-??" { fileinto "Shape"; }

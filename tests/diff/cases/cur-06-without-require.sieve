@@ -1,0 +1,2 @@
+require "fileinto";
+if currentdate :matches "year" "*" { fileinto "Never"; }

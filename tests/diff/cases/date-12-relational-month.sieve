@@ -1,0 +1,2 @@
+require ["date", "relational", "fileinto"];
+if date :value "ge" :originalzone "date" "month" "06" { fileinto "SecondHalf"; }

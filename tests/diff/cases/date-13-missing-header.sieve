@@ -1,0 +1,3 @@
+require ["date", "fileinto"];
+if date :originalzone "date" "year" "2026" { fileinto "Wrong"; }
+else { fileinto "NoDate"; }

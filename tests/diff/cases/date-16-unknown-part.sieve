@@ -1,0 +1,3 @@
+require ["date", "fileinto"];
+if date :originalzone "date" "fortnight" "1" { fileinto "Never"; }
+fileinto "After";

@@ -1,0 +1,2 @@
+require "fileinto";
+if duplicate { fileinto "Dup"; }

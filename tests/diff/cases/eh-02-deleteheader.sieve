@@ -1,0 +1,3 @@
+require ["editheader", "fileinto"];
+deleteheader "importance";
+if not exists "importance" { fileinto "Gone"; }

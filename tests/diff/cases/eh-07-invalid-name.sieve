@@ -1,0 +1,3 @@
+require ["editheader", "fileinto"];
+addheader "X Bad" "value";
+fileinto "After";

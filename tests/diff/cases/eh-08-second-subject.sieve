@@ -1,0 +1,3 @@
+require ["editheader", "fileinto"];
+addheader "Subject" "Replaced";
+if header :is "subject" "Replaced" { fileinto "AnySubject"; }

@@ -1,0 +1,3 @@
+require "fileinto";
+addheader "X-A" "1";
+fileinto "After";

@@ -1,0 +1,4 @@
+require ["editheader", "fileinto"];
+deleteheader "subject";
+addheader "Subject" "Fresh";
+if header :is "subject" "Fresh" { fileinto "Fresh"; }

@@ -1,0 +1,3 @@
+require ["editheader", "fileinto"];
+deleteheader "x-not-there";
+fileinto "After";

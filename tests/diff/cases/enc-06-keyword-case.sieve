@@ -1,0 +1,2 @@
+require ["encoded-character", "fileinto"];
+fileinto "${HEX:41}${Unicode:42}";

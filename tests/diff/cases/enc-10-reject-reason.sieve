@@ -1,0 +1,2 @@
+require ["encoded-character", "reject"];
+reject "Caf${unicode:E9} closed${hex:21}";

@@ -1,0 +1,2 @@
+require ["envelope", "fileinto"];
+if envelope :domain :is "from" "EXAMPLE.ORG" { fileinto "Org"; }

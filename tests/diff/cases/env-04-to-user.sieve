@@ -1,0 +1,2 @@
+require ["envelope", "fileinto", "subaddress"];
+if envelope :user :is "to" "me" { fileinto "Me"; }

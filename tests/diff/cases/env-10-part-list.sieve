@@ -1,0 +1,2 @@
+require ["envelope", "fileinto"];
+if envelope :is ["from", "to"] "me@example.org" { fileinto "FromOrToMe"; }

@@ -1,0 +1,2 @@
+require ["envelope", "fileinto"];
+if envelope :contains "from" "-bounces@" { fileinto "Bounces"; }

@@ -1,0 +1,3 @@
+require ["envelope", "fileinto"];
+if envelope :is :comparator "i;octet" "from" "Grace@example.org" { fileinto "Wrong"; }
+else { fileinto "CaseMatters"; }

@@ -1,0 +1,2 @@
+require ["envelope", "fileinto"];
+if envelope :domain :matches "to" "example.???" { fileinto "Three"; }

@@ -1,0 +1,2 @@
+require ["envelope", "fileinto", "subaddress"];
+if envelope :detail :matches "to" "l*s" { fileinto "Lists"; }

@@ -1,0 +1,2 @@
+require "fileinto";
+if environment :matches "name" "*" { fileinto "Never"; }

@@ -1,0 +1,6 @@
+require ["ihave", "fileinto"];
+if ihave "ereject" {
+  ereject "Not accepted.";
+} else {
+  fileinto "NoEreject";
+}

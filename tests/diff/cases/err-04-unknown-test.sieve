@@ -1,0 +1,3 @@
+require "fileinto";
+if frobnicated { fileinto "Never"; }
+fileinto "After";

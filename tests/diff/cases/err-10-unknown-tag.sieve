@@ -1,0 +1,3 @@
+require "fileinto";
+if header :similar "subject" "budget" { fileinto "Never"; }
+fileinto "After";

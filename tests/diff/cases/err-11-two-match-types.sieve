@@ -1,0 +1,3 @@
+require "fileinto";
+if header :is :contains "subject" "budget" { fileinto "Never"; }
+fileinto "After";

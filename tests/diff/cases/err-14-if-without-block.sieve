@@ -1,0 +1,2 @@
+require "fileinto";
+if true fileinto "Never";

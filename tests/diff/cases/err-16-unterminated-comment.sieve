@@ -1,0 +1,4 @@
+require "fileinto";
+fileinto "Before";
+/* the comment never ends
+fileinto "Never";

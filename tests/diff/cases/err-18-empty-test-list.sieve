@@ -1,0 +1,3 @@
+require "fileinto";
+if anyof () { fileinto "Never"; }
+fileinto "After";

@@ -1,0 +1,2 @@
+require 42;
+keep;

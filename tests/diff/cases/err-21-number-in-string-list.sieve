@@ -1,0 +1,3 @@
+require "fileinto";
+if header :is ["subject", 1] "x" { fileinto "Never"; }
+fileinto "After";

@@ -1,0 +1,3 @@
+require "fileinto";
+if size 100 { fileinto "Never"; }
+fileinto "After";

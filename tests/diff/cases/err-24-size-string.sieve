@@ -1,0 +1,3 @@
+require "fileinto";
+if size :over "100" { fileinto "Never"; }
+fileinto "After";

@@ -1,0 +1,3 @@
+require "fileinto";
+if header :localpart "from" "grace" { fileinto "Never"; }
+fileinto "After";

@@ -1,0 +1,3 @@
+require "fileinto";
+if keep { fileinto "Never"; }
+fileinto "After";

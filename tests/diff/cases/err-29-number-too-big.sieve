@@ -1,0 +1,3 @@
+require "fileinto";
+if size :over 99999999999999999999 { fileinto "Never"; }
+fileinto "After";

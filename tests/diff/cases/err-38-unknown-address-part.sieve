@@ -1,0 +1,3 @@
+require "fileinto";
+if address :firstname "from" "grace" { fileinto "Never"; }
+fileinto "After";

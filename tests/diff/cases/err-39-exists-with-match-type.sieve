@@ -1,0 +1,3 @@
+require "fileinto";
+if exists :is "subject" { fileinto "Never"; }
+fileinto "After";

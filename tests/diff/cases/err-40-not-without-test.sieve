@@ -1,0 +1,3 @@
+require "fileinto";
+if not { fileinto "Never"; }
+fileinto "After";

@@ -1,0 +1,3 @@
+# INBOX is case-insensitive: this is a keep.
+require "fileinto";
+fileinto "inbox";

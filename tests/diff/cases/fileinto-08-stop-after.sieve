@@ -1,0 +1,4 @@
+require "fileinto";
+fileinto "Boss";
+stop;
+keep;

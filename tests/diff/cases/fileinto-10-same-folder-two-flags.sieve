@@ -1,0 +1,3 @@
+require ["fileinto", "imap4flags"];
+fileinto :flags "\\Flagged" "Boss";
+fileinto :flags "\\Seen" "Boss";

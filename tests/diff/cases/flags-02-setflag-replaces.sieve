@@ -1,0 +1,4 @@
+require ["imap4flags", "fileinto"];
+addflag "\\Flagged";
+setflag "\\Seen";
+fileinto "Boss";

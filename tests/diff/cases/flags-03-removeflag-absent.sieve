@@ -1,0 +1,3 @@
+require ["imap4flags", "fileinto"];
+removeflag "\\Seen";
+fileinto "Boss";

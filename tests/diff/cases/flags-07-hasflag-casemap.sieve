@@ -1,0 +1,3 @@
+require ["imap4flags", "fileinto"];
+addflag "\\Seen";
+if hasflag "\\SEEN" { fileinto "CaseInsensitive"; }

@@ -1,0 +1,3 @@
+require ["imap4flags", "fileinto"];
+addflag ["\\Seen", "\\seen", "\\SEEN"];
+fileinto "Boss";

@@ -1,0 +1,3 @@
+require ["imap4flags", "fileinto"];
+addflag "\\Answered";
+if hasflag ["\\Seen", "\\Answered"] { fileinto "Either"; }

@@ -1,0 +1,3 @@
+require "fileinto";
+addflag "\\Seen";
+fileinto "Boss";

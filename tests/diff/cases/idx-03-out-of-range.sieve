@@ -1,0 +1,3 @@
+require ["index", "fileinto"];
+if header :index 4 :matches "received" "*" { fileinto "Wrong"; }
+else { fileinto "OutOfRange"; }

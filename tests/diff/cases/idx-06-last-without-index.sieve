@@ -1,0 +1,2 @@
+require ["index", "fileinto"];
+if header :last :contains "received" "laptop" { fileinto "Never"; }

@@ -1,0 +1,3 @@
+require ["ihave", "fileinto"];
+if ihave ["fileinto", "x-no-such-extension"] { fileinto "Wrong"; }
+else { fileinto "NotAll"; }

@@ -1,0 +1,2 @@
+require "fileinto";
+if ihave "fileinto" { fileinto "Never"; }

@@ -1,0 +1,3 @@
+require ["ihave", "fileinto"];
+if false { error "Not reached."; }
+fileinto "Fine";

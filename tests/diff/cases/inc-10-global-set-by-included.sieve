@@ -1,0 +1,4 @@
+require ["include", "variables", "fileinto"];
+global "tag";
+include "inc-set-global";
+fileinto "${tag}";

@@ -1,0 +1,4 @@
+require ["include", "fileinto"];
+fileinto "First";
+return;
+fileinto "Second";

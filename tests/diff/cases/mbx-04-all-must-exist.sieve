@@ -1,0 +1,3 @@
+require ["mailbox", "fileinto"];
+if mailboxexists ["INBOX", "Nope"] { fileinto "Wrong"; }
+else { fileinto "NotAll"; }

@@ -1,0 +1,2 @@
+require ["mailbox", "fileinto", "copy"];
+fileinto :create :copy "Boss";

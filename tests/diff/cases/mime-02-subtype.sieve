@@ -1,0 +1,2 @@
+require ["mime", "fileinto"];
+if header :mime :subtype "content-type" "alternative" { fileinto "Alternative"; }

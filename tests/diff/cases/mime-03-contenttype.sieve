@@ -1,0 +1,2 @@
+require ["mime", "fileinto"];
+if header :mime :contenttype "content-type" "multipart/alternative" { fileinto "Both"; }

@@ -1,0 +1,3 @@
+require ["mime", "extracttext", "variables", "fileinto"];
+extracttext "t";
+fileinto "After";

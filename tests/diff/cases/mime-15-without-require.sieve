@@ -1,0 +1,2 @@
+require "fileinto";
+if header :mime :type "content-type" "multipart" { fileinto "Never"; }

@@ -1,0 +1,2 @@
+require "enotify";
+notify :from "me@example.org" :importance "3" "mailto:alice@example.org";

@@ -1,0 +1,3 @@
+require ["enotify", "variables", "fileinto"];
+set :encodeurl "q" "a b&c";
+fileinto "Q.${q}";

@@ -1,0 +1,3 @@
+require "enotify";
+notify :message "One" "mailto:alice@example.org";
+notify :message "One" "mailto:alice@example.org";

@@ -1,0 +1,3 @@
+require "enotify";
+notify "mailto:alice@example.org";
+notify "mailto:carol@example.org";

@@ -1,0 +1,3 @@
+require ["enotify", "fileinto"];
+notify :message "Filed" "mailto:alice@example.org";
+fileinto "Boss";

@@ -1,0 +1,2 @@
+require "enotify";
+notify :importance "9" "mailto:alice@example.org";

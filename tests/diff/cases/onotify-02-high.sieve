@@ -1,0 +1,2 @@
+require "notify";
+notify :method "mailto:alice@example.org" :high;

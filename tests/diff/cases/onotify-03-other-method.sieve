@@ -1,0 +1,2 @@
+require "notify";
+notify :method "xmpp:alice@example.org";

@@ -1,0 +1,3 @@
+require "notify";
+notify :method "mailto:alice@example.org";
+denotify;

@@ -1,0 +1,3 @@
+require ["notify", "fileinto"];
+notify :method "mailto:alice@example.org" :message "$subject$";
+fileinto "Boss";

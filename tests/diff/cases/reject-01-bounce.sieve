@@ -1,0 +1,3 @@
+# No rejection notice to the null sender.
+require "reject";
+reject "No bounces, please.";

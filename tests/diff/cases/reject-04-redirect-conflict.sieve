@@ -1,0 +1,3 @@
+require "reject";
+redirect "assistant@example.org";
+reject "No.";

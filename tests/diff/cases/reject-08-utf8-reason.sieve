@@ -1,0 +1,2 @@
+require "reject";
+reject "Désolé, je suis absent — merci.";

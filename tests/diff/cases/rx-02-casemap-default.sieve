@@ -1,0 +1,2 @@
+require ["regex", "fileinto"];
+if header :regex "subject" "BUILD #[0-9]+ FAILED" { fileinto "Casemap"; }

@@ -1,0 +1,3 @@
+require ["regex", "fileinto"];
+if header :regex "subject" "([a-z" { fileinto "Never"; }
+fileinto "After";

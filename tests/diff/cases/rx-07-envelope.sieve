@@ -1,0 +1,2 @@
+require ["regex", "envelope", "fileinto"];
+if envelope :regex "from" "-bounces@" { fileinto "Bounces"; }

@@ -1,0 +1,3 @@
+# :percent needs spamtestplus.
+require ["spamtest", "fileinto"];
+if spamtest :percent "80" { fileinto "Eighty"; }

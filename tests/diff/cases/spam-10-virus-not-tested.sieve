@@ -1,0 +1,2 @@
+require ["virustest", "fileinto"];
+if virustest "0" { fileinto "Untested"; }

@@ -1,0 +1,2 @@
+require ["spamtestplus", "fileinto", "variables"];
+if spamtest :percent :matches "*" { fileinto "Percent${1}"; }

@@ -1,0 +1,2 @@
+require ["subaddress", "fileinto"];
+if address :user "to" "me" { fileinto "Me"; }

@@ -1,0 +1,2 @@
+require ["subaddress", "fileinto"];
+if address :user :matches "to" "b?b" { fileinto "Bob"; }

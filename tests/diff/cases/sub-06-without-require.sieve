@@ -1,0 +1,2 @@
+require "fileinto";
+if address :detail "to" "work" { fileinto "Work"; }

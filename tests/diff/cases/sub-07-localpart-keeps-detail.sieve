@@ -1,0 +1,2 @@
+require ["subaddress", "fileinto"];
+if address :localpart "to" "bob+work" { fileinto "Localpart"; }

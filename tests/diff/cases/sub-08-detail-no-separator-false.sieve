@@ -1,0 +1,3 @@
+require ["subaddress", "fileinto"];
+if address :detail :matches "from" "*" { fileinto "Wrong"; }
+else { fileinto "NoDetail"; }

@@ -1,0 +1,2 @@
+require ["subaddress", "fileinto"];
+if address :detail ["to", "cc"] ["ci", "nothing"] { fileinto "CI"; }

@@ -1,0 +1,2 @@
+require "vacation";
+vacation :days 1 :subject "Away" "Back tomorrow.";

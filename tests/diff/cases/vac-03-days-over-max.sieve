@@ -1,0 +1,2 @@
+require "vacation";
+vacation :days 100 :subject "Away" "Back in spring.";

@@ -1,0 +1,3 @@
+# Without :addresses the message is not addressed to me.
+require "vacation";
+vacation :subject "Away" "Away.";

@@ -1,0 +1,2 @@
+require "vacation";
+vacation :from "Me <me@example.org>" :subject "Away" "Away.";

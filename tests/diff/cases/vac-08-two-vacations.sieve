@@ -1,0 +1,3 @@
+require "vacation";
+vacation :subject "One" "First.";
+vacation :subject "Two" "Second.";

@@ -1,0 +1,3 @@
+# X-Auto-Response-Suppress: OOF asks for no out-of-office reply.
+require "vacation";
+vacation :subject "Away" "Away.";

@@ -1,0 +1,3 @@
+# Auto-Submitted: no is a message from a person.
+require "vacation";
+vacation :subject "Away" "Away.";

@@ -1,0 +1,2 @@
+require "vacation";
+vacation :subject "Abwesend – bis Montag" "Ich bin nicht da.";

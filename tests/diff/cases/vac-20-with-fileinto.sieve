@@ -1,0 +1,3 @@
+require ["vacation", "fileinto"];
+vacation :subject "Away" "Away.";
+fileinto "Boss";

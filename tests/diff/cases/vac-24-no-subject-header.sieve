@@ -1,0 +1,3 @@
+# The original has no Subject.
+require "vacation";
+vacation "Away.";

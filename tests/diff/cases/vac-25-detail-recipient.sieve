@@ -1,0 +1,3 @@
+# Envelope recipient me+work@...; To: me@...
+require "vacation";
+vacation :subject "Away" "Away.";

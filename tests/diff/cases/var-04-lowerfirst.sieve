@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set :lowerfirst "f" "BOSS";
+fileinto "${f}";

@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set :quotewildcard "f" "a*b?c\\d";
+fileinto "${f}";

@@ -1,0 +1,4 @@
+# :length counts characters, not octets.
+require ["variables", "fileinto"];
+set :length "n" "Grüße";
+fileinto "L${n}";

@@ -1,0 +1,4 @@
+require ["variables", "fileinto"];
+if header :matches "subject" "[dev] Release * planning" {
+  fileinto "Release.${1}";
+}

@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set "MyFolder" "Boss";
+fileinto "${myfolder}";

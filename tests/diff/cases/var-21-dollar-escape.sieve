@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set "x" "Y";
+fileinto "A\${x}";

@@ -1,0 +1,7 @@
+require ["variables", "reject"];
+set "who" "Grace";
+reject text:
+Dear ${who},
+I am away.
+.
+;

@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set "h" "importance";
+if header :is "${h}" "high" { fileinto "High"; }

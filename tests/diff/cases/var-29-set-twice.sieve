@@ -1,0 +1,4 @@
+require ["variables", "fileinto"];
+set "f" "One";
+set "f" "${f}Two";
+fileinto "${f}";

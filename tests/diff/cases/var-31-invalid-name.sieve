@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set "1abc" "x";
+fileinto "After";

@@ -1,0 +1,3 @@
+require "fileinto";
+set "x" "Boss";
+fileinto "${x}";

@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set :lower :upper "f" "Boss";
+fileinto "${f}";

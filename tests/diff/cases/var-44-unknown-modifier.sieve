@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set :reverse "f" "Boss";
+fileinto "${f}";

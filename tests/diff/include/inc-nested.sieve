@@ -1,0 +1,3 @@
+require ["include", "fileinto"];
+fileinto "Outer";
+include :personal "inc-inner";

@@ -1,0 +1,6 @@
+# Returns before its fileinto.
+require ["include", "fileinto"];
+if true {
+  return;
+}
+fileinto "NotReached";

@@ -1,0 +1,3 @@
+require ["include", "variables"];
+global "tag";
+set "tag" "FromIncluded";
