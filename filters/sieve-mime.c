@@ -81,10 +81,22 @@ add_part (MsSvMime *m, GMimeObject *object, GMimeObject *fields)
   p->end = m->parts->len;
 }
 
+/* GMime needs g_mime_init before any of its parsers runs. */
+static void
+ensure_gmime (void)
+{
+  static gboolean ready;
+
+  if (!ready)
+    {
+      g_mime_init ();
+      ready = TRUE;
+    }
+}
+
 MsSvMime *
 ms_sv_mime_get (MsSvRun *run, const MsSvNode *node)
 {
-  static gboolean gmime_ready;
   const char *path = run->req->message_path;
   g_autoptr (GMimeStream) stream = NULL;
   g_autoptr (GMimeParser) parser = NULL;
@@ -116,11 +128,7 @@ ms_sv_mime_get (MsSvRun *run, const MsSvNode *node)
         ;
       skip++;
     }
-  if (!gmime_ready)
-    {
-      g_mime_init ();
-      gmime_ready = TRUE;
-    }
+  ensure_gmime ();
   stream = g_mime_stream_fs_new_with_bounds (fd, skip, -1); /* owns fd */
   parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
@@ -470,6 +478,7 @@ ms_sv_mime_match_option (MsSvRun *run, MsSvMatching *st, const MsSvNode *node, c
 
   if (!ctype && !disp)
     return ms_sv_match_value (run, st, "", 0);
+  ensure_gmime (); /* also outside foreverypart, before any body was read */
   if (ctype)
     ct = g_mime_content_type_parse (NULL, value);
   else
