@@ -67,7 +67,10 @@ typedef struct {
   char *spamtest_header;       /* Sieve spamtest: the scanner's header */
   char *spamtest_type;         /* "score" or "strlen" */
   char *spamtest_max;          /* the score that means certainly spam */
-  char *virustest_header;      /* Sieve virustest: header holding 1..5 */
+  char *virustest_header;      /* Sieve virustest: the scanner's header */
+  char *virustest_max;         /* the score that means certainly infected */
+  char *sieve_dir;             /* include :personal; NULL: the script's folder */
+  char *sieve_global_dir;      /* include :global */
   char *log_level;             /* "notice" or "info" / "debug" */
   GPtrArray *accounts;         /* MsAccount*, in file order */
   GPtrArray *smtp;             /* MsSmtpHost*, in file order */

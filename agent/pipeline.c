@@ -274,6 +274,9 @@ sieve_options (MsPipeline *p)
     { "spamtest_type", c->spamtest_type },
     { "spamtest_max", c->spamtest_max },
     { "virustest_header", c->virustest_header },
+    { "virustest_max", c->virustest_max },
+    { "sieve_dir", c->sieve_dir },
+    { "sieve_global_dir", c->sieve_global_dir },
     /* duplicate reads its history there (read-only) */
     { "state_dir", p->state ? ms_state_get_dir (p->state) : c->state_dir },
   };

@@ -1,8 +1,8 @@
 /* mailsift Sieve engine - spamtest, spamtestplus and virustest
  * (RFC 5235). The score comes from a header your spam or virus scanner
  * adds, named in the configuration (options "spamtest_header",
- * "spamtest_type" = score | strlen, "spamtest_max"; "virustest_header"
- * holding 1 to 5). Without the header the message was not tested: "0". */
+ * "spamtest_type" = score | strlen, "spamtest_max"; "virustest_header",
+ * "virustest_max"). Without the header the message was not tested: "0". */
 #include "sieve-core.h"
 
 #include <stdlib.h>
@@ -10,56 +10,55 @@
 
 enum { TAG_PERCENT = MS_SV_TAG_OWN };
 
-/* The spamtest value as a string: "0" untested, "1".."10" (or 0..100
- * with :percent). */
-static char *
-spam_value (MsSvRun *run, gboolean percent)
+/* The score in header @hname (a number, or with type "strlen" the
+ * length of its first word) as a fraction of @max, clamped to 0..1;
+ * -1 when the header is absent (the message was not tested). */
+static double
+score_ratio (MsSvRun *run, const char *hname, const char *type, const char *maxs, double dflt_max)
 {
-  const char *hname = ms_filter_request_option (run->req, "spamtest_header");
-  const char *type = ms_filter_request_option (run->req, "spamtest_type");
-  const char *maxs = ms_filter_request_option (run->req, "spamtest_max");
   const char *v = hname ? ms_header_view_get_first (run->view, hname) : NULL;
-  double max = maxs ? g_ascii_strtod (maxs, NULL) : 10.0, score, ratio;
+  double max = maxs ? g_ascii_strtod (maxs, NULL) : dflt_max, score;
+  const char *p = v;
 
   if (v == NULL)
-    return g_strdup ("0");
+    return -1;
   if (g_strcmp0 (type, "strlen") == 0)
     {
-      const char *p = v;
       while (*p == ' ')
         p++;
       score = (double) strcspn (p, " \t");
     }
   else
     {
-      const char *p = v;
       while (*p && !g_ascii_isdigit (*p) && !(*p == '-' && g_ascii_isdigit (p[1])))
         p++;
       if (*p == '\0')
-        return g_strdup ("0");
+        return -1;
       score = g_ascii_strtod (p, NULL);
     }
   if (max <= 0)
-    max = 10.0;
-  ratio = CLAMP (score / max, 0.0, 1.0);
-  if (percent)
-    return g_strdup_printf ("%d", (int) (ratio * 100 + 0.5));
-  /* 1 = definitely not spam ... 10 = definitely spam (RFC 5235 3.2) */
-  return g_strdup_printf ("%d", 1 + (int) (ratio * 9 + 0.5));
+    max = dflt_max;
+  return CLAMP (score / max, 0.0, 1.0);
 }
 
+/* RFC 5235: "0" means not tested; spamtest gives 1 (certainly not spam)
+ * to 10, virustest 1 (clean) to 5; :percent 0 to 100. The score scales
+ * linearly onto that range, as Pigeonhole's does (score 2 of 10 is 2). */
 static char *
-virus_value (MsSvRun *run)
+test_value (MsSvRun *run, gboolean spam, gboolean percent)
 {
-  const char *hname = ms_filter_request_option (run->req, "virustest_header");
-  const char *v = hname ? ms_header_view_get_first (run->view, hname) : NULL;
-  const char *p = v;
+  double ratio = spam ? score_ratio (run, ms_filter_request_option (run->req, "spamtest_header"),
+                                     ms_filter_request_option (run->req, "spamtest_type"),
+                                     ms_filter_request_option (run->req, "spamtest_max"), 10.0)
+                      : score_ratio (run, ms_filter_request_option (run->req, "virustest_header"), "score",
+                                     ms_filter_request_option (run->req, "virustest_max"), 5.0);
+  int top = spam ? 10 : 5;
 
-  while (p && *p && !g_ascii_isdigit (*p))
-    p++;
-  if (p == NULL || *p < '1' || *p > '5')
+  if (ratio < 0)
     return g_strdup ("0");
-  return g_strndup (p, 1);
+  if (percent)
+    return g_strdup_printf ("%d", (int) (ratio * 100 + 0.5));
+  return g_strdup_printf ("%d", CLAMP ((int) (ratio * top + 0.5), 1, top));
 }
 
 static gboolean
@@ -76,8 +75,7 @@ validate_score (MsSvValidator *v, MsSvNode *node)
 static int
 test_score (MsSvRun *run, const MsSvNode *node)
 {
-  g_autofree char *value = node->def->name[0] == 's' ? spam_value (run, ms_sv_node_has_tag (node, TAG_PERCENT))
-                                                     : virus_value (run);
+  g_autofree char *value = test_value (run, node->def->name[0] == 's', ms_sv_node_has_tag (node, TAG_PERCENT));
   MsSvMatching st;
 
   ms_sv_match_begin (run, &st, node->data);
