@@ -195,7 +195,8 @@ apply_policy (MsPipeline *p, MsPlan *plan)
             if (a->subject == NULL)
               {
                 const char *orig = ms_header_view_get_first (view_for (plan, a), "Subject");
-                a->subject = g_strdup_printf ("Auto: %s", orig ? orig : "");
+                /* RFC 5230 5.5; without a subject, Pigeonhole's wording */
+                a->subject = orig && *orig ? g_strdup_printf ("Auto: %s", orig) : g_strdup ("Automated reply");
               }
             g_free (a->target);
             a->target = g_strdup (plan->envelope_from ? plan->envelope_from : "");
@@ -243,6 +244,16 @@ apply_policy (MsPipeline *p, MsPlan *plan)
             }
           break;
         case MS_ACTION_NOTIFY:
+          {
+            const char *auto_sub = ms_header_view_get_first (plan->view, "Auto-Submitted");
+            /* RFC 5435 8: no notifications about automatic mail */
+            if (auto_sub && g_ascii_strcasecmp (auto_sub, "no") != 0)
+              {
+                note (plan, "notify not sent: the message is Auto-Submitted (%s)", auto_sub);
+                ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+                break;
+              }
+          }
           if (a->target == NULL || g_ascii_strncasecmp (a->target, "mailto:", 7) != 0
               || !ms_address_is_valid (a->target + 7, NULL))
             {

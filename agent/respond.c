@@ -68,10 +68,14 @@ ms_vacation_refuses (const MsConfig *config, const MsHeaderView *view, const cha
   static const char *const recipient_headers[] = { "To", "Cc", "Bcc", "Resent-To", "Resent-Cc",
                                                    "Resent-Bcc", NULL };
   const char *why = ms_respond_sender_refuses (config, view, envelope_from);
+  const char *suppress = ms_header_view_get_first (view, "X-Auto-Response-Suppress");
   g_autoptr (GPtrArray) mine = g_ptr_array_new ();
 
   if (why)
     return why;
+  /* Microsoft's header: OOF or All asks for no out-of-office replies */
+  if (suppress && (strcasestr (suppress, "OOF") || strcasestr (suppress, "All")))
+    return "the sender asked for no automatic replies (X-Auto-Response-Suppress)";
   for (guint i = 0; config->addresses && config->addresses[i]; i++)
     g_ptr_array_add (mine, config->addresses[i]);
   if (vacation->from)
