@@ -442,7 +442,14 @@ ms_filter_result_finish (MsFilterResult *r)
         {
           if (a->kind == MS_ACTION_VACATION)
             g_ptr_array_add (r->warnings, g_strdup ("a second vacation action was ignored"));
-          merge_flags (twin, a->flags);
+          if (r->complete)
+            {
+              /* mailsift's engine: the last one's flags, as Pigeonhole */
+              g_strfreev (twin->flags);
+              twin->flags = g_steal_pointer (&a->flags);
+            }
+          else
+            merge_flags (twin, a->flags);
           continue;
         }
       g_ptr_array_add (kept, g_steal_pointer (&r->actions->pdata[i]));

@@ -34,7 +34,7 @@ typedef struct {
 typedef struct _MsSvDef MsSvDef;
 typedef struct _MsSvTagDef MsSvTagDef;
 
-#define MS_SV_MAX_TAGS 24
+#define MS_SV_MAX_TAGS 32
 #define MS_SV_MAX_POS 4
 
 typedef struct _MsSvNode MsSvNode;

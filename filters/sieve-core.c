@@ -82,6 +82,7 @@ gboolean
 ms_sv_match_address (MsSvRun *run, MsSvMatching *st, MsSvAddressPart part, const char *addr)
 {
   g_autofree char *localpart = NULL, *domain = NULL, *user = NULL, *detail = NULL;
+  g_autofree char *unquoted = NULL;
   const char *value = NULL;
 
   if (part == MS_SV_PART_ALL)
@@ -98,6 +99,16 @@ ms_sv_match_address (MsSvRun *run, MsSvMatching *st, MsSvAddressPart part, const
     }
   if (value == NULL)
     return FALSE;
+  if (part != MS_SV_PART_DOMAIN && value[0] == '"')
+    {
+      /* a quoted local part is compared without its quotes and escapes
+       * ("john smith"@example.org has the local part john smith) */
+      GString *plain = g_string_new (NULL);
+      for (const char *p = value + 1; *p && *p != '"'; p++)
+        g_string_append_c (plain, *p == '\\' && p[1] ? *++p : *p);
+      unquoted = g_string_free (plain, FALSE);
+      value = unquoted;
+    }
   return ms_sv_match_value (run, st, value, strlen (value));
 }
 
@@ -176,13 +187,41 @@ const MsSvTagDef ms_sv_tags_copy[] = {
   { NULL },
 };
 
+/* The addr-spec of a redirect target: a bare address, or one mailbox
+ * with a display name ("Name <addr>", RFC 5228 4.2 allows a mailbox).
+ * Transfer full; NULL with @why_out when it is no single valid address. */
+static char *
+redirect_address (const char *target, const char **why_out)
+{
+  const char *lt = strrchr (target, '<');
+  gsize len = strlen (target);
+  g_autofree char *inner = NULL;
+
+  if (ms_address_is_valid (target, why_out))
+    return g_strdup (target);
+  /* only "phrase <addr>": no control character anywhere (no CR/LF
+   * smuggled into an SMTP command), nothing after the '>', and a phrase
+   * that is not itself an address or a list */
+  for (const char *p = target; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      return NULL;
+  if (lt == NULL || len < 2 || target[len - 1] != '>' || strchr (lt + 1, '<') || memchr (target, '@', lt - target)
+      || memchr (target, ',', lt - target) || memchr (target, '>', lt - target))
+    return NULL;
+  inner = g_strndup (lt + 1, target + len - 1 - (lt + 1));
+  if (!ms_address_is_valid (inner, why_out))
+    return NULL;
+  return g_steal_pointer (&inner);
+}
+
 static gboolean
 validate_redirect (MsSvValidator *v, MsSvNode *node)
 {
   const MsSvStr *to = ms_sv_arg_str (node->pos[0], 0);
-  const char *why = NULL;
+  const char *why = "not one address";
+  g_autofree char *addr = to->vars ? NULL : redirect_address (to->str, &why);
 
-  if (!to->vars && !ms_address_is_valid (to->str, &why))
+  if (!to->vars && addr == NULL)
     {
       ms_sv_validator_error (v, node, node->pos[0], "redirect to an invalid address \"%s\": %s", to->str, why);
       return FALSE;
@@ -193,12 +232,13 @@ validate_redirect (MsSvValidator *v, MsSvNode *node)
 static gboolean
 exec_redirect (MsSvRun *run, const MsSvNode *node)
 {
-  const char *to = ms_sv_expand (run, ms_sv_arg_str (node->pos[0], 0), NULL);
-  const char *why = NULL;
+  const char *target = ms_sv_expand (run, ms_sv_arg_str (node->pos[0], 0), NULL);
+  const char *why = "not one address";
+  g_autofree char *to = redirect_address (target, &why);
 
-  if (!ms_address_is_valid (to, &why))
+  if (to == NULL)
     {
-      ms_sv_run_error (run, node, "redirect to an invalid address \"%s\": %s", to, why);
+      ms_sv_run_error (run, node, "redirect to an invalid address \"%s\": %s", target, why);
       return FALSE;
     }
   if (!ms_sv_node_has_tag (node, MS_SV_TAG_COPY))
@@ -337,6 +377,36 @@ test_header (MsSvRun *run, const MsSvNode *node)
   return ms_sv_match_end (run, &st);
 }
 
+/* RFC 5228 5.1: address applies to headers that hold addresses; like
+ * Pigeonhole, a literal name of another header is an error. */
+static gboolean
+validate_address (MsSvValidator *v, MsSvNode *node)
+{
+  static const char *const allowed[] = {
+    "from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender", "resent-to",
+    "resent-cc", "resent-bcc", "resent-reply-to", "return-path", "delivered-to", "x-original-to",
+    "envelope-to", "x-envelope-to", "errors-to", "disposition-notification-to", "mail-followup-to",
+    "mail-reply-to", "apparently-to", "original-recipient", "x-delivered-to", "list-post", NULL,
+  };
+  const MsSvArg *names = node->pos[0];
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < names->strings->len; i++)
+    {
+      const MsSvStr *n = ms_sv_arg_str (names, i);
+      gboolean known = n->vars;
+      for (guint k = 0; allowed[k] && !known; k++)
+        known = g_ascii_strcasecmp (n->str, allowed[k]) == 0;
+      if (!known)
+        {
+          ms_sv_validator_error (v, node, names, "the address test needs a header that holds addresses, "
+                                 "not \"%s\" (use header for it)", n->str);
+          ok = FALSE;
+        }
+    }
+  return validate_header (v, node) && ok;
+}
+
 static int
 test_address (MsSvRun *run, const MsSvNode *node)
 {
@@ -385,7 +455,7 @@ static const MsSvDef def_anyof = { "anyof", MS_SV_TEST, "", NULL, -1, FALSE, NUL
 static const MsSvDef def_exists = { "exists", MS_SV_TEST, "l", exists_tags, 0, FALSE, validate_exists, NULL, test_exists };
 static const MsSvDef def_size = { "size", MS_SV_TEST, "n", size_tag_tables, 0, FALSE, validate_size, NULL, test_size };
 static const MsSvDef def_header = { "header", MS_SV_TEST, "ll", header_tags, 0, FALSE, validate_header, NULL, test_header };
-static const MsSvDef def_address = { "address", MS_SV_TEST, "ll", address_tags, 0, FALSE, validate_header, NULL, test_address };
+static const MsSvDef def_address = { "address", MS_SV_TEST, "ll", address_tags, 0, FALSE, validate_address, NULL, test_address };
 
 static const MsSvDef *const core_defs[] = {
   &def_require, &def_if, &def_elsif, &def_else, &def_stop, &def_keep, &def_discard, &def_redirect,

@@ -66,11 +66,10 @@ validate_date (MsSvValidator *v, MsSvNode *node)
 {
   const MsSvStr *part = ms_sv_arg_str (node->pos[node->npos - 2], 0);
 
+  /* an unknown part is never true (Pigeonhole warns and goes on) */
   if (!part->vars && !part_is_known (part->str))
-    {
-      ms_sv_validator_error (v, node, node->pos[node->npos - 2], "unknown date part \"%s\"", part->str);
-      return FALSE;
-    }
+    ms_sv_validator_warning (v, node, node->pos[node->npos - 2], "unknown date part \"%s\": the test is false",
+                             part->str);
   return validate_zone (v, node) && ms_sv_validate_match (v, node, node->pos[node->npos - 1]);
 }
 

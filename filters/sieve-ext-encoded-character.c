@@ -57,7 +57,7 @@ decode_one (const char *p, const char *end, gboolean unicode, GString *out, gboo
   if (p >= end || !any)
     {
       g_string_free (tmp, TRUE);
-      return p < end && !any ? p + 1 : NULL; /* "${hex:}" is empty */
+      return NULL; /* "${hex:}" is no encoding: it stays as written */
     }
   g_string_append_len (out, tmp->str, tmp->len);
   g_string_free (tmp, TRUE);

@@ -110,7 +110,8 @@ exec_enotify (MsSvRun *run, const MsSvNode *node)
   a = ms_action_new (MS_ACTION_NOTIFY, method);
   a->text = g_strdup (tag_string (run, node, TAG_MESSAGE));
   a->from = g_strdup (tag_string (run, node, TAG_FROM));
-  a->priority = g_strdup (imp == NULL ? "normal" : imp[0] == '1' ? "high" : imp[0] == '3' ? "low" : "normal");
+  /* RFC 5435 :importance: 1 high, 2 normal, 3 low */
+  a->priority = g_strdup (imp && (imp[0] == '1' || imp[0] == '3') ? (imp[0] == '1' ? "1" : "3") : "2");
   if (ms_sv_node_has_tag (node, TAG_OPTIONS))
     a->options = g_strdupv ((char **) ms_sv_expand_list (run, node->tagval[TAG_OPTIONS]));
   return ms_sv_run_add_action (run, node, a);

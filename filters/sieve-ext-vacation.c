@@ -49,12 +49,12 @@ exec_vacation (MsSvRun *run, const MsSvNode *node)
     a->handle = g_strdup (s);
   a->mime = ms_sv_node_has_tag (node, TAG_MIME);
   if (ms_sv_node_has_tag (node, TAG_DAYS))
-    a->days = (int) MIN (node->tagval[TAG_DAYS]->number, 36500);
+    a->days = (int) CLAMP (node->tagval[TAG_DAYS]->number, 1, 36500); /* :days 0 is 1, as Pigeonhole */
   if (ms_sv_node_has_tag (node, TAG_SECONDS))
     {
       guint64 secs = node->tagval[TAG_SECONDS]->number;
       a->seconds = (gint64) MIN (secs, (guint64) 36500 * 86400);
-      a->days = (int) ((a->seconds + 86399) / 86400);
+      a->days = (int) MAX ((a->seconds + 86399) / 86400, 1);
     }
   if (ms_sv_node_has_tag (node, TAG_ADDRESSES))
     a->addresses = g_strdupv ((char **) ms_sv_expand_list (run, node->tagval[TAG_ADDRESSES]));

@@ -169,9 +169,9 @@ ms_sv_variables_modify (const MsSvNode *node, const char *value, gsize len)
 
   /* RFC 5229 4.1: by precedence, 40 (lower/upper) first, 10 (length) last */
   if (ms_sv_node_has_tag (node, MS_SV_TAG_LOWER))
-    g_free (g_steal_pointer (&v)), v = g_utf8_strdown (value, len);
+    g_free (g_steal_pointer (&v)), v = g_ascii_strdown (value, len); /* ASCII only, as Pigeonhole */
   else if (ms_sv_node_has_tag (node, MS_SV_TAG_UPPER))
-    g_free (g_steal_pointer (&v)), v = g_utf8_strup (value, len);
+    g_free (g_steal_pointer (&v)), v = g_ascii_strup (value, len);
   if (ms_sv_node_has_tag (node, MS_SV_TAG_LOWERFIRST) || ms_sv_node_has_tag (node, MS_SV_TAG_UPPERFIRST))
     {
       char *t = change_first (v, ms_sv_node_has_tag (node, MS_SV_TAG_UPPERFIRST));
@@ -187,6 +187,13 @@ ms_sv_variables_modify (const MsSvNode *node, const char *value, gsize len)
   if (ms_sv_node_has_tag (node, MS_SV_TAG_QUOTEREGEX))
     {
       char *t = quote_chars (v, "*?\\.^$[](){}|+");
+      g_free (v);
+      v = t;
+    }
+  if (ms_sv_node_has_tag (node, MS_SV_TAG_ENCODEURL))
+    {
+      /* RFC 5435 6, precedence 15: percent-encode all but unreserved */
+      char *t = g_uri_escape_string (v, "", FALSE);
       g_free (v);
       v = t;
     }
@@ -246,6 +253,7 @@ const MsSvTagDef ms_sv_tags_modifiers[] = {
   { "upperfirst", MS_SV_TAG_UPPERFIRST, 0, "first", NULL },
   { "quotewildcard", MS_SV_TAG_QUOTEWILDCARD, 0, "quote", NULL },
   { "quoteregex", MS_SV_TAG_QUOTEREGEX, 0, "quote", "regex" },
+  { "encodeurl", MS_SV_TAG_ENCODEURL, 0, NULL, "enotify" },
   { "length", MS_SV_TAG_LENGTH, 0, NULL, NULL },
   { NULL },
 };

@@ -87,6 +87,11 @@ ms_sv_run_add_action (MsSvRun *run, const MsSvNode *node, MsAction *action)
           ms_sv_run_error (run, node, "more than one reject");
           return FALSE;
         }
+      if (a->kind == MS_ACTION_VACATION && b->kind == MS_ACTION_VACATION)
+        {
+          ms_sv_run_error (run, node, "more than one vacation (RFC 5230 4.7)");
+          return FALSE;
+        }
     }
   if (run->n_actions >= MS_SV_MAX_ACTIONS)
     {

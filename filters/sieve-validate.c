@@ -234,6 +234,25 @@ shape_name (char shape)
 /* RFC 5229 3: the string uses variables when it holds "${" followed by an
  * identifier or digits and "}". A cheap over-approximation is fine: the
  * expansion itself is exact. */
+/* "${a.b}": a reference into a namespace (RFC 5229 3). mailsift knows
+ * none, and such a reference is an error, not an empty string. */
+static const char *
+namespace_reference (const MsSvStr *s)
+{
+  for (const char *p = s->str; (p = memmem (p, s->len - (p - s->str), "${", 2)) != NULL; p += 2)
+    {
+      const char *q = p + 2;
+      gboolean dot = FALSE;
+      if (!(g_ascii_isalpha (*q) || *q == '_'))
+        continue;
+      while (g_ascii_isalnum (*q) || *q == '_' || (*q == '.' && (dot = TRUE)))
+        q++;
+      if (*q == '}' && dot)
+        return p;
+    }
+  return NULL;
+}
+
 static void
 mark_variables (MsSvValidator *v, const MsSvNode *node, MsSvArg *a)
 {
@@ -245,6 +264,12 @@ mark_variables (MsSvValidator *v, const MsSvNode *node, MsSvArg *a)
       if (encoded && !ms_sv_encoded_character_apply (s))
         ms_sv_validator_error (v, node, a, "${unicode:...} names a character that does not exist");
       s->vars = ms_sv_validator_has_extension (v, "variables") && memmem (s->str, s->len, "${", 2) != NULL;
+      if (s->vars && namespace_reference (s))
+        {
+          const char *ref = namespace_reference (s);
+          ms_sv_validator_error (v, node, a, "unknown variable namespace in \"%.*s\"",
+                                 (int) (strchr (ref, '}') - ref + 1), ref);
+        }
     }
 }
 
@@ -463,6 +488,9 @@ do_require (MsSvValidator *v, MsSvNode *node, gboolean allowed)
           continue;
         }
       g_hash_table_add (v->script->extensions, g_strdup (ext->name));
+      /* RFC 6131: vacation-seconds brings vacation with it */
+      if (strcmp (ext->name, "vacation-seconds") == 0)
+        g_hash_table_add (v->script->extensions, g_strdup ("vacation"));
       if (strcmp (ext->name, "variables") == 0)
         v->script->variables = TRUE;
       if (strcmp (ext->name, "imap4flags") == 0)

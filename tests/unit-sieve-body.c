@@ -357,7 +357,7 @@ test_extracttext (void)
               NESTED, "fileinto \"Café\"\n");
   assert_run (REQ_LOOP "foreverypart { if header :mime :subtype \"content-type\" \"html\" { "
               "extracttext :upper \"t\"; } } fileinto \"${t}\";",
-              NESTED, "fileinto \"HELLO WÖRLD & FRIENDS\"\n");
+              NESTED, "fileinto \"HELLO WöRLD & FRIENDS\"\n");
   /* not text: "" */
   assert_run (REQ_LOOP "foreverypart { extracttext :length \"t\"; set \"n\" \"${n}${t},\"; break; } "
               "fileinto \"${n}\";",

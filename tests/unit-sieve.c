@@ -103,6 +103,10 @@ test_diagnostics (void)
   assert_error ("require \"relational\";\nif header :value \"xx\" \"a\" \"b\" { keep; }", "unknown relation \"xx\"");
   assert_error ("require \"regex\";\nif header :regex \"a\" \"(\" { keep; }", "bad regular expression");
   assert_error ("redirect \"a b@c\";", "invalid address");
+  /* a display name is allowed, a second address or a line break is not */
+  assert_error ("redirect \"x@example.org <a@example.org>\";", "invalid address");
+  assert_error ("redirect \"A <a@example.org>, B <b@example.org>\";", "invalid address");
+  assert_error ("redirect \"A\r\nRCPT TO:<a@example.org>\";", "invalid address");
   assert_error ("if size 10 { keep; }", "size needs :over or :under");
   assert_error ("if exists \"a\" keep;", "'exists' takes no test");
   assert_error ("stop \"x\";", "too many arguments for 'stop'");
@@ -214,6 +218,7 @@ test_actions (void)
   /* implicit keep: cancelled by fileinto, kept by :copy, flags follow */
   assert_run ("require [\"fileinto\", \"copy\"];\nfileinto :copy \"a\";", "fileinto \"a\"\nkeep\n");
   assert_run ("require \"copy\";\nredirect :copy \"x@example.com\";", "redirect \"x@example.com\"\nkeep\n");
+  assert_run ("redirect \"Assistant <x@example.com>\";", "redirect \"x@example.com\"\n");
   assert_run ("require \"imap4flags\";\naddflag \"\\\\Seen Work\";\nremoveflag \"work\";", "keep flags=\\Seen\n");
   assert_run ("require \"imap4flags\";\nsetflag [\"\\\\Flagged\", \"\\\\Seen\"];", "keep flags=\\Flagged,\\Seen\n");
   assert_run ("require [\"imap4flags\", \"fileinto\"];\naddflag \"a\"; fileinto :flags \"b\" \"F\"; fileinto \"G\";",
