@@ -1,10 +1,11 @@
 # archive-copy.sieve - send a copy of every message to an archive address
 # and keep the original in INBOX.
 #
-# redirect alone would cancel the implicit keep, so the script keeps the
-# message explicitly. The copy is queued with your first configured
-# address as envelope sender; it is not sent yet (SMTP sending is still
-# to be built).
+# redirect :copy (RFC 3894) sends the copy without cancelling the
+# implicit keep. The copy is queued and sent through the smarthost of
+# your [smtp NAME] groups, with your first configured address as the
+# envelope sender.
 
-redirect "archive@example.net";
-keep;
+require "copy";
+
+redirect :copy "archive@example.net";

@@ -1,12 +1,8 @@
 # vacation.sieve - an "away" answer (RFC 5230).
 #
-# Whom it answers: mail that names one of your addresses in To or Cc.
-# Two checks decide that, and both must pass:
-#  - libsieve's own: the envelope recipient (deliver -a, or $RECIPIENT)
-#    or one of the :addresses below must appear in To or Cc;
-#  - mailsift's: one of the config's "addresses", the :from address or
-#    the envelope recipient must appear in To, Cc or Bcc.
-# So list the addresses you receive mail at both here and in the config.
+# Whom it answers: mail that names one of your addresses in To, Cc or
+# Bcc: one of the config's "addresses", the :addresses below, the :from
+# address or the envelope recipient (deliver -a, or $RECIPIENT).
 #
 # The reply comes from :from if given, else from the first of the
 # config's addresses. Give :from as a bare address (me@example.org),
