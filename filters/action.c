@@ -2,6 +2,7 @@
 
 #include "address.h"
 #include "header.h"
+#include "rfc2047.h"
 
 #include <string.h>
 

@@ -52,9 +52,3 @@ const char *ms_header_view_get_raw (const MsHeaderView *view, guint i);
 const char *const *ms_header_view_lookup (const MsHeaderView *view, const char *name);
 /* The first decoded value of @name, or NULL. */
 const char *ms_header_view_get_first (const MsHeaderView *view, const char *name);
-
-/* Decode RFC 2047 encoded words in @text (B and Q, any charset iconv knows;
- * adjacent encoded words separated only by white space are joined; a word
- * that cannot be decoded is left as it is). The result is valid UTF-8 with
- * no NUL. Transfer full. */
-char *ms_rfc2047_decode (const char *text);
