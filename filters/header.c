@@ -8,33 +8,52 @@
 /* The header view is what Sieve tests see, so it has to be both forgiving
  * (real mail is full of broken headers) and safe: every byte is read
  * through explicit lengths, never through assumed terminators, because the
- * input comes straight from the network. */
+ * input comes straight from the network.
+ *
+ * It is also built for every message a script looks at, and a script
+ * reads only a few of the fields, so building it is cheap: the header
+ * block is copied once and unfolded in place, field names and values that
+ * need no repair are NUL-terminated where they lie, and RFC 2047 decoding
+ * waits until a value is asked for. */
 
 #define REPLACEMENT_CHAR "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
 
+enum
+{
+  OWNS_NAME = 1 << 0,
+  OWNS_RAW = 1 << 1,
+  OWNS_VALUE = 1 << 2,
+};
+
 typedef struct
 {
-  char *name;  /* as written, valid UTF-8 */
-  char *raw;   /* unfolded, trimmed, NUL-free, valid UTF-8 */
-  char *value; /* raw with RFC 2047 decoded, no CR/LF */
+  const char *name;  /* as written, valid UTF-8 */
+  const char *raw;   /* unfolded, trimmed, NUL-free, valid UTF-8 */
+  const char *value; /* raw with RFC 2047 decoded, no CR/LF; NULL until
+                      * first asked for, raw itself when that changes nothing */
+  guint next;        /* the next field of the same name, or G_MAXUINT */
+  guint32 hash;      /* of the lower-cased name */
+  guint owns;        /* OWNS_*: which strings are allocated, not in buf */
 } MsField;
+
+/* One distinct field name (any case). */
+typedef struct
+{
+  guint first, last; /* its first and last field */
+  guint count;
+  const char **values; /* decoded, NULL-terminated; built by the first lookup */
+} MsFieldName;
 
 struct _MsHeaderView
 {
-  GPtrArray *fields;   /* of MsField, in arrival order */
-  GHashTable *by_name; /* lower-cased name -> GPtrArray of values (not owned), NULL-terminated */
+  char *buf;           /* a copy of the header block, unfolded in place */
+  GArray *fields;      /* of MsField, in arrival order */
+  GArray *names;       /* of MsFieldName, in order of first appearance */
+  guint *slots;        /* open addressing on MsField.hash: index in names + 1, 0 free */
+  guint mask;          /* slots has mask + 1 entries, a power of two */
   gsize header_size;
   gboolean has_separator;
 };
-
-static void
-ms_field_free (MsField *f)
-{
-  g_free (f->name);
-  g_free (f->raw);
-  g_free (f->value);
-  g_free (f);
-}
 
 /* -------------------------------------------------- address header fields */
 
@@ -194,16 +213,29 @@ decode_address_list (const char *raw)
 
 /* ------------------------------------------------------------ the view */
 
+static inline guchar
+ascii_lower (guchar c)
+{
+  return c >= 'A' && c <= 'Z' ? (guchar) (c + ('a' - 'A')) : c;
+}
+
+/* FNV-1a over the lower-cased bytes of @s. */
+static guint32
+name_hash (const char *s)
+{
+  guint32 h = 2166136261u;
+
+  for (; *s; s++)
+    h = (h ^ ascii_lower ((guchar) *s)) * 16777619u;
+  return h;
+}
+
 /* Trimmed copy of [s, s+n) with NULs replaced and made valid UTF-8. */
 static char *
 clean_value (const char *s, gsize n)
 {
   g_autoptr (GString) tmp = NULL;
 
-  while (n > 0 && (*s == ' ' || *s == '\t'))
-    s++, n--;
-  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-    n--;
   if (memchr (s, '\0', n) == NULL)
     return g_utf8_make_valid (s, (gssize) n);
   tmp = g_string_sized_new (n + 8);
@@ -217,39 +249,54 @@ clean_value (const char *s, gsize n)
   return g_utf8_make_valid (tmp->str, (gssize) tmp->len);
 }
 
-static void
-add_field (MsHeaderView *view, const GString *name, const GString *value)
+/* Whether [s, s+n) is valid UTF-8 without NUL bytes, as most are: then
+ * it can be used where it lies. */
+static gboolean
+is_clean (const char *s, gsize n)
 {
-  MsField *f = g_new0 (MsField, 1);
-  g_autofree char *key = NULL;
-  GPtrArray *values;
+  gsize i = 0;
 
-  f->name = g_utf8_make_valid (name->str, (gssize) name->len);
-  f->raw = clean_value (value->str, value->len);
-  f->value = is_address_field (f->name) ? decode_address_list (f->raw) : ms_rfc2047_decode (f->raw);
-  /* a bare CR survives unfolding; in a decoded value it is only a trap */
-  g_strdelimit (f->value, "\r", ' ');
-  g_ptr_array_add (view->fields, f);
-
-  key = g_ascii_strdown (f->name, -1);
-  values = g_hash_table_lookup (view->by_name, key);
-  if (values == NULL)
-    {
-      values = g_ptr_array_new ();
-      g_hash_table_insert (view->by_name, g_steal_pointer (&key), values);
-    }
-  g_ptr_array_add (values, f->value);
+  /* plain ASCII is the common case; g_utf8_validate_len() refuses NULs */
+  while (i < n && (guchar) s[i] - 1u < 0x7fu)
+    i++;
+  return i == n || g_utf8_validate_len (s + i, n - i, NULL);
 }
 
-/* Add the field being collected, if any, and forget it. */
+/* Add the field whose name is buf[name, colon) and whose unfolded value
+ * is buf[vstart, vend). The bytes at @colon and @vend are free to
+ * overwrite with the NULs that end the name and the value. */
 static void
-flush_field (MsHeaderView *view, GString **name, GString **value)
+add_field (MsHeaderView *view, char *name, char *colon, char *vstart, char *vend)
 {
-  if (*name == NULL)
-    return;
-  add_field (view, *name, *value);
-  g_string_free (g_steal_pointer (name), TRUE);
-  g_string_free (g_steal_pointer (value), TRUE);
+  MsField f = { 0 };
+
+  if (is_clean (name, (gsize) (colon - name)))
+    {
+      *colon = '\0';
+      f.name = name;
+    }
+  else
+    {
+      f.name = g_utf8_make_valid (name, colon - name);
+      f.owns |= OWNS_NAME;
+    }
+  while (vstart < vend && (*vstart == ' ' || *vstart == '\t'))
+    vstart++;
+  while (vend > vstart && (vend[-1] == ' ' || vend[-1] == '\t'))
+    vend--;
+  if (is_clean (vstart, (gsize) (vend - vstart)))
+    {
+      *vend = '\0';
+      f.raw = vstart;
+    }
+  else
+    {
+      f.raw = clean_value (vstart, (gsize) (vend - vstart));
+      f.owns |= OWNS_RAW;
+    }
+  f.next = G_MAXUINT;
+  f.hash = name_hash (f.name);
+  g_array_append_val (view->fields, f);
 }
 
 /* A field name is at least one printable non-space byte; 8-bit bytes are
@@ -265,28 +312,94 @@ is_field_name (const char *s, gsize n)
   return TRUE;
 }
 
+static MsField *
+field_at (const MsHeaderView *view, guint i)
+{
+  return &g_array_index (view->fields, MsField, i);
+}
+
+/* The slot where @name (hashed to @hash) is, or the free one where it
+ * would go. */
+static guint
+find_slot (const MsHeaderView *view, const char *name, guint32 hash)
+{
+  guint i = hash & view->mask;
+
+  for (;; i = (i + 1) & view->mask)
+    {
+      const MsFieldName *n;
+      const MsField *f;
+
+      if (view->slots[i] == 0)
+        return i;
+      n = &g_array_index (view->names, MsFieldName, view->slots[i] - 1);
+      f = field_at (view, n->first);
+      if (f->hash == hash && g_ascii_strcasecmp (f->name, name) == 0)
+        return i;
+    }
+}
+
+/* Group the fields by name: names, slots, and each field's next. */
+static void
+index_names (MsHeaderView *view)
+{
+  guint size = 16;
+
+  while (size < 2 * view->fields->len)
+    size *= 2;
+  view->mask = size - 1;
+  view->slots = g_new0 (guint, size);
+  for (guint i = 0; i < view->fields->len; i++)
+    {
+      MsField *f = field_at (view, i);
+      guint slot = find_slot (view, f->name, f->hash);
+
+      if (view->slots[slot] == 0)
+        {
+          MsFieldName n = { i, i, 1, NULL };
+
+          g_array_append_val (view->names, n);
+          view->slots[slot] = view->names->len;
+        }
+      else
+        {
+          MsFieldName *n = &g_array_index (view->names, MsFieldName, view->slots[slot] - 1);
+
+          field_at (view, n->last)->next = i;
+          n->last = i;
+          n->count++;
+        }
+    }
+}
+
 /* Parse the header block at the start of @data: see header.h. */
 MsHeaderView *
 ms_header_view_new (const char *data, gsize len)
 {
   MsHeaderView *view;
-  g_autoptr (GString) name = NULL;  /* the field being collected, if any */
-  g_autoptr (GString) value = NULL; /* its value so far, unfolded */
   gsize limit = MIN (len, MS_HEADER_MAX_BYTES);
   gsize pos = 0;
+  char *buf;
+  /* the field being collected, if any: name, colon, and its value so far,
+   * unfolded: continuation lines are moved down over the line breaks */
+  char *name = NULL, *colon = NULL, *vstart = NULL, *vend = NULL;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
   view = g_new0 (MsHeaderView, 1);
-  view->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_field_free);
-  view->by_name = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify) g_ptr_array_unref);
+  view->fields = g_array_sized_new (FALSE, FALSE, sizeof (MsField), 32);
+  view->names = g_array_sized_new (FALSE, FALSE, sizeof (MsFieldName), 32);
+  /* one byte more, for the NUL after a value that ends the input */
+  buf = view->buf = g_malloc (limit + 1);
+  if (limit > 0)
+    memcpy (buf, data, limit);
+  buf[limit] = '\0';
 
   while (pos < limit)
     {
-      const char *line = data + pos;
+      char *line = buf + pos;
       const char *lf = memchr (line, '\n', limit - pos);
-      const char *colon;
+      char *c;
       gsize n, next;
 
       /* a line cut by MS_HEADER_MAX_BYTES belongs to the body: a field
@@ -307,35 +420,34 @@ ms_header_view_new (const char *data, gsize len)
       if (line[0] == ' ' || line[0] == '\t')
         {
           /* unfolding: the line break goes, the white space stays */
-          if (value != NULL)
-            g_string_append_len (value, line, n);
+          if (name != NULL)
+            {
+              memmove (vend, line, n);
+              vend += n;
+            }
           pos = next;
           continue;
         }
 
-      flush_field (view, &name, &value);
+      if (name != NULL)
+        add_field (view, name, colon, vstart, vend);
+      name = NULL;
 
-      colon = memchr (line, ':', n);
-      if (!(pos == 0 && n >= 5 && memcmp (line, "From ", 5) == 0) && colon != NULL
-          && is_field_name (line, (gsize) (colon - line)) && view->fields->len < MS_HEADER_MAX_FIELDS)
+      c = memchr (line, ':', n);
+      if (!(pos == 0 && n >= 5 && memcmp (line, "From ", 5) == 0) && c != NULL
+          && is_field_name (line, (gsize) (c - line)) && view->fields->len < MS_HEADER_MAX_FIELDS)
         {
-          name = g_string_new_len (line, colon - line);
-          value = g_string_new_len (colon + 1, (gssize) (n - (gsize) (colon + 1 - line)));
+          name = line;
+          colon = c;
+          vstart = c + 1;
+          vend = line + n;
         }
       pos = next;
     }
-  flush_field (view, &name, &value);
+  if (name != NULL)
+    add_field (view, name, colon, vstart, vend);
   view->header_size = pos;
-
-  /* lookup() hands out the value arrays as NULL-terminated vectors */
-  {
-    GHashTableIter iter;
-    gpointer arr;
-
-    g_hash_table_iter_init (&iter, view->by_name);
-    while (g_hash_table_iter_next (&iter, NULL, &arr))
-      g_ptr_array_add (arr, NULL);
-  }
+  index_names (view);
   return view;
 }
 
@@ -345,8 +457,23 @@ ms_header_view_free (MsHeaderView *view)
 {
   if (view == NULL)
     return;
-  g_ptr_array_unref (view->fields);
-  g_hash_table_unref (view->by_name);
+  for (guint i = 0; i < view->fields->len; i++)
+    {
+      MsField *f = field_at (view, i);
+
+      if (f->owns & OWNS_NAME)
+        g_free ((char *) f->name);
+      if (f->owns & OWNS_RAW)
+        g_free ((char *) f->raw);
+      if (f->owns & OWNS_VALUE)
+        g_free ((char *) f->value);
+    }
+  for (guint i = 0; i < view->names->len; i++)
+    g_free (g_array_index (view->names, MsFieldName, i).values);
+  g_array_unref (view->fields);
+  g_array_unref (view->names);
+  g_free (view->slots);
+  g_free (view->buf);
   g_free (view);
 }
 
@@ -374,12 +501,6 @@ ms_header_view_get_n_fields (const MsHeaderView *view)
   return view->fields->len;
 }
 
-static const MsField *
-field_at (const MsHeaderView *view, guint i)
-{
-  return g_ptr_array_index (view->fields, i);
-}
-
 /* Name of field @i as written, valid UTF-8. Transfer none. */
 const char *
 ms_header_view_get_name (const MsHeaderView *view, guint i)
@@ -388,12 +509,35 @@ ms_header_view_get_name (const MsHeaderView *view, guint i)
   return field_at (view, i)->name;
 }
 
+/* The decoded value of @f, decoding it on first use. The view is const
+ * to its users: decoding later changes nothing they can see. */
+static const char *
+field_value (MsField *f)
+{
+  char *v;
+
+  if (f->value != NULL)
+    return f->value;
+  if (strstr (f->raw, "=?") == NULL && strchr (f->raw, '\r') == NULL)
+    {
+      /* both decoders give back such a value as it is */
+      f->value = f->raw;
+      return f->value;
+    }
+  v = is_address_field (f->name) ? decode_address_list (f->raw) : ms_rfc2047_decode (f->raw);
+  /* a bare CR survives unfolding; in a decoded value it is only a trap */
+  g_strdelimit (v, "\r", ' ');
+  f->value = v;
+  f->owns |= OWNS_VALUE;
+  return f->value;
+}
+
 /* Decoded value of field @i. Transfer none. */
 const char *
 ms_header_view_get_value (const MsHeaderView *view, guint i)
 {
   g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
-  return field_at (view, i)->value;
+  return field_value (field_at (view, i));
 }
 
 /* Undecoded value of field @i. Transfer none. */
@@ -409,13 +553,24 @@ ms_header_view_get_raw (const MsHeaderView *view, guint i)
 const char *const *
 ms_header_view_lookup (const MsHeaderView *view, const char *name)
 {
-  g_autofree char *key = NULL;
-  GPtrArray *values;
+  guint slot;
+  MsFieldName *n;
 
   g_return_val_if_fail (view != NULL && name != NULL, NULL);
-  key = g_ascii_strdown (name, -1);
-  values = g_hash_table_lookup (view->by_name, key);
-  return values ? (const char *const *) values->pdata : NULL;
+  slot = find_slot (view, name, name_hash (name));
+  if (view->slots[slot] == 0)
+    return NULL;
+  n = &g_array_index (view->names, MsFieldName, view->slots[slot] - 1);
+  if (n->values == NULL)
+    {
+      guint k = 0;
+
+      n->values = g_new (const char *, n->count + 1);
+      for (guint i = n->first; i != G_MAXUINT; i = field_at (view, i)->next)
+        n->values[k++] = field_value (field_at (view, i));
+      n->values[k] = NULL;
+    }
+  return n->values;
 }
 
 /* The first decoded value of @name (any case), or NULL. Transfer none. */

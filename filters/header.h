@@ -4,7 +4,11 @@
  * unfolded, trimmed, RFC 2047 encoded words decoded to UTF-8
  * (RFC 5228 2.7.2), NUL bytes and invalid UTF-8 made valid, and kept in
  * arrival order, duplicates included. Lookups by name ignore case.
- * All strings returned belong to the view (transfer none). */
+ * All strings returned belong to the view (transfer none).
+ *
+ * A value is decoded when it is first asked for and kept, so the getters
+ * below change the view behind its const: one view must not be read from
+ * two threads at once. */
 #pragma once
 
 #include <glib.h>
