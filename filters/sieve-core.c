@@ -302,7 +302,7 @@ static int
 test_exists (MsSvRun *run, const MsSvNode *node)
 {
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
-  g_autoptr (GPtrArray) views = g_ptr_array_new ();
+  GPtrArray *views = run->views;
 
   if (!ms_sv_mime_views (run, node, views))
     return -1;
@@ -358,7 +358,7 @@ test_header (MsSvRun *run, const MsSvNode *node)
   const MsSvMatch *m = node->data;
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
   gboolean option = ms_sv_mime_has_option (node);
-  g_autoptr (GPtrArray) views = g_ptr_array_new ();
+  GPtrArray *views = run->views;
   MsSvMatching st;
 
   if (!ms_sv_mime_views (run, node, views))
@@ -413,7 +413,7 @@ test_address (MsSvRun *run, const MsSvNode *node)
   const MsSvMatch *m = node->data;
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
   MsSvAddressPart part = ms_sv_address_part (node);
-  g_autoptr (GPtrArray) views = g_ptr_array_new ();
+  GPtrArray *views = run->views;
   MsSvMatching st;
 
   if (!ms_sv_mime_views (run, node, views))

@@ -163,7 +163,11 @@ ms_sv_expand (MsSvRun *run, const MsSvStr *s, gsize *len_out)
 const char *const *
 ms_sv_expand_list (MsSvRun *run, const MsSvArg *arg)
 {
-  const char **out = g_new (const char *, arg->strings->len + 1);
+  const char **out;
+
+  if (arg->strv != NULL)
+    return arg->strv;
+  out = g_new (const char *, arg->strings->len + 1);
 
   for (guint i = 0; i < arg->strings->len; i++)
     out[i] = ms_sv_expand (run, ms_sv_arg_str (arg, i), NULL);
@@ -411,6 +415,7 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
   run.view = ms_header_view_new (hdata, hlen);
   run.implicit_keep = TRUE;
   run.scratch = g_ptr_array_new_with_free_func (g_free);
+  run.views = g_ptr_array_new ();
   run.flags = g_ptr_array_new_with_free_func (g_free);
 
   ms_sv_run_block (&run, script->commands);
@@ -449,6 +454,7 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
   g_clear_pointer (&run.included_once, g_hash_table_unref);
   g_ptr_array_unref (run.flags);
   g_ptr_array_unref (run.scratch);
+  g_ptr_array_unref (run.views);
   ms_header_view_free (run.view);
   ms_header_editor_free (run.editor);
 }

@@ -49,6 +49,10 @@ struct _MsSvRun {
   guint n_actions;
   guint steps;
   GPtrArray *scratch;          /* strings freed when the run ends */
+  GPtrArray *views;            /* MsHeaderView* (not owned): what
+                                * ms_sv_mime_views fills, reused by every
+                                * header, address and exists test, which
+                                * run no other test while they read it */
 
   /* variables (RFC 5229): name (lowercase) -> GString, the current
    * script's own and the global ones (include); and ${0}..${9} */
@@ -89,7 +93,8 @@ gboolean ms_sv_run_edit_header (MsSvRun *run, const MsSvNode *node, GPtrArray *e
  * extension is on and the string uses them). The pointer lives as long
  * as the run. */
 const char *ms_sv_expand (MsSvRun *run, const MsSvStr *s, gsize *len_out);
-/* Every string of @arg expanded, NULL-terminated, owned by the run. */
+/* Every string of @arg expanded, NULL-terminated, valid as long as the
+ * run (owned by it, or by the script when no string uses variables). */
 const char *const *ms_sv_expand_list (MsSvRun *run, const MsSvArg *arg);
 char *ms_sv_run_keep_string (MsSvRun *run, char *s /* transfer full */);
 
