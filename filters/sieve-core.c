@@ -78,38 +78,122 @@ ms_sv_address_part (const MsSvNode *node)
   return MS_SV_PART_ALL;
 }
 
+/* An addr-spec and its parts as the address-part tags see them. The
+ * tests of a script read the same From again and again, so test_address
+ * parses each header value and splits each address once per run (see
+ * MsSvRun.addresses). */
+typedef struct
+{
+  char *part[MS_SV_PART_DETAIL + 1]; /* by MsSvAddressPart: the addr-spec itself at
+                                      * MS_SV_PART_ALL; NULL for a part it lacks
+                                      * (no domain, no detail) */
+  gboolean split;                    /* the parts other than ALL are set */
+} SvAddress;
+
+typedef struct
+{
+  guint n;
+  SvAddress *addrs;
+} SvAddressList;
+
+static void
+address_clear (SvAddress *a)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (a->part); i++)
+    g_clear_pointer (&a->part[i], g_free);
+}
+
+static void
+address_list_free (gpointer data)
+{
+  SvAddressList *list = data;
+
+  for (guint i = 0; i < list->n; i++)
+    address_clear (&list->addrs[i]);
+  g_free (list->addrs);
+  g_free (list);
+}
+
+/* A quoted local part is compared without its quotes and escapes
+ * ("john smith"@example.org has the local part john smith). */
+static char *
+unquote_local (char *value /* transfer full */)
+{
+  GString *plain;
+
+  if (value == NULL || value[0] != '"')
+    return value;
+  plain = g_string_new (NULL);
+  for (const char *p = value + 1; *p && *p != '"'; p++)
+    g_string_append_c (plain, *p == '\\' && p[1] ? *++p : *p);
+  g_free (value);
+  return g_string_free (plain, FALSE);
+}
+
+static void
+address_split (MsSvRun *run, SvAddress *a)
+{
+  char *localpart, *user, *detail;
+
+  ms_address_split (a->part[MS_SV_PART_ALL],
+                    run->req->subaddress_separator ? run->req->subaddress_separator : "+", &localpart,
+                    &a->part[MS_SV_PART_DOMAIN], &user, &detail);
+  a->part[MS_SV_PART_LOCALPART] = unquote_local (localpart);
+  a->part[MS_SV_PART_USER] = unquote_local (user);
+  a->part[MS_SV_PART_DETAIL] = unquote_local (detail);
+  a->split = TRUE;
+}
+
+static gboolean
+match_address_part (MsSvRun *run, MsSvMatching *st, MsSvAddressPart part, SvAddress *a)
+{
+  const char *value;
+
+  if (part != MS_SV_PART_ALL && !a->split)
+    address_split (run, a);
+  value = a->part[part];
+  /* no detail: this address is not tested */
+  if (value == NULL)
+    return FALSE;
+  return ms_sv_match_value (run, st, value, strlen (value));
+}
+
+/* The addresses in header value @value (owned by a view of the run),
+ * parsed at the first test that asks. Transfer none. */
+static SvAddressList *
+address_list_of (MsSvRun *run, const char *value)
+{
+  SvAddressList *list;
+  char **addrs;
+
+  if (run->addresses == NULL)
+    run->addresses = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, address_list_free);
+  list = g_hash_table_lookup (run->addresses, value);
+  if (list != NULL)
+    return list;
+  addrs = ms_address_list_parse (value);
+  list = g_new0 (SvAddressList, 1);
+  list->n = g_strv_length (addrs);
+  list->addrs = g_new0 (SvAddress, list->n);
+  for (guint i = 0; i < list->n; i++)
+    list->addrs[i].part[MS_SV_PART_ALL] = addrs[i];
+  g_free (addrs); /* the strings moved to the list */
+  g_hash_table_insert (run->addresses, (gpointer) value, list);
+  return list;
+}
+
 gboolean
 ms_sv_match_address (MsSvRun *run, MsSvMatching *st, MsSvAddressPart part, const char *addr)
 {
-  g_autofree char *localpart = NULL, *domain = NULL, *user = NULL, *detail = NULL;
-  g_autofree char *unquoted = NULL;
-  const char *value = NULL;
+  SvAddress a = { { NULL }, FALSE };
+  gboolean r;
 
   if (part == MS_SV_PART_ALL)
     return ms_sv_match_value (run, st, addr, strlen (addr));
-  ms_address_split (addr, run->req->subaddress_separator ? run->req->subaddress_separator : "+",
-                    &localpart, &domain, &user, &detail);
-  switch (part)
-    {
-    case MS_SV_PART_LOCALPART: value = localpart; break;
-    case MS_SV_PART_DOMAIN: value = domain; break;
-    case MS_SV_PART_USER: value = user; break;
-    case MS_SV_PART_DETAIL: value = detail; break; /* none: this address is not tested */
-    case MS_SV_PART_ALL: break;
-    }
-  if (value == NULL)
-    return FALSE;
-  if (part != MS_SV_PART_DOMAIN && value[0] == '"')
-    {
-      /* a quoted local part is compared without its quotes and escapes
-       * ("john smith"@example.org has the local part john smith) */
-      GString *plain = g_string_new (NULL);
-      for (const char *p = value + 1; *p && *p != '"'; p++)
-        g_string_append_c (plain, *p == '\\' && p[1] ? *++p : *p);
-      unquoted = g_string_free (plain, FALSE);
-      value = unquoted;
-    }
-  return ms_sv_match_value (run, st, value, strlen (value));
+  a.part[MS_SV_PART_ALL] = g_strdup (addr);
+  r = match_address_part (run, st, part, &a);
+  address_clear (&a);
+  return r;
 }
 
 /* The values of header @name, with :index/:last applied (RFC 5260 6). */
@@ -426,9 +510,9 @@ test_address (MsSvRun *run, const MsSvNode *node)
         const char *const *values = ms_sv_header_values (run, node, views->pdata[v], names[i], one);
         for (guint k = 0; values && values[k]; k++)
           {
-            g_auto (GStrv) addrs = ms_address_list_parse (values[k]);
-            for (guint j = 0; addrs[j]; j++)
-              if (ms_sv_match_address (run, &st, part, addrs[j]))
+            SvAddressList *list = address_list_of (run, values[k]);
+            for (guint j = 0; j < list->n; j++)
+              if (match_address_part (run, &st, part, &list->addrs[j]))
                 return 1;
           }
       }

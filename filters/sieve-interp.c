@@ -141,6 +141,9 @@ ms_sv_run_edit_header (MsSvRun *run, const MsSvNode *node, GPtrArray *edits)
   g_ptr_array_set_size (edits, 0);
   block = ms_header_editor_get_bytes (run->editor);
   data = g_bytes_get_data (block, &len);
+  /* the old view's values go, and the addresses parsed from them */
+  if (run->addresses)
+    g_hash_table_remove_all (run->addresses);
   ms_header_view_free (run->view);
   run->view = ms_header_view_new (data, len);
   return TRUE;
@@ -449,6 +452,7 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
 
   g_clear_pointer (&run.mime, ms_sv_mime_free);
   g_clear_pointer (&run.match_values, g_ptr_array_unref);
+  g_clear_pointer (&run.addresses, g_hash_table_unref);
   g_clear_pointer (&run.vars, g_hash_table_unref);
   g_clear_pointer (&run.globals, g_hash_table_unref);
   g_clear_pointer (&run.included_once, g_hash_table_unref);

@@ -49,6 +49,10 @@ struct _MsSvRun {
   guint n_actions;
   guint steps;
   GPtrArray *scratch;          /* strings freed when the run ends */
+  /* address: header value (by pointer, owned by a view) -> its
+   * addresses, parsed and split once (sieve-core.c); NULL before the
+   * first. Emptied when editheader replaces the view. */
+  GHashTable *addresses;
   GPtrArray *views;            /* MsHeaderView* (not owned): what
                                 * ms_sv_mime_views fills, reused by every
                                 * header, address and exists test, which
