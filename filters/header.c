@@ -13,8 +13,9 @@
  * It is also built for every message a script looks at, and a script
  * reads only a few of the fields, so building it is cheap: the header
  * block is copied once and unfolded in place, field names and values that
- * need no repair are NUL-terminated where they lie, and RFC 2047 decoding
- * waits until a value is asked for. */
+ * need no repair are NUL-terminated where they lie, and checking a value
+ * for NULs and bad UTF-8 and decoding RFC 2047 wait until it is asked
+ * for. */
 
 #define REPLACEMENT_CHAR "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
 
@@ -28,7 +29,11 @@ enum
 typedef struct
 {
   const char *name;  /* as written, valid UTF-8 */
-  const char *raw;   /* unfolded, trimmed, NUL-free, valid UTF-8 */
+  char *text;        /* the value unfolded and trimmed, in buf: text_len
+                      * bytes (NULs and bad UTF-8 included), then a NUL */
+  gsize text_len;
+  const char *raw;   /* text made NUL-free, valid UTF-8: text itself when
+                      * it is; NULL until first asked for */
   const char *value; /* raw with RFC 2047 decoded, no CR/LF; NULL until
                       * first asked for, raw itself when that changes nothing */
   guint next;        /* the next field of the same name, or G_MAXUINT */
@@ -47,8 +52,10 @@ typedef struct
 struct _MsHeaderView
 {
   char *buf;           /* a copy of the header block, unfolded in place */
-  GArray *fields;      /* of MsField, in arrival order */
-  GArray *names;       /* of MsFieldName, in order of first appearance */
+  MsField *fields;     /* in arrival order */
+  guint n_fields, fields_size;
+  MsFieldName *names;  /* in order of first appearance */
+  guint n_names;
   guint *slots;        /* open addressing on MsField.hash: index in names + 1, 0 free */
   guint mask;          /* slots has mask + 1 entries, a power of two */
   gsize header_size;
@@ -230,7 +237,7 @@ name_hash (const char *s)
   return h;
 }
 
-/* Trimmed copy of [s, s+n) with NULs replaced and made valid UTF-8. */
+/* A copy of [s, s+n) with NULs replaced, made valid UTF-8. */
 static char *
 clean_value (const char *s, gsize n)
 {
@@ -249,6 +256,9 @@ clean_value (const char *s, gsize n)
   return g_utf8_make_valid (tmp->str, (gssize) tmp->len);
 }
 
+#define ONES G_GUINT64_CONSTANT (0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+
 /* Whether [s, s+n) is valid UTF-8 without NUL bytes, as most are: then
  * it can be used where it lies. */
 static gboolean
@@ -256,9 +266,19 @@ is_clean (const char *s, gsize n)
 {
   gsize i = 0;
 
-  /* plain ASCII is the common case; g_utf8_validate_len() refuses NULs */
+  /* plain ASCII is the common case, eight bytes at a time: no byte with
+   * its high bit set, and none zero */
+  for (; i + 8 <= n; i += 8)
+    {
+      guint64 w;
+
+      memcpy (&w, s + i, 8);
+      if ((w & HIGHS) != 0 || ((w - ONES) & ~w & HIGHS) != 0)
+        break;
+    }
   while (i < n && (guchar) s[i] - 1u < 0x7fu)
     i++;
+  /* g_utf8_validate_len() refuses NULs */
   return i == n || g_utf8_validate_len (s + i, n - i, NULL);
 }
 
@@ -268,35 +288,34 @@ is_clean (const char *s, gsize n)
 static void
 add_field (MsHeaderView *view, char *name, char *colon, char *vstart, char *vend)
 {
-  MsField f = { 0 };
+  MsField *f;
 
+  if (view->n_fields == view->fields_size)
+    {
+      view->fields_size *= 2;
+      view->fields = g_renew (MsField, view->fields, view->fields_size);
+    }
+  f = &view->fields[view->n_fields++];
+  memset (f, 0, sizeof *f);
   if (is_clean (name, (gsize) (colon - name)))
     {
       *colon = '\0';
-      f.name = name;
+      f->name = name;
     }
   else
     {
-      f.name = g_utf8_make_valid (name, colon - name);
-      f.owns |= OWNS_NAME;
+      f->name = g_utf8_make_valid (name, colon - name);
+      f->owns |= OWNS_NAME;
     }
   while (vstart < vend && (*vstart == ' ' || *vstart == '\t'))
     vstart++;
   while (vend > vstart && (vend[-1] == ' ' || vend[-1] == '\t'))
     vend--;
-  if (is_clean (vstart, (gsize) (vend - vstart)))
-    {
-      *vend = '\0';
-      f.raw = vstart;
-    }
-  else
-    {
-      f.raw = clean_value (vstart, (gsize) (vend - vstart));
-      f.owns |= OWNS_RAW;
-    }
-  f.next = G_MAXUINT;
-  f.hash = name_hash (f.name);
-  g_array_append_val (view->fields, f);
+  *vend = '\0';
+  f->text = vstart;
+  f->text_len = (gsize) (vend - vstart);
+  f->next = G_MAXUINT;
+  f->hash = name_hash (f->name);
 }
 
 /* A field name is at least one printable non-space byte; 8-bit bytes are
@@ -315,7 +334,7 @@ is_field_name (const char *s, gsize n)
 static MsField *
 field_at (const MsHeaderView *view, guint i)
 {
-  return &g_array_index (view->fields, MsField, i);
+  return &view->fields[i];
 }
 
 /* The slot where @name (hashed to @hash) is, or the free one where it
@@ -332,7 +351,7 @@ find_slot (const MsHeaderView *view, const char *name, guint32 hash)
 
       if (view->slots[i] == 0)
         return i;
-      n = &g_array_index (view->names, MsFieldName, view->slots[i] - 1);
+      n = &view->names[view->slots[i] - 1];
       f = field_at (view, n->first);
       if (f->hash == hash && g_ascii_strcasecmp (f->name, name) == 0)
         return i;
@@ -345,25 +364,24 @@ index_names (MsHeaderView *view)
 {
   guint size = 16;
 
-  while (size < 2 * view->fields->len)
+  while (size < 2 * view->n_fields)
     size *= 2;
   view->mask = size - 1;
   view->slots = g_new0 (guint, size);
-  for (guint i = 0; i < view->fields->len; i++)
+  view->names = g_new (MsFieldName, MAX (view->n_fields, 1));
+  for (guint i = 0; i < view->n_fields; i++)
     {
       MsField *f = field_at (view, i);
       guint slot = find_slot (view, f->name, f->hash);
 
       if (view->slots[slot] == 0)
         {
-          MsFieldName n = { i, i, 1, NULL };
-
-          g_array_append_val (view->names, n);
-          view->slots[slot] = view->names->len;
+          view->names[view->n_names] = (MsFieldName) { i, i, 1, NULL };
+          view->slots[slot] = ++view->n_names;
         }
       else
         {
-          MsFieldName *n = &g_array_index (view->names, MsFieldName, view->slots[slot] - 1);
+          MsFieldName *n = &view->names[view->slots[slot] - 1];
 
           field_at (view, n->last)->next = i;
           n->last = i;
@@ -387,8 +405,8 @@ ms_header_view_new (const char *data, gsize len)
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
   view = g_new0 (MsHeaderView, 1);
-  view->fields = g_array_sized_new (FALSE, FALSE, sizeof (MsField), 32);
-  view->names = g_array_sized_new (FALSE, FALSE, sizeof (MsFieldName), 32);
+  view->fields_size = 32;
+  view->fields = g_new (MsField, view->fields_size);
   /* one byte more, for the NUL after a value that ends the input */
   buf = view->buf = g_malloc (limit + 1);
   if (limit > 0)
@@ -435,7 +453,7 @@ ms_header_view_new (const char *data, gsize len)
 
       c = memchr (line, ':', n);
       if (!(pos == 0 && n >= 5 && memcmp (line, "From ", 5) == 0) && c != NULL
-          && is_field_name (line, (gsize) (c - line)) && view->fields->len < MS_HEADER_MAX_FIELDS)
+          && is_field_name (line, (gsize) (c - line)) && view->n_fields < MS_HEADER_MAX_FIELDS)
         {
           name = line;
           colon = c;
@@ -457,7 +475,7 @@ ms_header_view_free (MsHeaderView *view)
 {
   if (view == NULL)
     return;
-  for (guint i = 0; i < view->fields->len; i++)
+  for (guint i = 0; i < view->n_fields; i++)
     {
       MsField *f = field_at (view, i);
 
@@ -468,10 +486,10 @@ ms_header_view_free (MsHeaderView *view)
       if (f->owns & OWNS_VALUE)
         g_free ((char *) f->value);
     }
-  for (guint i = 0; i < view->names->len; i++)
-    g_free (g_array_index (view->names, MsFieldName, i).values);
-  g_array_unref (view->fields);
-  g_array_unref (view->names);
+  for (guint i = 0; i < view->n_names; i++)
+    g_free (view->names[i].values);
+  g_free (view->fields);
+  g_free (view->names);
   g_free (view->slots);
   g_free (view->buf);
   g_free (view);
@@ -498,33 +516,51 @@ guint
 ms_header_view_get_n_fields (const MsHeaderView *view)
 {
   g_return_val_if_fail (view != NULL, 0);
-  return view->fields->len;
+  return view->n_fields;
 }
 
 /* Name of field @i as written, valid UTF-8. Transfer none. */
 const char *
 ms_header_view_get_name (const MsHeaderView *view, guint i)
 {
-  g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
+  g_return_val_if_fail (view != NULL && i < view->n_fields, NULL);
   return field_at (view, i)->name;
 }
 
-/* The decoded value of @f, decoding it on first use. The view is const
- * to its users: decoding later changes nothing they can see. */
+/* The raw value of @f, checked on first use. The view is const to its
+ * users: what is done later changes nothing they can see. */
+static const char *
+field_raw (MsField *f)
+{
+  if (f->raw != NULL)
+    return f->raw;
+  if (is_clean (f->text, f->text_len))
+    f->raw = f->text;
+  else
+    {
+      f->raw = clean_value (f->text, f->text_len);
+      f->owns |= OWNS_RAW;
+    }
+  return f->raw;
+}
+
+/* The decoded value of @f, decoding it on first use. */
 static const char *
 field_value (MsField *f)
 {
+  const char *raw;
   char *v;
 
   if (f->value != NULL)
     return f->value;
-  if (strstr (f->raw, "=?") == NULL && strchr (f->raw, '\r') == NULL)
+  raw = field_raw (f);
+  if (strstr (raw, "=?") == NULL && strchr (raw, '\r') == NULL)
     {
       /* both decoders give back such a value as it is */
-      f->value = f->raw;
+      f->value = raw;
       return f->value;
     }
-  v = is_address_field (f->name) ? decode_address_list (f->raw) : ms_rfc2047_decode (f->raw);
+  v = is_address_field (f->name) ? decode_address_list (raw) : ms_rfc2047_decode (raw);
   /* a bare CR survives unfolding; in a decoded value it is only a trap */
   g_strdelimit (v, "\r", ' ');
   f->value = v;
@@ -536,7 +572,7 @@ field_value (MsField *f)
 const char *
 ms_header_view_get_value (const MsHeaderView *view, guint i)
 {
-  g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
+  g_return_val_if_fail (view != NULL && i < view->n_fields, NULL);
   return field_value (field_at (view, i));
 }
 
@@ -544,8 +580,8 @@ ms_header_view_get_value (const MsHeaderView *view, guint i)
 const char *
 ms_header_view_get_raw (const MsHeaderView *view, guint i)
 {
-  g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
-  return field_at (view, i)->raw;
+  g_return_val_if_fail (view != NULL && i < view->n_fields, NULL);
+  return field_raw (field_at (view, i));
 }
 
 /* Decoded values of every field named @name, any case, in order: see
@@ -560,7 +596,7 @@ ms_header_view_lookup (const MsHeaderView *view, const char *name)
   slot = find_slot (view, name, name_hash (name));
   if (view->slots[slot] == 0)
     return NULL;
-  n = &g_array_index (view->names, MsFieldName, view->slots[slot] - 1);
+  n = &view->names[view->slots[slot] - 1];
   if (n->values == NULL)
     {
       guint k = 0;
