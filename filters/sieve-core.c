@@ -380,21 +380,42 @@ test_anyof (MsSvRun *run, const MsSvNode *node)
   return 0;
 }
 
+/* The header views @node reads: without :mime only the message's own,
+ * with no work; else those ms_sv_mime_views picks (in run->views, which
+ * header, address and exists share: they run no other test while they
+ * read it). FALSE after a runtime error. */
+static gboolean
+header_views (MsSvRun *run, const MsSvNode *node, MsHeaderView *const **views_out, guint *n_out)
+{
+  if (!ms_sv_node_has_tag (node, MS_SV_TAG_MIME))
+    {
+      *views_out = &run->view;
+      *n_out = 1;
+      return TRUE;
+    }
+  if (!ms_sv_mime_views (run, node, run->views))
+    return FALSE;
+  *views_out = (MsHeaderView *const *) run->views->pdata;
+  *n_out = run->views->len;
+  return TRUE;
+}
+
 /* With :mime :anychild: true when one part has every field (RFC 5703
  * 4.3). */
 static int
 test_exists (MsSvRun *run, const MsSvNode *node)
 {
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
-  GPtrArray *views = run->views;
+  MsHeaderView *const *views;
+  guint n_views;
 
-  if (!ms_sv_mime_views (run, node, views))
+  if (!header_views (run, node, &views, &n_views))
     return -1;
-  for (guint v = 0; v < views->len; v++)
+  for (guint v = 0; v < n_views; v++)
     {
       gboolean all = TRUE;
       for (guint i = 0; names[i] && all; i++)
-        all = ms_header_view_lookup (views->pdata[v], names[i]) != NULL;
+        all = ms_header_view_lookup (views[v], names[i]) != NULL;
       if (all)
         return 1;
     }
@@ -442,17 +463,18 @@ test_header (MsSvRun *run, const MsSvNode *node)
   const MsSvMatch *m = node->data;
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
   gboolean option = ms_sv_mime_has_option (node);
-  GPtrArray *views = run->views;
+  MsHeaderView *const *views;
+  guint n_views;
   MsSvMatching st;
 
-  if (!ms_sv_mime_views (run, node, views))
+  if (!header_views (run, node, &views, &n_views))
     return -1;
   ms_sv_match_begin (run, &st, m);
-  for (guint v = 0; v < views->len; v++)
+  for (guint v = 0; v < n_views; v++)
     for (guint i = 0; names[i]; i++)
       {
         const char *one[2];
-        const char *const *values = ms_sv_header_values (run, node, views->pdata[v], names[i], one);
+        const char *const *values = ms_sv_header_values (run, node, views[v], names[i], one);
         for (guint k = 0; values && values[k]; k++)
           if (option ? ms_sv_mime_match_option (run, &st, node, names[i], values[k])
                      : ms_sv_match_value (run, &st, values[k], strlen (values[k])))
@@ -497,17 +519,18 @@ test_address (MsSvRun *run, const MsSvNode *node)
   const MsSvMatch *m = node->data;
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
   MsSvAddressPart part = ms_sv_address_part (node);
-  GPtrArray *views = run->views;
+  MsHeaderView *const *views;
+  guint n_views;
   MsSvMatching st;
 
-  if (!ms_sv_mime_views (run, node, views))
+  if (!header_views (run, node, &views, &n_views))
     return -1;
   ms_sv_match_begin (run, &st, m);
-  for (guint v = 0; v < views->len; v++)
+  for (guint v = 0; v < n_views; v++)
     for (guint i = 0; names[i]; i++)
       {
         const char *one[2];
-        const char *const *values = ms_sv_header_values (run, node, views->pdata[v], names[i], one);
+        const char *const *values = ms_sv_header_values (run, node, views[v], names[i], one);
         for (guint k = 0; values && values[k]; k++)
           {
             SvAddressList *list = address_list_of (run, values[k]);

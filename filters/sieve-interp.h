@@ -54,9 +54,8 @@ struct _MsSvRun {
    * first. Emptied when editheader replaces the view. */
   GHashTable *addresses;
   GPtrArray *views;            /* MsHeaderView* (not owned): what
-                                * ms_sv_mime_views fills, reused by every
-                                * header, address and exists test, which
-                                * run no other test while they read it */
+                                * ms_sv_mime_views fills for a test with
+                                * :mime (sieve-core.c) */
 
   /* variables (RFC 5229): name (lowercase) -> GString, the current
    * script's own and the global ones (include); and ${0}..${9} */
