@@ -337,6 +337,15 @@ field_at (const MsHeaderView *view, guint i)
   return &view->fields[i];
 }
 
+/* Whether field names @a and @b are the same but for ASCII case. */
+static gboolean
+same_name (const char *a, const char *b)
+{
+  for (; *a && ascii_lower ((guchar) *a) == ascii_lower ((guchar) *b); a++, b++)
+    ;
+  return *a == *b;
+}
+
 /* The slot where @name (hashed to @hash) is, or the free one where it
  * would go. */
 static guint
@@ -353,7 +362,7 @@ find_slot (const MsHeaderView *view, const char *name, guint32 hash)
         return i;
       n = &view->names[view->slots[i] - 1];
       f = field_at (view, n->first);
-      if (f->hash == hash && g_ascii_strcasecmp (f->name, name) == 0)
+      if (f->hash == hash && same_name (f->name, name))
         return i;
     }
 }
