@@ -86,6 +86,15 @@ ascii_compare (const char *a, gsize alen, const char *b, gsize blen)
   return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
+void
+ms_sieve_ascii_fold (char *out, const char *s, gsize len)
+{
+  g_return_if_fail (len == 0 || (out != NULL && s != NULL));
+
+  for (gsize i = 0; i < len; i++)
+    out[i] = (char) ascii_upper (s[i]);
+}
+
 /* @s in upper case, in @buf when it fits (header values and keys mostly
  * do), else in newly allocated memory that *@heap_out owns. */
 static const char *

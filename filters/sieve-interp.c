@@ -192,6 +192,7 @@ ms_sv_match_compile (MsSvValidator *v, MsSvNode *node, const MsSvArg *keys, MsSv
   m->cmp = MS_CMP_ASCII_CASEMAP;
   m->keys = keys;
   m->regexes = NULL;
+  m->folded = NULL;
   if (ms_sv_node_has_tag (node, MS_SV_TAG_COMPARATOR))
     {
       const char *name = ms_sv_arg_str (cmp, 0)->str;
@@ -259,6 +260,18 @@ ms_sv_match_compile (MsSvValidator *v, MsSvNode *node, const MsSvArg *keys, MsSv
         }
       (void) vars;
     }
+  if (ok && (m->type == MS_MATCH_IS || m->type == MS_MATCH_CONTAINS) && m->cmp == MS_CMP_ASCII_CASEMAP && keys)
+    {
+      m->folded = g_new0 (char *, keys->strings->len + 1);
+      for (guint i = 0; i < keys->strings->len; i++)
+        {
+          const MsSvStr *k = ms_sv_arg_str (keys, i);
+          if (k->vars)
+            continue;
+          m->folded[i] = g_malloc (k->len + 1);
+          ms_sieve_ascii_fold (m->folded[i], k->str, k->len);
+        }
+    }
   return ok;
 }
 
@@ -266,6 +279,12 @@ void
 ms_sv_match_clear (MsSvMatch *m)
 {
   g_clear_pointer (&m->regexes, g_ptr_array_unref);
+  if (m->folded != NULL)
+    {
+      for (guint i = 0; m->keys && i < m->keys->strings->len; i++)
+        g_free (m->folded[i]);
+      g_clear_pointer (&m->folded, g_free);
+    }
 }
 
 void
@@ -286,6 +305,44 @@ set_match_values (MsSvRun *run, GPtrArray *captures)
   run->match_values = g_ptr_array_ref (captures);
 }
 
+/* i;ascii-casemap :is and :contains (m->folded): the value folded once,
+ * compared with each folded key. */
+static gboolean
+match_folded (MsSvRun *run, MsSvMatching *st, const char *value, gsize len)
+{
+  const MsSvMatch *m = st->m;
+  char buf[1024];
+  g_autofree char *heap = NULL;
+  char *v = len <= sizeof buf ? buf : (heap = g_malloc (len));
+
+  ms_sieve_ascii_fold (v, value, len);
+  for (guint i = 0; i < m->keys->strings->len; i++)
+    {
+      const MsSvStr *s = ms_sv_arg_str (m->keys, i);
+      const char *k = m->folded[i];
+      gsize klen = s->len;
+      g_autofree char *kheap = NULL;
+      gboolean hit;
+
+      if (k == NULL)
+        {
+          const char *key = ms_sv_expand (run, s, &klen);
+          k = kheap = g_malloc (klen + 1);
+          ms_sieve_ascii_fold (kheap, key, klen);
+        }
+      if (m->type == MS_MATCH_IS)
+        hit = klen == len && memcmp (v, k, len) == 0;
+      else
+        hit = klen == 0 || (klen <= len && memmem (v, len, k, klen) != NULL);
+      if (hit)
+        {
+          st->matched = TRUE;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 gboolean
 ms_sv_match_value (MsSvRun *run, MsSvMatching *st, const char *value, gsize len)
 {
@@ -298,6 +355,8 @@ ms_sv_match_value (MsSvRun *run, MsSvMatching *st, const char *value, gsize len)
       st->count++;
       return FALSE;
     }
+  if (m->folded != NULL)
+    return match_folded (run, st, value, len);
   for (guint i = 0; i < m->keys->strings->len; i++)
     {
       gsize klen;

@@ -112,6 +112,10 @@ typedef struct {
   MsSieveComparator cmp;
   const MsSvArg *keys;
   GPtrArray *regexes;   /* MsSieveRegex* per key when no key uses variables */
+  char **folded;        /* i;ascii-casemap :is and :contains: each key
+                         * folded (ms_sieve_ascii_fold; as long as the key,
+                         * not NUL-terminated), NULL for one that uses
+                         * variables; else NULL */
 } MsSvMatch;
 
 /* Read :comparator and the match type from @node's tags into @m with
