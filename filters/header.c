@@ -399,12 +399,37 @@ index_names (MsHeaderView *view)
     }
 }
 
+/* How many bytes of @data the header block takes: through the empty
+ * line that ends it; without one, all @limit bytes, less a last line cut
+ * by MS_HEADER_MAX_BYTES (a field truncated at an arbitrary byte would
+ * only mislead a filter, so that line belongs to the body). Only these
+ * bytes are copied: @data is often the whole message. */
+static gsize
+header_extent (const char *data, gsize len, gsize limit)
+{
+  gsize pos = 0;
+
+  while (pos < limit)
+    {
+      const char *lf = memchr (data + pos, '\n', limit - pos);
+      gsize n;
+
+      if (lf == NULL)
+        return limit < len ? pos : limit;
+      n = (gsize) (lf - (data + pos));
+      if (n == 0 || (n == 1 && data[pos] == '\r'))
+        return pos + n + 1;
+      pos += n + 1;
+    }
+  return pos;
+}
+
 /* Parse the header block at the start of @data: see header.h. */
 MsHeaderView *
 ms_header_view_new (const char *data, gsize len)
 {
   MsHeaderView *view;
-  gsize limit = MIN (len, MS_HEADER_MAX_BYTES);
+  gsize limit;
   gsize pos = 0;
   char *buf;
   /* the field being collected, if any: name, colon, and its value so far,
@@ -413,6 +438,7 @@ ms_header_view_new (const char *data, gsize len)
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
+  limit = header_extent (data, len, MIN (len, MS_HEADER_MAX_BYTES));
   view = g_new0 (MsHeaderView, 1);
   view->fields_size = 32;
   view->fields = g_new (MsField, view->fields_size);
@@ -429,10 +455,6 @@ ms_header_view_new (const char *data, gsize len)
       char *c;
       gsize n, next;
 
-      /* a line cut by MS_HEADER_MAX_BYTES belongs to the body: a field
-       * truncated at an arbitrary byte would only mislead a filter */
-      if (lf == NULL && limit < len)
-        break;
       n = lf ? (gsize) (lf - line) : limit - pos;
       next = pos + n + (lf ? 1 : 0);
       if (n > 0 && line[n - 1] == '\r')
