@@ -350,14 +350,24 @@ request_to_variant (const MsFilterRequest *r, MsSieveBackend backend)
   GVariant *header = g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING,
                                                r->header ? r->header : empty, TRUE);
 
-  g_bytes_unref (empty);
   static const char *const none[] = { NULL };
+  /* a request per message: built without a format string to parse */
+  GVariant *fields[] = {
+    g_variant_new_uint32 (r->mode),
+    g_variant_new_uint32 (backend),
+    g_variant_new_string (r->script_path),
+    header,
+    g_variant_new_uint64 (r->size),
+    g_variant_new_string (r->envelope_from ? r->envelope_from : ""),
+    g_variant_new_string (r->envelope_to ? r->envelope_to : ""),
+    g_variant_new_string (r->subaddress_separator ? r->subaddress_separator : "+"),
+    g_variant_new_boolean (r->trace),
+    g_variant_new_string (r->message_path ? r->message_path : ""),
+    g_variant_new_strv (r->options ? r->options : none, -1),
+  };
 
-  return g_variant_new ("(uus@aytsssbs^as)", r->mode, backend, r->script_path, header, r->size,
-                        r->envelope_from ? r->envelope_from : "",
-                        r->envelope_to ? r->envelope_to : "",
-                        r->subaddress_separator ? r->subaddress_separator : "+", r->trace,
-                        r->message_path ? r->message_path : "", r->options ? r->options : none);
+  g_bytes_unref (empty);
+  return g_variant_new_tuple (fields, G_N_ELEMENTS (fields));
 }
 
 static char *
@@ -504,6 +514,20 @@ peak_rss_kib (void)
   return g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10);
 }
 
+/* The fields of a request (REQUEST_TYPE), which the MsFilterRequest
+ * points into. */
+typedef struct {
+  GVariant *v[11];
+} RequestFields;
+
+static void
+request_fields_clear (RequestFields *f)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (f->v); i++)
+    g_clear_pointer (&f->v[i], g_variant_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RequestFields, request_fields_clear)
+
 int
 ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
 {
@@ -523,9 +547,23 @@ ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
       if (req == NULL)
         return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED) ? 0 : 1;
       g_autofree const char **options = NULL;
-      g_variant_get (req, "(uu&s@ayt&s&s&sb&s^a&s)", &mode, &backend, &r.script_path, &header, &r.size,
-                     &r.envelope_from, &r.envelope_to, &r.subaddress_separator, &r.trace, &r.message_path,
-                     &options);
+      g_auto (RequestFields) f = { { NULL } };
+
+      /* the fields one by one: g_variant_get would parse a format string
+       * for every message */
+      for (guint i = 0; i < G_N_ELEMENTS (f.v); i++)
+        f.v[i] = g_variant_get_child_value (req, i);
+      mode = g_variant_get_uint32 (f.v[0]);
+      backend = g_variant_get_uint32 (f.v[1]);
+      r.script_path = g_variant_get_string (f.v[2], NULL);
+      header = g_variant_ref (f.v[3]);
+      r.size = g_variant_get_uint64 (f.v[4]);
+      r.envelope_from = g_variant_get_string (f.v[5], NULL);
+      r.envelope_to = g_variant_get_string (f.v[6], NULL);
+      r.subaddress_separator = g_variant_get_string (f.v[7], NULL);
+      r.trace = g_variant_get_boolean (f.v[8]);
+      r.message_path = g_variant_get_string (f.v[9], NULL);
+      options = g_variant_get_strv (f.v[10], NULL);
       r.options = options;
       if (*r.message_path == '\0')
         r.message_path = NULL;
