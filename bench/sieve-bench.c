@@ -7,10 +7,14 @@
  * message of the best round: the engine alone (ms_sv_execute), without
  * the filter process or any I/O.
  *
- * -f MAILSIFT: also send every message through the filter process that
- * `mailsift fetch` uses (MAILSIFT filter-worker, by ms_engine_run: a
- * GVariant frame each way over a pipe), ROUNDS times, and print that
- * round trip per message too.
+ * -f MAILSIFT: also time the filter step of `mailsift fetch` for every
+ * message, ROUNDS times: ms_pipeline_plan with the default configuration,
+ * which sends the message to the filter process (MAILSIFT filter-worker,
+ * by ms_engine_run: a GVariant frame each way over a pipe) and applies
+ * the delivery policy to the result. For scale, it also times a bare
+ * round trip over a pipe pair (a byte each way to a forked echo process,
+ * with the agent's write, poll and read): what no filter process can
+ * take less than.
  * -a ACTIONS: write each message's actions (first round) to ACTIONS, one
  * line per message: its file name, a tab, and the actions as `mailsift
  * test` writes them, separated by "; ".
@@ -23,15 +27,20 @@
  * Envelope-To, else To. */
 #include "action.h"
 #include "address.h"
+#include "config.h"
 #include "engine.h"
 #include "header.h"
+#include "pipeline.h"
 #include "sieve-interp.h"
 #include "sieve-script.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct
 {
@@ -124,7 +133,7 @@ load_messages (const char *dir_path, GError **error)
 }
 
 static MsFilterRequest
-request_for (const Message *m, const char *script_path, const char *const *options)
+request_for (const Message *m, const char *script_path)
 {
   MsFilterRequest req = {
     .mode = MS_FILTER_EXECUTE,
@@ -135,7 +144,6 @@ request_for (const Message *m, const char *script_path, const char *const *optio
     .envelope_to = m->envelope_to,
     .subaddress_separator = "+",
     .message_path = m->path,
-    .options = options,
   };
 
   return req;
@@ -164,7 +172,7 @@ time_engine (MsSvScript *script, const char *script_path, GPtrArray *messages, i
       for (guint i = 0; i < messages->len; i++)
         {
           g_autoptr (MsFilterResult) result = ms_filter_result_new ();
-          MsFilterRequest req = request_for (messages->pdata[i], script_path, NULL);
+          MsFilterRequest req = request_for (messages->pdata[i], script_path);
 
           ms_sv_execute (script, &req, result);
           ms_filter_result_finish (result);
@@ -178,45 +186,93 @@ time_engine (MsSvScript *script, const char *script_path, GPtrArray *messages, i
   return best;
 }
 
-/* The filter process, as fetch uses it: best round, in microseconds per
- * message. The first request, which starts the process and compiles the
- * script, is made before the clock starts. */
+/* The filter step of fetch (ms_fetch_plan), through the filter
+ * process: best round, in microseconds per message. The first message,
+ * which starts the process and compiles the script, goes before the
+ * clock starts. */
 static double
-time_filter_process (const char *exe, const char *script_path, GPtrArray *messages, int rounds)
+time_filter_step (const char *exe, const char *script_path, GPtrArray *messages, int rounds)
 {
-  /* what a fetch sends along (agent/pipeline.c, sieve_options) */
-  static const char *const options[] = {
-    "maildir=/nonexistent/Maildir", "folder_separator=.", "spamtest_header=X-Spam-Score",
-    "state_dir=/nonexistent/state", NULL,
-  };
-  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_MAILSIFT, 30, 512);
+  g_autoptr (MsConfig) config = ms_config_new_default ();
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_MAILSIFT, config->filter_timeout,
+                                               config->filter_memory);
+  g_auto (MsPipeline) pipeline = { 0 };
   double best = -1;
 
-  {
-    MsFilterRequest req = request_for (messages->pdata[0], script_path, options);
-    g_autoptr (MsFilterResult) result = ms_engine_run (engine, &req);
-
-    if (result->failed)
-      {
-        fprintf (stderr, "sieve-bench: the filter process failed: %s\n", result->failure);
-        return -1;
-      }
-  }
-  for (int r = 0; r < rounds; r++)
+  pipeline.config = config;
+  pipeline.engine = engine;
+  pipeline.script = script_path;
+  for (int r = -1; r < rounds; r++)
     {
       gint64 t0 = g_get_monotonic_time ();
       double per;
 
-      for (guint i = 0; i < messages->len; i++)
+      for (guint i = 0; i < (r < 0 ? 1 : messages->len); i++)
         {
-          MsFilterRequest req = request_for (messages->pdata[i], script_path, options);
-          g_autoptr (MsFilterResult) result = ms_engine_run (engine, &req);
+          const Message *m = messages->pdata[i];
+          MsEnvelope envelope = { m->envelope_from, m->envelope_to, m->path };
+          g_autoptr (MsPlan) plan = ms_pipeline_plan (&pipeline, m->header, m->size, &envelope);
+
+          if (r < 0 && plan->result->failed)
+            {
+              fprintf (stderr, "sieve-bench: the filter process failed: %s\n", plan->result->failure);
+              return -1;
+            }
         }
       per = (double) (g_get_monotonic_time () - t0) / messages->len;
-      if (best < 0 || per < best)
+      if (r >= 0 && (best < 0 || per < best))
         best = per;
     }
   return best;
+}
+
+/* A byte to a forked process and back, @n times: best round, in
+ * microseconds per round trip; -1 when that fails. */
+static double
+time_pipe_round_trip (guint n, int rounds)
+{
+  int to[2] = { -1, -1 }, from[2] = { -1, -1 };
+  gboolean failed = FALSE;
+  double best = -1;
+  pid_t pid = -1;
+  char c = 0;
+
+  if (pipe (to) == 0 && pipe (from) == 0)
+    pid = fork ();
+  if (pid == 0)
+    {
+      close (to[1]);
+      close (from[0]);
+      while (read (to[0], &c, 1) == 1 && write (from[1], &c, 1) == 1)
+        ;
+      _exit (0);
+    }
+  if (to[0] >= 0)
+    close (to[0]);
+  if (from[1] >= 0)
+    close (from[1]);
+  for (int r = 0; pid > 0 && r < rounds && !failed; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      double per;
+
+      for (guint i = 0; i < n && !failed; i++)
+        {
+          struct pollfd p = { from[0], POLLIN, 0 };
+
+          failed = write (to[1], &c, 1) != 1 || poll (&p, 1, 1000) != 1 || read (from[0], &c, 1) != 1;
+        }
+      per = (double) (g_get_monotonic_time () - t0) / n;
+      if (best < 0 || per < best)
+        best = per;
+    }
+  if (to[1] >= 0)
+    close (to[1]); /* the echo process reads end of file and exits */
+  if (from[0] >= 0)
+    close (from[0]);
+  if (pid > 0)
+    waitpid (pid, NULL, 0);
+  return pid > 0 && !failed ? best : -1;
 }
 
 int
@@ -226,8 +282,9 @@ main (int argc, char **argv)
   g_autofree char *exe = NULL;
   GOptionEntry entries[] = {
     { "actions", 'a', 0, G_OPTION_ARG_FILENAME, &actions_path, "Write each message's actions to FILE", "FILE" },
-    { "filter-process", 'f', 0, G_OPTION_ARG_FILENAME, &exe,
-      "Also time the filter process of MAILSIFT (the mailsift binary)", "MAILSIFT" },
+    { "filter-step", 'f', 0, G_OPTION_ARG_FILENAME, &exe,
+      "Also time fetch's filter step, through the filter process of MAILSIFT (the mailsift binary)",
+      "MAILSIFT" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("SCRIPT DIR [ROUNDS]");
@@ -284,11 +341,12 @@ main (int argc, char **argv)
   printf ("engine %.2f us/message (best round)\n", engine_us);
   if (exe != NULL)
     {
-      double round_trip = time_filter_process (exe, argv[1], messages, rounds);
+      double step = time_filter_step (exe, argv[1], messages, rounds);
 
-      if (round_trip < 0)
+      if (step < 0)
         return 70;
-      printf ("filter process %.2f us/message (best round)\n", round_trip);
+      printf ("filter step %.2f us/message (best round)\n", step);
+      printf ("pipe round trip %.2f us (best round)\n", time_pipe_round_trip (messages->len, rounds));
     }
   return 0;
 }
