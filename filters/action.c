@@ -2,6 +2,7 @@
 
 #include "address.h"
 #include "header.h"
+#include "rfc2047.h"
 
 #include <string.h>
 
@@ -497,18 +498,28 @@ variant_strv (char *const *strv, gssize n)
   return g_variant_builder_end (&b);
 }
 
+/* The filter process sends a result per message, so results are built
+ * and read without format strings (which GVariant parses on every call)
+ * and without a GVariantDict (a hash table per action). */
+static void
+dict_add (GVariantBuilder *b, const char *key, GVariant *value)
+{
+  g_variant_builder_add_value (b, g_variant_new_dict_entry (g_variant_new_string (key),
+                                                            g_variant_new_variant (value)));
+}
+
 static void
 dict_add_str (GVariantBuilder *b, const char *key, const char *value)
 {
   if (value)
-    g_variant_builder_add (b, "{sv}", key, variant_string (value));
+    dict_add (b, key, variant_string (value));
 }
 
 static void
 dict_add_strv (GVariantBuilder *b, const char *key, char **value)
 {
   if (value)
-    g_variant_builder_add (b, "{sv}", key, variant_strv (value, -1));
+    dict_add (b, key, variant_strv (value, -1));
 }
 
 static GVariant *
@@ -528,12 +539,18 @@ ms_filter_result_to_variant (const MsFilterResult *r)
       const MsAction *a = r->actions->pdata[i];
       GVariantBuilder d;
 
-      g_variant_builder_init (&d, G_VARIANT_TYPE ("a{sv}"));
-      g_variant_builder_add (&d, "{sv}", "kind", g_variant_new_uint32 (a->kind));
-      g_variant_builder_add (&d, "{sv}", "implicit", g_variant_new_boolean (a->implicit));
-      g_variant_builder_add (&d, "{sv}", "days", g_variant_new_int32 (a->days));
-      g_variant_builder_add (&d, "{sv}", "mime", g_variant_new_boolean (a->mime));
-      g_variant_builder_add (&d, "{sv}", "seconds", g_variant_new_int64 (a->seconds));
+      g_variant_builder_init (&d, G_VARIANT_TYPE_VARDICT);
+      /* a field at its default (0, FALSE, NULL) is left out: the other
+       * end starts from ms_action_new */
+      dict_add (&d, "kind", g_variant_new_uint32 (a->kind));
+      if (a->implicit)
+        dict_add (&d, "implicit", g_variant_new_boolean (a->implicit));
+      if (a->days)
+        dict_add (&d, "days", g_variant_new_int32 (a->days));
+      if (a->mime)
+        dict_add (&d, "mime", g_variant_new_boolean (a->mime));
+      if (a->seconds)
+        dict_add (&d, "seconds", g_variant_new_int64 (a->seconds));
       dict_add_strv (&d, "addresses", a->addresses);
       dict_add_str (&d, "target", a->target);
       dict_add_strv (&d, "flags", a->flags);
@@ -544,27 +561,35 @@ ms_filter_result_to_variant (const MsFilterResult *r)
       dict_add_str (&d, "priority", a->priority);
       dict_add_strv (&d, "options", a->options);
       if (a->edits)
-        g_variant_builder_add (&d, "{sv}", "edits", g_variant_new_uint32 (a->edits));
+        dict_add (&d, "edits", g_variant_new_uint32 (a->edits));
       g_variant_builder_add_value (&actions, g_variant_builder_end (&d));
     }
   g_variant_builder_init (&edits, G_VARIANT_TYPE ("a(ussbu)"));
   for (guint i = 0; i < r->edits->len; i++)
     {
       const MsHeaderEdit *e = r->edits->pdata[i];
-      g_variant_builder_add (&edits, "(u@s@sbu)", e->kind, variant_string (e->name), variant_string (e->value),
-                             e->last, e->index);
+      GVariant *fields[] = {
+        g_variant_new_uint32 (e->kind), variant_string (e->name), variant_string (e->value),
+        g_variant_new_boolean (e->last), g_variant_new_uint32 (e->index),
+      };
+      g_variant_builder_add_value (&edits, g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
     }
   g_variant_builder_init (&dups, G_VARIANT_TYPE ("a(sb)"));
   for (guint i = 0; i < r->duplicates->len; i++)
     {
       const MsDuplicateMark *m = r->duplicates->pdata[i];
-      g_variant_builder_add (&dups, "(@sb)", variant_string (m->hash), m->seen);
+      GVariant *fields[] = { variant_string (m->hash), g_variant_new_boolean (m->seen) };
+      g_variant_builder_add_value (&dups, g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
     }
-  return g_variant_new ("(@aa{sv}@as@as@asb@sbb@a(ussbu)@a(sb))", g_variant_builder_end (&actions),
-                        strings_to_variant (r->errors), strings_to_variant (r->warnings),
-                        strings_to_variant (r->trace), r->failed,
-                        variant_string (r->failure ? r->failure : ""), r->complete, r->needs_body,
-                        g_variant_builder_end (&edits), g_variant_builder_end (&dups));
+  {
+    GVariant *fields[] = {
+      g_variant_builder_end (&actions), strings_to_variant (r->errors), strings_to_variant (r->warnings),
+      strings_to_variant (r->trace), g_variant_new_boolean (r->failed),
+      variant_string (r->failure ? r->failure : ""), g_variant_new_boolean (r->complete),
+      g_variant_new_boolean (r->needs_body), g_variant_builder_end (&edits), g_variant_builder_end (&dups),
+    };
+    return g_variant_new_tuple (fields, G_N_ELEMENTS (fields));
+  }
 }
 
 static void
@@ -577,60 +602,147 @@ strings_from_variant (GPtrArray *into, GVariant *v)
     g_ptr_array_add (into, g_strdup (strv[i]));
 }
 
+static void
+replace_string (char **slot, GVariant *value)
+{
+  g_free (*slot);
+  *slot = g_variant_dup_string (value, NULL);
+}
+
+static void
+replace_strv (char ***slot, GVariant *value)
+{
+  g_strfreev (*slot);
+  *slot = g_variant_dup_strv (value, NULL);
+}
+
+/* One entry of an action's a{sv}. As with a GVariantDict, a later entry
+ * for the same key wins; an unknown key, or a value of another type, is
+ * left out. */
+static void
+action_set (MsAction *a, const char *key, GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    {
+      char **slot = strcmp (key, "target") == 0    ? &a->target
+                    : strcmp (key, "from") == 0     ? &a->from
+                    : strcmp (key, "subject") == 0  ? &a->subject
+                    : strcmp (key, "text") == 0     ? &a->text
+                    : strcmp (key, "handle") == 0   ? &a->handle
+                    : strcmp (key, "priority") == 0 ? &a->priority
+                                                    : NULL;
+      if (slot)
+        replace_string (slot, value);
+    }
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING_ARRAY))
+    {
+      char ***slot = strcmp (key, "flags") == 0       ? &a->flags
+                     : strcmp (key, "addresses") == 0 ? &a->addresses
+                     : strcmp (key, "options") == 0   ? &a->options
+                                                      : NULL;
+      if (slot)
+        replace_strv (slot, value);
+    }
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    {
+      if (strcmp (key, "kind") == 0)
+        a->kind = (MsActionKind) g_variant_get_uint32 (value);
+      else if (strcmp (key, "edits") == 0)
+        a->edits = g_variant_get_uint32 (value);
+    }
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    {
+      if (strcmp (key, "implicit") == 0)
+        a->implicit = g_variant_get_boolean (value);
+      else if (strcmp (key, "mime") == 0)
+        a->mime = g_variant_get_boolean (value);
+    }
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT32) && strcmp (key, "days") == 0)
+    a->days = g_variant_get_int32 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64) && strcmp (key, "seconds") == 0)
+    a->seconds = g_variant_get_int64 (value);
+}
+
+static MsAction *
+action_from_variant (GVariant *d, guint n_edits)
+{
+  MsAction *a = ms_action_new (MS_ACTION_KEEP, NULL);
+  gsize n = g_variant_n_children (d);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) entry = g_variant_get_child_value (d, i);
+      g_autoptr (GVariant) key = g_variant_get_child_value (entry, 0);
+      g_autoptr (GVariant) boxed = g_variant_get_child_value (entry, 1);
+      g_autoptr (GVariant) value = g_variant_get_variant (boxed);
+
+      action_set (a, g_variant_get_string (key, NULL), value);
+    }
+  if ((guint) a->kind > MS_ACTION_NOTIFY)
+    a->kind = MS_ACTION_KEEP;
+  a->edits = MIN (a->edits, n_edits);
+  return a;
+}
+
 MsFilterResult *
 ms_filter_result_from_variant (GVariant *v)
 {
   MsFilterResult *r = ms_filter_result_new ();
-  g_autoptr (GVariant) actions = NULL, errors = NULL, warnings = NULL, trace = NULL;
-  g_autoptr (GVariantIter) edits = NULL, dups = NULL;
-  GVariantIter iter;
-  GVariant *d;
-  const char *failure, *name, *value, *hash;
-  guint32 edit_kind, index;
-  gboolean last, seen;
+  g_autoptr (GVariant) actions = NULL, errors = NULL, warnings = NULL, trace = NULL, failed = NULL;
+  g_autoptr (GVariant) failure = NULL, complete = NULL, needs_body = NULL, edits = NULL, dups = NULL;
+  gsize n;
 
   g_return_val_if_fail (g_variant_is_of_type (v, G_VARIANT_TYPE (MS_FILTER_RESULT_TYPE)), r);
-  g_variant_get (v, "(@aa{sv}@as@as@asb&sbba(ussbu)a(sb))", &actions, &errors, &warnings, &trace, &r->failed,
-                 &failure, &r->complete, &r->needs_body, &edits, &dups);
-  while (g_variant_iter_next (edits, "(u&s&sbu)", &edit_kind, &name, &value, &last, &index))
-    g_ptr_array_add (r->edits, ms_header_edit_new (edit_kind == MS_HEADER_EDIT_DELETE ? MS_HEADER_EDIT_DELETE
-                                                                                     : MS_HEADER_EDIT_ADD,
-                                                   name, value, last, index));
-  while (g_variant_iter_next (dups, "(&sb)", &hash, &seen))
-    ms_filter_result_add_duplicate (r, hash, seen);
-  if (*failure)
-    r->failure = g_strdup (failure);
+  actions = g_variant_get_child_value (v, 0);
+  errors = g_variant_get_child_value (v, 1);
+  warnings = g_variant_get_child_value (v, 2);
+  trace = g_variant_get_child_value (v, 3);
+  failed = g_variant_get_child_value (v, 4);
+  failure = g_variant_get_child_value (v, 5);
+  complete = g_variant_get_child_value (v, 6);
+  needs_body = g_variant_get_child_value (v, 7);
+  edits = g_variant_get_child_value (v, 8);
+  dups = g_variant_get_child_value (v, 9);
+  r->failed = g_variant_get_boolean (failed);
+  r->complete = g_variant_get_boolean (complete);
+  r->needs_body = g_variant_get_boolean (needs_body);
+  n = g_variant_n_children (edits);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) e = g_variant_get_child_value (edits, i);
+      g_autoptr (GVariant) kind = g_variant_get_child_value (e, 0);
+      g_autoptr (GVariant) name = g_variant_get_child_value (e, 1);
+      g_autoptr (GVariant) value = g_variant_get_child_value (e, 2);
+      g_autoptr (GVariant) last = g_variant_get_child_value (e, 3);
+      g_autoptr (GVariant) index = g_variant_get_child_value (e, 4);
+
+      g_ptr_array_add (r->edits, ms_header_edit_new (g_variant_get_uint32 (kind) == MS_HEADER_EDIT_DELETE
+                                                       ? MS_HEADER_EDIT_DELETE
+                                                       : MS_HEADER_EDIT_ADD,
+                                                     g_variant_get_string (name, NULL),
+                                                     g_variant_get_string (value, NULL),
+                                                     g_variant_get_boolean (last), g_variant_get_uint32 (index)));
+    }
+  n = g_variant_n_children (dups);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) m = g_variant_get_child_value (dups, i);
+      g_autoptr (GVariant) hash = g_variant_get_child_value (m, 0);
+      g_autoptr (GVariant) seen = g_variant_get_child_value (m, 1);
+
+      ms_filter_result_add_duplicate (r, g_variant_get_string (hash, NULL), g_variant_get_boolean (seen));
+    }
+  if (*g_variant_get_string (failure, NULL))
+    r->failure = g_variant_dup_string (failure, NULL);
   strings_from_variant (r->errors, errors);
   strings_from_variant (r->warnings, warnings);
   strings_from_variant (r->trace, trace);
-  g_variant_iter_init (&iter, actions);
-  while ((d = g_variant_iter_next_value (&iter)))
+  n = g_variant_n_children (actions);
+  for (gsize i = 0; i < n; i++)
     {
-      g_autoptr (GVariantDict) dict = g_variant_dict_new (d);
-      guint32 kind = 0;
-      MsAction *a;
+      g_autoptr (GVariant) d = g_variant_get_child_value (actions, i);
 
-      g_variant_dict_lookup (dict, "kind", "u", &kind);
-      if (kind > MS_ACTION_NOTIFY)
-        kind = MS_ACTION_KEEP;
-      a = ms_action_new (kind, NULL);
-      g_variant_dict_lookup (dict, "implicit", "b", &a->implicit);
-      g_variant_dict_lookup (dict, "days", "i", &a->days);
-      g_variant_dict_lookup (dict, "mime", "b", &a->mime);
-      g_variant_dict_lookup (dict, "seconds", "x", &a->seconds);
-      g_variant_dict_lookup (dict, "addresses", "^as", &a->addresses);
-      g_variant_dict_lookup (dict, "target", "s", &a->target);
-      g_variant_dict_lookup (dict, "flags", "^as", &a->flags);
-      g_variant_dict_lookup (dict, "from", "s", &a->from);
-      g_variant_dict_lookup (dict, "subject", "s", &a->subject);
-      g_variant_dict_lookup (dict, "text", "s", &a->text);
-      g_variant_dict_lookup (dict, "handle", "s", &a->handle);
-      g_variant_dict_lookup (dict, "priority", "s", &a->priority);
-      g_variant_dict_lookup (dict, "options", "^as", &a->options);
-      g_variant_dict_lookup (dict, "edits", "u", &a->edits);
-      a->edits = MIN (a->edits, r->edits->len);
-      g_ptr_array_add (r->actions, a);
-      g_variant_unref (d);
+      g_ptr_array_add (r->actions, action_from_variant (d, r->edits->len));
     }
   return r;
 }

@@ -11,13 +11,22 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* A fresh filter process after this many messages bounds libsieve's leaks
- * (about 11 KB per message with regexes). */
-#define MS_ENGINE_MAX_SERVED 2000
+ * (about 11 KB per message with regexes). mailsift's own engine does not
+ * leak (valgrind finds nothing lost, and the process stays at 9 MB over
+ * 80,000 messages), and starting the process costs about 20 ms (its
+ * libraries), 10 us a message at every 2,000: it is renewed far less
+ * often, only to bound what fragmentation could add up to. */
+#define MS_ENGINE_MAX_SERVED_LIBSIEVE 2000
+#define MS_ENGINE_MAX_SERVED 100000
 #define MS_FRAME_MAX (64u * 1024 * 1024)
+/* What one read takes of a frame before its size is known (on the
+ * stack): a request with a usual header, every usual reply. */
+#define MS_FRAME_READ_AHEAD (16u * 1024)
 #define REQUEST_TYPE "(uusaytsssbsas)"
 
 struct _MsEngine {
@@ -178,40 +187,93 @@ engine_start (MsEngine *e, GError **error)
   return TRUE;
 }
 
+/* Write all of @iov (@n pieces), going on after a partial write. */
+static gboolean
+write_all (int fd, struct iovec *iov, int n, GError **error)
+{
+  while (n > 0)
+    {
+      ssize_t w = writev (fd, iov, n);
+
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "write to filter: %s",
+                       g_strerror (saved));
+          return FALSE;
+        }
+      for (; n > 0 && (gsize) w >= iov->iov_len; iov++, n--)
+        w -= (ssize_t) iov->iov_len;
+      if (n > 0)
+        {
+          iov->iov_base = (guint8 *) iov->iov_base + w;
+          iov->iov_len -= (gsize) w;
+        }
+    }
+  return TRUE;
+}
+
+/* The size and the data in one system call: each costs about a
+ * microsecond, and the filter process makes a round trip per message. */
 gboolean
 ms_engine_write_frame (int fd, GVariant *v, GError **error)
 {
   g_autoptr (GVariant) normal = g_variant_get_normal_form (v);
   gsize size = g_variant_get_size (normal);
-  const guint8 *data = g_variant_get_data (normal);
   guint32 be = GUINT32_TO_BE ((guint32) size);
-  gsize done = 0;
+  struct iovec iov[2] = {
+    { &be, sizeof be },
+    { (void *) g_variant_get_data (normal), size },
+  };
 
   if (size > MS_FRAME_MAX)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "frame too large");
       return FALSE;
     }
-  for (int part = 0; part < 2; part++)
+  return write_all (fd, iov, 2, error);
+}
+
+/* One read of at most @len bytes, waiting until @deadline_us
+ * (monotonic; -1 = none): the number read, 0 at end of file, -1 with
+ * @error. */
+static gssize
+read_some (int fd, guint8 *buf, gsize len, gint64 deadline_us, GError **error)
+{
+  for (;;)
     {
-      const guint8 *buf = part == 0 ? (const guint8 *) &be : data;
-      gsize len = part == 0 ? sizeof be : size;
-      for (done = 0; done < len;)
+      ssize_t n;
+
+      if (deadline_us >= 0)
         {
-          ssize_t n = write (fd, buf + done, len - done);
-          if (n < 0 && errno == EINTR)
-            continue;
-          if (n < 0)
+          struct pollfd p = { fd, POLLIN, 0 };
+          gint64 left = deadline_us - g_get_monotonic_time ();
+          int r;
+
+          if (left <= 0)
             {
-              int saved = errno;
-              g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "write to filter: %s",
-                           g_strerror (saved));
-              return FALSE;
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
+              return -1;
             }
-          done += n;
+          r = poll (&p, 1, (int) MIN (left / 1000 + 1, G_MAXINT));
+          if (r < 0 && errno == EINTR)
+            continue;
+          if (r == 0)
+            continue;
         }
+      n = read (fd, buf, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "read: %s", g_strerror (saved));
+          return -1;
+        }
+      return n;
     }
-  return TRUE;
 }
 
 /* Read exactly @len bytes before @deadline_us (monotonic; -1 = none). */
@@ -222,60 +284,57 @@ read_exact (int fd, guint8 *buf, gsize len, gint64 deadline_us, GError **error)
 
   while (done < len)
     {
-      ssize_t n;
-      if (deadline_us >= 0)
-        {
-          struct pollfd p = { fd, POLLIN, 0 };
-          gint64 left = deadline_us - g_get_monotonic_time ();
-          int r;
-          if (left <= 0)
-            {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
-      return FALSE;
-    }
-          r = poll (&p, 1, (int) MIN (left / 1000 + 1, G_MAXINT));
-          if (r < 0 && errno == EINTR)
-            continue;
-          if (r == 0)
-            continue;
-        }
-      n = read (fd, buf + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
+      gssize n = read_some (fd, buf + done, len - done, deadline_us, error);
+
       if (n < 0)
-        {
-          int saved = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "read: %s", g_strerror (saved));
-          return FALSE;
-        }
+        return FALSE;
       if (n == 0)
         {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
-      return FALSE;
-    }
-      done += n;
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
+          return FALSE;
+        }
+      done += (gsize) n;
     }
   return TRUE;
 }
 
+/* The two ends take turns, a request and then its reply, so whatever is
+ * in the pipe belongs to the frame being read: the first read takes what
+ * is there, usually the size and all the data at once. More than one
+ * frame breaks the protocol. */
 GVariant *
 ms_engine_read_frame (int fd, const GVariantType *type, gint64 deadline_us, GError **error)
 {
+  guint8 ahead[MS_FRAME_READ_AHEAD];
+  gsize got = 0, size;
   guint32 be;
-  gsize size;
   guint8 *data;
   GVariant *v;
 
-  if (!read_exact (fd, (guint8 *) &be, sizeof be, deadline_us, error))
-    return NULL;
-  size = GUINT32_FROM_BE (be);
-  if (size > MS_FRAME_MAX)
+  while (got < sizeof be)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "frame too large");
+      gssize n = read_some (fd, ahead + got, sizeof ahead - got, deadline_us, error);
+
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
+          return NULL;
+        }
+      got += (gsize) n;
+    }
+  memcpy (&be, ahead, sizeof be);
+  size = GUINT32_FROM_BE (be);
+  if (size > MS_FRAME_MAX || got - sizeof be > size)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   size > MS_FRAME_MAX ? "frame too large" : "data after the frame");
       return NULL;
     }
   data = g_malloc (size ? size : 1);
-  if (!read_exact (fd, data, size, deadline_us, error))
+  memcpy (data, ahead + sizeof be, got - sizeof be);
+  if (!read_exact (fd, data + (got - sizeof be), size - (got - sizeof be), deadline_us, error))
     {
       g_free (data);
       return NULL;
@@ -291,14 +350,24 @@ request_to_variant (const MsFilterRequest *r, MsSieveBackend backend)
   GVariant *header = g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING,
                                                r->header ? r->header : empty, TRUE);
 
-  g_bytes_unref (empty);
   static const char *const none[] = { NULL };
+  /* a request per message: built without a format string to parse */
+  GVariant *fields[] = {
+    g_variant_new_uint32 (r->mode),
+    g_variant_new_uint32 (backend),
+    g_variant_new_string (r->script_path),
+    header,
+    g_variant_new_uint64 (r->size),
+    g_variant_new_string (r->envelope_from ? r->envelope_from : ""),
+    g_variant_new_string (r->envelope_to ? r->envelope_to : ""),
+    g_variant_new_string (r->subaddress_separator ? r->subaddress_separator : "+"),
+    g_variant_new_boolean (r->trace),
+    g_variant_new_string (r->message_path ? r->message_path : ""),
+    g_variant_new_strv (r->options ? r->options : none, -1),
+  };
 
-  return g_variant_new ("(uus@aytsssbs^as)", r->mode, backend, r->script_path, header, r->size,
-                        r->envelope_from ? r->envelope_from : "",
-                        r->envelope_to ? r->envelope_to : "",
-                        r->subaddress_separator ? r->subaddress_separator : "+", r->trace,
-                        r->message_path ? r->message_path : "", r->options ? r->options : none);
+  g_bytes_unref (empty);
+  return g_variant_new_tuple (fields, G_N_ELEMENTS (fields));
 }
 
 static char *
@@ -337,7 +406,8 @@ ms_engine_run (MsEngine *e, const MsFilterRequest *request)
   g_autoptr (GError) error = NULL;
   MsFilterResult *result;
 
-  if (e->pid > 0 && e->served >= MS_ENGINE_MAX_SERVED)
+  if (e->pid > 0
+      && e->served >= (e->backend == MS_SIEVE_LIBSIEVE ? MS_ENGINE_MAX_SERVED_LIBSIEVE : MS_ENGINE_MAX_SERVED))
     engine_stop (e, FALSE);
 
   /* A child that died between requests shows up as a failed write:
@@ -397,20 +467,36 @@ ms_engine_run (MsEngine *e, const MsFilterRequest *request)
 
 /* ---------------------------------------------------------------- child */
 
+typedef struct {
+  gboolean known;
+  rlim_t max;   /* the hard limit, which only goes down */
+  rlim_t armed; /* the soft limit this process last set */
+} CpuLimit;
+
 static void
-limit_cpu (int seconds)
+limit_cpu (CpuLimit *cl, int seconds)
 {
   struct rusage ru;
   struct rlimit rl;
 
   /* RLIMIT_CPU counts the whole process life, so each request moves the
    * soft limit to "what is used now + the allowance". */
-  if (getrusage (RUSAGE_SELF, &ru) != 0 || getrlimit (RLIMIT_CPU, &rl) != 0)
+  if (getrusage (RUSAGE_SELF, &ru) != 0)
     return;
+  if (!cl->known)
+    {
+      if (getrlimit (RLIMIT_CPU, &rl) != 0)
+        return;
+      cl->max = rl.rlim_max;
+      cl->known = TRUE;
+    }
+  rl.rlim_max = cl->max;
   rl.rlim_cur = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + seconds + 1;
   if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
     rl.rlim_cur = rl.rlim_max;
-  setrlimit (RLIMIT_CPU, &rl);
+  /* messages take microseconds: the limit is mostly the one already set */
+  if (rl.rlim_cur != cl->armed && setrlimit (RLIMIT_CPU, &rl) == 0)
+    cl->armed = rl.rlim_cur;
 }
 
 /* This process's peak resident memory in KiB, 0 when unknown. VmHWM
@@ -428,9 +514,25 @@ peak_rss_kib (void)
   return g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10);
 }
 
+/* The fields of a request (REQUEST_TYPE), which the MsFilterRequest
+ * points into. */
+typedef struct {
+  GVariant *v[11];
+} RequestFields;
+
+static void
+request_fields_clear (RequestFields *f)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (f->v); i++)
+    g_clear_pointer (&f->v[i], g_variant_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RequestFields, request_fields_clear)
+
 int
 ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
 {
+  CpuLimit cpu = { FALSE, 0, 0 };
+
   for (;;)
     {
       g_autoptr (GError) error = NULL;
@@ -445,9 +547,23 @@ ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
       if (req == NULL)
         return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED) ? 0 : 1;
       g_autofree const char **options = NULL;
-      g_variant_get (req, "(uu&s@ayt&s&s&sb&s^a&s)", &mode, &backend, &r.script_path, &header, &r.size,
-                     &r.envelope_from, &r.envelope_to, &r.subaddress_separator, &r.trace, &r.message_path,
-                     &options);
+      g_auto (RequestFields) f = { { NULL } };
+
+      /* the fields one by one: g_variant_get would parse a format string
+       * for every message */
+      for (guint i = 0; i < G_N_ELEMENTS (f.v); i++)
+        f.v[i] = g_variant_get_child_value (req, i);
+      mode = g_variant_get_uint32 (f.v[0]);
+      backend = g_variant_get_uint32 (f.v[1]);
+      r.script_path = g_variant_get_string (f.v[2], NULL);
+      header = g_variant_ref (f.v[3]);
+      r.size = g_variant_get_uint64 (f.v[4]);
+      r.envelope_from = g_variant_get_string (f.v[5], NULL);
+      r.envelope_to = g_variant_get_string (f.v[6], NULL);
+      r.subaddress_separator = g_variant_get_string (f.v[7], NULL);
+      r.trace = g_variant_get_boolean (f.v[8]);
+      r.message_path = g_variant_get_string (f.v[9], NULL);
+      options = g_variant_get_strv (f.v[10], NULL);
       r.options = options;
       if (*r.message_path == '\0')
         r.message_path = NULL;
@@ -456,7 +572,7 @@ ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
       header_bytes = g_variant_get_data_as_bytes (header);
       r.header = header_bytes;
 
-      limit_cpu (cpu_seconds);
+      limit_cpu (&cpu, cpu_seconds);
       result = r.backend == MS_SIEVE_LIBSIEVE ? ms_libsieve_run (&r) : ms_sieve_run (&r);
       /* what a message cost, for --trace (and the memory tests) */
       if (r.trace)

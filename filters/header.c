@@ -1,390 +1,66 @@
 #include "header.h"
 
 #include "address.h"
+#include "rfc2047.h"
 
 #include <string.h>
 
 /* The header view is what Sieve tests see, so it has to be both forgiving
  * (real mail is full of broken headers) and safe: every byte is read
  * through explicit lengths, never through assumed terminators, because the
- * input comes straight from the network. */
+ * input comes straight from the network.
+ *
+ * It is also built for every message a script looks at, and a script
+ * reads only a few of the fields, so building it is cheap: the header
+ * block is copied once and unfolded in place, field names and values that
+ * need no repair are NUL-terminated where they lie, and checking a value
+ * for NULs and bad UTF-8 and decoding RFC 2047 wait until it is asked
+ * for. */
 
 #define REPLACEMENT_CHAR "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
 
+enum
+{
+  OWNS_NAME = 1 << 0,
+  OWNS_RAW = 1 << 1,
+  OWNS_VALUE = 1 << 2,
+};
+
 typedef struct
 {
-  char *name;  /* as written, valid UTF-8 */
-  char *raw;   /* unfolded, trimmed, NUL-free, valid UTF-8 */
-  char *value; /* raw with RFC 2047 decoded, no CR/LF */
+  const char *name;  /* as written, valid UTF-8 */
+  char *text;        /* the value unfolded and trimmed, in buf: text_len
+                      * bytes (NULs and bad UTF-8 included), then a NUL */
+  gsize text_len;
+  const char *raw;   /* text made NUL-free, valid UTF-8: text itself when
+                      * it is; NULL until first asked for */
+  const char *value; /* raw with RFC 2047 decoded, no CR/LF; NULL until
+                      * first asked for, raw itself when that changes nothing */
+  guint next;        /* the next field of the same name, or G_MAXUINT */
+  guint32 hash;      /* of the lower-cased name */
+  guint owns;        /* OWNS_*: which strings are allocated, not in buf */
 } MsField;
+
+/* One distinct field name (any case). */
+typedef struct
+{
+  guint first, last; /* its first and last field */
+  guint count;
+  const char **values; /* decoded, NULL-terminated; built by the first lookup */
+} MsFieldName;
 
 struct _MsHeaderView
 {
-  GPtrArray *fields;   /* of MsField, in arrival order */
-  GHashTable *by_name; /* lower-cased name -> GPtrArray of values (not owned), NULL-terminated */
+  char *buf;           /* a copy of the header block, unfolded in place */
+  MsField *fields;     /* in arrival order */
+  guint n_fields, fields_size;
+  MsFieldName *names;  /* in order of first appearance */
+  guint n_names;
+  guint *slots;        /* open addressing on MsField.hash: index in names + 1, 0 free */
+  guint mask;          /* slots has mask + 1 entries, a power of two */
   gsize header_size;
   gboolean has_separator;
 };
-
-static void
-ms_field_free (MsField *f)
-{
-  g_free (f->name);
-  g_free (f->raw);
-  g_free (f->value);
-  g_free (f);
-}
-
-/* ------------------------------------------------------------ RFC 2047 */
-
-/* One encoded word, already transfer-decoded but not charset-converted:
- * adjacent words in the same charset are converted together, because
- * encoders do split multibyte characters (and ISO-2022-JP escape
- * sequences) across words. */
-typedef struct
-{
-  const char *start, *end; /* the whole "=?charset?e?text?=" in the input */
-  const char *ws;          /* white space between the previous word and this one */
-  char *charset;           /* without any RFC 2231 "*lang" */
-  GByteArray *bytes;
-} EncodedWord;
-
-static void
-encoded_word_clear (EncodedWord *w)
-{
-  g_clear_pointer (&w->charset, g_free);
-  g_clear_pointer (&w->bytes, g_byte_array_unref);
-}
-
-static int
-base64_value (char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
-/* Strict enough that text which merely looks like an encoded word stays
- * literal; lenient about missing padding, which encoders often drop. */
-static gboolean
-decode_b (const char *s, gsize n, GByteArray *out)
-{
-  guint32 acc = 0;
-  guint bits = 0;
-  gsize i;
-
-  for (i = 0; i < n && s[i] != '='; i++)
-    {
-      int v = base64_value (s[i]);
-
-      if (v < 0)
-        return FALSE;
-      acc = (acc << 6) | (guint32) v;
-      bits += 6;
-      if (bits >= 8)
-        {
-          guint8 byte;
-
-          bits -= 8;
-          byte = (guint8) (acc >> bits);
-          g_byte_array_append (out, &byte, 1);
-          acc &= (1u << bits) - 1;
-        }
-    }
-  if (n - i > 2)
-    return FALSE;
-  for (; i < n; i++)
-    if (s[i] != '=')
-      return FALSE;
-  /* six bits left over means one lone base64 digit: a truncated word */
-  return bits < 6;
-}
-
-static gboolean
-decode_q (const char *s, gsize n, GByteArray *out)
-{
-  for (gsize i = 0; i < n; i++)
-    {
-      guint8 byte = (guint8) s[i];
-
-      if (s[i] == '_')
-        byte = ' ';
-      else if (s[i] == '=')
-        {
-          if (n - i < 3 || !g_ascii_isxdigit (s[i + 1]) || !g_ascii_isxdigit (s[i + 2]))
-            return FALSE;
-          byte = (guint8) (g_ascii_xdigit_value (s[i + 1]) * 16 + g_ascii_xdigit_value (s[i + 2]));
-          i += 2;
-        }
-      g_byte_array_append (out, &byte, 1);
-    }
-  return TRUE;
-}
-
-/* Charset names go to iconv_open(); only plain names are passed on, so a
- * header cannot smuggle in "//TRANSLIT"-style suffixes or paths. */
-static gboolean
-is_charset_char (char c)
-{
-  return g_ascii_isalnum (c) || strchr ("-_.:+()", c) != NULL;
-}
-
-/* Parse the encoded word at @p into @w; FALSE (and @w untouched) when @p
- * does not start a syntactically valid, transfer-decodable word. */
-static gboolean
-parse_encoded_word (const char *p, EncodedWord *w)
-{
-  const char *cs = p + 2, *cs_end, *lang, *text, *t;
-  g_autoptr (GByteArray) bytes = NULL;
-  gboolean ok;
-
-  if (p[0] != '=' || p[1] != '?')
-    return FALSE;
-  for (cs_end = cs; *cs_end && *cs_end != '?'; cs_end++)
-    if (!is_charset_char (*cs_end) && *cs_end != '*')
-      return FALSE;
-  if (*cs_end != '?' || cs_end - cs > 64)
-    return FALSE;
-  lang = memchr (cs, '*', (gsize) (cs_end - cs));
-  if ((lang ? lang : cs_end) == cs)
-    return FALSE;
-  if (strchr ("BbQq", cs_end[1]) == NULL || cs_end[1] == '\0' || cs_end[2] != '?')
-    return FALSE;
-  text = cs_end + 3;
-  for (t = text; *t && *t != '?'; t++)
-    if ((guchar) *t <= 0x20 || *t == 0x7f)
-      return FALSE;
-  if (t[0] != '?' || t[1] != '=')
-    return FALSE;
-
-  bytes = g_byte_array_new ();
-  if (cs_end[1] == 'B' || cs_end[1] == 'b')
-    ok = decode_b (text, (gsize) (t - text), bytes);
-  else
-    ok = decode_q (text, (gsize) (t - text), bytes);
-  if (!ok)
-    return FALSE;
-
-  w->start = p;
-  w->end = t + 2;
-  w->charset = g_strndup (cs, (gsize) ((lang ? lang : cs_end) - cs));
-  w->bytes = g_steal_pointer (&bytes);
-  return TRUE;
-}
-
-/* Like g_utf8_validate(), but NUL bytes are fine: they are replaced later. */
-static gboolean
-utf8_valid_with_nuls (const char *s, gsize n)
-{
-  while (n > 0)
-    {
-      const char *nul = memchr (s, '\0', n);
-      gsize seg = nul ? (gsize) (nul - s) : n;
-
-      if (!g_utf8_validate (s, (gssize) seg, NULL))
-        return FALSE;
-      if (nul == NULL)
-        break;
-      s += seg + 1;
-      n -= seg + 1;
-    }
-  return TRUE;
-}
-
-/* Labels that mail software uses for a superset of what they name, or that
- * iconv does not know under that name. Mail labelled Latin-1 is in practice
- * Windows-1252, and so on. */
-static const char *
-charset_superset (const char *charset)
-{
-  static const struct
-  {
-    const char *label, *superset;
-  } table[] = {
-    { "us-ascii", "WINDOWS-1252" },     { "ascii", "WINDOWS-1252" },
-    { "iso-8859-1", "WINDOWS-1252" },   { "latin1", "WINDOWS-1252" },
-    { "iso-8859-8-i", "ISO-8859-8" },   { "ks_c_5601-1987", "CP949" },
-    { "euc-kr", "CP949" },              { "gb2312", "GB18030" },
-    { "gbk", "GB18030" },               { "shift_jis", "CP932" },
-    { "iso-2022-jp", "ISO-2022-JP-2" }, { "windows-874", "CP874" },
-  };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
-    if (g_ascii_strcasecmp (charset, table[i].label) == 0)
-      return table[i].superset;
-  return NULL;
-}
-
-/* Convert @len bytes in @charset to UTF-8 (which may contain NULs; the
- * length goes to @len_out). NULL when neither the charset, a known superset
- * of it, nor plain UTF-8 fits the bytes. */
-static char *
-charset_to_utf8 (const char *charset, const guint8 *bytes, gsize len, gsize *len_out)
-{
-  const char *superset = charset_superset (charset);
-  gboolean is_utf8 = g_ascii_strcasecmp (charset, "utf-8") == 0 || g_ascii_strcasecmp (charset, "utf8") == 0;
-  char *out;
-
-  /* an empty GByteArray may have no data pointer at all */
-  if (len == 0)
-    {
-      *len_out = 0;
-      return g_strdup ("");
-    }
-  if (!is_utf8)
-    {
-      out = g_convert ((const char *) bytes, (gssize) len, "UTF-8", charset, NULL, len_out, NULL);
-      if (out == NULL && superset != NULL)
-        out = g_convert ((const char *) bytes, (gssize) len, "UTF-8", superset, NULL, len_out, NULL);
-      if (out != NULL)
-        return out;
-    }
-  /* mislabelled UTF-8 is the most common charset error there is */
-  if (utf8_valid_with_nuls ((const char *) bytes, len))
-    {
-      /* not g_strndup(): it would stop at a NUL */
-      out = g_malloc (len + 1);
-      memcpy (out, bytes, len);
-      out[len] = '\0';
-      *len_out = len;
-      return out;
-    }
-  return NULL;
-}
-
-/* Decoded text goes into a header value: a NUL would truncate it and a
- * CR or LF would let it forge a header line wherever it is copied. */
-static void
-append_decoded (GString *out, const char *s, gsize n)
-{
-  for (gsize i = 0; i < n; i++)
-    {
-      if (s[i] == '\0')
-        g_string_append (out, REPLACEMENT_CHAR);
-      else if (s[i] == '\r' || s[i] == '\n')
-        g_string_append_c (out, ' ');
-      else
-        g_string_append_c (out, s[i]);
-    }
-}
-
-/* Convert words[from..to) as one piece of text; FALSE (and @out
- * untouched) when their charset does not fit their bytes. */
-static gboolean
-convert_words (GString *out, const EncodedWord *words, guint from, guint to)
-{
-  g_autoptr (GByteArray) all = g_byte_array_new ();
-  g_autofree char *utf8 = NULL;
-  gsize n = 0;
-
-  for (guint i = from; i < to; i++)
-    g_byte_array_append (all, words[i].bytes->data, words[i].bytes->len);
-  utf8 = charset_to_utf8 (words[from].charset, all->data, all->len, &n);
-  if (utf8 == NULL)
-    return FALSE;
-  append_decoded (out, utf8, n);
-  return TRUE;
-}
-
-/* Emit a run of encoded words separated only by white space. The white
- * space between two decoded words goes (RFC 2047 6.2); next to a word left
- * literal it stays, so the literal text reads as it was written. */
-static void
-emit_run (GString *out, const EncodedWord *words, guint n)
-{
-  g_autoptr (GString) piece = g_string_new (NULL);
-  gboolean prev_literal = FALSE;
-  guint i = 0;
-
-  while (i < n)
-    {
-      guint j = i + 1;
-
-      while (j < n && g_ascii_strcasecmp (words[j].charset, words[i].charset) == 0)
-        j++;
-      g_string_truncate (piece, 0);
-      if (convert_words (piece, words, i, j))
-        {
-          if (i > 0 && prev_literal)
-            g_string_append_len (out, words[i].ws, words[i].start - words[i].ws);
-          g_string_append_len (out, piece->str, piece->len);
-          prev_literal = FALSE;
-          i = j;
-          continue;
-        }
-      /* the group does not convert as a whole: save what can be saved */
-      for (; i < j; i++)
-        {
-          gboolean literal;
-
-          g_string_truncate (piece, 0);
-          literal = !convert_words (piece, words, i, i + 1);
-          if (i > 0 && (prev_literal || literal))
-            g_string_append_len (out, words[i].ws, words[i].start - words[i].ws);
-          if (literal)
-            g_string_append_len (out, words[i].start, words[i].end - words[i].start);
-          else
-            g_string_append_len (out, piece->str, piece->len);
-          prev_literal = literal;
-        }
-    }
-}
-
-/* Decode RFC 2047 encoded words in @text: see header.h. */
-char *
-ms_rfc2047_decode (const char *text)
-{
-  g_autoptr (GString) out = NULL;
-  g_autoptr (GArray) words = NULL;
-  const char *p = text;
-
-  g_return_val_if_fail (text != NULL, NULL);
-
-  if (strstr (text, "=?") == NULL)
-    return g_utf8_make_valid (text, -1);
-
-  out = g_string_sized_new (strlen (text));
-  words = g_array_new (FALSE, TRUE, sizeof (EncodedWord));
-  g_array_set_clear_func (words, (GDestroyNotify) encoded_word_clear);
-  while (*p)
-    {
-      EncodedWord w = { 0 };
-
-      if (!parse_encoded_word (p, &w))
-        {
-          g_string_append_c (out, *p++);
-          continue;
-        }
-      w.ws = p;
-      g_array_append_val (words, w);
-      p = w.end;
-      for (;;)
-        {
-          const char *q = p;
-          EncodedWord next = { 0 };
-
-          while (*q && strchr (" \t\r\n", *q))
-            q++;
-          if (!parse_encoded_word (q, &next))
-            break;
-          next.ws = p;
-          g_array_append_val (words, next);
-          p = next.end;
-        }
-      emit_run (out, (const EncodedWord *) (void *) words->data, words->len);
-      g_array_remove_range (words, 0, words->len);
-    }
-  /* literal 8-bit bytes were copied as they were */
-  return g_utf8_make_valid (out->str, (gssize) out->len);
-}
 
 /* -------------------------------------------------- address header fields */
 
@@ -544,16 +220,29 @@ decode_address_list (const char *raw)
 
 /* ------------------------------------------------------------ the view */
 
-/* Trimmed copy of [s, s+n) with NULs replaced and made valid UTF-8. */
+static inline guchar
+ascii_lower (guchar c)
+{
+  return c >= 'A' && c <= 'Z' ? (guchar) (c + ('a' - 'A')) : c;
+}
+
+/* FNV-1a over the lower-cased bytes of @s. */
+static guint32
+name_hash (const char *s)
+{
+  guint32 h = 2166136261u;
+
+  for (; *s; s++)
+    h = (h ^ ascii_lower ((guchar) *s)) * 16777619u;
+  return h;
+}
+
+/* A copy of [s, s+n) with NULs replaced, made valid UTF-8. */
 static char *
 clean_value (const char *s, gsize n)
 {
   g_autoptr (GString) tmp = NULL;
 
-  while (n > 0 && (*s == ' ' || *s == '\t'))
-    s++, n--;
-  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-    n--;
   if (memchr (s, '\0', n) == NULL)
     return g_utf8_make_valid (s, (gssize) n);
   tmp = g_string_sized_new (n + 8);
@@ -567,39 +256,66 @@ clean_value (const char *s, gsize n)
   return g_utf8_make_valid (tmp->str, (gssize) tmp->len);
 }
 
-static void
-add_field (MsHeaderView *view, const GString *name, const GString *value)
+#define ONES G_GUINT64_CONSTANT (0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+
+/* Whether [s, s+n) is valid UTF-8 without NUL bytes, as most are: then
+ * it can be used where it lies. */
+static gboolean
+is_clean (const char *s, gsize n)
 {
-  MsField *f = g_new0 (MsField, 1);
-  g_autofree char *key = NULL;
-  GPtrArray *values;
+  gsize i = 0;
 
-  f->name = g_utf8_make_valid (name->str, (gssize) name->len);
-  f->raw = clean_value (value->str, value->len);
-  f->value = is_address_field (f->name) ? decode_address_list (f->raw) : ms_rfc2047_decode (f->raw);
-  /* a bare CR survives unfolding; in a decoded value it is only a trap */
-  g_strdelimit (f->value, "\r", ' ');
-  g_ptr_array_add (view->fields, f);
-
-  key = g_ascii_strdown (f->name, -1);
-  values = g_hash_table_lookup (view->by_name, key);
-  if (values == NULL)
+  /* plain ASCII is the common case, eight bytes at a time: no byte with
+   * its high bit set, and none zero */
+  for (; i + 8 <= n; i += 8)
     {
-      values = g_ptr_array_new ();
-      g_hash_table_insert (view->by_name, g_steal_pointer (&key), values);
+      guint64 w;
+
+      memcpy (&w, s + i, 8);
+      if ((w & HIGHS) != 0 || ((w - ONES) & ~w & HIGHS) != 0)
+        break;
     }
-  g_ptr_array_add (values, f->value);
+  while (i < n && (guchar) s[i] - 1u < 0x7fu)
+    i++;
+  /* g_utf8_validate_len() refuses NULs */
+  return i == n || g_utf8_validate_len (s + i, n - i, NULL);
 }
 
-/* Add the field being collected, if any, and forget it. */
+/* Add the field whose name is buf[name, colon) and whose unfolded value
+ * is buf[vstart, vend). The bytes at @colon and @vend are free to
+ * overwrite with the NULs that end the name and the value. */
 static void
-flush_field (MsHeaderView *view, GString **name, GString **value)
+add_field (MsHeaderView *view, char *name, char *colon, char *vstart, char *vend)
 {
-  if (*name == NULL)
-    return;
-  add_field (view, *name, *value);
-  g_string_free (g_steal_pointer (name), TRUE);
-  g_string_free (g_steal_pointer (value), TRUE);
+  MsField *f;
+
+  if (view->n_fields == view->fields_size)
+    {
+      view->fields_size *= 2;
+      view->fields = g_renew (MsField, view->fields, view->fields_size);
+    }
+  f = &view->fields[view->n_fields++];
+  memset (f, 0, sizeof *f);
+  if (is_clean (name, (gsize) (colon - name)))
+    {
+      *colon = '\0';
+      f->name = name;
+    }
+  else
+    {
+      f->name = g_utf8_make_valid (name, colon - name);
+      f->owns |= OWNS_NAME;
+    }
+  while (vstart < vend && (*vstart == ' ' || *vstart == '\t'))
+    vstart++;
+  while (vend > vstart && (vend[-1] == ' ' || vend[-1] == '\t'))
+    vend--;
+  *vend = '\0';
+  f->text = vstart;
+  f->text_len = (gsize) (vend - vstart);
+  f->next = G_MAXUINT;
+  f->hash = name_hash (f->name);
 }
 
 /* A field name is at least one printable non-space byte; 8-bit bytes are
@@ -615,34 +331,130 @@ is_field_name (const char *s, gsize n)
   return TRUE;
 }
 
+static MsField *
+field_at (const MsHeaderView *view, guint i)
+{
+  return &view->fields[i];
+}
+
+/* Whether field names @a and @b are the same but for ASCII case. */
+static gboolean
+same_name (const char *a, const char *b)
+{
+  for (; *a && ascii_lower ((guchar) *a) == ascii_lower ((guchar) *b); a++, b++)
+    ;
+  return *a == *b;
+}
+
+/* The slot where @name (hashed to @hash) is, or the free one where it
+ * would go. */
+static guint
+find_slot (const MsHeaderView *view, const char *name, guint32 hash)
+{
+  guint i = hash & view->mask;
+
+  for (;; i = (i + 1) & view->mask)
+    {
+      const MsFieldName *n;
+      const MsField *f;
+
+      if (view->slots[i] == 0)
+        return i;
+      n = &view->names[view->slots[i] - 1];
+      f = field_at (view, n->first);
+      if (f->hash == hash && same_name (f->name, name))
+        return i;
+    }
+}
+
+/* Group the fields by name: names, slots, and each field's next. */
+static void
+index_names (MsHeaderView *view)
+{
+  guint size = 16;
+
+  while (size < 2 * view->n_fields)
+    size *= 2;
+  view->mask = size - 1;
+  view->slots = g_new0 (guint, size);
+  view->names = g_new (MsFieldName, MAX (view->n_fields, 1));
+  for (guint i = 0; i < view->n_fields; i++)
+    {
+      MsField *f = field_at (view, i);
+      guint slot = find_slot (view, f->name, f->hash);
+
+      if (view->slots[slot] == 0)
+        {
+          view->names[view->n_names] = (MsFieldName) { i, i, 1, NULL };
+          view->slots[slot] = ++view->n_names;
+        }
+      else
+        {
+          MsFieldName *n = &view->names[view->slots[slot] - 1];
+
+          field_at (view, n->last)->next = i;
+          n->last = i;
+          n->count++;
+        }
+    }
+}
+
+/* How many bytes of @data the header block takes: through the empty
+ * line that ends it; without one, all @limit bytes, less a last line cut
+ * by MS_HEADER_MAX_BYTES (a field truncated at an arbitrary byte would
+ * only mislead a filter, so that line belongs to the body). Only these
+ * bytes are copied: @data is often the whole message. */
+static gsize
+header_extent (const char *data, gsize len, gsize limit)
+{
+  gsize pos = 0;
+
+  while (pos < limit)
+    {
+      const char *lf = memchr (data + pos, '\n', limit - pos);
+      gsize n;
+
+      if (lf == NULL)
+        return limit < len ? pos : limit;
+      n = (gsize) (lf - (data + pos));
+      if (n == 0 || (n == 1 && data[pos] == '\r'))
+        return pos + n + 1;
+      pos += n + 1;
+    }
+  return pos;
+}
+
 /* Parse the header block at the start of @data: see header.h. */
 MsHeaderView *
 ms_header_view_new (const char *data, gsize len)
 {
   MsHeaderView *view;
-  g_autoptr (GString) name = NULL;  /* the field being collected, if any */
-  g_autoptr (GString) value = NULL; /* its value so far, unfolded */
-  gsize limit = MIN (len, MS_HEADER_MAX_BYTES);
+  gsize limit;
   gsize pos = 0;
+  char *buf;
+  /* the field being collected, if any: name, colon, and its value so far,
+   * unfolded: continuation lines are moved down over the line breaks */
+  char *name = NULL, *colon = NULL, *vstart = NULL, *vend = NULL;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
+  limit = header_extent (data, len, MIN (len, MS_HEADER_MAX_BYTES));
   view = g_new0 (MsHeaderView, 1);
-  view->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_field_free);
-  view->by_name = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify) g_ptr_array_unref);
+  view->fields_size = 32;
+  view->fields = g_new (MsField, view->fields_size);
+  /* one byte more, for the NUL after a value that ends the input */
+  buf = view->buf = g_malloc (limit + 1);
+  if (limit > 0)
+    memcpy (buf, data, limit);
+  buf[limit] = '\0';
 
   while (pos < limit)
     {
-      const char *line = data + pos;
+      char *line = buf + pos;
       const char *lf = memchr (line, '\n', limit - pos);
-      const char *colon;
+      char *c;
       gsize n, next;
 
-      /* a line cut by MS_HEADER_MAX_BYTES belongs to the body: a field
-       * truncated at an arbitrary byte would only mislead a filter */
-      if (lf == NULL && limit < len)
-        break;
       n = lf ? (gsize) (lf - line) : limit - pos;
       next = pos + n + (lf ? 1 : 0);
       if (n > 0 && line[n - 1] == '\r')
@@ -657,35 +469,34 @@ ms_header_view_new (const char *data, gsize len)
       if (line[0] == ' ' || line[0] == '\t')
         {
           /* unfolding: the line break goes, the white space stays */
-          if (value != NULL)
-            g_string_append_len (value, line, n);
+          if (name != NULL)
+            {
+              memmove (vend, line, n);
+              vend += n;
+            }
           pos = next;
           continue;
         }
 
-      flush_field (view, &name, &value);
+      if (name != NULL)
+        add_field (view, name, colon, vstart, vend);
+      name = NULL;
 
-      colon = memchr (line, ':', n);
-      if (!(pos == 0 && n >= 5 && memcmp (line, "From ", 5) == 0) && colon != NULL
-          && is_field_name (line, (gsize) (colon - line)) && view->fields->len < MS_HEADER_MAX_FIELDS)
+      c = memchr (line, ':', n);
+      if (!(pos == 0 && n >= 5 && memcmp (line, "From ", 5) == 0) && c != NULL
+          && is_field_name (line, (gsize) (c - line)) && view->n_fields < MS_HEADER_MAX_FIELDS)
         {
-          name = g_string_new_len (line, colon - line);
-          value = g_string_new_len (colon + 1, (gssize) (n - (gsize) (colon + 1 - line)));
+          name = line;
+          colon = c;
+          vstart = c + 1;
+          vend = line + n;
         }
       pos = next;
     }
-  flush_field (view, &name, &value);
+  if (name != NULL)
+    add_field (view, name, colon, vstart, vend);
   view->header_size = pos;
-
-  /* lookup() hands out the value arrays as NULL-terminated vectors */
-  {
-    GHashTableIter iter;
-    gpointer arr;
-
-    g_hash_table_iter_init (&iter, view->by_name);
-    while (g_hash_table_iter_next (&iter, NULL, &arr))
-      g_ptr_array_add (arr, NULL);
-  }
+  index_names (view);
   return view;
 }
 
@@ -695,8 +506,23 @@ ms_header_view_free (MsHeaderView *view)
 {
   if (view == NULL)
     return;
-  g_ptr_array_unref (view->fields);
-  g_hash_table_unref (view->by_name);
+  for (guint i = 0; i < view->n_fields; i++)
+    {
+      MsField *f = field_at (view, i);
+
+      if (f->owns & OWNS_NAME)
+        g_free ((char *) f->name);
+      if (f->owns & OWNS_RAW)
+        g_free ((char *) f->raw);
+      if (f->owns & OWNS_VALUE)
+        g_free ((char *) f->value);
+    }
+  for (guint i = 0; i < view->n_names; i++)
+    g_free (view->names[i].values);
+  g_free (view->fields);
+  g_free (view->names);
+  g_free (view->slots);
+  g_free (view->buf);
   g_free (view);
 }
 
@@ -721,37 +547,72 @@ guint
 ms_header_view_get_n_fields (const MsHeaderView *view)
 {
   g_return_val_if_fail (view != NULL, 0);
-  return view->fields->len;
-}
-
-static const MsField *
-field_at (const MsHeaderView *view, guint i)
-{
-  return g_ptr_array_index (view->fields, i);
+  return view->n_fields;
 }
 
 /* Name of field @i as written, valid UTF-8. Transfer none. */
 const char *
 ms_header_view_get_name (const MsHeaderView *view, guint i)
 {
-  g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
+  g_return_val_if_fail (view != NULL && i < view->n_fields, NULL);
   return field_at (view, i)->name;
+}
+
+/* The raw value of @f, checked on first use. The view is const to its
+ * users: what is done later changes nothing they can see. */
+static const char *
+field_raw (MsField *f)
+{
+  if (f->raw != NULL)
+    return f->raw;
+  if (is_clean (f->text, f->text_len))
+    f->raw = f->text;
+  else
+    {
+      f->raw = clean_value (f->text, f->text_len);
+      f->owns |= OWNS_RAW;
+    }
+  return f->raw;
+}
+
+/* The decoded value of @f, decoding it on first use. */
+static const char *
+field_value (MsField *f)
+{
+  const char *raw;
+  char *v;
+
+  if (f->value != NULL)
+    return f->value;
+  raw = field_raw (f);
+  if (strstr (raw, "=?") == NULL && strchr (raw, '\r') == NULL)
+    {
+      /* both decoders give back such a value as it is */
+      f->value = raw;
+      return f->value;
+    }
+  v = is_address_field (f->name) ? decode_address_list (raw) : ms_rfc2047_decode (raw);
+  /* a bare CR survives unfolding; in a decoded value it is only a trap */
+  g_strdelimit (v, "\r", ' ');
+  f->value = v;
+  f->owns |= OWNS_VALUE;
+  return f->value;
 }
 
 /* Decoded value of field @i. Transfer none. */
 const char *
 ms_header_view_get_value (const MsHeaderView *view, guint i)
 {
-  g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
-  return field_at (view, i)->value;
+  g_return_val_if_fail (view != NULL && i < view->n_fields, NULL);
+  return field_value (field_at (view, i));
 }
 
 /* Undecoded value of field @i. Transfer none. */
 const char *
 ms_header_view_get_raw (const MsHeaderView *view, guint i)
 {
-  g_return_val_if_fail (view != NULL && i < view->fields->len, NULL);
-  return field_at (view, i)->raw;
+  g_return_val_if_fail (view != NULL && i < view->n_fields, NULL);
+  return field_raw (field_at (view, i));
 }
 
 /* Decoded values of every field named @name, any case, in order: see
@@ -759,13 +620,24 @@ ms_header_view_get_raw (const MsHeaderView *view, guint i)
 const char *const *
 ms_header_view_lookup (const MsHeaderView *view, const char *name)
 {
-  g_autofree char *key = NULL;
-  GPtrArray *values;
+  guint slot;
+  MsFieldName *n;
 
   g_return_val_if_fail (view != NULL && name != NULL, NULL);
-  key = g_ascii_strdown (name, -1);
-  values = g_hash_table_lookup (view->by_name, key);
-  return values ? (const char *const *) values->pdata : NULL;
+  slot = find_slot (view, name, name_hash (name));
+  if (view->slots[slot] == 0)
+    return NULL;
+  n = &view->names[view->slots[slot] - 1];
+  if (n->values == NULL)
+    {
+      guint k = 0;
+
+      n->values = g_new (const char *, n->count + 1);
+      for (guint i = n->first; i != G_MAXUINT; i = field_at (view, i)->next)
+        n->values[k++] = field_value (field_at (view, i));
+      n->values[k] = NULL;
+    }
+  return n->values;
 }
 
 /* The first decoded value of @name (any case), or NULL. Transfer none. */

@@ -4,7 +4,11 @@
  * unfolded, trimmed, RFC 2047 encoded words decoded to UTF-8
  * (RFC 5228 2.7.2), NUL bytes and invalid UTF-8 made valid, and kept in
  * arrival order, duplicates included. Lookups by name ignore case.
- * All strings returned belong to the view (transfer none). */
+ * All strings returned belong to the view (transfer none).
+ *
+ * A value is decoded when it is first asked for and kept, so the getters
+ * below change the view behind its const: one view must not be read from
+ * two threads at once. */
 #pragma once
 
 #include <glib.h>
@@ -52,9 +56,3 @@ const char *ms_header_view_get_raw (const MsHeaderView *view, guint i);
 const char *const *ms_header_view_lookup (const MsHeaderView *view, const char *name);
 /* The first decoded value of @name, or NULL. */
 const char *ms_header_view_get_first (const MsHeaderView *view, const char *name);
-
-/* Decode RFC 2047 encoded words in @text (B and Q, any charset iconv knows;
- * adjacent encoded words separated only by white space are joined; a word
- * that cannot be decoded is left as it is). The result is valid UTF-8 with
- * no NUL. Transfer full. */
-char *ms_rfc2047_decode (const char *text);

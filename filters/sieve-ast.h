@@ -27,6 +27,9 @@ typedef struct {
   MsSvArgKind kind;
   guint line, col;
   GArray *strings;   /* MsSvStr: STRING (one) and LIST */
+  const char **strv; /* set by the validator when no string uses variables:
+                      * every str, NULL-terminated, what ms_sv_expand_list
+                      * gives (the pointers are the strings' own) */
   guint64 number;    /* NUMBER, quantifier applied */
   char *tag;         /* TAG, lowercase, without the ':' */
 } MsSvArg;

@@ -63,11 +63,12 @@ octet_contains (const char *value, gsize vlen, const char *key, gsize klen)
 
 /* RFC 4790 9.2.1 maps a-z to upper case, not the other way round: that
  * decides where "_" and friends sort relative to letters. Not locale
- * dependent, unlike toupper(3). */
+ * dependent, unlike toupper(3); inline, unlike g_ascii_toupper(), as it
+ * runs for every byte a test compares. */
 static inline guchar
 ascii_upper (char c)
 {
-  return (guchar) g_ascii_toupper (c);
+  return c >= 'a' && c <= 'z' ? (guchar) (c - ('a' - 'A')) : (guchar) c;
 }
 
 static int
@@ -85,29 +86,42 @@ ascii_compare (const char *a, gsize alen, const char *b, gsize blen)
   return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
-static char *
-ascii_upper_dup (const char *s, gsize len)
+void
+ms_sieve_ascii_fold (char *out, const char *s, gsize len)
 {
-  char *out = g_malloc (len + 1);
+  g_return_if_fail (len == 0 || (out != NULL && s != NULL));
 
   for (gsize i = 0; i < len; i++)
     out[i] = (char) ascii_upper (s[i]);
-  out[len] = '\0';
+}
+
+/* @s in upper case, in @buf when it fits (header values and keys mostly
+ * do), else in newly allocated memory that *@heap_out owns. */
+static const char *
+ascii_upper_copy (const char *s, gsize len, char *buf, gsize bufsize, char **heap_out)
+{
+  char *out = len <= bufsize ? buf : (*heap_out = g_malloc (len));
+
+  for (gsize i = 0; i < len; i++)
+    out[i] = (char) ascii_upper (s[i]);
   return out;
 }
 
+/* Both sides folded, then memmem(): linear however long either is. */
 static gboolean
 ascii_contains (const char *value, gsize vlen, const char *key, gsize klen)
 {
-  g_autofree char *v = NULL;
-  g_autofree char *k = NULL;
+  char vbuf[1024], kbuf[256];
+  g_autofree char *vheap = NULL;
+  g_autofree char *kheap = NULL;
+  const char *v, *k;
 
   if (klen == 0)
     return TRUE;
   if (klen > vlen)
     return FALSE;
-  v = ascii_upper_dup (value, vlen);
-  k = ascii_upper_dup (key, klen);
+  v = ascii_upper_copy (value, vlen, vbuf, sizeof vbuf, &vheap);
+  k = ascii_upper_copy (key, klen, kbuf, sizeof kbuf, &kheap);
   return memmem (v, vlen, k, klen) != NULL;
 }
 

@@ -52,6 +52,13 @@ gboolean ms_sieve_comparator_supports_substring (MsSieveComparator c);
 gboolean ms_sieve_comparator_contains (MsSieveComparator c, const char *value, gsize vlen,
                                        const char *key, gsize klen);
 
+/* i;ascii-casemap's folding (RFC 4790 9.2.1: a-z to A-Z, nothing else):
+ * @len bytes of @s to @out (which may be @s). Under i;ascii-casemap, two
+ * strings are equal when their folded forms are equal byte for byte, and
+ * one contains the other when the folded forms do: so a key can be folded
+ * once when a script is compiled, and a value once for all its keys. */
+void ms_sieve_ascii_fold (char *out, const char *s, gsize len);
+
 /* The most code points one character's canonical form can have. */
 #define MS_SIEVE_FOLD_MAX G_UNICHAR_MAX_DECOMPOSITION_LENGTH
 

@@ -78,38 +78,122 @@ ms_sv_address_part (const MsSvNode *node)
   return MS_SV_PART_ALL;
 }
 
+/* An addr-spec and its parts as the address-part tags see them. The
+ * tests of a script read the same From again and again, so test_address
+ * parses each header value and splits each address once per run (see
+ * MsSvRun.addresses). */
+typedef struct
+{
+  char *part[MS_SV_PART_DETAIL + 1]; /* by MsSvAddressPart: the addr-spec itself at
+                                      * MS_SV_PART_ALL; NULL for a part it lacks
+                                      * (no domain, no detail) */
+  gboolean split;                    /* the parts other than ALL are set */
+} SvAddress;
+
+typedef struct
+{
+  guint n;
+  SvAddress *addrs;
+} SvAddressList;
+
+static void
+address_clear (SvAddress *a)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (a->part); i++)
+    g_clear_pointer (&a->part[i], g_free);
+}
+
+static void
+address_list_free (gpointer data)
+{
+  SvAddressList *list = data;
+
+  for (guint i = 0; i < list->n; i++)
+    address_clear (&list->addrs[i]);
+  g_free (list->addrs);
+  g_free (list);
+}
+
+/* A quoted local part is compared without its quotes and escapes
+ * ("john smith"@example.org has the local part john smith). */
+static char *
+unquote_local (char *value /* transfer full */)
+{
+  GString *plain;
+
+  if (value == NULL || value[0] != '"')
+    return value;
+  plain = g_string_new (NULL);
+  for (const char *p = value + 1; *p && *p != '"'; p++)
+    g_string_append_c (plain, *p == '\\' && p[1] ? *++p : *p);
+  g_free (value);
+  return g_string_free (plain, FALSE);
+}
+
+static void
+address_split (MsSvRun *run, SvAddress *a)
+{
+  char *localpart, *user, *detail;
+
+  ms_address_split (a->part[MS_SV_PART_ALL],
+                    run->req->subaddress_separator ? run->req->subaddress_separator : "+", &localpart,
+                    &a->part[MS_SV_PART_DOMAIN], &user, &detail);
+  a->part[MS_SV_PART_LOCALPART] = unquote_local (localpart);
+  a->part[MS_SV_PART_USER] = unquote_local (user);
+  a->part[MS_SV_PART_DETAIL] = unquote_local (detail);
+  a->split = TRUE;
+}
+
+static gboolean
+match_address_part (MsSvRun *run, MsSvMatching *st, MsSvAddressPart part, SvAddress *a)
+{
+  const char *value;
+
+  if (part != MS_SV_PART_ALL && !a->split)
+    address_split (run, a);
+  value = a->part[part];
+  /* no detail: this address is not tested */
+  if (value == NULL)
+    return FALSE;
+  return ms_sv_match_value (run, st, value, strlen (value));
+}
+
+/* The addresses in header value @value (owned by a view of the run),
+ * parsed at the first test that asks. Transfer none. */
+static SvAddressList *
+address_list_of (MsSvRun *run, const char *value)
+{
+  SvAddressList *list;
+  char **addrs;
+
+  if (run->addresses == NULL)
+    run->addresses = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, address_list_free);
+  list = g_hash_table_lookup (run->addresses, value);
+  if (list != NULL)
+    return list;
+  addrs = ms_address_list_parse (value);
+  list = g_new0 (SvAddressList, 1);
+  list->n = g_strv_length (addrs);
+  list->addrs = g_new0 (SvAddress, list->n);
+  for (guint i = 0; i < list->n; i++)
+    list->addrs[i].part[MS_SV_PART_ALL] = addrs[i];
+  g_free (addrs); /* the strings moved to the list */
+  g_hash_table_insert (run->addresses, (gpointer) value, list);
+  return list;
+}
+
 gboolean
 ms_sv_match_address (MsSvRun *run, MsSvMatching *st, MsSvAddressPart part, const char *addr)
 {
-  g_autofree char *localpart = NULL, *domain = NULL, *user = NULL, *detail = NULL;
-  g_autofree char *unquoted = NULL;
-  const char *value = NULL;
+  SvAddress a = { { NULL }, FALSE };
+  gboolean r;
 
   if (part == MS_SV_PART_ALL)
     return ms_sv_match_value (run, st, addr, strlen (addr));
-  ms_address_split (addr, run->req->subaddress_separator ? run->req->subaddress_separator : "+",
-                    &localpart, &domain, &user, &detail);
-  switch (part)
-    {
-    case MS_SV_PART_LOCALPART: value = localpart; break;
-    case MS_SV_PART_DOMAIN: value = domain; break;
-    case MS_SV_PART_USER: value = user; break;
-    case MS_SV_PART_DETAIL: value = detail; break; /* none: this address is not tested */
-    case MS_SV_PART_ALL: break;
-    }
-  if (value == NULL)
-    return FALSE;
-  if (part != MS_SV_PART_DOMAIN && value[0] == '"')
-    {
-      /* a quoted local part is compared without its quotes and escapes
-       * ("john smith"@example.org has the local part john smith) */
-      GString *plain = g_string_new (NULL);
-      for (const char *p = value + 1; *p && *p != '"'; p++)
-        g_string_append_c (plain, *p == '\\' && p[1] ? *++p : *p);
-      unquoted = g_string_free (plain, FALSE);
-      value = unquoted;
-    }
-  return ms_sv_match_value (run, st, value, strlen (value));
+  a.part[MS_SV_PART_ALL] = g_strdup (addr);
+  r = match_address_part (run, st, part, &a);
+  address_clear (&a);
+  return r;
 }
 
 /* The values of header @name, with :index/:last applied (RFC 5260 6). */
@@ -296,21 +380,42 @@ test_anyof (MsSvRun *run, const MsSvNode *node)
   return 0;
 }
 
+/* The header views @node reads: without :mime only the message's own,
+ * with no work; else those ms_sv_mime_views picks (in run->views, which
+ * header, address and exists share: they run no other test while they
+ * read it). FALSE after a runtime error. */
+static gboolean
+header_views (MsSvRun *run, const MsSvNode *node, MsHeaderView *const **views_out, guint *n_out)
+{
+  if (!ms_sv_node_has_tag (node, MS_SV_TAG_MIME))
+    {
+      *views_out = &run->view;
+      *n_out = 1;
+      return TRUE;
+    }
+  if (!ms_sv_mime_views (run, node, run->views))
+    return FALSE;
+  *views_out = (MsHeaderView *const *) run->views->pdata;
+  *n_out = run->views->len;
+  return TRUE;
+}
+
 /* With :mime :anychild: true when one part has every field (RFC 5703
  * 4.3). */
 static int
 test_exists (MsSvRun *run, const MsSvNode *node)
 {
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
-  g_autoptr (GPtrArray) views = g_ptr_array_new ();
+  MsHeaderView *const *views;
+  guint n_views;
 
-  if (!ms_sv_mime_views (run, node, views))
+  if (!header_views (run, node, &views, &n_views))
     return -1;
-  for (guint v = 0; v < views->len; v++)
+  for (guint v = 0; v < n_views; v++)
     {
       gboolean all = TRUE;
       for (guint i = 0; names[i] && all; i++)
-        all = ms_header_view_lookup (views->pdata[v], names[i]) != NULL;
+        all = ms_header_view_lookup (views[v], names[i]) != NULL;
       if (all)
         return 1;
     }
@@ -358,17 +463,18 @@ test_header (MsSvRun *run, const MsSvNode *node)
   const MsSvMatch *m = node->data;
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
   gboolean option = ms_sv_mime_has_option (node);
-  g_autoptr (GPtrArray) views = g_ptr_array_new ();
+  MsHeaderView *const *views;
+  guint n_views;
   MsSvMatching st;
 
-  if (!ms_sv_mime_views (run, node, views))
+  if (!header_views (run, node, &views, &n_views))
     return -1;
   ms_sv_match_begin (run, &st, m);
-  for (guint v = 0; v < views->len; v++)
+  for (guint v = 0; v < n_views; v++)
     for (guint i = 0; names[i]; i++)
       {
         const char *one[2];
-        const char *const *values = ms_sv_header_values (run, node, views->pdata[v], names[i], one);
+        const char *const *values = ms_sv_header_values (run, node, views[v], names[i], one);
         for (guint k = 0; values && values[k]; k++)
           if (option ? ms_sv_mime_match_option (run, &st, node, names[i], values[k])
                      : ms_sv_match_value (run, &st, values[k], strlen (values[k])))
@@ -413,22 +519,23 @@ test_address (MsSvRun *run, const MsSvNode *node)
   const MsSvMatch *m = node->data;
   const char *const *names = ms_sv_expand_list (run, node->pos[0]);
   MsSvAddressPart part = ms_sv_address_part (node);
-  g_autoptr (GPtrArray) views = g_ptr_array_new ();
+  MsHeaderView *const *views;
+  guint n_views;
   MsSvMatching st;
 
-  if (!ms_sv_mime_views (run, node, views))
+  if (!header_views (run, node, &views, &n_views))
     return -1;
   ms_sv_match_begin (run, &st, m);
-  for (guint v = 0; v < views->len; v++)
+  for (guint v = 0; v < n_views; v++)
     for (guint i = 0; names[i]; i++)
       {
         const char *one[2];
-        const char *const *values = ms_sv_header_values (run, node, views->pdata[v], names[i], one);
+        const char *const *values = ms_sv_header_values (run, node, views[v], names[i], one);
         for (guint k = 0; values && values[k]; k++)
           {
-            g_auto (GStrv) addrs = ms_address_list_parse (values[k]);
-            for (guint j = 0; addrs[j]; j++)
-              if (ms_sv_match_address (run, &st, part, addrs[j]))
+            SvAddressList *list = address_list_of (run, values[k]);
+            for (guint j = 0; j < list->n; j++)
+              if (match_address_part (run, &st, part, &list->addrs[j]))
                 return 1;
           }
       }

@@ -141,6 +141,9 @@ ms_sv_run_edit_header (MsSvRun *run, const MsSvNode *node, GPtrArray *edits)
   g_ptr_array_set_size (edits, 0);
   block = ms_header_editor_get_bytes (run->editor);
   data = g_bytes_get_data (block, &len);
+  /* the old view's values go, and the addresses parsed from them */
+  if (run->addresses)
+    g_hash_table_remove_all (run->addresses);
   ms_header_view_free (run->view);
   run->view = ms_header_view_new (data, len);
   return TRUE;
@@ -163,7 +166,11 @@ ms_sv_expand (MsSvRun *run, const MsSvStr *s, gsize *len_out)
 const char *const *
 ms_sv_expand_list (MsSvRun *run, const MsSvArg *arg)
 {
-  const char **out = g_new (const char *, arg->strings->len + 1);
+  const char **out;
+
+  if (arg->strv != NULL)
+    return arg->strv;
+  out = g_new (const char *, arg->strings->len + 1);
 
   for (guint i = 0; i < arg->strings->len; i++)
     out[i] = ms_sv_expand (run, ms_sv_arg_str (arg, i), NULL);
@@ -185,6 +192,7 @@ ms_sv_match_compile (MsSvValidator *v, MsSvNode *node, const MsSvArg *keys, MsSv
   m->cmp = MS_CMP_ASCII_CASEMAP;
   m->keys = keys;
   m->regexes = NULL;
+  m->folded = NULL;
   if (ms_sv_node_has_tag (node, MS_SV_TAG_COMPARATOR))
     {
       const char *name = ms_sv_arg_str (cmp, 0)->str;
@@ -252,6 +260,18 @@ ms_sv_match_compile (MsSvValidator *v, MsSvNode *node, const MsSvArg *keys, MsSv
         }
       (void) vars;
     }
+  if (ok && (m->type == MS_MATCH_IS || m->type == MS_MATCH_CONTAINS) && m->cmp == MS_CMP_ASCII_CASEMAP && keys)
+    {
+      m->folded = g_new0 (char *, keys->strings->len + 1);
+      for (guint i = 0; i < keys->strings->len; i++)
+        {
+          const MsSvStr *k = ms_sv_arg_str (keys, i);
+          if (k->vars)
+            continue;
+          m->folded[i] = g_malloc (k->len + 1);
+          ms_sieve_ascii_fold (m->folded[i], k->str, k->len);
+        }
+    }
   return ok;
 }
 
@@ -259,6 +279,12 @@ void
 ms_sv_match_clear (MsSvMatch *m)
 {
   g_clear_pointer (&m->regexes, g_ptr_array_unref);
+  if (m->folded != NULL)
+    {
+      for (guint i = 0; m->keys && i < m->keys->strings->len; i++)
+        g_free (m->folded[i]);
+      g_clear_pointer (&m->folded, g_free);
+    }
 }
 
 void
@@ -279,6 +305,44 @@ set_match_values (MsSvRun *run, GPtrArray *captures)
   run->match_values = g_ptr_array_ref (captures);
 }
 
+/* i;ascii-casemap :is and :contains (m->folded): the value folded once,
+ * compared with each folded key. */
+static gboolean
+match_folded (MsSvRun *run, MsSvMatching *st, const char *value, gsize len)
+{
+  const MsSvMatch *m = st->m;
+  char buf[1024];
+  g_autofree char *heap = NULL;
+  char *v = len <= sizeof buf ? buf : (heap = g_malloc (len));
+
+  ms_sieve_ascii_fold (v, value, len);
+  for (guint i = 0; i < m->keys->strings->len; i++)
+    {
+      const MsSvStr *s = ms_sv_arg_str (m->keys, i);
+      const char *k = m->folded[i];
+      gsize klen = s->len;
+      g_autofree char *kheap = NULL;
+      gboolean hit;
+
+      if (k == NULL)
+        {
+          const char *key = ms_sv_expand (run, s, &klen);
+          k = kheap = g_malloc (klen + 1);
+          ms_sieve_ascii_fold (kheap, key, klen);
+        }
+      if (m->type == MS_MATCH_IS)
+        hit = klen == len && memcmp (v, k, len) == 0;
+      else
+        hit = klen == 0 || (klen <= len && memmem (v, len, k, klen) != NULL);
+      if (hit)
+        {
+          st->matched = TRUE;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 gboolean
 ms_sv_match_value (MsSvRun *run, MsSvMatching *st, const char *value, gsize len)
 {
@@ -291,6 +355,8 @@ ms_sv_match_value (MsSvRun *run, MsSvMatching *st, const char *value, gsize len)
       st->count++;
       return FALSE;
     }
+  if (m->folded != NULL)
+    return match_folded (run, st, value, len);
   for (guint i = 0; i < m->keys->strings->len; i++)
     {
       gsize klen;
@@ -411,6 +477,7 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
   run.view = ms_header_view_new (hdata, hlen);
   run.implicit_keep = TRUE;
   run.scratch = g_ptr_array_new_with_free_func (g_free);
+  run.views = g_ptr_array_new ();
   run.flags = g_ptr_array_new_with_free_func (g_free);
 
   ms_sv_run_block (&run, script->commands);
@@ -444,11 +511,13 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
 
   g_clear_pointer (&run.mime, ms_sv_mime_free);
   g_clear_pointer (&run.match_values, g_ptr_array_unref);
+  g_clear_pointer (&run.addresses, g_hash_table_unref);
   g_clear_pointer (&run.vars, g_hash_table_unref);
   g_clear_pointer (&run.globals, g_hash_table_unref);
   g_clear_pointer (&run.included_once, g_hash_table_unref);
   g_ptr_array_unref (run.flags);
   g_ptr_array_unref (run.scratch);
+  g_ptr_array_unref (run.views);
   ms_header_view_free (run.view);
   ms_header_editor_free (run.editor);
 }

@@ -49,6 +49,13 @@ struct _MsSvRun {
   guint n_actions;
   guint steps;
   GPtrArray *scratch;          /* strings freed when the run ends */
+  /* address: header value (by pointer, owned by a view) -> its
+   * addresses, parsed and split once (sieve-core.c); NULL before the
+   * first. Emptied when editheader replaces the view. */
+  GHashTable *addresses;
+  GPtrArray *views;            /* MsHeaderView* (not owned): what
+                                * ms_sv_mime_views fills for a test with
+                                * :mime (sieve-core.c) */
 
   /* variables (RFC 5229): name (lowercase) -> GString, the current
    * script's own and the global ones (include); and ${0}..${9} */
@@ -89,7 +96,8 @@ gboolean ms_sv_run_edit_header (MsSvRun *run, const MsSvNode *node, GPtrArray *e
  * extension is on and the string uses them). The pointer lives as long
  * as the run. */
 const char *ms_sv_expand (MsSvRun *run, const MsSvStr *s, gsize *len_out);
-/* Every string of @arg expanded, NULL-terminated, owned by the run. */
+/* Every string of @arg expanded, NULL-terminated, valid as long as the
+ * run (owned by it, or by the script when no string uses variables). */
 const char *const *ms_sv_expand_list (MsSvRun *run, const MsSvArg *arg);
 char *ms_sv_run_keep_string (MsSvRun *run, char *s /* transfer full */);
 
@@ -104,6 +112,10 @@ typedef struct {
   MsSieveComparator cmp;
   const MsSvArg *keys;
   GPtrArray *regexes;   /* MsSieveRegex* per key when no key uses variables */
+  char **folded;        /* i;ascii-casemap :is and :contains: each key
+                         * folded (ms_sieve_ascii_fold; as long as the key,
+                         * not NUL-terminated), NULL for one that uses
+                         * variables; else NULL */
 } MsSvMatch;
 
 /* Read :comparator and the match type from @node's tags into @m with

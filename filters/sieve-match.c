@@ -121,17 +121,24 @@ fold_unichar (Folder *folder, gunichar ch)
   return GPOINTER_TO_UINT (id);
 }
 
+/* A header value or key is short: the matcher's arrays are on the stack
+ * up to this many elements, on the heap beyond. */
+#define GLOB_STACK 256
+
 typedef struct
 {
   guint32 *units;
   gsize n;
   gsize *offsets; /* n + 1 byte offsets of the characters; NULL: unit i is byte i */
+  guint32 stack[GLOB_STACK];
 } Units;
 
 static void
 units_clear (Units *u)
 {
-  g_clear_pointer (&u->units, g_free);
+  if (u->units != u->stack)
+    g_free (u->units);
+  u->units = NULL;
   g_clear_pointer (&u->offsets, g_free);
 }
 
@@ -139,7 +146,7 @@ units_clear (Units *u)
 static void
 units_fold (Folder *folder, const char *s, gsize len, Units *out)
 {
-  out->units = g_new (guint32, len + 1);
+  out->units = len + 1 <= GLOB_STACK ? out->stack : g_new (guint32, len + 1);
   out->n = 0;
   out->offsets = NULL;
   if (folder->cmp != MS_CMP_UNICODE_CASEMAP)
@@ -177,13 +184,14 @@ typedef struct
   guint32 unit;
 } Tok;
 
-/* The key as tokens, with its escapes resolved. */
-static GArray *
-key_tokenize (Folder *folder, const char *key, gsize klen)
+/* The key as tokens, with its escapes resolved, into @toks (room for
+ * @klen); returns how many. */
+static gsize
+key_tokenize (Folder *folder, const char *key, gsize klen, Tok *toks)
 {
-  GArray *toks = g_array_sized_new (FALSE, FALSE, sizeof (Tok), klen);
   gboolean unicode = folder->cmp == MS_CMP_UNICODE_CASEMAP;
   const char *end = key + klen;
+  gsize n = 0;
 
   for (const char *p = key; p < end;)
     {
@@ -193,7 +201,7 @@ key_tokenize (Folder *folder, const char *key, gsize klen)
         {
           t.kind = *p == '*' ? TOK_STAR : TOK_ANY;
           p++;
-          g_array_append_val (toks, t);
+          toks[n++] = t;
           continue;
         }
       /* "\x" is a literal x; a lone backslash at the end stands for itself */
@@ -206,9 +214,9 @@ key_tokenize (Folder *folder, const char *key, gsize klen)
         }
       else
         t.unit = fold_byte (folder, *p++);
-      g_array_append_val (toks, t);
+      toks[n++] = t;
     }
-  return toks;
+  return n;
 }
 
 /* A run of the key between two '*' (or an end of the key). */
@@ -234,7 +242,9 @@ segment_at (const Segment *seg, const guint32 *v, gsize p)
 static gsize
 segment_find_literal (const Segment *seg, const guint32 *v, gsize from, gsize to)
 {
-  g_autofree gsize *fail = g_new (gsize, seg->len);
+  gsize stack[GLOB_STACK];
+  g_autofree gsize *heap = seg->len <= GLOB_STACK ? NULL : g_new (gsize, seg->len);
+  gsize *fail = heap ? heap : stack;
   gsize k = 0;
 
   fail[0] = 0;
@@ -277,27 +287,27 @@ segment_find (const Segment *seg, const guint32 *v, gsize from, gsize to)
   return G_MAXSIZE;
 }
 
-/* Split @toks at every '*': nstars + 1 segments. */
-static GArray *
-key_segments (GArray *toks)
+/* Split the @n tokens @t at every '*' into @segs (room for nstars + 1,
+ * as many as there are); returns how many. */
+static gsize
+key_segments (const Tok *t, gsize n, Segment *segs)
 {
-  GArray *segs = g_array_new (FALSE, TRUE, sizeof (Segment));
-  const Tok *t = (const Tok *) (void *) toks->data;
   Segment cur = { t, 0, FALSE, 0 };
+  gsize nsegs = 0;
 
-  for (gsize i = 0; i < toks->len; i++)
+  for (gsize i = 0; i < n; i++)
     {
       if (t[i].kind == TOK_STAR)
         {
-          g_array_append_val (segs, cur);
+          segs[nsegs++] = cur;
           cur = (Segment) { t + i + 1, 0, FALSE, 0 };
           continue;
         }
       cur.len++;
       cur.has_any |= t[i].kind == TOK_ANY;
     }
-  g_array_append_val (segs, cur);
-  return segs;
+  segs[nsegs++] = cur;
+  return nsegs;
 }
 
 /* Place every segment (see ms_sieve_match_glob): the first at the start,
@@ -361,9 +371,14 @@ ms_sieve_match_glob (MsSieveComparator c, const char *value, gsize vlen,
                      const char *key, gsize klen, GPtrArray *captures)
 {
   Folder folder = { c, NULL };
-  Units u = { 0 };
-  g_autoptr (GArray) toks = NULL;
-  g_autoptr (GArray) segs = NULL;
+  Units u;
+  Tok tok_stack[GLOB_STACK];
+  Segment seg_stack[GLOB_STACK / 4];
+  g_autofree Tok *tok_heap = NULL;
+  g_autofree Segment *seg_heap = NULL;
+  Tok *toks;
+  Segment *segs;
+  gsize ntoks, nsegs = 1;
   gboolean matched;
 
   g_return_val_if_fail (value != NULL || vlen == 0, FALSE);
@@ -378,13 +393,16 @@ ms_sieve_match_glob (MsSieveComparator c, const char *value, gsize vlen,
       && !(g_utf8_validate_len (value, vlen, NULL) && g_utf8_validate_len (key, klen, NULL)))
     folder.cmp = MS_CMP_OCTET;
 
-  toks = key_tokenize (&folder, key, klen);
-  segs = key_segments (toks);
+  toks = klen <= GLOB_STACK ? tok_stack : (tok_heap = g_new (Tok, klen));
+  ntoks = key_tokenize (&folder, key, klen, toks);
+  for (gsize i = 0; i < ntoks; i++)
+    nsegs += toks[i].kind == TOK_STAR;
+  segs = nsegs <= G_N_ELEMENTS (seg_stack) ? seg_stack : (seg_heap = g_new (Segment, nsegs));
+  key_segments (toks, ntoks, segs);
   units_fold (&folder, value, vlen, &u);
-  matched = segments_place ((Segment *) (void *) segs->data, segs->len, u.units, u.n);
+  matched = segments_place (segs, nsegs, u.units, u.n);
   if (matched && captures != NULL)
-    segments_capture ((const Segment *) (void *) segs->data, segs->len, value, vlen, &u,
-                      captures);
+    segments_capture (segs, nsegs, value, vlen, &u, captures);
   units_clear (&u);
   folder_clear (&folder);
   return matched;

@@ -446,6 +446,7 @@ ms_sv_mime_views (MsSvRun *run, const MsSvNode *node, GPtrArray *views)
   MsSvMime *mime;
   guint from, to;
 
+  g_ptr_array_set_size (views, 0);
   if (!ms_sv_node_has_tag (node, MS_SV_TAG_MIME))
     {
       g_ptr_array_add (views, run->view);

@@ -88,8 +88,8 @@ gboolean ms_sv_message_raw_body (MsSvRun *run, const MsSvNode *node, GBytes **bo
 /* The header views a header, address or exists test @node looks at
  * (RFC 5703 4): the message's; with :mime the current part's (the
  * message's outside foreverypart), and with :anychild also those of
- * every part below it. Added to @views (MsHeaderView*, transfer none).
- * FALSE after a runtime error. */
+ * every part below it. They replace what @views held (MsHeaderView*,
+ * transfer none). FALSE after a runtime error. */
 gboolean ms_sv_mime_views (MsSvRun *run, const MsSvNode *node, GPtrArray *views);
 
 /* header :mime with :type, :subtype, :contenttype or :param: match the

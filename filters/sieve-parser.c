@@ -30,6 +30,7 @@ ms_sv_arg_free (MsSvArg *a)
     g_free (g_array_index (a->strings, MsSvStr, i).str);
   if (a->strings)
     g_array_unref (a->strings);
+  g_free (a->strv);
   g_free (a->tag);
   g_free (a);
 }

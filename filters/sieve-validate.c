@@ -257,6 +257,7 @@ static void
 mark_variables (MsSvValidator *v, const MsSvNode *node, MsSvArg *a)
 {
   gboolean encoded = ms_sv_validator_has_extension (v, "encoded-character");
+  gboolean any_vars = FALSE;
 
   for (guint i = 0; a->strings && i < a->strings->len; i++)
     {
@@ -270,6 +271,16 @@ mark_variables (MsSvValidator *v, const MsSvNode *node, MsSvArg *a)
           ms_sv_validator_error (v, node, a, "unknown variable namespace in \"%.*s\"",
                                  (int) (strchr (ref, '}') - ref + 1), ref);
         }
+      any_vars |= s->vars;
+    }
+  /* a list of constants is the same for every message: build it once */
+  g_clear_pointer (&a->strv, g_free);
+  if (a->strings && !any_vars)
+    {
+      a->strv = g_new (const char *, a->strings->len + 1);
+      for (guint i = 0; i < a->strings->len; i++)
+        a->strv[i] = ms_sv_arg_str (a, i)->str;
+      a->strv[a->strings->len] = NULL;
     }
 }
 

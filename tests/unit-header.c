@@ -2,6 +2,7 @@
  * and RFC 2047 decoding. */
 #include "address.h"
 #include "header.h"
+#include "rfc2047.h"
 
 #include <string.h>
 
