@@ -137,16 +137,19 @@ is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error
 }
 
 /* Filter and deliver one message of a batch; its outcome goes into
- * @item. FALSE with @error only for a temporary failure, which stops the
- * batch; a message that cannot be delivered for its own reasons is
- * logged, counted and kept on the server. @plan_out gets the plan of a
- * delivered message, for the counts once the batch is committed. */
+ * @item, with @ahead (transfer full), its plan made with the batch's, if
+ * it still holds. FALSE with @error only for a temporary failure, which
+ * stops the batch; a message that cannot be delivered for its own
+ * reasons is logged, counted and kept on the server. @plan_out gets the
+ * plan of a delivered message, for the counts once the batch is
+ * committed. */
 static gboolean
-deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan **plan_out, GError **error)
+deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan *ahead, MsPlan **plan_out,
+             GError **error)
 {
   MsOrigin origin = { f->account->name, folder, item->uid, item->server_size };
   MsSpool *spool = item->spool;
-  g_autoptr (MsPlan) plan = NULL;
+  g_autoptr (MsPlan) plan = ahead;
   g_autofree char *summary = NULL;
   g_autoptr (GError) local = NULL;
 
@@ -161,7 +164,11 @@ deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan **plan_ou
       item->outcome = MS_FETCH_DELIVERED;
       return TRUE;
     }
-  plan = ms_fetch_plan (f, spool);
+  if (plan == NULL || !ms_pipeline_plan_is_current (f->pipeline, plan))
+    {
+      g_clear_pointer (&plan, ms_plan_free);
+      plan = ms_fetch_plan (f, spool);
+    }
   /* fileinto_target = server: the source filed it there already */
   for (guint i = plan->result->actions->len; f->fileinto_on_server && i-- > 0;)
     if (((MsAction *) plan->result->actions->pdata[i])->kind == MS_ACTION_FILEINTO)
@@ -236,11 +243,35 @@ journal_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *item
   return TRUE;
 }
 
+/* The batch's messages filtered at once (ms_pipeline_plan_many): each
+ * plan is used when its message is delivered, unless duplicate records
+ * of the messages before it have changed what the filter would see. */
+static void
+plan_ahead (MsFetch *f, GArray *items, MsPlan **ahead)
+{
+  g_autofree MsPlanInput *inputs = g_new0 (MsPlanInput, items->len);
+  g_autoptr (GPtrArray) senders = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      MsSpool *spool = g_array_index (items, MsFetchItem, i).spool;
+      char *sender = NULL;
+
+      fetched_envelope (f, spool, &inputs[i].envelope, &sender);
+      g_ptr_array_add (senders, sender);
+      inputs[i].envelope.message_path = spool->path;
+      inputs[i].header = spool->header;
+      inputs[i].size = spool->size;
+    }
+  ms_pipeline_plan_many (f->pipeline, items->len, inputs, ahead);
+}
+
 gboolean
 ms_fetch_deliver_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *items,
                         GError **error)
 {
   g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_plan_free);
+  g_autofree MsPlan **ahead = g_new0 (MsPlan *, items->len + 1);
   g_autoptr (GError) stop = NULL;
   gboolean dedupe = g_strcmp0 (f->config->dedupe_message_id, "yes") == 0;
   guint duplicates = f->stats.duplicates;
@@ -258,14 +289,19 @@ ms_fetch_deliver_batch (MsFetch *f, const char *folder, GHashTable *journal, GAr
   if (dedupe)
     lock = ms_lock_file (f->config->state_dir, "dedupe.lock", TRUE, NULL, NULL);
   ok = ms_pipeline_batch_begin (f->pipeline, error);
+  if (ok)
+    plan_ahead (f, items, ahead);
   for (guint i = 0; ok && i < items->len; i++)
     {
       MsPlan *plan = NULL;
-      gboolean go_on = deliver_one (f, folder, &g_array_index (items, MsFetchItem, i), &plan, &stop);
+      gboolean go_on = deliver_one (f, folder, &g_array_index (items, MsFetchItem, i),
+                                    g_steal_pointer (&ahead[i]), &plan, &stop);
       g_ptr_array_add (plans, plan); /* NULL for a duplicate or a failure */
       if (!go_on)
         break;
     }
+  for (guint i = 0; i < items->len; i++)
+    g_clear_pointer (&ahead[i], ms_plan_free);
   if (ok && !ms_pipeline_batch_commit (f->pipeline, error))
     ok = FALSE;
   if (lock >= 0)

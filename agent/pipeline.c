@@ -328,50 +328,87 @@ request_options (MsPipeline *p)
   return g_strv_builder_end (b);
 }
 
-MsPlan *
-ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope *env)
+void
+ms_pipeline_plan_many (MsPipeline *p, guint n, const MsPlanInput *inputs, MsPlan **plans)
 {
-  MsPlan *plan = g_new0 (MsPlan, 1);
   const char *script = p->script ? p->script : p->config->script;
-  gsize hlen;
-  const char *hdata = g_bytes_get_data (header, &hlen);
-  const char *msgid;
+  g_auto (GStrv) options = NULL;
+  g_autofree MsFilterRequest *reqs = g_new0 (MsFilterRequest, n);
+  g_autofree const MsFilterRequest **asked = g_new0 (const MsFilterRequest *, n);
+  g_autofree MsFilterResult **results = g_new0 (MsFilterResult *, n);
+  g_autofree guint *which = g_new0 (guint, n);
+  guint nasked = 0;
 
-  plan->notes = g_ptr_array_new_with_free_func (g_free);
-  plan->header = g_bytes_ref (header);
-  plan->view = ms_header_view_new (hdata, hlen);
-  msgid = ms_header_view_get_first (plan->view, "Message-ID");
-  plan->message_id = g_strdup (msgid ? msgid : "(no Message-ID)");
-  plan->envelope_from = g_strdup (env->envelope_from);
-  plan->envelope_to = g_strdup (env->envelope_to);
+  for (guint i = 0; i < n; i++)
+    {
+      const MsPlanInput *in = &inputs[i];
+      MsPlan *plan = g_new0 (MsPlan, 1);
+      gsize hlen;
+      const char *hdata = g_bytes_get_data (in->header, &hlen);
+      const char *msgid;
 
-  if (script == NULL)
-    {
-      plan->result = ms_filter_result_new ();
-      ms_filter_result_finish (plan->result); /* no script: keep */
-    }
-  else if (ms_engine_get_backend (p->engine) != MS_SIEVE_LIBSIEVE
-           || (plan->result = lint_refuses (p, script)) == NULL)
-    {
-      g_auto (GStrv) options = request_options (p);
-      MsFilterRequest req = {
+      plan->notes = g_ptr_array_new_with_free_func (g_free);
+      plan->header = g_bytes_ref (in->header);
+      plan->view = ms_header_view_new (hdata, hlen);
+      msgid = ms_header_view_get_first (plan->view, "Message-ID");
+      plan->message_id = g_strdup (msgid ? msgid : "(no Message-ID)");
+      plan->envelope_from = g_strdup (in->envelope.envelope_from);
+      plan->envelope_to = g_strdup (in->envelope.envelope_to);
+      plan->pending_generation = p->pending_generation;
+      plans[i] = plan;
+
+      if (script == NULL)
+        {
+          plan->result = ms_filter_result_new ();
+          ms_filter_result_finish (plan->result); /* no script: keep */
+          continue;
+        }
+      if (ms_engine_get_backend (p->engine) == MS_SIEVE_LIBSIEVE
+          && (plan->result = lint_refuses (p, script)) != NULL)
+        continue;
+      if (options == NULL)
+        options = request_options (p);
+      reqs[i] = (MsFilterRequest) {
         .mode = MS_FILTER_EXECUTE,
         .script_path = script,
-        .header = header,
-        .size = size,
-        .envelope_from = env->envelope_from,
-        .envelope_to = env->envelope_to,
-        .message_path = env->message_path,
+        .header = in->header,
+        .size = in->size,
+        .envelope_from = in->envelope.envelope_from,
+        .envelope_to = in->envelope.envelope_to,
+        .message_path = in->envelope.message_path,
         .options = (const char *const *) options,
         .subaddress_separator = p->config->subaddress_separator,
         .trace = p->trace,
       };
-      plan->result = ms_engine_run (p->engine, &req);
+      asked[nasked] = &reqs[i];
+      which[nasked++] = i;
     }
-  if (plan->result->failed)
-    note (plan, "script failed, message kept in INBOX: %s", plan->result->failure);
-  apply_policy (p, plan);
+  if (nasked > 0)
+    ms_engine_run_many (p->engine, asked, nasked, results);
+  for (guint k = 0; k < nasked; k++)
+    plans[which[k]]->result = results[k];
+  for (guint i = 0; i < n; i++)
+    {
+      if (plans[i]->result->failed)
+        note (plans[i], "script failed, message kept in INBOX: %s", plans[i]->result->failure);
+      apply_policy (p, plans[i]);
+    }
+}
+
+MsPlan *
+ms_pipeline_plan (MsPipeline *p, GBytes *header, guint64 size, const MsEnvelope *env)
+{
+  MsPlanInput in = { header, size, *env };
+  MsPlan *plan = NULL;
+
+  ms_pipeline_plan_many (p, 1, &in, &plan);
   return plan;
+}
+
+gboolean
+ms_pipeline_plan_is_current (const MsPipeline *p, const MsPlan *plan)
+{
+  return plan->pending_generation == p->pending_generation;
 }
 
 gboolean
@@ -603,6 +640,7 @@ remember_pending (MsPipeline *p, const MsPlan *plan)
       if (g_hash_table_lookup_extended (p->duplicates_pending, m->hash, NULL, &old))
         seen &= GPOINTER_TO_INT (old);
       g_hash_table_insert (p->duplicates_pending, g_strdup (m->hash), GINT_TO_POINTER (seen));
+      p->pending_generation++;
     }
 }
 

@@ -36,6 +36,7 @@ typedef struct {
   GHashTable *duplicates_pending; /* a batch is open: duplicate hashes its
                                    * messages recorded -> GINT seen, shown to
                                    * the filter until the batch commits */
+  guint pending_generation; /* changes with duplicates_pending */
   char **sieve_options;   /* "name=value" for the Sieve engine, from config */
   struct {
     char *path;           /* the script the result is for */
@@ -75,6 +76,7 @@ typedef struct {
   /* private */
   GHashTable *edited_views; /* edits applied -> MsHeaderView*: the header
                              * as an action saw it (editheader) */
+  guint pending_generation; /* the pipeline's when the filter ran */
 } MsPlan;
 
 /* The header a redirected copy carries: "X-Mailsift-Redirected: IDENTITY;
@@ -93,6 +95,22 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsPlan, ms_plan_free)
  * fails: every problem becomes implicit keep plus a note. Transfer full. */
 MsPlan *ms_pipeline_plan (MsPipeline *pipeline, GBytes *header, guint64 size,
                           const MsEnvelope *envelope);
+
+typedef struct {
+  GBytes *header;
+  guint64 size;
+  MsEnvelope envelope;
+} MsPlanInput;
+
+/* ms_pipeline_plan for @n messages at once, into @plans[i]: the filter
+ * process gets the requests ahead of its replies (ms_engine_run_many),
+ * which saves a round trip per message. */
+void ms_pipeline_plan_many (MsPipeline *pipeline, guint n, const MsPlanInput *inputs, MsPlan **plans);
+
+/* Whether @plan still holds: in a batch, the duplicate records of the
+ * messages delivered since it was made are shown to the filter, so a
+ * plan made ahead of them is made again when there are any. */
+gboolean ms_pipeline_plan_is_current (const MsPipeline *pipeline, const MsPlan *plan);
 
 /* Whether the script reads message bodies (body, foreverypart, ...):
  * then it must run on the whole message, and a source that would fetch

@@ -24,9 +24,6 @@
 #define MS_ENGINE_MAX_SERVED_LIBSIEVE 2000
 #define MS_ENGINE_MAX_SERVED 100000
 #define MS_FRAME_MAX (64u * 1024 * 1024)
-/* What one read takes of a frame before its size is known (on the
- * stack): a request with a usual header, every usual reply. */
-#define MS_FRAME_READ_AHEAD (16u * 1024)
 #define REQUEST_TYPE "(uusaytsssbsas)"
 
 struct _MsEngine {
@@ -180,6 +177,12 @@ engine_start (MsEngine *e, GError **error)
     }
   close (to[0]);
   close (from[1]);
+  /* requests go out while replies come in (exchange): never block on a
+   * full pipe with a reply waiting; and room for a batch's requests
+   * (best effort: the default is 64 KiB) */
+  fcntl (to[1], F_SETFL, fcntl (to[1], F_GETFL) | O_NONBLOCK);
+  fcntl (to[1], F_SETPIPE_SZ, 1024 * 1024);
+  fcntl (from[0], F_SETPIPE_SZ, 1024 * 1024);
   e->pid = pid;
   e->to_child = to[1];
   e->from_child = from[0];
@@ -187,160 +190,147 @@ engine_start (MsEngine *e, GError **error)
   return TRUE;
 }
 
-/* Write all of @iov (@n pieces), going on after a partial write. */
-static gboolean
-write_all (int fd, struct iovec *iov, int n, GError **error)
+/* ---------------------------------------------------------------- frames */
+
+/* A frame is a 4-byte big-endian length, then a GVariant in normal form.
+ * Several frames can be in a pipe at once (the agent sends a batch's
+ * requests ahead of the replies), so both ends read through a buffer and
+ * take whole frames out of it. */
+
+typedef struct {
+  GByteArray *buf;
+  gsize start; /* bytes before it were taken */
+} FrameReader;
+
+static void
+frame_reader_clear (FrameReader *r)
 {
-  while (n > 0)
+  g_clear_pointer (&r->buf, g_byte_array_unref);
+  r->start = 0;
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FrameReader, frame_reader_clear)
+
+/* The length and the data in one buffer, so that one write can send it. */
+static GBytes *
+frame_encode (GVariant *v, GError **error)
+{
+  g_autoptr (GVariant) normal = g_variant_get_normal_form (v);
+  gsize size = g_variant_get_size (normal);
+  guint32 be = GUINT32_TO_BE ((guint32) size);
+  g_autoptr (GBytes) whole = NULL;
+  guint8 *data;
+
+  if (size > MS_FRAME_MAX)
     {
-      ssize_t w = writev (fd, iov, n);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                   "the request is too large for the filter process (%" G_GSIZE_FORMAT " bytes)", size);
+      return NULL;
+    }
+  /* g_variant_store wants the data 8-aligned: the length goes in the 4
+   * bytes before it, and the frame starts there */
+  data = g_malloc (8 + size);
+  memcpy (data + 8 - sizeof be, &be, sizeof be);
+  g_variant_store (normal, data + 8);
+  whole = g_bytes_new_take (data, 8 + size);
+  return g_bytes_new_from_bytes (whole, 8 - sizeof be, sizeof be + size);
+}
+
+/* One read(2) into @r: the number of bytes, 0 at end of file, -1 with
+ * @error. Blocks only when @fd has nothing to read. */
+static gssize
+frame_reader_fill (FrameReader *r, int fd, GError **error)
+{
+  gsize room = 64 * 1024;
+  gsize old;
+  ssize_t n;
+
+  if (r->buf == NULL)
+    r->buf = g_byte_array_sized_new (room);
+  if (r->start > 0 && r->start == r->buf->len)
+    g_byte_array_set_size (r->buf, 0), r->start = 0;
+  else if (r->start > r->buf->len / 2)
+    g_byte_array_remove_range (r->buf, 0, (guint) r->start), r->start = 0;
+  old = r->buf->len;
+  g_byte_array_set_size (r->buf, (guint) (old + room));
+  do
+    n = read (fd, r->buf->data + old, room);
+  while (n < 0 && errno == EINTR);
+  g_byte_array_set_size (r->buf, (guint) (old + (n > 0 ? (gsize) n : 0)));
+  if (n < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "read from the filter pipe: %s",
+                   g_strerror (saved));
+      return -1;
+    }
+  return n;
+}
+
+/* Whether a whole frame is there to take. */
+static gboolean
+frame_reader_has_frame (const FrameReader *r)
+{
+  gsize have = r->buf ? r->buf->len - r->start : 0;
+  guint32 be;
+
+  if (have < sizeof be)
+    return FALSE;
+  memcpy (&be, r->buf->data + r->start, sizeof be);
+  return have - sizeof be >= GUINT32_FROM_BE (be);
+}
+
+/* The first whole frame in @r, taken out of it; NULL without @error
+ * when it is not all there yet. */
+static GVariant *
+frame_reader_take (FrameReader *r, const GVariantType *type, GError **error)
+{
+  gsize have = r->buf ? r->buf->len - r->start : 0;
+  guint32 be;
+  gsize size;
+  GBytes *bytes;
+  GVariant *v;
+
+  if (have < sizeof be)
+    return NULL;
+  memcpy (&be, r->buf->data + r->start, sizeof be);
+  size = GUINT32_FROM_BE (be);
+  if (size > MS_FRAME_MAX)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "frame too large");
+      return NULL;
+    }
+  if (have - sizeof be < size)
+    return NULL;
+  bytes = g_bytes_new (r->buf->data + r->start + sizeof be, size);
+  r->start += sizeof be + size;
+  v = g_variant_ref_sink (g_variant_new_from_bytes (type, bytes, FALSE));
+  g_bytes_unref (bytes);
+  return v;
+}
+
+/* The filter process's end: all of @frame, blocking. */
+static gboolean
+write_all (int fd, GBytes *frame, GError **error)
+{
+  gsize len, done = 0;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+
+  while (done < len)
+    {
+      ssize_t w = write (fd, data + done, len - done);
 
       if (w < 0 && errno == EINTR)
         continue;
       if (w < 0)
         {
           int saved = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "write to filter: %s",
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "write to the filter pipe: %s",
                        g_strerror (saved));
           return FALSE;
         }
-      for (; n > 0 && (gsize) w >= iov->iov_len; iov++, n--)
-        w -= (ssize_t) iov->iov_len;
-      if (n > 0)
-        {
-          iov->iov_base = (guint8 *) iov->iov_base + w;
-          iov->iov_len -= (gsize) w;
-        }
+      done += (gsize) w;
     }
   return TRUE;
-}
-
-/* The size and the data in one system call: each costs about a
- * microsecond, and the filter process makes a round trip per message. */
-gboolean
-ms_engine_write_frame (int fd, GVariant *v, GError **error)
-{
-  g_autoptr (GVariant) normal = g_variant_get_normal_form (v);
-  gsize size = g_variant_get_size (normal);
-  guint32 be = GUINT32_TO_BE ((guint32) size);
-  struct iovec iov[2] = {
-    { &be, sizeof be },
-    { (void *) g_variant_get_data (normal), size },
-  };
-
-  if (size > MS_FRAME_MAX)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "frame too large");
-      return FALSE;
-    }
-  return write_all (fd, iov, 2, error);
-}
-
-/* One read of at most @len bytes, waiting until @deadline_us
- * (monotonic; -1 = none): the number read, 0 at end of file, -1 with
- * @error. */
-static gssize
-read_some (int fd, guint8 *buf, gsize len, gint64 deadline_us, GError **error)
-{
-  for (;;)
-    {
-      ssize_t n;
-
-      if (deadline_us >= 0)
-        {
-          struct pollfd p = { fd, POLLIN, 0 };
-          gint64 left = deadline_us - g_get_monotonic_time ();
-          int r;
-
-          if (left <= 0)
-            {
-              g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
-              return -1;
-            }
-          r = poll (&p, 1, (int) MIN (left / 1000 + 1, G_MAXINT));
-          if (r < 0 && errno == EINTR)
-            continue;
-          if (r == 0)
-            continue;
-        }
-      n = read (fd, buf, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "read: %s", g_strerror (saved));
-          return -1;
-        }
-      return n;
-    }
-}
-
-/* Read exactly @len bytes before @deadline_us (monotonic; -1 = none). */
-static gboolean
-read_exact (int fd, guint8 *buf, gsize len, gint64 deadline_us, GError **error)
-{
-  gsize done = 0;
-
-  while (done < len)
-    {
-      gssize n = read_some (fd, buf + done, len - done, deadline_us, error);
-
-      if (n < 0)
-        return FALSE;
-      if (n == 0)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
-          return FALSE;
-        }
-      done += (gsize) n;
-    }
-  return TRUE;
-}
-
-/* The two ends take turns, a request and then its reply, so whatever is
- * in the pipe belongs to the frame being read: the first read takes what
- * is there, usually the size and all the data at once. More than one
- * frame breaks the protocol. */
-GVariant *
-ms_engine_read_frame (int fd, const GVariantType *type, gint64 deadline_us, GError **error)
-{
-  guint8 ahead[MS_FRAME_READ_AHEAD];
-  gsize got = 0, size;
-  guint32 be;
-  guint8 *data;
-  GVariant *v;
-
-  while (got < sizeof be)
-    {
-      gssize n = read_some (fd, ahead + got, sizeof ahead - got, deadline_us, error);
-
-      if (n < 0)
-        return NULL;
-      if (n == 0)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
-          return NULL;
-        }
-      got += (gsize) n;
-    }
-  memcpy (&be, ahead, sizeof be);
-  size = GUINT32_FROM_BE (be);
-  if (size > MS_FRAME_MAX || got - sizeof be > size)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   size > MS_FRAME_MAX ? "frame too large" : "data after the frame");
-      return NULL;
-    }
-  data = g_malloc (size ? size : 1);
-  memcpy (data, ahead + sizeof be, got - sizeof be);
-  if (!read_exact (fd, data + (got - sizeof be), size - (got - sizeof be), deadline_us, error))
-    {
-      g_free (data);
-      return NULL;
-    }
-  v = g_variant_new_from_data (type, data, size, FALSE, g_free, data);
-  return g_variant_ref_sink (v);
 }
 
 static GVariant *
@@ -398,70 +388,243 @@ prefix_errors (MsFilterResult *result, const char *script_path)
     }
 }
 
+static MsFilterResult *
+failed_result (const char *why)
+{
+  MsFilterResult *result = ms_filter_result_new ();
+
+  g_ptr_array_add (result->errors, g_strdup (why));
+  ms_filter_result_fail (result, why);
+  return result;
+}
+
+/* Send the frames from *@next on and read their replies, each within
+ * the timeout of the one before, writing while the process works: the
+ * process takes the requests in order, so the pipe carries requests
+ * ahead of it and replies behind it, and a batch costs one wake-up per
+ * pipe-full rather than a round trip per message. Frames that are NULL
+ * have no request (and no reply). FALSE with @error when the process
+ * fails: *@next is then the request it was working on. */
+static gboolean
+exchange (MsEngine *e, GBytes **frames, guint n, guint *next, GVariant **replies, GError **error)
+{
+  g_auto (FrameReader) reader = { NULL, 0 };
+  guint to_send = *next;
+  gsize sent = 0;
+  gint64 deadline = g_get_monotonic_time () + (gint64) e->timeout_s * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      struct pollfd p[2] = { { e->from_child, POLLIN, 0 }, { e->to_child, POLLOUT, 0 } };
+      gint64 left;
+      int r;
+
+      while (*next < n && frames[*next] == NULL)
+        (*next)++;
+      while (to_send < n && frames[to_send] == NULL)
+        to_send++;
+      if (*next >= n)
+        return TRUE;
+      left = deadline - g_get_monotonic_time ();
+      if (left <= 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
+          return FALSE;
+        }
+      r = poll (p, to_send < n ? 2 : 1, (int) MIN (left / 1000 + 1, G_MAXINT));
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "poll: %s", g_strerror (saved));
+          return FALSE;
+        }
+      if (to_send < n && p[1].revents != 0)
+        while (to_send < n)
+          {
+            /* as many frames as one writev takes */
+            struct iovec iov[64];
+            int k = 0;
+            ssize_t w;
+
+            for (guint i = to_send; i < n && k < (int) G_N_ELEMENTS (iov); i++)
+              if (frames[i] != NULL)
+                {
+                  gsize len;
+                  const guint8 *data = g_bytes_get_data (frames[i], &len);
+                  gsize skip = k == 0 ? sent : 0;
+                  iov[k].iov_base = (void *) (data + skip);
+                  iov[k++].iov_len = len - skip;
+                }
+            w = writev (e->to_child, iov, k);
+            if (w < 0 && errno == EINTR)
+              continue;
+            if (w < 0 && errno == EAGAIN)
+              break;
+            if (w < 0)
+              {
+                int saved = errno;
+                g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                             "write to the filter pipe: %s", g_strerror (saved));
+                return FALSE;
+              }
+            /* move past what went out */
+            while (to_send < n && w > 0)
+              {
+                gsize rest = g_bytes_get_size (frames[to_send]) - sent;
+                if ((gsize) w < rest)
+                  {
+                    sent += (gsize) w;
+                    w = 0;
+                    break;
+                  }
+                w -= (ssize_t) rest;
+                sent = 0;
+                do
+                  to_send++;
+                while (to_send < n && frames[to_send] == NULL);
+              }
+          }
+      if (p[0].revents != 0)
+        {
+          gssize got = frame_reader_fill (&reader, e->from_child, error);
+          GError *bad = NULL;
+          GVariant *v;
+
+          if (got < 0)
+            return FALSE;
+          if (got == 0)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
+              return FALSE;
+            }
+          while ((v = frame_reader_take (&reader, G_VARIANT_TYPE (MS_FILTER_RESULT_TYPE), &bad)))
+            {
+              if (*next >= to_send)
+                {
+                  /* a reply to a request it has not been sent */
+                  g_variant_unref (v);
+                  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "unexpected reply");
+                  return FALSE;
+                }
+              replies[(*next)++] = v;
+              e->served++;
+              deadline = g_get_monotonic_time () + (gint64) e->timeout_s * G_USEC_PER_SEC;
+              while (*next < n && frames[*next] == NULL)
+                (*next)++;
+            }
+          if (bad != NULL)
+            {
+              g_propagate_error (error, bad);
+              return FALSE;
+            }
+        }
+    }
+}
+
+/* Why the process failed its request, once it is stopped. */
+static char *
+describe_failure (MsEngine *e, const GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      engine_stop (e, TRUE);
+      return e->backend == MS_SIEVE_LIBSIEVE
+               ? g_strdup_printf ("Sieve did not finish within %d s (filter_timeout); "
+                                  "libsieve's :matches can backtrack for minutes on long headers",
+                                  e->timeout_s)
+               : g_strdup_printf ("Sieve did not finish within %d s (filter_timeout)", e->timeout_s);
+    }
+  if (e->pid > 0)
+    return describe_status (engine_stop (e, TRUE));
+  return g_strdup_printf ("cannot start the filter process %s: %s", e->exe, error->message);
+}
+
+void
+ms_engine_run_many (MsEngine *e, const MsFilterRequest *const *requests, guint n, MsFilterResult **results)
+{
+  g_autofree GBytes **frames = g_new0 (GBytes *, n);
+  g_autofree GVariant **replies = g_new0 (GVariant *, n);
+  gboolean retried = FALSE;
+  guint next = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) req = g_variant_ref_sink (request_to_variant (requests[i], e->backend));
+
+      results[i] = NULL;
+      frames[i] = frame_encode (req, &error);
+      if (frames[i] == NULL)
+        results[i] = failed_result (error->message);
+    }
+
+  while (next < n)
+    {
+      g_autoptr (GError) error = NULL;
+      gboolean was_running;
+      guint before;
+
+      if (e->pid > 0
+          && e->served >= (e->backend == MS_SIEVE_LIBSIEVE ? MS_ENGINE_MAX_SERVED_LIBSIEVE : MS_ENGINE_MAX_SERVED))
+        engine_stop (e, FALSE);
+      was_running = e->pid > 0;
+      if (!was_running && !engine_start (e, &error))
+        {
+          g_autofree char *why = describe_failure (e, error);
+          for (; next < n; next++)
+            if (results[next] == NULL)
+              results[next] = failed_result (why);
+          break;
+        }
+      before = next;
+      if (exchange (e, frames, n, &next, replies, &error))
+        break;
+      /* A process that died between requests shows up before it has
+       * answered anything: start a new one and try once more. */
+      if (was_running && next == before && !retried
+          && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        {
+          retried = TRUE;
+          engine_stop (e, TRUE);
+          continue;
+        }
+      {
+        g_autofree char *why = describe_failure (e, error);
+        results[next++] = failed_result (why);
+      }
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      MsFilterResult *result;
+
+      if (results[i] == NULL)
+        results[i] = ms_filter_result_from_variant (replies[i]);
+      g_clear_pointer (&replies[i], g_variant_unref);
+      g_clear_pointer (&frames[i], g_bytes_unref);
+      result = results[i];
+      prefix_errors (result, requests[i]->script_path);
+      if (result->failed && result->errors->len > 0 && result->failure
+          && g_ascii_isdigit (result->failure[0]))
+        {
+          g_free (result->failure);
+          result->failure = g_strdup (result->errors->pdata[0]);
+        }
+      if (requests[i]->mode == MS_FILTER_EXECUTE)
+        ms_filter_result_finish (result);
+      else if (result->errors->len > 0)
+        ms_filter_result_fail (result, result->errors->pdata[0]);
+    }
+}
+
 MsFilterResult *
 ms_engine_run (MsEngine *e, const MsFilterRequest *request)
 {
-  g_autoptr (GVariant) req = g_variant_ref_sink (request_to_variant (request, e->backend));
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GError) error = NULL;
-  MsFilterResult *result;
+  MsFilterResult *result = NULL;
 
-  if (e->pid > 0
-      && e->served >= (e->backend == MS_SIEVE_LIBSIEVE ? MS_ENGINE_MAX_SERVED_LIBSIEVE : MS_ENGINE_MAX_SERVED))
-    engine_stop (e, FALSE);
-
-  /* A child that died between requests shows up as a failed write:
-   * start a new one and try once more. */
-  for (int attempt = 0; attempt < 2; attempt++)
-    {
-      g_clear_error (&error);
-      if (e->pid == 0 && !engine_start (e, &error))
-        break;
-      if (ms_engine_write_frame (e->to_child, req, &error))
-        break;
-      engine_stop (e, TRUE);
-    }
-  if (error == NULL)
-    {
-      gint64 deadline = g_get_monotonic_time () + (gint64) e->timeout_s * G_USEC_PER_SEC;
-      reply = ms_engine_read_frame (e->from_child, G_VARIANT_TYPE (MS_FILTER_RESULT_TYPE), deadline, &error);
-    }
-
-  if (reply != NULL)
-    {
-      result = ms_filter_result_from_variant (reply);
-      e->served++;
-    }
-  else
-    {
-      g_autofree char *why = NULL;
-      result = ms_filter_result_new ();
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-        {
-          engine_stop (e, TRUE);
-          why = e->backend == MS_SIEVE_LIBSIEVE
-                  ? g_strdup_printf ("Sieve did not finish within %d s (filter_timeout); "
-                                     "libsieve's :matches can backtrack for minutes on long headers",
-                                     e->timeout_s)
-                  : g_strdup_printf ("Sieve did not finish within %d s (filter_timeout)", e->timeout_s);
-        }
-      else if (e->pid > 0)
-        why = describe_status (engine_stop (e, TRUE));
-      else
-        why = g_strdup_printf ("cannot start the filter process %s: %s", e->exe, error->message);
-      g_ptr_array_add (result->errors, g_strdup (why));
-      ms_filter_result_fail (result, why);
-    }
-  prefix_errors (result, request->script_path);
-  if (result->failed && result->errors->len > 0 && result->failure && g_ascii_isdigit (result->failure[0]))
-    {
-      g_free (result->failure);
-      result->failure = g_strdup (result->errors->pdata[0]);
-    }
-  if (request->mode == MS_FILTER_EXECUTE)
-    ms_filter_result_finish (result);
-  else if (result->errors->len > 0)
-    ms_filter_result_fail (result, result->errors->pdata[0]);
+  ms_engine_run_many (e, &request, 1, &result);
   return result;
 }
 
@@ -528,15 +691,50 @@ request_fields_clear (RequestFields *f)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RequestFields, request_fields_clear)
 
+/* The next request from the agent, waiting for it; NULL at the end
+ * (G_IO_ERROR_CLOSED) or on an error. */
+static GVariant *
+next_request (FrameReader *reader, int fd, GError **error)
+{
+  for (;;)
+    {
+      GError *bad = NULL;
+      GVariant *v = frame_reader_take (reader, G_VARIANT_TYPE (REQUEST_TYPE), &bad);
+      gssize n;
+
+      if (v != NULL || bad != NULL)
+        {
+          if (bad != NULL)
+            g_propagate_error (error, bad);
+          return v;
+        }
+      n = frame_reader_fill (reader, fd, error);
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        {
+          if (reader->buf && reader->buf->len > reader->start)
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "end of file inside a request");
+          else
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
+          return NULL;
+        }
+    }
+}
+
 int
 ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
 {
   CpuLimit cpu = { FALSE, 0, 0 };
+  g_auto (FrameReader) reader = { NULL, 0 };
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  gint64 held_since = 0;
 
   for (;;)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (GVariant) req = ms_engine_read_frame (in_fd, G_VARIANT_TYPE (REQUEST_TYPE), -1, &error);
+      g_autoptr (GVariant) req = next_request (&reader, in_fd, &error);
+      g_autoptr (GBytes) frame = NULL;
       g_autoptr (GVariant) header = NULL;
       g_autoptr (GBytes) header_bytes = NULL;
       g_autoptr (MsFilterResult) result = NULL;
@@ -579,7 +777,31 @@ ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
         g_ptr_array_add (result->trace, g_strdup_printf ("filter process: peak RSS %" G_GUINT64_FORMAT " KiB",
                                                          peak_rss_kib ()));
       reply = g_variant_ref_sink (ms_filter_result_to_variant (result));
-      if (!ms_engine_write_frame (out_fd, reply, &error))
+      frame = frame_encode (reply, &error);
+      if (frame == NULL)
+        {
+          /* too large to send back: a failed result says so */
+          g_autoptr (MsFilterResult) failed = failed_result (error->message);
+          g_clear_pointer (&reply, g_variant_unref);
+          g_clear_error (&error);
+          reply = g_variant_ref_sink (ms_filter_result_to_variant (failed));
+          frame = frame_encode (reply, &error);
+        }
+      if (frame == NULL)
         return 1;
+      /* Replies to requests that came together go back together: the
+       * agent wakes once for them, not once each. Held at most 50 ms,
+       * well inside filter_timeout. */
+      if (out->len == 0)
+        held_since = g_get_monotonic_time ();
+      g_byte_array_append (out, g_bytes_get_data (frame, NULL), (guint) g_bytes_get_size (frame));
+      if (!frame_reader_has_frame (&reader) || out->len >= 256 * 1024
+          || g_get_monotonic_time () - held_since > 50 * 1000)
+        {
+          g_autoptr (GBytes) all = g_bytes_new (out->data, out->len);
+          g_byte_array_set_size (out, 0);
+          if (!write_all (out_fd, all, &error))
+            return 1;
+        }
     }
 }

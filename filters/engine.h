@@ -76,12 +76,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsEngine, ms_engine_free)
  * implicit keep. Transfer full. */
 MsFilterResult *ms_engine_run (MsEngine *engine, const MsFilterRequest *request);
 
+/* Run @n requests as ms_engine_run does, each into @results[i], sending
+ * them ahead of the replies: the filter process works on one while the
+ * next ones are on their way, with no round trip per message. Each
+ * request has filter_timeout from the reply before it; a request the
+ * process fails on gets a failed result, and a new process takes the
+ * rest. */
+void ms_engine_run_many (MsEngine *engine, const MsFilterRequest *const *requests, guint n,
+                         MsFilterResult **results);
+
 /* The filter process's main loop: read requests from @in_fd, answer on
  * @out_fd, until EOF. Returns the exit status. */
 int ms_engine_serve (int in_fd, int out_fd, int cpu_seconds);
 
-/* Framing shared by both ends: a 4-byte big-endian length, then a
- * serialised GVariant. Exported for tests. */
-gboolean ms_engine_write_frame (int fd, GVariant *v, GError **error);
-GVariant *ms_engine_read_frame (int fd, const GVariantType *type, gint64 deadline_us,
-                                GError **error);

@@ -248,6 +248,75 @@ test_engine_missing_exe (void)
   g_assert_cmpstr (l, ==, "keep");
 }
 
+/* A batch goes out ahead of its replies (more requests than fit in one
+ * write, more bytes than a default pipe holds), and every reply comes
+ * back to the request it belongs to. */
+static void
+test_engine_batch_in_order (void)
+{
+  const char *exe = g_getenv ("MAILSIFT");
+  g_autofree char *dir = g_dir_make_tmp ("ms-batch-XXXXXX", NULL);
+  g_autofree char *script = g_build_filename (dir, "s.sieve", NULL);
+  enum { N = 700 };
+  MsFilterRequest reqs[N];
+  const MsFilterRequest *ptrs[N];
+  MsFilterResult *results[N];
+  GBytes *headers[N];
+
+  if (exe == NULL)
+    {
+      g_test_skip ("MAILSIFT is not set (run through make check)");
+      return;
+    }
+  g_assert_true (g_file_set_contents (script,
+    "require [\"fileinto\", \"variables\"];\n"
+    "if header :matches \"subject\" \"n*\" { fileinto \"f${1}\"; }\n", -1, NULL));
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_MAILSIFT, 5, 512);
+  for (guint i = 0; i < N; i++)
+    {
+      /* about 400 bytes each: the batch is more than 64 KiB */
+      g_autofree char *pad = g_strnfill (300, 'x');
+      g_autofree char *h = g_strdup_printf ("Subject: n%u\r\nX-Pad: %s\r\n\r\n", i, pad);
+      headers[i] = g_bytes_new (h, strlen (h));
+      reqs[i] = (MsFilterRequest) { .mode = MS_FILTER_EXECUTE, .script_path = script,
+                                    .header = headers[i], .size = strlen (h),
+                                    .envelope_from = "a@example.org", .envelope_to = "b@example.org",
+                                    .subaddress_separator = "+" };
+      ptrs[i] = &reqs[i];
+    }
+  ms_engine_run_many (engine, ptrs, N, results);
+  for (guint i = 0; i < N; i++)
+    {
+      g_autofree char *l = lines (results[i]);
+      g_autofree char *want = g_strdup_printf ("fileinto \"f%u\"", i);
+      g_assert_false (results[i]->failed);
+      g_assert_cmpstr (l, ==, want);
+      ms_filter_result_free (results[i]);
+      g_bytes_unref (headers[i]);
+    }
+}
+
+/* A process that dies during a batch fails the request it was on; a
+ * process that never answers fails every request, each with a keep. */
+static void
+test_engine_batch_crash_keeps (void)
+{
+  g_autofree char *exe = fake_worker ("head -c 4 >/dev/null; kill -SEGV $$");
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_LIBSIEVE, 5, 512);
+  MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
+  const MsFilterRequest *ptrs[5] = { &req, &req, &req, &req, &req };
+  MsFilterResult *results[5];
+
+  ms_engine_run_many (engine, ptrs, 5, results);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *l = lines (results[i]);
+      g_assert_true (results[i]->failed);
+      g_assert_cmpstr (l, ==, "keep");
+      ms_filter_result_free (results[i]);
+    }
+}
+
 static void
 test_lint (void)
 {
@@ -305,6 +374,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/crash-keeps", test_engine_crash_keeps);
   g_test_add_func ("/engine/timeout-keeps", test_engine_timeout_keeps);
   g_test_add_func ("/engine/missing-exe", test_engine_missing_exe);
+  g_test_add_func ("/engine/batch-in-order", test_engine_batch_in_order);
+  g_test_add_func ("/engine/batch-crash-keeps", test_engine_batch_crash_keeps);
   g_test_add_func ("/lint/findings", test_lint);
   g_test_add_func ("/lint/clean", test_lint_clean);
   return g_test_run ();
