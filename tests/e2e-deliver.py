@@ -29,6 +29,9 @@ Sections (a line "== NAME" starts one):
                  temporary folder, with MAILSIFT, CONFIG, SCRIPT, MESSAGE (a
                  file), MAILDIR and STATE in the environment
   between        shell commands run the same way before each later run
+  check          shell commands run the same way after the last run; they
+                 must exit 0 (e.g. to show that files outside the Maildir
+                 are untouched)
   expect-exit    with repeat, either the last run's status or one per run
 """
 import fnmatch
@@ -136,6 +139,11 @@ def run_case(path):
             exits.append(p.returncode)
         stderr = p.stderr.decode("utf-8", "replace")
         stdout = p.stdout.decode("utf-8", "replace")
+        if s.get("check", "").strip():
+            h = subprocess.run(["sh", "-ec", s["check"]], cwd=tmp, env=shell_env, capture_output=True,
+                               timeout=120)
+            if h.returncode != 0:
+                problems.append("check failed: " + (h.stdout + h.stderr).decode("utf-8", "replace"))
 
         want_exits = [int(x) for x in s.get("expect-exit", "0").split()] or [0]
         if len(want_exits) == 1 and exits[-1] != want_exits[0]:
