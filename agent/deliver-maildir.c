@@ -304,12 +304,14 @@ ms_maildir_info_flags (const char *const *imap_flags)
 }
 
 /* Copy @src into the folder's tmp/ (@folder_fd, @dir for messages) under
- * @name, fsync, and rename it to @file in @sub_fd: for a target where
- * link() cannot work (another file system). */
+ * a new unique name, fsync, and rename it to @file in @sub_fd: for a
+ * target where link() cannot work. The name must be new: for INBOX,
+ * @src itself lies in that tmp/ under the message's unique name. */
 static gboolean
-copy_into (const char *src, int folder_fd, const char *dir, const char *name, int sub_fd,
-           const char *file, GError **error)
+copy_into (const char *src, int folder_fd, const char *dir, int sub_fd, const char *file,
+           GError **error)
 {
+  g_autofree char *name = ms_maildir_unique_name ();
   g_autofree char *tmp_dir = g_build_filename (dir, "tmp", NULL);
   g_autofree char *tmp = g_build_filename (tmp_dir, name, NULL);
   int tmp_fd, in, out;
@@ -370,6 +372,15 @@ copy_into (const char *src, int folder_fd, const char *dir, const char *name, in
   return TRUE;
 }
 
+/* link() cannot work here: another file system (EXDEV), one without hard
+ * links (FAT gives EPERM, some FUSE ones EOPNOTSUPP or ENOSYS), or a file
+ * with too many links already. */
+static gboolean
+link_unsupported (int e)
+{
+  return e == EXDEV || e == EPERM || e == EMLINK || e == EOPNOTSUPP || e == ENOSYS;
+}
+
 /* @file in @sub_fd is a regular file as big as @spool_path. */
 static gboolean
 same_size (const char *spool_path, int sub_fd, const char *file)
@@ -392,11 +403,23 @@ place_in (const char *spool_path, const char *unique, MsMaildirTarget *t, const 
     {
       g_autofree char *name = attempt == 0 ? g_strdup (unique) : g_strdup_printf ("%s_%u", unique, attempt);
       g_autofree char *file = has_info ? g_strdup_printf ("%s:2,%s", name, info) : g_strdup (name);
+      gboolean placed = FALSE;
+      struct stat st;
       int saved;
 
-      if (linkat (AT_FDCWD, spool_path, sub_fd, file, 0) == 0
-          || ((errno == EXDEV || errno == EPERM || errno == EMLINK)
-              && copy_into (spool_path, folder_fd, t->dir, name, sub_fd, file, error)))
+      if (linkat (AT_FDCWD, spool_path, sub_fd, file, 0) == 0)
+        placed = TRUE;
+      else if (link_unsupported (errno))
+        {
+          /* rename() would replace a file of that name; link() refuses */
+          if (fstatat (sub_fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            errno = EEXIST;
+          else if (copy_into (spool_path, folder_fd, t->dir, sub_fd, file, error))
+            placed = TRUE;
+          else
+            return FALSE;
+        }
+      if (placed)
         {
           if (sync_later)
             g_hash_table_add (sync_later, g_strdup (sub));
@@ -408,8 +431,6 @@ place_in (const char *spool_path, const char *unique, MsMaildirTarget *t, const 
           t->delivered_path = g_build_filename (sub, file, NULL);
           return TRUE;
         }
-      if (error && *error)
-        return FALSE;
       saved = errno;
       if (saved == EEXIST && attempt == 0 && same_size (spool_path, sub_fd, file))
         {

@@ -5,7 +5,9 @@
  * delivered by hard-linking the fsync'd spool file into new/ (or cur/ with
  * ":2,FLAGS" when it has flags) and fsyncing the directory, so every copy
  * of one message shares its bytes and nothing half-written ever appears
- * in new/ or cur/. */
+ * in new/ or cur/. Where link() cannot work (FAT, some FUSE file systems,
+ * another file system), the copy is written under a new unique name in
+ * the folder's tmp/, fsync'd and renamed into place. */
 #pragma once
 
 #include <glib.h>
