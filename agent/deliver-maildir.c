@@ -83,56 +83,178 @@ ms_maildir_folder_dir (const char *root, const char *folder, const char *separat
   return g_build_filename (root, name->str, NULL);
 }
 
-/* mkdir that tolerates an existing directory; TRUE in *created when new. */
 static gboolean
-make_dir (const char *path, gboolean *created, GError **error)
+sync_dir_fd (int fd, const char *path, GError **error)
 {
-  if (mkdir (path, 0700) == 0)
+  if (fsync (fd) != 0 && errno != EINVAL)
+    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "fsync %s", path);
+  return TRUE;
+}
+
+/* The refusal of a symbolic link (or other non-directory) at @path,
+ * where a Maildir directory must be: delivering through a link would
+ * write, and the tmp/ sweep would delete, wherever it points. */
+static void
+refuse_non_dir (const char *path, const struct stat *st, GError **error)
+{
+  if (S_ISLNK (st->st_mode))
+    g_set_error (error, MS_ERROR, MS_ERROR_FOLDER,
+                 "%s is a symbolic link; mailsift follows no links inside the Maildir (only the "
+                 "maildir root itself may be one): replace the link with a directory",
+                 path);
+  else
+    g_set_error (error, MS_ERROR, MS_ERROR_FOLDER,
+                 "%s is not a directory; move it out of the way so the folder can be used", path);
+}
+
+/* Open the directory @name under @at, never through a symbolic link;
+ * @path is its full name for messages. Returns the fd, or -1 with
+ * @error set (MS_ERROR_FOLDER). */
+static int
+open_dir_at (int at, const char *name, const char *path, GError **error)
+{
+  int fd = openat (at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int saved = errno;
+  struct stat st;
+
+  if (fd >= 0)
+    return fd;
+  if ((saved == ELOOP || saved == ENOTDIR) && fstatat (at, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    refuse_non_dir (path, &st, error);
+  else
+    ms_set_errno_error (error, saved, MS_ERROR_FOLDER, "cannot open folder %s", path);
+  return -1;
+}
+
+/* Make sure the directory @name exists under @at and is a directory,
+ * not a link; TRUE in *created when it was made now. */
+static gboolean
+ensure_dir_at (int at, const char *name, const char *path, gboolean *created, GError **error)
+{
+  struct stat st;
+
+  if (fstatat (at, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      if (S_ISDIR (st.st_mode))
+        return TRUE;
+      refuse_non_dir (path, &st, error);
+      return FALSE;
+    }
+  if (errno != ENOENT)
+    return ms_set_errno_error (error, errno, MS_ERROR_FOLDER, "cannot use folder %s", path);
+  if (mkdirat (at, name, 0700) == 0)
     {
       *created = TRUE;
       return TRUE;
     }
-  if (errno == EEXIST && g_file_test (path, G_FILE_TEST_IS_DIR))
-    return TRUE;
+  if (errno == EEXIST) /* made by someone else meanwhile: look again */
+    return ensure_dir_at (at, name, path, created, error);
   return ms_set_errno_error (error, errno, MS_ERROR_FOLDER, "cannot create folder %s", path);
+}
+
+/* Open the Maildir folder @dir, creating it and its tmp/, new/ and cur/
+ * when missing, and return its fd (-1 and @error on failure). The
+ * configured root may be, or be reached through, a symbolic link (people
+ * link ~/Maildir to another disk); nothing below it may be: a subfolder,
+ * or a tmp/, new/ or cur/, that is a link is refused (MS_ERROR_FOLDER). */
+static int
+open_folder (const char *dir, gboolean is_subfolder, GError **error)
+{
+  static const char *const subs[] = { "tmp", "new", "cur" };
+  g_autofree char *parent = g_path_get_dirname (dir);
+  gboolean created = FALSE;
+  int pfd = -1;
+  int fd;
+
+  if (is_subfolder)
+    {
+      g_autofree char *base = g_path_get_basename (dir);
+
+      pfd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (pfd < 0)
+        {
+          ms_set_errno_error (error, errno, MS_ERROR_FOLDER, "cannot open the Maildir %s", parent);
+          return -1;
+        }
+      if (!ensure_dir_at (pfd, base, dir, &created, error)
+          || (fd = open_dir_at (pfd, base, dir, error)) < 0)
+        {
+          close (pfd);
+          return -1;
+        }
+    }
+  else
+    {
+      fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT)
+        {
+          if (g_mkdir_with_parents (parent, 0700) != 0)
+            {
+              ms_set_errno_error (error, errno, MS_ERROR_FOLDER, "cannot create %s", parent);
+              return -1;
+            }
+          if (mkdir (dir, 0700) == 0)
+            created = TRUE;
+          fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+      if (fd < 0)
+        {
+          ms_set_errno_error (error, errno, MS_ERROR_FOLDER, "cannot create folder %s", dir);
+          return -1;
+        }
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    {
+      g_autofree char *sub = g_build_filename (dir, subs[i], NULL);
+      if (!ensure_dir_at (fd, subs[i], sub, &created, error))
+        {
+          close (fd);
+          if (pfd >= 0)
+            close (pfd);
+          return -1;
+        }
+    }
+  if (is_subfolder)
+    {
+      int marker = openat (fd, "maildirfolder", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (marker >= 0)
+        close (marker);
+    }
+  if (created
+      && !(sync_dir_fd (fd, dir, error)
+           && (pfd >= 0 ? sync_dir_fd (pfd, parent, error) : ms_fsync_dir (parent, error))))
+    {
+      close (fd);
+      fd = -1;
+    }
+  if (pfd >= 0)
+    close (pfd);
+  return fd;
 }
 
 gboolean
 ms_maildir_ensure (const char *dir, gboolean is_subfolder, GError **error)
 {
-  static const char *const subs[] = { "tmp", "new", "cur" };
-  gboolean created = FALSE;
-  g_autofree char *parent = g_path_get_dirname (dir);
+  int fd = open_folder (dir, is_subfolder, error);
 
-  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      g_autofree char *cur = g_build_filename (dir, "cur", NULL);
-      if (g_file_test (cur, G_FILE_TEST_IS_DIR))
-        return TRUE; /* the common case: one stat */
-    }
-  else if (!is_subfolder && g_mkdir_with_parents (parent, 0700) != 0)
-    return ms_set_errno_error (error, errno, MS_ERROR_FOLDER, "cannot create %s", parent);
-
-  if (!make_dir (dir, &created, error))
+  if (fd < 0)
     return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
-    {
-      g_autofree char *sub = g_build_filename (dir, subs[i], NULL);
-      gboolean sub_created = FALSE;
-      if (!make_dir (sub, &sub_created, error))
-        return FALSE;
-      created |= sub_created;
-    }
-  if (is_subfolder)
-    {
-      g_autofree char *marker = g_build_filename (dir, "maildirfolder", NULL);
-      int fd = open (marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-      if (fd >= 0)
-        close (fd);
-    }
-  if (created)
-    return ms_fsync_dir (dir, error) && ms_fsync_dir (parent, error);
+  close (fd);
   return TRUE;
+}
+
+int
+ms_maildir_open_tmp (const char *root, GError **error)
+{
+  g_autofree char *path = g_build_filename (root, "tmp", NULL);
+  int fd = open_folder (root, FALSE, error);
+  int tmp;
+
+  if (fd < 0)
+    return -1;
+  tmp = open_dir_at (fd, "tmp", path, error);
+  close (fd);
+  return tmp;
 }
 
 char *
@@ -181,26 +303,38 @@ ms_maildir_info_flags (const char *const *imap_flags)
   return g_string_free (out, FALSE);
 }
 
-/* Copy @src into @dir/tmp, fsync, and rename to @dest: for a target on
- * another file system, where link() cannot work. */
+/* Copy @src into the folder's tmp/ (@folder_fd, @dir for messages) under
+ * a new unique name, fsync, and rename it to @file in @sub_fd: for a
+ * target where link() cannot work. The name must be new: for INBOX,
+ * @src itself lies in that tmp/ under the message's unique name. */
 static gboolean
-copy_into (const char *src, const char *dir, const char *unique, const char *dest, GError **error)
+copy_into (const char *src, int folder_fd, const char *dir, int sub_fd, const char *file,
+           GError **error)
 {
-  g_autofree char *tmp = g_build_filename (dir, "tmp", unique, NULL);
-  int in = open (src, O_RDONLY | O_CLOEXEC);
-  int out;
+  g_autofree char *name = ms_maildir_unique_name ();
+  g_autofree char *tmp_dir = g_build_filename (dir, "tmp", NULL);
+  g_autofree char *tmp = g_build_filename (tmp_dir, name, NULL);
+  int tmp_fd, in, out;
   char buf[65536];
   ssize_t n;
 
+  tmp_fd = open_dir_at (folder_fd, "tmp", tmp_dir, error);
+  if (tmp_fd < 0)
+    return FALSE;
+  in = open (src, O_RDONLY | O_CLOEXEC);
   if (in < 0)
-    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot open %s", src);
-  out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    {
+      close (tmp_fd);
+      return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot open %s", src);
+    }
+  out = openat (tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0)
     {
       int saved = errno;
-      close (in);
+      close (in), close (tmp_fd);
       return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot create %s", tmp);
     }
+  ms_cleanup_add (tmp);
   while ((n = read (in, buf, sizeof buf)) > 0)
     {
       for (ssize_t done = 0; done < n;)
@@ -211,7 +345,8 @@ copy_into (const char *src, const char *dir, const char *unique, const char *des
           if (w < 0)
             {
               int saved = errno;
-              close (in), close (out), unlink (tmp);
+              close (in), close (out), unlinkat (tmp_fd, name, 0), close (tmp_fd);
+              ms_cleanup_remove (tmp);
               return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot write %s", tmp);
             }
           done += w;
@@ -220,64 +355,88 @@ copy_into (const char *src, const char *dir, const char *unique, const char *des
   if (n < 0 || fsync (out) != 0 || close (out) != 0)
     {
       int saved = errno;
-      close (in), unlink (tmp);
+      close (in), unlinkat (tmp_fd, name, 0), close (tmp_fd);
+      ms_cleanup_remove (tmp);
       return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot write %s", tmp);
     }
   close (in);
-  if (rename (tmp, dest) != 0)
+  if (renameat (tmp_fd, name, sub_fd, file) != 0)
     {
       int saved = errno;
-      unlink (tmp);
-      return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot rename into %s", dest);
+      unlinkat (tmp_fd, name, 0), close (tmp_fd);
+      ms_cleanup_remove (tmp);
+      return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot rename %s into place", tmp);
     }
+  close (tmp_fd);
+  ms_cleanup_remove (tmp);
   return TRUE;
 }
 
+/* link() cannot work here: another file system (EXDEV), one without hard
+ * links (FAT gives EPERM, some FUSE ones EOPNOTSUPP or ENOSYS), or a file
+ * with too many links already. */
 static gboolean
-same_size (const char *a, const char *b)
+link_unsupported (int e)
+{
+  return e == EXDEV || e == EPERM || e == EMLINK || e == EOPNOTSUPP || e == ENOSYS;
+}
+
+/* @file in @sub_fd is a regular file as big as @spool_path. */
+static gboolean
+same_size (const char *spool_path, int sub_fd, const char *file)
 {
   struct stat sa, sb;
 
-  return stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_size == sb.st_size;
+  return stat (spool_path, &sa) == 0 && fstatat (sub_fd, file, &sb, AT_SYMLINK_NOFOLLOW) == 0
+         && S_ISREG (sb.st_mode) && sa.st_size == sb.st_size;
 }
 
+/* Link (or copy) the spool file into new/ or cur/ of the open folder
+ * @folder_fd. */
 static gboolean
-place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GHashTable *sync_later,
-           GError **error)
+place_in (const char *spool_path, const char *unique, MsMaildirTarget *t, const char *info,
+          int folder_fd, const char *sub, int sub_fd, GHashTable *sync_later, GError **error)
 {
-  g_autofree char *info = ms_maildir_info_flags (t->flags);
   gboolean has_info = *info != '\0';
-  g_autofree char *sub = g_build_filename (t->dir, has_info ? "cur" : "new", NULL);
 
   for (guint attempt = 0; attempt < 100; attempt++)
     {
       g_autofree char *name = attempt == 0 ? g_strdup (unique) : g_strdup_printf ("%s_%u", unique, attempt);
       g_autofree char *file = has_info ? g_strdup_printf ("%s:2,%s", name, info) : g_strdup (name);
-      g_autofree char *dest = g_build_filename (sub, file, NULL);
+      gboolean placed = FALSE;
+      struct stat st;
       int saved;
 
-      if (link (spool_path, dest) == 0
-          || ((errno == EXDEV || errno == EPERM || errno == EMLINK)
-              && copy_into (spool_path, t->dir, name, dest, error)))
+      if (linkat (AT_FDCWD, spool_path, sub_fd, file, 0) == 0)
+        placed = TRUE;
+      else if (link_unsupported (errno))
+        {
+          /* rename() would replace a file of that name; link() refuses */
+          if (fstatat (sub_fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            errno = EEXIST;
+          else if (copy_into (spool_path, folder_fd, t->dir, sub_fd, file, error))
+            placed = TRUE;
+          else
+            return FALSE;
+        }
+      if (placed)
         {
           if (sync_later)
             g_hash_table_add (sync_later, g_strdup (sub));
-          else if (!ms_fsync_dir (sub, error))
+          else if (!sync_dir_fd (sub_fd, sub, error))
             {
-              unlink (dest);
+              unlinkat (sub_fd, file, 0);
               return FALSE;
             }
-          t->delivered_path = g_steal_pointer (&dest);
+          t->delivered_path = g_build_filename (sub, file, NULL);
           return TRUE;
         }
-      if (error && *error)
-        return FALSE;
       saved = errno;
-      if (saved == EEXIST && attempt == 0 && same_size (spool_path, dest))
+      if (saved == EEXIST && attempt == 0 && same_size (spool_path, sub_fd, file))
         {
           /* delivered under this name before a crash (the journal reuses
            * names): done already, delivering again would duplicate */
-          t->delivered_path = g_steal_pointer (&dest);
+          t->delivered_path = g_build_filename (sub, file, NULL);
           return TRUE;
         }
       if (saved != EEXIST)
@@ -287,14 +446,34 @@ place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GHash
   return FALSE;
 }
 
+static gboolean
+place_one (const char *spool_path, const char *unique, MsMaildirTarget *t, GHashTable *sync_later,
+           GError **error)
+{
+  g_autofree char *info = ms_maildir_info_flags (t->flags);
+  const char *which = *info != '\0' ? "cur" : "new";
+  g_autofree char *sub = g_build_filename (t->dir, which, NULL);
+  int folder_fd, sub_fd;
+  gboolean ok;
+
+  folder_fd = open_folder (t->dir, t->is_subfolder, error);
+  if (folder_fd < 0)
+    return FALSE;
+  sub_fd = open_dir_at (folder_fd, which, sub, error);
+  ok = sub_fd >= 0 && place_in (spool_path, unique, t, info, folder_fd, sub, sub_fd, sync_later, error);
+  if (sub_fd >= 0)
+    close (sub_fd);
+  close (folder_fd);
+  return ok;
+}
+
 gboolean
 ms_maildir_deliver (const char *spool_path, const char *unique, MsMaildirTarget *targets,
                     guint n_targets, GHashTable *sync_later, GError **error)
 {
   for (guint i = 0; i < n_targets; i++)
     {
-      if (ms_maildir_ensure (targets[i].dir, targets[i].is_subfolder, error)
-          && place_one (spool_path, unique, &targets[i], sync_later, error))
+      if (place_one (spool_path, unique, &targets[i], sync_later, error))
         continue;
       /* all or nothing, so a retry by the MTA does not deliver twice */
       for (guint k = 0; k < i; k++)
@@ -307,22 +486,53 @@ ms_maildir_deliver (const char *spool_path, const char *unique, MsMaildirTarget 
   return TRUE;
 }
 
+/* A name the sweep may remove: Maildir unique names, ours and other
+ * deliverers', begin with the time in seconds and a dot. */
+static gboolean
+looks_delivered_name (const char *name)
+{
+  const char *c = name;
+
+  while (g_ascii_isdigit (*c))
+    c++;
+  return c > name && *c == '.';
+}
+
 guint
 ms_maildir_sweep_tmp (const char *dir)
 {
-  g_autofree char *tmp = g_build_filename (dir, "tmp", NULL);
-  g_autoptr (GDir) d = g_dir_open (tmp, 0, NULL);
   time_t limit = time (NULL) - 36 * 3600;
-  const char *name;
+  struct dirent *e;
   guint removed = 0;
+  int root, tmp;
+  DIR *d;
 
-  while (d && (name = g_dir_read_name (d)))
+  /* the root may be a link; tmp/ must not be, or the sweep would delete
+   * old files wherever it points (delivery refuses such a Maildir) */
+  root = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return 0;
+  tmp = openat (root, "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  close (root);
+  if (tmp < 0)
+    return 0;
+  d = fdopendir (tmp);
+  if (d == NULL)
     {
-      g_autofree char *path = g_build_filename (tmp, name, NULL);
+      close (tmp);
+      return 0;
+    }
+  while ((e = readdir (d)) != NULL)
+    {
       struct stat st;
-      if (lstat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_mtime < limit && unlink (path) == 0)
+
+      /* only what a deliverer could have left: a regular file of ours */
+      if (looks_delivered_name (e->d_name)
+          && fstatat (tmp, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode)
+          && st.st_uid == geteuid () && st.st_mtime < limit && unlinkat (tmp, e->d_name, 0) == 0)
         removed++;
     }
+  closedir (d);
   return removed;
 }
 

@@ -5,7 +5,9 @@
  * delivered by hard-linking the fsync'd spool file into new/ (or cur/ with
  * ":2,FLAGS" when it has flags) and fsyncing the directory, so every copy
  * of one message shares its bytes and nothing half-written ever appears
- * in new/ or cur/. */
+ * in new/ or cur/. Where link() cannot work (FAT, some FUSE file systems,
+ * another file system), the copy is written under a new unique name in
+ * the folder's tmp/, fsync'd and renamed into place. */
 #pragma once
 
 #include <glib.h>
@@ -20,8 +22,15 @@ char *ms_maildir_folder_dir (const char *root, const char *folder, const char *s
 
 /* Create @dir with tmp/, new/ and cur/ (mode 0700) if missing, and fsync
  * the parents of what was created. @is_subfolder adds Maildir++'s empty
- * "maildirfolder" file. */
+ * "maildirfolder" file. The Maildir root may be a symbolic link (or be
+ * reached through one); a subfolder, tmp/, new/ or cur/ that is a link,
+ * or not a directory, is refused with MS_ERROR_FOLDER naming it, here
+ * and by every function below that writes into a folder. */
 gboolean ms_maildir_ensure (const char *dir, gboolean is_subfolder, GError **error);
+
+/* ms_maildir_ensure (@root) and open its tmp/ without following a link:
+ * a file descriptor the caller closes, or -1 with @error set. */
+int ms_maildir_open_tmp (const char *root, GError **error);
 
 /* A new unique name: "SECONDS.M<usec>P<pid>Q<n>.<host>", host with '/'
  * and ':' escaped as Maildir says. Transfer full. */
@@ -53,7 +62,9 @@ gboolean ms_maildir_deliver (const char *spool_path, const char *unique, MsMaild
                              guint n_targets, GHashTable *sync_later, GError **error);
 
 /* Remove files older than 36 hours from @dir/tmp (Maildir's rule), left
- * by a crash. Returns how many were removed. */
+ * by a crash. Only regular files owned by this user whose names begin as
+ * Maildir unique names do ("SECONDS."); a tmp/ that is a symbolic link is
+ * not swept at all. Returns how many were removed. */
 guint ms_maildir_sweep_tmp (const char *dir);
 
 /* fsync a directory by path. */

@@ -157,9 +157,12 @@ ms_spool_writer_new (const char *maildir_root, const char *unique, GError **erro
 {
   g_autofree char *path = NULL;
   MsSpoolWriter *w;
-  int fd;
+  int tmp, fd;
 
-  if (!ms_maildir_ensure (maildir_root, FALSE, error))
+  /* tmp/ opened without following a link, so nothing is written (or,
+   * for a journalled name, removed) wherever a link would point */
+  tmp = ms_maildir_open_tmp (maildir_root, error);
+  if (tmp < 0)
     return NULL;
   {
     g_autofree char *name = unique ? g_strdup (unique) : ms_maildir_unique_name ();
@@ -167,8 +170,9 @@ ms_spool_writer_new (const char *maildir_root, const char *unique, GError **erro
     ms_cleanup_add (path);
     /* a journalled unique name may have a stale tmp file from a crash */
     if (unique)
-      unlink (path);
-    fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      unlinkat (tmp, name, 0);
+    fd = openat (tmp, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    close (tmp);
     if (fd < 0)
       {
         int saved = errno;

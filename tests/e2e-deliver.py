@@ -29,6 +29,13 @@ Sections (a line "== NAME" starts one):
                  temporary folder, with MAILSIFT, CONFIG, SCRIPT, MESSAGE (a
                  file), MAILDIR and STATE in the environment
   between        shell commands run the same way before each later run
+  preload        FILE.c [NAME=VALUE ...]: tests/FILE.c is compiled ($CC,
+                 default cc) into a shared object that every mailsift of
+                 the case runs with in LD_PRELOAD, with NAME=VALUE in its
+                 environment (e.g. preload-nolink.c: no hard links)
+  check          shell commands run the same way after the last run; they
+                 must exit 0 (e.g. to show that files outside the Maildir
+                 are untouched)
   expect-exit    with repeat, either the last run's status or one per run
 """
 import fnmatch
@@ -107,6 +114,16 @@ def run_case(path):
                    XDG_STATE_HOME=os.path.join(tmp, ".state"))
         env.pop("SENDER", None)
         env.pop("RECIPIENT", None)
+        if s.get("preload", "").strip():
+            words = s["preload"].split()
+            shim = os.path.join(tmp, "preload.so")
+            cc = shlex.split(os.environ.get("CC") or "cc")
+            subprocess.run(cc + ["-shared", "-fPIC", "-o", shim, os.path.join(TOP, "tests", words[0])],
+                           check=True, capture_output=True, timeout=120)
+            env["LD_PRELOAD"] = " ".join(filter(None, [shim, env.get("LD_PRELOAD")]))
+            # an ASan build would refuse to start with the shim loaded first
+            env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
+            env.update(w.split("=", 1) for w in words[1:])
         if "command" in s:
             msgfile = os.path.join(tmp, "message.eml")
             with open(msgfile, "wb") as f:
@@ -136,6 +153,11 @@ def run_case(path):
             exits.append(p.returncode)
         stderr = p.stderr.decode("utf-8", "replace")
         stdout = p.stdout.decode("utf-8", "replace")
+        if s.get("check", "").strip():
+            h = subprocess.run(["sh", "-ec", s["check"]], cwd=tmp, env=shell_env, capture_output=True,
+                               timeout=120)
+            if h.returncode != 0:
+                problems.append("check failed: " + (h.stdout + h.stderr).decode("utf-8", "replace"))
 
         want_exits = [int(x) for x in s.get("expect-exit", "0").split()] or [0]
         if len(want_exits) == 1 and exits[-1] != want_exits[0]:

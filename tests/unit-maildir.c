@@ -185,6 +185,14 @@ test_spool_big_flat (void)
 }
 
 static void
+make_old (const char *path)
+{
+  struct timespec times[2] = { { time (NULL) - 40 * 3600, 0 }, { time (NULL) - 40 * 3600, 0 } };
+
+  g_assert_no_errno (utimensat (AT_FDCWD, path, times, 0));
+}
+
+static void
 test_sweep_tmp (void)
 {
   g_autofree char *root = make_root ();
@@ -192,17 +200,203 @@ test_sweep_tmp (void)
   g_autoptr (GError) error = NULL;
 
   g_assert_true (ms_maildir_ensure (root, FALSE, &error));
-  old = g_build_filename (root, "tmp", "old", NULL);
-  fresh = g_build_filename (root, "tmp", "fresh", NULL);
+  old = g_build_filename (root, "tmp", "1700000000.M1P2Q3.host", NULL);
+  fresh = g_build_filename (root, "tmp", "1700000001.M1P2Q4.host", NULL);
   g_assert_true (g_file_set_contents (old, "x", 1, NULL));
   g_assert_true (g_file_set_contents (fresh, "x", 1, NULL));
-  {
-    struct timespec times[2] = { { time (NULL) - 40 * 3600, 0 }, { time (NULL) - 40 * 3600, 0 } };
-    g_assert_no_errno (utimensat (AT_FDCWD, old, times, 0));
-  }
+  make_old (old);
   g_assert_cmpuint (ms_maildir_sweep_tmp (root), ==, 1);
   g_assert_false (g_file_test (old, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (fresh, G_FILE_TEST_EXISTS));
+}
+
+/* A file, 40 hours old, at @dir/@name. Returns its path. */
+static char *
+old_file (const char *dir, const char *name)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, "keep me", -1, NULL));
+  make_old (path);
+  return path;
+}
+
+/* The sweep never follows a link: not a tmp/ that is one (it deleted
+ * id_rsa and thesis.tex where such a link pointed), not a link inside
+ * tmp/; and it removes only old regular files named as a deliverer
+ * names them. */
+static void
+test_sweep_tmp_no_follow (void)
+{
+  g_autofree char *root = make_root ();
+  g_autofree char *top = g_path_get_dirname (root);
+  g_autofree char *home = g_build_filename (top, "home", NULL);
+  g_autofree char *tmp = g_build_filename (root, "tmp", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id_rsa = NULL, *thesis = NULL, *named = NULL, *notes = NULL, *linked = NULL;
+  g_autofree char *in_link = NULL, *old_dir = NULL, *ours = NULL;
+
+  g_assert_no_errno (g_mkdir_with_parents (home, 0700));
+  id_rsa = old_file (home, "id_rsa");
+  thesis = old_file (home, "thesis.tex");
+  named = old_file (home, "1700000000.M1P2Q3.host");
+
+  /* tmp/ is a link to the home directory */
+  g_assert_true (ms_maildir_ensure (root, FALSE, &error));
+  g_assert_no_errno (rmdir (tmp));
+  g_assert_no_errno (symlink (home, tmp));
+  g_assert_cmpuint (ms_maildir_sweep_tmp (root), ==, 0);
+  g_assert_true (g_file_test (id_rsa, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (thesis, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (named, G_FILE_TEST_EXISTS));
+
+  /* a real tmp/ with a link, a folder and foreign names in it */
+  g_assert_no_errno (unlink (tmp));
+  g_assert_no_errno (mkdir (tmp, 0700));
+  linked = g_build_filename (tmp, "1700000000.M9P9Q9.host", NULL);
+  g_assert_no_errno (symlink (named, linked));
+  {
+    struct timespec times[2] = { { time (NULL) - 40 * 3600, 0 }, { time (NULL) - 40 * 3600, 0 } };
+    g_assert_no_errno (utimensat (AT_FDCWD, linked, times, AT_SYMLINK_NOFOLLOW));
+  }
+  old_dir = g_build_filename (tmp, "1700000000.M8P8Q8.host", NULL);
+  g_assert_no_errno (mkdir (old_dir, 0700));
+  in_link = old_file (old_dir, "1700000000.M7P7Q7.host");
+  make_old (old_dir);
+  notes = old_file (tmp, "notes.txt");
+  ours = old_file (tmp, "1700000000.M1P2Q5.host");
+  g_assert_cmpuint (ms_maildir_sweep_tmp (root), ==, 1);
+  g_assert_false (g_file_test (ours, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (linked, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (named, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (in_link, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (notes, G_FILE_TEST_EXISTS));
+}
+
+/* Replace the directory @dir by a symbolic link to a new, empty @target. */
+static void
+link_instead (const char *dir, const char *target)
+{
+  g_assert_no_errno (g_mkdir_with_parents (target, 0700));
+  g_assert_no_errno (rmdir (dir));
+  g_assert_no_errno (symlink (target, dir));
+}
+
+static gboolean
+dir_is_empty (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+
+  g_assert_nonnull (d);
+  return g_dir_read_name (d) == NULL;
+}
+
+static void
+assert_link_refused (const GError *error, const char *path)
+{
+  g_autofree char *want = g_strdup_printf ("%s is a symbolic link", path);
+
+  g_assert_error (error, MS_ERROR, MS_ERROR_FOLDER);
+  g_assert_nonnull (strstr (error->message, want));
+}
+
+/* A folder, or its tmp/, new/ or cur/, that is a symbolic link is
+ * refused with an error naming it, and nothing is written where it
+ * points; the root itself may be a link. */
+static void
+test_symlinks_refused (void)
+{
+  g_autofree char *root = make_root ();
+  g_autofree char *top = g_path_get_dirname (root);
+  g_autofree char *elsewhere = g_build_filename (top, "elsewhere", NULL);
+  g_autoptr (MsSpool) spool = NULL;
+  const char *seen[] = { "\\Seen", NULL };
+  const char *const subs[] = { "new", "cur" };
+
+  g_assert_true (ms_maildir_ensure (root, FALSE, NULL));
+
+  /* the root's tmp/: the spool file cannot be written */
+  {
+    g_autofree char *tmp = g_build_filename (root, "tmp", NULL);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (MsSpoolWriter) w = NULL;
+
+    link_instead (tmp, elsewhere);
+    w = ms_spool_writer_new (root, NULL, &error);
+    g_assert_null (w);
+    assert_link_refused (error, tmp);
+    g_clear_error (&error);
+    g_assert_false (ms_maildir_ensure (root, FALSE, &error));
+    assert_link_refused (error, tmp);
+    g_assert_true (dir_is_empty (elsewhere));
+    g_assert_no_errno (unlink (tmp));
+    g_assert_no_errno (mkdir (tmp, 0700));
+  }
+  spool = spool_text (root, "Subject: x\n\nbody\n");
+
+  /* the root's new/ and cur/ */
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    {
+      g_autofree char *sub = g_build_filename (root, subs[i], NULL);
+      MsMaildirTarget t = { root, FALSE, i == 0 ? NULL : seen, NULL };
+      g_autoptr (GError) error = NULL;
+
+      link_instead (sub, elsewhere);
+      g_assert_false (ms_maildir_deliver (spool->path, spool->unique, &t, 1, NULL, &error));
+      assert_link_refused (error, sub);
+      g_assert_null (t.delivered_path);
+      g_assert_true (dir_is_empty (elsewhere));
+      g_assert_no_errno (unlink (sub));
+      g_assert_no_errno (mkdir (sub, 0700));
+    }
+
+  /* a subfolder, and each of its tmp/, new/ and cur/ */
+  {
+    g_autofree char *box = g_build_filename (root, ".Box", NULL);
+    MsMaildirTarget t = { box, TRUE, NULL, NULL };
+    g_autoptr (GError) error = NULL;
+
+    g_assert_no_errno (mkdir (box, 0700));
+    link_instead (box, elsewhere);
+    g_assert_false (ms_maildir_deliver (spool->path, spool->unique, &t, 1, NULL, &error));
+    assert_link_refused (error, box);
+    g_assert_true (dir_is_empty (elsewhere));
+    g_assert_no_errno (unlink (box));
+  }
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *names[] = { "tmp", "new", "cur" };
+      g_autofree char *box = g_build_filename (root, ".Box", NULL);
+      g_autofree char *sub = g_build_filename (box, names[i], NULL);
+      MsMaildirTarget t = { box, TRUE, NULL, NULL };
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (ms_maildir_ensure (box, TRUE, NULL));
+      link_instead (sub, elsewhere);
+      g_assert_false (ms_maildir_deliver (spool->path, spool->unique, &t, 1, NULL, &error));
+      assert_link_refused (error, sub);
+      g_assert_true (dir_is_empty (elsewhere));
+      g_assert_no_errno (unlink (sub));
+      g_assert_no_errno (mkdir (sub, 0700));
+    }
+
+  /* the root reached through a link: delivered */
+  {
+    g_autofree char *via = g_build_filename (top, "Mail-link", NULL);
+    g_autofree char *box = g_build_filename (via, ".Box", NULL);
+    g_autoptr (MsSpool) spool2 = NULL;
+    MsMaildirTarget t[] = { { via, FALSE, NULL, NULL }, { box, TRUE, NULL, NULL } };
+    g_autoptr (GError) error = NULL;
+
+    g_assert_no_errno (symlink (root, via));
+    spool2 = spool_text (via, "Subject: y\n\nbody\n");
+    g_assert_true (ms_maildir_deliver (spool2->path, spool2->unique, t, 2, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (t[0].delivered_path, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_test (t[1].delivered_path, G_FILE_TEST_IS_REGULAR));
+    g_free (t[0].delivered_path);
+    g_free (t[1].delivered_path);
+  }
 }
 
 /* editheader: the edited copy has the new header and every byte after
@@ -264,6 +458,8 @@ main (int argc, char **argv)
   g_test_add_func ("/maildir/all-or-nothing", test_deliver_all_or_nothing);
   g_test_add_func ("/maildir/spool-big-crlf-across-chunks", test_spool_big_flat);
   g_test_add_func ("/maildir/sweep-tmp", test_sweep_tmp);
+  g_test_add_func ("/maildir/sweep-tmp-no-follow", test_sweep_tmp_no_follow);
+  g_test_add_func ("/maildir/symlinks-refused", test_symlinks_refused);
   g_test_add_func ("/maildir/spool-edited-copy", test_spool_edited_copy);
   return g_test_run ();
 }
