@@ -64,7 +64,7 @@ authenticate (MsSmtp *s, GError **error)
                     || (g_strcmp0 (h->auth, "auto") == 0 && h->password_command == NULL);
   g_autofree char *secret = ms_config_run_secret (owner, oauth2 ? "oauth2_token_command" : "password_command",
                                                   oauth2 ? h->oauth2_token_command : h->password_command,
-                                                  error);
+                                                  h->command_timeout, error);
   const char *mech = g_strcmp0 (h->auth, "login") == 0 ? "LOGIN" : "PLAIN";
   int r;
 

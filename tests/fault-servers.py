@@ -16,6 +16,8 @@ messages from memory and misbehave on request:
      IMAP tagged NO, POP3 -ERR to its RETR
  10. IMAP listing, and the Message-ID fetch after a UIDVALIDITY change, cut
      short by a tagged NO
+ 11. a password_command that never ends, and one that leaves a child holding
+     its output (command_timeout)
 
 Each case checks the Maildir byte for byte against what the server sent and
 the server's command log (no DELE / UID STORE \\Deleted / EXPUNGE for a
@@ -721,6 +723,66 @@ def case_timeouts(tmp):
               f"{diff}; tmp {s.tmp_files()}; UID STORE/EXPUNGE {removed}; server {stall.uids()}")
 
 
+def pids_running(argv):
+    """Pids of processes whose command line is exactly @argv."""
+    want = "\0".join(argv) + "\0"
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline") as f:
+                    if f.read() == want:
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+def case_command_timeout(tmp):
+    """password_command that never ends (a pinentry nobody sees), and one
+    that prints the password but leaves a child behind holding its standard
+    output: with command_timeout = 1 each fails its account within the
+    limit, the command and its child are killed, and an account with a
+    working password_command is fetched as usual."""
+    msgs = [message(1300 + i) for i in range(3)]
+    slow, bg, good = Box(msgs[:1]), Box(msgs[1:2]), Box(msgs[2:])
+    sleeps = (["sleep", "613"], ["sleep", "614"])
+    with FakeServer(Pop3Handler, slow) as a, FakeServer(ImapHandler, bg) as b, \
+            FakeServer(Pop3Handler, good) as c:
+        s = Setup(tmp, {"slow": {"protocol": "pop3", "port": a.port, "command_timeout": "1",
+                                 "password_command": " ".join(sleeps[0])},
+                        "bg": {"protocol": "imap", "port": b.port, "command_timeout": "1",
+                               "password_command": f"sh -c 'echo pw; {' '.join(sleeps[1])} &'"},
+                        "good": {"protocol": "pop3", "port": c.port}})
+        try:
+            code, out, secs = s.fetch(timeout=20)
+            check(f"password_command that never ends, and one whose child holds its output, "
+                  f"command_timeout = 1: fetch exits 75 without hanging ({secs:.1f} s)",
+                  code == 75 and secs < 10, f"exit {code}\n{tail(out)}")
+            check("the account whose command never ends reports it: the account, the command, "
+                  "the limit and what to do",
+                  re.search(r"^slow: .*error: account slow: password_command \(sleep\) did not finish "
+                            r"within 1 s \(command_timeout\).*does not wait for input", out, re.M),
+                  tail(out))
+            check("the account whose command left a child holding its output reports that",
+                  re.search(r"^bg: .*error: account bg: password_command \(sh\) exited, but a process "
+                            r"it started still held its output open after 1 s", out, re.M), tail(out))
+            check("neither logged in; the account with a working password_command is fetched",
+                  not slow.commands("PASS") and not bg.commands("LOGIN")
+                  and compare(s.delivered(), msgs[2:]) == "", f"{s.delivered()}\n{tail(out)}")
+            left = []
+            for _ in range(50):
+                left = pids_running(sleeps[0]) + pids_running(sleeps[1])
+                if not left:
+                    break
+                time.sleep(0.1)
+            check("the commands and the children they started are killed", not left,
+                  f"still running: {left}")
+        finally:
+            for pid in pids_running(sleeps[0]) + pids_running(sleeps[1]):
+                os.kill(pid, signal.SIGKILL)
+
+
 def refusal_reports(out, where, text=ImapHandler.REFUSAL):
     """Log lines that report @where (a regex: "INBOX UID 30") as refused by
     the server with @text."""
@@ -1010,6 +1072,7 @@ def main():
         ("IMAP listing cut short", case_imap_listing_refused),
         ("IMAP UIDVALIDITY recovery refused", case_imap_recovery_refused),
         ("timeouts", case_timeouts),
+        ("password_command time limit", case_command_timeout),
         ("run", case_run),
         ("IDLE on a dead connection", case_idle_dead),
     ]
