@@ -114,7 +114,14 @@ ms_smtp_connect (const MsSmtpHost *h, GError **error)
     }
   if (s->net.tls == MS_TLS_STARTTLS)
     {
-      if (mailesmtp_starttls (s->session) != MAILSMTP_NO_ERROR)
+      int r = mailesmtp_starttls (s->session);
+      if (r == MAILSMTP_ERROR_SSL && ms_net_starttls_injected (s->session->stream, error))
+        {
+          g_prefix_error (error, "smtp %s: ", h->name);
+          ms_smtp_close (s, FALSE);
+          return NULL;
+        }
+      if (r != MAILSMTP_NO_ERROR)
         {
           fail (s, "STARTTLS (does the server offer it? tls = implicit?)", error);
           ms_smtp_close (s, FALSE);
