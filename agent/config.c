@@ -1,5 +1,6 @@
 #include "config.h"
 #include "error.h"
+#include "extcmd.h"
 
 #include <gio/gio.h>
 
@@ -55,6 +56,9 @@ const MsConfigKey ms_config_keys[] = {
        "Where Sieve include :global finds scripts. Unset: include :global is an error."),
   KEY ("general", "filter_timeout", MS_KEY_INT, "5", filter_timeout, 1, 600,
        "Seconds one message may spend in Sieve before it is kept unfiltered."),
+  KEY ("general", "command_timeout", MS_KEY_INT, "30", command_timeout, 1, 3600,
+       "Seconds a password_command or oauth2_token_command may run before it is stopped "
+       "(with everything it started); an account or smarthost may set its own."),
   KEY ("general", "filter_memory", MS_KEY_INT, "512", filter_memory, 32, 65536,
        "MiB of memory the Sieve filter process may use."),
   KEY ("general", "vacation_max_days", MS_KEY_INT, "30", vacation_max_days, 1, 365,
@@ -90,6 +94,9 @@ const MsConfigKey ms_config_keys[] = {
         "Command (no shell) whose first output line is the password, e.g. pass show mail/work."),
   ACCT ("oauth2_token_command", MS_KEY_STRING, NULL, oauth2_token_command, 0, 0,
         "Command (no shell) whose first output line is an OAuth2 access token (XOAUTH2)."),
+  ACCT ("command_timeout", MS_KEY_INT, "0", command_timeout, 0, 3600,
+        "Seconds this account's password_command or oauth2_token_command may run; 0: the "
+        "[general] command_timeout."),
   ACCT ("folders", MS_KEY_STRV, "INBOX", folders, 0, 0, "IMAP folders to fetch, comma-separated."),
   ACCT ("after_delivery", MS_KEY_STRING, "keep", after_delivery, 0, 0,
         "What happens on the server once a message is delivered: keep, seen, delete or "
@@ -130,6 +137,9 @@ const MsConfigKey ms_config_keys[] = {
         "Command (no shell) whose first output line is the password."),
   SMTP ("oauth2_token_command", MS_KEY_STRING, NULL, oauth2_token_command, 0, 0,
         "Command (no shell) whose first output line is an OAuth2 access token (XOAUTH2)."),
+  SMTP ("command_timeout", MS_KEY_INT, "0", command_timeout, 0, 3600,
+        "Seconds this smarthost's password_command or oauth2_token_command may run; 0: the "
+        "[general] command_timeout."),
   SMTP_CHOICE ("auth", "auto", auth, "auto|plain|login|xoauth2",
                "AUTH mechanism; auto picks XOAUTH2 with a token command, else PLAIN."),
   SMTP ("timeout", MS_KEY_INT, "60", timeout, 5, 3600, "Seconds for connecting and each reply."),
@@ -544,39 +554,60 @@ ms_account_port (const MsAccount *a)
 }
 
 char *
-ms_config_run_secret (const char *owner, const char *what, const char *command, GError **error)
+ms_config_run_secret (const char *owner, const char *what, const char *command, int timeout_s,
+                      GError **error)
 {
   g_auto (GStrv) argv = NULL;
-  g_autofree char *out = NULL, *err = NULL;
+  g_auto (MsExtcmdResult) res = { 0 };
   g_autoptr (GError) local = NULL;
-  int status;
+  char *end;
 
   if (command == NULL)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: no %s is set", owner, what);
       return NULL;
     }
-  if (!g_shell_parse_argv (command, NULL, &argv, &local)
-      || !g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &local))
+  if (timeout_s <= 0)
+    timeout_s = MS_COMMAND_TIMEOUT_DEFAULT;
+  if (!g_shell_parse_argv (command, NULL, &argv, &local))
     {
       g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: cannot run %s: %s", owner, what,
                    local->message);
       return NULL;
     }
-  if (!g_spawn_check_wait_status (status, NULL))
+  if (!ms_extcmd_run ((const char *const *) argv, (guint) timeout_s, &res, &local))
     {
-      g_strstrip (err);
-      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: %s failed%s%s", owner, what,
-                   *err ? ": " : " (it printed no error message)", err);
+      if (!res.timed_out)
+        g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: cannot run %s: %s", owner, what,
+                     local->message);
+      else if (res.exited_early)
+        g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY,
+                     "%s: %s (%s) exited, but a process it started still held its output open "
+                     "after %d s (command_timeout), so it was stopped; the command must not leave "
+                     "anything running in the background that keeps its standard output open",
+                     owner, what, argv[0], timeout_s);
+      else
+        g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY,
+                     "%s: %s (%s) did not finish within %d s (command_timeout) and was stopped; "
+                     "check that it does not wait for input (gpg's pinentry needs a terminal or "
+                     "a running gpg-agent), or raise command_timeout", owner, what, argv[0],
+                     timeout_s);
       return NULL;
     }
-  out[strcspn (out, "\r\n")] = '\0';
-  if (*out == '\0')
+  if (!g_spawn_check_wait_status (res.wait_status, NULL))
+    {
+      g_strstrip (res.err);
+      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: %s failed%s%s", owner, what,
+                   *res.err ? ": " : " (it printed no error message)", res.err);
+      return NULL;
+    }
+  end = res.out + strcspn (res.out, "\r\n");
+  if (end == res.out)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "%s: %s printed nothing", owner, what);
       return NULL;
     }
-  return g_steal_pointer (&out);
+  return g_strndup (res.out, (gsize) (end - res.out));
 }
 
 char *
@@ -585,7 +616,8 @@ ms_account_secret (const MsAccount *a, gboolean oauth2, GError **error)
   g_autofree char *owner = g_strdup_printf ("account %s", a->name);
 
   return ms_config_run_secret (owner, oauth2 ? "oauth2_token_command" : "password_command",
-                               oauth2 ? a->oauth2_token_command : a->password_command, error);
+                               oauth2 ? a->oauth2_token_command : a->password_command,
+                               a->command_timeout, error);
 }
 
 static void
@@ -750,6 +782,19 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
 
   for (guint i = 0; i < config->accounts->len; i++)
     check_deliver_to (&c, config, config->accounts->pdata[i]);
+  /* command_timeout = 0 in a group: the [general] value */
+  for (guint i = 0; i < config->accounts->len; i++)
+    {
+      MsAccount *a = config->accounts->pdata[i];
+      if (a->command_timeout == 0)
+        a->command_timeout = config->command_timeout;
+    }
+  for (guint i = 0; i < config->smtp->len; i++)
+    {
+      MsSmtpHost *h = config->smtp->pdata[i];
+      if (h->command_timeout == 0)
+        h->command_timeout = config->command_timeout;
+    }
   if (c.first)
     {
       g_propagate_error (error, c.first);

@@ -18,6 +18,7 @@ typedef struct {
   char *user;
   char *password_command;     /* argv, run without a shell; first line is the secret */
   char *oauth2_token_command; /* likewise, for XOAUTH2 */
+  int command_timeout;        /* seconds either command may run; 0 in the file: [general] */
   char **folders;             /* IMAP folders to fetch; default INBOX */
   char *after_delivery;       /* keep | seen | delete | move:FOLDER */
   int keep_days;              /* delete from the server N days after fetching; 0 = never */
@@ -46,6 +47,7 @@ typedef struct {
   char *user;                 /* NULL: no AUTH */
   char *password_command;
   char *oauth2_token_command;
+  int command_timeout;        /* as for accounts */
   char *auth;                 /* auto | plain | login | xoauth2 */
   int timeout;
 } MsSmtpHost;
@@ -61,6 +63,7 @@ typedef struct {
   char *state_dir;             /* state.db and queue/ */
   int filter_timeout;          /* seconds of wall-clock per message in Sieve */
   int filter_memory;           /* MiB address space for the filter process */
+  int command_timeout;         /* seconds a password/token command may run */
   int vacation_max_days;       /* upper bound for vacation :days */
   char *dedupe_message_id;     /* yes | no: a Message-ID fetched from two accounts arrives once */
   char *sieve_engine;          /* "mailsift" or "libsieve" */
@@ -128,15 +131,22 @@ int ms_smtp_host_port (const MsSmtpHost *host);
  * TLS mode (imap 143/993, pop3 110/995). */
 int ms_account_port (const MsAccount *account);
 
-/* Run password_command (or oauth2_token_command) without a shell and
- * return the first line of its output. Never logged. Errors:
- * MS_ERROR_ACCOUNT (the command failed; its stderr is in the message).
- * Transfer full. */
+/* command_timeout when nothing says otherwise. */
+#define MS_COMMAND_TIMEOUT_DEFAULT 30
+
+/* Run password_command (or oauth2_token_command) without a shell, within
+ * the account's command_timeout, and return the first line of its output.
+ * Never logged. Errors: MS_ERROR_ACCOUNT (the command cannot be run or
+ * failed; its stderr is in the message), MS_ERROR_TEMPORARY (it did not
+ * finish in time and was killed). Transfer full. */
 char *ms_account_secret (const MsAccount *account, gboolean oauth2, GError **error);
 
-/* Run @command (no shell) and return the first line of its output;
- * @what names it in errors. Transfer full. */
-char *ms_config_run_secret (const char *owner, const char *what, const char *command, GError **error);
+/* Run @command (no shell, through ms_extcmd_run with @timeout_s; 0 means
+ * MS_COMMAND_TIMEOUT_DEFAULT) and return the first line of its output;
+ * @owner ("account work") and @what ("password_command") name it in
+ * errors, as for ms_account_secret. Transfer full. */
+char *ms_config_run_secret (const char *owner, const char *what, const char *command, int timeout_s,
+                            GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsConfig, ms_config_free)
 
 /* Edit distance, exported for the unit tests. */

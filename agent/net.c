@@ -581,6 +581,36 @@ ms_net_connect (const MsNetOptions *options, GError **error)
   return stream;
 }
 
+/* The one message for bytes that came after the answer to STARTTLS and
+ * before the handshake, whichever check saw them (ours or libetpan's). */
+static void
+set_injection_error (GError **error, const char *where, gsize extra)
+{
+  g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT,
+               "%s: the server sent data before the TLS handshake (%" G_GSIZE_FORMAT " bytes right "
+               "after its answer to STARTTLS: possible STARTTLS injection, CVE-2020-15953); "
+               "refusing to continue. No password was sent. Something between you and the server "
+               "may be tampering with the connection, or the server is broken: do not set "
+               "tls = none; use tls = implicit if the server offers it, and tell its administrator",
+               where, extra);
+}
+
+gboolean
+ms_net_starttls_injected (mailstream *stream, GError **error)
+{
+  NetStream *ns = net_stream_of (stream);
+  g_autoptr (GError) local = NULL;
+
+  if (stream == NULL || stream->read_buffer_len == 0)
+    return FALSE;
+  set_injection_error (&local, ns ? ns->where : "the server", stream->read_buffer_len);
+  /* the server expects TLS now: never go on in plaintext (not even LOGOUT) */
+  if (ns != NULL)
+    net_kill (ns, local);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return TRUE;
+}
+
 gboolean
 ms_net_starttls (mailstream *stream, const MsNetOptions *options, GError **error)
 {
@@ -599,10 +629,7 @@ ms_net_starttls (mailstream *stream, const MsNetOptions *options, GError **error
     g_set_error (&local, MS_ERROR, MS_ERROR_TEMPORARY, "%s: STARTTLS: %s", ns->where,
                  ns->error->message);
   else if (stream->read_buffer_len != 0)
-    g_set_error (&local, MS_ERROR, MS_ERROR_ACCOUNT,
-                 "%s: STARTTLS response injection: the server's reply was followed by %zu more "
-                 "bytes before the TLS handshake; refusing to go on (CVE-2020-15953)",
-                 ns->where, stream->read_buffer_len);
+    set_injection_error (&local, ns->where, stream->read_buffer_len);
   else if (check_tls_options (options, &pin, &local))
     tls = tls_handshake (ns, options, pin, &local);
 

@@ -50,6 +50,15 @@ mailstream *ms_net_connect (const MsNetOptions *options, GError **error);
  * socket in TLS, handshake and verify as above. */
 gboolean ms_net_starttls (mailstream *stream, const MsNetOptions *options, GError **error);
 
+/* After libetpan refused STARTTLS/STLS: whether it did so because the
+ * server sent bytes after its answer, before the TLS handshake (response
+ * injection; Debian's libetpan 1.9.4 checks this itself and returns
+ * MAILIMAP_ERROR_STARTTLS, MAILPOP3_ERROR_SSL or MAILSMTP_ERROR_SSL, codes
+ * that otherwise read like "STARTTLS is not offered"). TRUE with @error
+ * set (MS_ERROR_ACCOUNT, the same text as ms_net_starttls) and the
+ * connection closed for good when it did. */
+gboolean ms_net_starttls_injected (mailstream *stream, GError **error);
+
 /* Whether input is waiting: bytes in libetpan's buffer, in the TLS layer,
  * or on the socket; waits up to @timeout_ms (-1 forever) or until @stop
  * is cancelled. For IMAP IDLE. */

@@ -156,6 +156,15 @@ apply_policy (MsPipeline *p, MsPlan *plan)
     {
       MsAction *a = r->actions->pdata[i];
       const char *why = NULL;
+      g_autofree char *unsafe = ms_respond_unsafe (a);
+
+      if (unsafe != NULL)
+        {
+          /* never a reply with header fields the script did not mean */
+          note (plan, "%s not sent: %s", ms_action_kind_to_string (a->kind), unsafe);
+          ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+          continue;
+        }
 
       switch (a->kind)
         {

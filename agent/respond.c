@@ -102,6 +102,16 @@ ms_vacation_refuses (const MsConfig *config, const MsHeaderView *view, const cha
   return "none of your addresses is in To, Cc or Bcc";
 }
 
+char *
+ms_respond_unsafe (const MsAction *action)
+{
+  const char *field = NULL, *value = NULL;
+  const char *why = ms_action_unsafe_field (action, &field, &value);
+  g_autofree char *shown = why ? g_strescape (value, NULL) : NULL;
+
+  return why ? g_strdup_printf ("its %s \"%s\" is refused: %s", field, shown, why) : NULL;
+}
+
 int
 ms_vacation_days (const MsConfig *config, const MsAction *vacation)
 {

@@ -22,6 +22,15 @@ const char *ms_vacation_refuses (const MsConfig *config, const MsHeaderView *vie
                                  const char *envelope_from, const char *envelope_to,
                                  const MsAction *vacation);
 
+/* Why the message for @action (vacation or notify) must not be built, or
+ * NULL: one of the strings that go into its header (:from, :subject,
+ * :handle, :addresses, the notify method) holds a line break or another
+ * control character, which would add header fields of the script's (or
+ * a variable's, so the sender's) choosing. Both Sieve engines refuse
+ * these already; this is where their actions meet before a reply is
+ * built, so it is checked again. Transfer full. */
+char *ms_respond_unsafe (const MsAction *action);
+
 /* :days bounded to 1..vacation_max_days (7 when unset). */
 int ms_vacation_days (const MsConfig *config, const MsAction *vacation);
 

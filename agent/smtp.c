@@ -64,7 +64,7 @@ authenticate (MsSmtp *s, GError **error)
                     || (g_strcmp0 (h->auth, "auto") == 0 && h->password_command == NULL);
   g_autofree char *secret = ms_config_run_secret (owner, oauth2 ? "oauth2_token_command" : "password_command",
                                                   oauth2 ? h->oauth2_token_command : h->password_command,
-                                                  error);
+                                                  h->command_timeout, error);
   const char *mech = g_strcmp0 (h->auth, "login") == 0 ? "LOGIN" : "PLAIN";
   int r;
 
@@ -114,7 +114,14 @@ ms_smtp_connect (const MsSmtpHost *h, GError **error)
     }
   if (s->net.tls == MS_TLS_STARTTLS)
     {
-      if (mailesmtp_starttls (s->session) != MAILSMTP_NO_ERROR)
+      int r = mailesmtp_starttls (s->session);
+      if (r == MAILSMTP_ERROR_SSL && ms_net_starttls_injected (s->session->stream, error))
+        {
+          g_prefix_error (error, "smtp %s: ", h->name);
+          ms_smtp_close (s, FALSE);
+          return NULL;
+        }
+      if (r != MAILSMTP_NO_ERROR)
         {
           fail (s, "STARTTLS (does the server offer it? tls = implicit?)", error);
           ms_smtp_close (s, FALSE);

@@ -167,6 +167,11 @@ connect_and_login (Imap *im, GError **error)
   if (im->net.tls == MS_TLS_STARTTLS)
     {
       r = mailimap_starttls (im->imap);
+      if (r == MAILIMAP_ERROR_STARTTLS && ms_net_starttls_injected (im->imap->imap_stream, error))
+        {
+          g_prefix_error (error, "account %s: ", a->name);
+          return FALSE;
+        }
       if (r != MAILIMAP_NO_ERROR)
         return imap_fail (im, r, "STARTTLS (does the server offer it? tls = implicit?)", error);
       if (!ms_net_starttls (im->imap->imap_stream, &im->net, error))

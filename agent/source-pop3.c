@@ -299,7 +299,13 @@ connect_and_login (Pop3 *p, GError **error)
     return pop3_fail (p, error, "the greeting");
   if (p->net.tls == MS_TLS_STARTTLS)
     {
-      if (mailpop3_stls (p->pop3) != MAILPOP3_NO_ERROR)
+      int r = mailpop3_stls (p->pop3);
+      if (r == MAILPOP3_ERROR_SSL && ms_net_starttls_injected (p->pop3->pop3_stream, error))
+        {
+          g_prefix_error (error, "account %s: ", a->name);
+          return FALSE;
+        }
+      if (r != MAILPOP3_NO_ERROR)
         return pop3_fail (p, error, "STLS (the server does not offer TLS; tls = implicit?)");
       if (!ms_net_starttls (p->pop3->pop3_stream, &p->net, error))
         {

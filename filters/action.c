@@ -327,6 +327,63 @@ merge_flags (MsAction *into, char **more)
   into->flags = merged;
 }
 
+const char *
+ms_action_field_problem (const char *value, gsize len, gboolean address)
+{
+  for (gsize i = 0; value && i < len; i++)
+    {
+      guchar c = (guchar) value[i];
+      if (c == '\r' || c == '\n')
+        return "it contains a line break (CR or LF)";
+      if (c == '\0')
+        return "it contains a NUL byte";
+      if ((c < 0x20 && (address || c != '\t')) || c == 0x7f)
+        return "it contains a control character";
+    }
+  return NULL;
+}
+
+const char *
+ms_action_unsafe_field (const MsAction *a, const char **field_out, const char **value_out)
+{
+  const struct {
+    const char *name;
+    const char *value;
+    gboolean address;
+  } fields[] = {
+    { ":from", a->from, TRUE },
+    { ":subject", a->kind == MS_ACTION_VACATION ? a->subject : NULL, FALSE },
+    { ":handle", a->kind == MS_ACTION_VACATION ? a->handle : NULL, FALSE },
+    { "method", a->kind == MS_ACTION_NOTIFY ? a->target : NULL, TRUE },
+  };
+
+  if (a->kind != MS_ACTION_VACATION && a->kind != MS_ACTION_NOTIFY)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      const char *why = fields[i].value ? ms_action_field_problem (fields[i].value, strlen (fields[i].value),
+                                                                   fields[i].address)
+                                        : NULL;
+      if (why)
+        {
+          *field_out = fields[i].name;
+          *value_out = fields[i].value;
+          return why;
+        }
+    }
+  for (guint i = 0; a->kind == MS_ACTION_VACATION && a->addresses && a->addresses[i]; i++)
+    {
+      const char *why = ms_action_field_problem (a->addresses[i], strlen (a->addresses[i]), TRUE);
+      if (why)
+        {
+          *field_out = ":addresses";
+          *value_out = a->addresses[i];
+          return why;
+        }
+    }
+  return NULL;
+}
+
 static gboolean
 same_target (const MsAction *a, const MsAction *b)
 {
@@ -372,6 +429,7 @@ ms_filter_result_finish (MsFilterResult *r)
     {
       MsAction *a = r->actions->pdata[i];
       const char *why = NULL;
+      const char *field = NULL, *value = NULL;
 
       /* libsieve hands strings over as written in the script */
       if (!r->complete)
@@ -397,6 +455,16 @@ ms_filter_result_finish (MsFilterResult *r)
         {
           g_autofree char *msg = g_strdup_printf ("redirect to an invalid address \"%s\": %s",
                                                   a->target, why);
+          g_ptr_array_add (r->errors, g_strdup (msg));
+          ms_filter_result_fail (r, msg);
+        }
+      if ((why = ms_action_unsafe_field (a, &field, &value)) != NULL)
+        {
+          /* both engines end here: libsieve passes such strings on as
+           * they are, and mailsift's engine refuses them itself */
+          g_autofree char *shown = g_strescape (value, NULL);
+          g_autofree char *msg = g_strdup_printf ("%s %s \"%s\" refused: %s; it must be one line of text",
+                                                  ms_action_kind_to_string (a->kind), field, shown, why);
           g_ptr_array_add (r->errors, g_strdup (msg));
           ms_filter_result_fail (r, msg);
         }

@@ -56,6 +56,21 @@ const char *ms_action_kind_to_string (MsActionKind kind);
  * notify method="M" [priority=..] [message=".."]. Transfer full. */
 char *ms_action_format (const MsAction *action);
 
+/* Why @value (of @len bytes) cannot go into a message mailsift writes,
+ * or NULL when it can. With @address (vacation :from and :addresses, a
+ * notify method or :from) no control character at all is allowed;
+ * otherwise (vacation :subject and :handle: header text, RFC 5322 2.2)
+ * none but tab. A line break here would start a header field of the
+ * sender's choosing (CWE-93), so it is refused, never folded or cut. */
+const char *ms_action_field_problem (const char *value, gsize len, gboolean address);
+
+/* The first field of a vacation or notify action that fails
+ * ms_action_field_problem: its name (":from", "method"...) in @field_out,
+ * its value in @value_out, and the reason returned; NULL when every
+ * field is fine. */
+const char *ms_action_unsafe_field (const MsAction *action, const char **field_out,
+                                    const char **value_out);
+
 /* duplicate (RFC 7352): the longest period a test can look back, and so
  * how long the history keeps an entry no message tested again. */
 #define MS_DUPLICATE_MAX_SECONDS (30 * 86400)

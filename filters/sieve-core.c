@@ -298,6 +298,48 @@ redirect_address (const char *target, const char **why_out)
   return g_steal_pointer (&inner);
 }
 
+/* @value printable in a message: escaped, and cut at a NUL. */
+static char *
+field_for_message (const char *value)
+{
+  return g_strescape (value, NULL);
+}
+
+gboolean
+ms_sv_validate_field (MsSvValidator *v, const MsSvNode *node, const MsSvArg *arg, const char *what,
+                      gboolean address)
+{
+  for (guint i = 0; arg && arg->strings && i < arg->strings->len; i++)
+    {
+      const MsSvStr *s = ms_sv_arg_str (arg, i);
+      const char *why = s->vars ? NULL : ms_action_field_problem (s->str, s->len, address);
+      if (why)
+        {
+          g_autofree char *shown = field_for_message (s->str);
+          ms_sv_validator_error (v, node, arg, "%s \"%s\" is refused: %s; it must be one line "
+                                 "of text", what, shown, why);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+ms_sv_run_check_field (MsSvRun *run, const MsSvNode *node, const char *value, gsize len, const char *what,
+                       gboolean address)
+{
+  const char *why = value ? ms_action_field_problem (value, len, address) : NULL;
+
+  if (why)
+    {
+      g_autofree char *shown = field_for_message (value);
+      ms_sv_run_error (run, node, "%s \"%s\" is refused: %s; it must be one line of text", what,
+                       shown, why);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 validate_redirect (MsSvValidator *v, MsSvNode *node)
 {

@@ -32,6 +32,18 @@ extern const MsSvTagDef ms_sv_tags_flags[];
 #define MS_SV_TAG_FLAGS (MS_SV_MAX_TAGS - 1)
 gboolean ms_sv_imap4flags_for_action (MsSvRun *run, const MsSvNode *node, MsAction *action);
 
+/* vacation and notify: refuse a string of @arg that is constant and
+ * could not go into the header of the message they write
+ * (ms_action_field_problem: a line break would add header fields of the
+ * sender's choosing); @what names it in the error ("vacation :from").
+ * FALSE after reporting. */
+gboolean ms_sv_validate_field (MsSvValidator *v, const MsSvNode *node, const MsSvArg *arg,
+                               const char *what, gboolean address);
+/* The same at run time, for @value as expanded; FALSE after a runtime
+ * error (the message is kept). */
+gboolean ms_sv_run_check_field (MsSvRun *run, const MsSvNode *node, const char *value, gsize len,
+                                const char *what, gboolean address);
+
 /* :copy (RFC 3894) of redirect and fileinto; :create (RFC 5490) of
  * fileinto. */
 extern const MsSvTagDef ms_sv_tags_copy[];

@@ -26,11 +26,24 @@ tag_string (MsSvRun *run, const MsSvNode *node, guint id)
 
 /* ---------------------------------------------------------------- old draft */
 
+/* The method names the recipient (mailto:), and :from the sender, of the
+ * notification mailsift writes: no control characters in either. */
+static gboolean
+validate_old_notify (MsSvValidator *v, MsSvNode *node)
+{
+  return !ms_sv_node_has_tag (node, TAG_METHOD)
+         || ms_sv_validate_field (v, node, node->tagval[TAG_METHOD], "notify :method", TRUE);
+}
+
 static gboolean
 exec_old_notify (MsSvRun *run, const MsSvNode *node)
 {
   const char *method = tag_string (run, node, TAG_METHOD);
-  MsAction *a = ms_action_new (MS_ACTION_NOTIFY, method ? method : "");
+  MsAction *a;
+
+  if (method && !ms_sv_run_check_field (run, node, method, strlen (method), "notify :method", TRUE))
+    return FALSE;
+  a = ms_action_new (MS_ACTION_NOTIFY, method ? method : "");
 
   a->text = g_strdup (tag_string (run, node, TAG_MESSAGE));
   a->priority = g_strdup (ms_sv_node_has_tag (node, TAG_LOW) ? "low"
@@ -52,8 +65,8 @@ static const MsSvTagDef old_tags[] = {
   { NULL },
 };
 static const MsSvTagDef *const old_tag_tables[] = { old_tags, NULL };
-static const MsSvDef def_old_notify = { "notify", MS_SV_COMMAND, "", old_tag_tables, 0, FALSE, NULL,
-                                        exec_old_notify, NULL };
+static const MsSvDef def_old_notify = { "notify", MS_SV_COMMAND, "", old_tag_tables, 0, FALSE,
+                                        validate_old_notify, exec_old_notify, NULL };
 static gboolean
 exec_denotify (MsSvRun *run, const MsSvNode *node)
 {
@@ -77,6 +90,10 @@ validate_enotify (MsSvValidator *v, MsSvNode *node)
 {
   const MsSvStr *m = ms_sv_arg_str (node->pos[0], 0);
 
+  if (!ms_sv_validate_field (v, node, node->pos[0], "notify method", TRUE)
+      || (ms_sv_node_has_tag (node, TAG_FROM)
+          && !ms_sv_validate_field (v, node, node->tagval[TAG_FROM], "notify :from", TRUE)))
+    return FALSE;
   if (!m->vars && !method_is_known (m->str))
     {
       ms_sv_validator_error (v, node, node->pos[0], "unsupported notification method \"%s\": only mailto: is",
@@ -98,10 +115,18 @@ validate_enotify (MsSvValidator *v, MsSvNode *node)
 static gboolean
 exec_enotify (MsSvRun *run, const MsSvNode *node)
 {
-  const char *method = ms_sv_expand (run, ms_sv_arg_str (node->pos[0], 0), NULL);
+  gsize len;
+  const char *method = ms_sv_expand (run, ms_sv_arg_str (node->pos[0], 0), &len);
   const char *imp = tag_string (run, node, TAG_IMPORTANCE);
+  const char *from = NULL;
+  gsize from_len = 0;
   MsAction *a;
 
+  if (ms_sv_node_has_tag (node, TAG_FROM))
+    from = ms_sv_expand (run, ms_sv_arg_str (node->tagval[TAG_FROM], 0), &from_len);
+  if (!ms_sv_run_check_field (run, node, method, len, "notify method", TRUE)
+      || !ms_sv_run_check_field (run, node, from, from_len, "notify :from", TRUE))
+    return FALSE;
   if (!method_is_known (method))
     {
       ms_sv_run_error (run, node, "unsupported notification method \"%s\"", method);
@@ -109,7 +134,7 @@ exec_enotify (MsSvRun *run, const MsSvNode *node)
     }
   a = ms_action_new (MS_ACTION_NOTIFY, method);
   a->text = g_strdup (tag_string (run, node, TAG_MESSAGE));
-  a->from = g_strdup (tag_string (run, node, TAG_FROM));
+  a->from = g_strdup (from);
   /* RFC 5435 :importance: 1 high, 2 normal, 3 low */
   a->priority = g_strdup (imp && (imp[0] == '1' || imp[0] == '3') ? (imp[0] == '1' ? "1" : "3") : "2");
   if (ms_sv_node_has_tag (node, TAG_OPTIONS))

@@ -28,18 +28,64 @@ static const MsSvTagDef vacation_tags[] = {
   { NULL },
 };
 
+/* The tags whose strings go into the reply's header (or, :handle, name
+ * it): no line breaks (RFC 5322 2.2; :from and :addresses are addresses,
+ * RFC 5230 4.3 and 4.5, with no control characters at all). */
+static const struct {
+  guint id;
+  const char *what;
+  gboolean address;
+} header_tags[] = {
+  { TAG_FROM, "vacation :from", TRUE },
+  { TAG_SUBJECT, "vacation :subject", FALSE },
+  { TAG_HANDLE, "vacation :handle", FALSE },
+  { TAG_ADDRESSES, "vacation :addresses", TRUE },
+};
+
+static gboolean
+validate_vacation (MsSvValidator *v, MsSvNode *node)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (header_tags); i++)
+    if (ms_sv_node_has_tag (node, header_tags[i].id)
+        && !ms_sv_validate_field (v, node, node->tagval[header_tags[i].id], header_tags[i].what,
+                                  header_tags[i].address))
+      return FALSE;
+  return TRUE;
+}
+
 static const char *
 tag_string (MsSvRun *run, const MsSvNode *node, guint id)
 {
   return ms_sv_node_has_tag (node, id) ? ms_sv_expand (run, ms_sv_arg_str (node->tagval[id], 0), NULL) : NULL;
 }
 
+/* Values from variables, checked as validate_vacation checks constants. */
+static gboolean
+check_header_tags (MsSvRun *run, const MsSvNode *node)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (header_tags); i++)
+    {
+      const MsSvArg *arg = ms_sv_node_has_tag (node, header_tags[i].id) ? node->tagval[header_tags[i].id] : NULL;
+      for (guint k = 0; arg && k < arg->strings->len; k++)
+        {
+          gsize len;
+          const char *value = ms_sv_expand (run, ms_sv_arg_str (arg, k), &len);
+          if (!ms_sv_run_check_field (run, node, value, len, header_tags[i].what, header_tags[i].address))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 exec_vacation (MsSvRun *run, const MsSvNode *node)
 {
-  MsAction *a = ms_action_new (MS_ACTION_VACATION, run->req->envelope_from ? run->req->envelope_from : "");
+  MsAction *a;
   const char *s;
 
+  if (!check_header_tags (run, node))
+    return FALSE;
+  a = ms_action_new (MS_ACTION_VACATION, run->req->envelope_from ? run->req->envelope_from : "");
   a->text = g_strdup (ms_sv_expand (run, ms_sv_arg_str (node->pos[0], 0), NULL));
   if ((s = tag_string (run, node, TAG_SUBJECT)))
     a->subject = g_strdup (s);
@@ -62,7 +108,8 @@ exec_vacation (MsSvRun *run, const MsSvNode *node)
 }
 
 static const MsSvTagDef *const tags[] = { vacation_tags, NULL };
-static const MsSvDef def_vacation = { "vacation", MS_SV_COMMAND, "s", tags, 0, FALSE, NULL, exec_vacation, NULL };
+static const MsSvDef def_vacation = { "vacation", MS_SV_COMMAND, "s", tags, 0, FALSE, validate_vacation,
+                                      exec_vacation, NULL };
 static const MsSvDef *const defs[] = { &def_vacation, NULL };
 const MsSvExtension ms_sv_ext_vacation = { "vacation", defs };
 const MsSvExtension ms_sv_ext_vacation_seconds = { "vacation-seconds", NULL };

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Fault injection: `mailsift fetch` and `mailsift run` against small scripted
-POP3 and IMAP servers on 127.0.0.1 (plaintext, `tls = none`) that serve
+POP3 and IMAP servers (and an SMTP one) on 127.0.0.1 (plaintext, `tls = none`)
+that serve
 messages from memory and misbehave on request:
 
   1. POP3 connection dropped in the middle of RETR of message 3
@@ -16,6 +17,10 @@ messages from memory and misbehave on request:
      IMAP tagged NO, POP3 -ERR to its RETR
  10. IMAP listing, and the Message-ID fetch after a UIDVALIDITY change, cut
      short by a tagged NO
+ 11. a password_command that never ends, and one that leaves a child holding
+     its output (command_timeout)
+ 12. STARTTLS (IMAP, SMTP) and STLS (POP3) answered together with injected
+     data before the TLS handshake
 
 Each case checks the Maildir byte for byte against what the server sent and
 the server's command log (no DELE / UID STORE \\Deleted / EXPUNGE for a
@@ -173,7 +178,9 @@ class Handler(socketserver.StreamRequestHandler):
 class Pop3Handler(Handler):
     """USER/PASS, CAPA, STAT, UIDL, LIST, RETR, DELE (committed only by QUIT),
     NOOP, RSET, QUIT. Faults: silent, drop_retr_uid, bad_listing, refuse_uids
-    (RETR of one of them is answered -ERR), pipelining (CAPA offers it)."""
+    (RETR of one of them is answered -ERR), pipelining (CAPA offers it),
+    starttls_inject (STLS is answered +OK followed by these bytes in the
+    same write, and TLS never starts; without it STLS gets -ERR)."""
 
     REFUSAL = b"-ERR cannot read this message from the store"
 
@@ -207,6 +214,10 @@ class Pop3Handler(Handler):
             elif verb == "CAPA":
                 self.send(b"+OK\r\nUSER\r\nUIDL\r\n" + (b"PIPELINING\r\n" if fault.get("pipelining")
                                                              else b"") + b".\r\n")
+            elif verb == "STLS" and "starttls_inject" in fault:
+                # the go-ahead and injected text in one write, then no TLS
+                self.send(b"+OK begin TLS negotiation\r\n" + fault["starttls_inject"])
+                return self.hold()
             elif verb == "STAT":
                 live = [v for n, v in enumerate(view, 1) if n not in pending]
                 self.send(b"+OK %d %d\r\n" % (len(live), sum(len(crlf(x)) for _, x in live)))
@@ -270,7 +281,9 @@ class ImapHandler(Handler):
     drop_body_uid, stall_body_uid, idle_blackhole, refuse_uids (a body fetch
     that names one of them is answered with a tagged NO; with refuse_whole no
     FETCH response comes before it, else those of the other messages do),
-    refuse_list_uids (a fetch without a body leaves them out and ends in NO)."""
+    refuse_list_uids (a fetch without a body leaves them out and ends in NO),
+    starttls_inject (STARTTLS is answered OK followed by these bytes in the
+    same write, and TLS never starts; without it STARTTLS gets BAD)."""
 
     REFUSAL = b"Some messages could not be FETCHed (Failure)"
 
@@ -297,6 +310,10 @@ class ImapHandler(Handler):
             t = tag.encode()
             if verb == "CAPABILITY":
                 self.send(b"* CAPABILITY " + self.CAPS + b"\r\n" + t + b" OK done\r\n")
+            elif verb == "STARTTLS" and "starttls_inject" in fault:
+                # the go-ahead and injected text in one write, then no TLS
+                self.send(t + b" OK begin TLS negotiation now\r\n" + fault["starttls_inject"])
+                return self.hold()
             elif verb in ("LOGIN", "NOOP", "CHECK"):
                 self.send(t + b" OK done\r\n")
             elif verb in ("SELECT", "EXAMINE"):
@@ -391,6 +408,35 @@ class ImapHandler(Handler):
             self.send(head + lit + b")\r\n")
         self.send(t + (b" NO " + self.REFUSAL if refused else b" OK fetched") + b"\r\n")
         return True
+
+
+class SmtpHandler(Handler):
+    """Just enough of a smarthost for `mailsift queue flush` to reach
+    STARTTLS: EHLO offers it; with the starttls_inject fault the 220 comes
+    with these bytes in the same write and TLS never starts, without it
+    STARTTLS gets 454. Everything else: 502."""
+
+    def handle(self):
+        box, fault = self.box, self.box.fault
+        self.send(b"220 fake ESMTP ready\r\n")
+        while True:
+            line = self.readline()
+            if line is None:
+                return
+            verb = line.split(" ")[0].upper()
+            box.record(self.session, "AUTH ***" if verb == "AUTH" else line)
+            if verb in ("EHLO", "HELO"):
+                self.send(b"250-fake\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+            elif verb == "STARTTLS" and "starttls_inject" in fault:
+                self.send(b"220 ready to start TLS\r\n" + fault["starttls_inject"])
+                return self.hold()
+            elif verb == "STARTTLS":
+                self.send(b"454 TLS not available\r\n")
+            elif verb == "QUIT":
+                self.send(b"221 bye\r\n")
+                return
+            else:
+                self.send(b"502 not here\r\n")
 
 
 # ------------------------------------------------------------------ harness
@@ -721,6 +767,129 @@ def case_timeouts(tmp):
               f"{diff}; tmp {s.tmp_files()}; UID STORE/EXPUNGE {removed}; server {stall.uids()}")
 
 
+def pids_running(argv):
+    """Pids of processes whose command line is exactly @argv."""
+    want = "\0".join(argv) + "\0"
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline") as f:
+                    if f.read() == want:
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+def case_command_timeout(tmp):
+    """password_command that never ends (a pinentry nobody sees), and one
+    that prints the password but leaves a child behind holding its standard
+    output: with command_timeout = 1 each fails its account within the
+    limit, the command and its child are killed, and an account with a
+    working password_command is fetched as usual."""
+    msgs = [message(1300 + i) for i in range(3)]
+    slow, bg, good = Box(msgs[:1]), Box(msgs[1:2]), Box(msgs[2:])
+    sleeps = (["sleep", "613"], ["sleep", "614"])
+    with FakeServer(Pop3Handler, slow) as a, FakeServer(ImapHandler, bg) as b, \
+            FakeServer(Pop3Handler, good) as c:
+        s = Setup(tmp, {"slow": {"protocol": "pop3", "port": a.port, "command_timeout": "1",
+                                 "password_command": " ".join(sleeps[0])},
+                        "bg": {"protocol": "imap", "port": b.port, "command_timeout": "1",
+                               "password_command": f"sh -c 'echo pw; {' '.join(sleeps[1])} &'"},
+                        "good": {"protocol": "pop3", "port": c.port}})
+        try:
+            code, out, secs = s.fetch(timeout=20)
+            check(f"password_command that never ends, and one whose child holds its output, "
+                  f"command_timeout = 1: fetch exits 75 without hanging ({secs:.1f} s)",
+                  code == 75 and secs < 10, f"exit {code}\n{tail(out)}")
+            check("the account whose command never ends reports it: the account, the command, "
+                  "the limit and what to do",
+                  re.search(r"^slow: .*error: account slow: password_command \(sleep\) did not finish "
+                            r"within 1 s \(command_timeout\).*does not wait for input", out, re.M),
+                  tail(out))
+            check("the account whose command left a child holding its output reports that",
+                  re.search(r"^bg: .*error: account bg: password_command \(sh\) exited, but a process "
+                            r"it started still held its output open after 1 s", out, re.M), tail(out))
+            check("neither logged in; the account with a working password_command is fetched",
+                  not slow.commands("PASS") and not bg.commands("LOGIN")
+                  and compare(s.delivered(), msgs[2:]) == "", f"{s.delivered()}\n{tail(out)}")
+            left = []
+            for _ in range(50):
+                left = pids_running(sleeps[0]) + pids_running(sleeps[1])
+                if not left:
+                    break
+                time.sleep(0.1)
+            check("the commands and the children they started are killed", not left,
+                  f"still running: {left}")
+        finally:
+            for pid in pids_running(sleeps[0]) + pids_running(sleeps[1]):
+                os.kill(pid, signal.SIGKILL)
+
+
+INJECTION = ("the server sent data before the TLS handshake", "possible STARTTLS injection",
+             "refusing to continue")
+
+
+def case_starttls_injection(tmp):
+    """The server answers STARTTLS (STLS) and, in the same write, sends a
+    response of its own before any TLS: libetpan refuses to go on, and the
+    error must say so, not ask whether the server offers STARTTLS. A
+    server that really does not offer it still gets that question."""
+    inject = {"imap": b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n",
+              "pop3": b"+OK injected\r\n"}
+    for protocol, handler in (("imap", ImapHandler), ("pop3", Pop3Handler)):
+        label = f"{protocol.upper()} {'STLS' if protocol == 'pop3' else 'STARTTLS'}"
+        for injected in (True, False):
+            box = Box([message(1400)])
+            if injected:
+                box.fault["starttls_inject"] = inject[protocol]
+            with FakeServer(handler, box) as srv, tempfile.TemporaryDirectory(dir=tmp) as t:
+                s = Setup(t, {"test": {"protocol": protocol, "port": srv.port, "tls": "starttls"}})
+                code, out, secs = s.fetch(timeout=20)
+                said = [w for w in INJECTION if w in out]
+                asked = "does the server offer it" in out or "does not offer TLS" in out
+                logins = box.commands("LOGIN") + box.commands("USER") + box.commands("PASS")
+                if injected:
+                    check(f"{label} answer followed by injected data: the error says the server sent "
+                          "data before the TLS handshake, and does not ask whether STARTTLS is offered",
+                          code == 78 and said == list(INJECTION) and not asked, f"exit {code}\n{tail(out)}")
+                    check(f"{label} injection: no login, nothing delivered",
+                          not logins and s.delivered() == [], f"{logins}\n{tail(out)}")
+                else:
+                    check(f"{label} refused by the server: the error still asks whether it offers it "
+                          "and does not speak of injection", code == 75 and asked and not said,
+                          f"exit {code}\n{tail(out)}")
+
+    box = Box([])
+    box.fault["starttls_inject"] = b"250 injected\r\n"
+    with FakeServer(SmtpHandler, box) as srv:
+        script = os.path.join(tmp, "redirect.sieve")
+        with open(script, "w") as f:
+            f.write('redirect "bob@example.net";\n')
+        pw = os.path.join(tmp, "pw")
+        with open(pw, "w") as f:
+            f.write("#!/bin/sh\necho secret\n")
+        os.chmod(pw, 0o700)
+        cfg = os.path.join(tmp, "smtp-config")
+        with open(cfg, "w") as f:
+            f.write(f"[general]\nmaildir = {tmp}/Maildir\nstate_dir = {tmp}/state\nscript = {script}\n"
+                    f"addresses = me@example.org\n[smtp main]\nhost = {HOST}\nport = {srv.port}\n"
+                    f"tls = starttls\nuser = me\npassword_command = {pw}\n")
+        os.chmod(cfg, 0o600)
+        p = subprocess.run([MAILSIFT, "deliver", "-c", cfg, "-f", "alice@example.org", "-a",
+                            "me@example.org"], input=message(1401), capture_output=True, timeout=60)
+        q = subprocess.run([MAILSIFT, "queue", "flush", "-c", cfg], capture_output=True, timeout=60)
+        out = (p.stderr + q.stdout + q.stderr).decode(errors="replace")
+        said = [w for w in INJECTION if w in out]
+        sent = [line for _, line, _ in box.log if line.split(" ")[0].upper() in ("AUTH", "MAIL", "RCPT")]
+        check("SMTP STARTTLS answer followed by injected data: the error says the server sent data "
+              "before the TLS handshake, and does not ask whether STARTTLS is offered",
+              said == list(INJECTION) and "does the server offer it" not in out, tail(out))
+        check("SMTP STARTTLS injection: no AUTH, MAIL or RCPT sent; the redirect stays queued",
+              not sent and p.returncode == 0 and "1 to retry later" in out, f"{sent}\n{tail(out)}")
+
+
 def refusal_reports(out, where, text=ImapHandler.REFUSAL):
     """Log lines that report @where (a regex: "INBOX UID 30") as refused by
     the server with @text."""
@@ -1010,6 +1179,8 @@ def main():
         ("IMAP listing cut short", case_imap_listing_refused),
         ("IMAP UIDVALIDITY recovery refused", case_imap_recovery_refused),
         ("timeouts", case_timeouts),
+        ("password_command time limit", case_command_timeout),
+        ("STARTTLS injection", case_starttls_injection),
         ("run", case_run),
         ("IDLE on a dead connection", case_idle_dead),
     ]

@@ -90,6 +90,56 @@ test_failures_keep (void)
   g_ptr_array_add (r->errors, g_strdup ("3: syntax error"));
   check (r, "keep");
 
+  /* libsieve passes vacation and notify strings on as written: a line
+   * break in one that goes into the reply's header fails the script */
+  {
+    const struct {
+      MsActionKind kind;
+      const char *field, *value, *want;
+    } bad[] = {
+      { MS_ACTION_VACATION, "from", "a\r\nBcc: v@x", "vacation :from \"a\\r\\nBcc: v@x\" refused: it "
+        "contains a line break (CR or LF)" },
+      { MS_ACTION_VACATION, "subject", "Away\nBcc: v@x", "vacation :subject" },
+      { MS_ACTION_VACATION, "handle", "h\rx", "vacation :handle" },
+      { MS_ACTION_VACATION, "addresses", "me\n@example.org", "vacation :addresses" },
+      { MS_ACTION_NOTIFY, "from", "a\x7f@example.org", "notify :from \"a\\177@example.org\" refused: it "
+        "contains a control character" },
+      { MS_ACTION_NOTIFY, "method", "mailto:a@example.org\r\nBcc: v@x", "notify method" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        MsAction *a;
+        r = result_with (bad[i].kind, bad[i].kind == MS_ACTION_NOTIFY ? "mailto:a@example.org" : "a@b.org", -1);
+        a = r->actions->pdata[0];
+        if (strcmp (bad[i].field, "from") == 0)
+          a->from = g_strdup (bad[i].value);
+        else if (strcmp (bad[i].field, "subject") == 0)
+          a->subject = g_strdup (bad[i].value);
+        else if (strcmp (bad[i].field, "handle") == 0)
+          a->handle = g_strdup (bad[i].value);
+        else if (strcmp (bad[i].field, "addresses") == 0)
+          a->addresses = g_strsplit (bad[i].value, ",", -1);
+        else
+          {
+            g_free (a->target);
+            a->target = g_strdup (bad[i].value);
+          }
+        ms_filter_result_finish (r);
+        g_assert_true (r->failed);
+        g_test_message ("%s", r->failure);
+        g_assert_nonnull (strstr (r->failure, bad[i].want));
+        g_assert_cmpuint (r->actions->len, ==, 1);
+        g_assert_cmpint (((MsAction *) r->actions->pdata[0])->kind, ==, MS_ACTION_KEEP);
+        ms_filter_result_free (r);
+      }
+    /* a tab in a subject is text */
+    r = result_with (MS_ACTION_VACATION, "a@b.org", -1);
+    ((MsAction *) r->actions->pdata[0])->subject = g_strdup ("Away\tnow");
+    ms_filter_result_finish (r);
+    g_assert_false (r->failed);
+    ms_filter_result_free (r);
+  }
+
   r = result_with (MS_ACTION_REDIRECT, "a@b.org\r\nRCPT TO:<x@y.org>", -1);
   ms_filter_result_finish (r);
   g_assert_true (r->failed);

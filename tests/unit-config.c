@@ -135,6 +135,51 @@ test_accounts (void)
   g_assert_error (error, MS_ERROR, MS_ERROR_ACCOUNT);
 }
 
+/* command_timeout: [general] for every group that sets none, or the
+ * group's own; the error names the account, the command and what to do. */
+static void
+test_command_timeout (void)
+{
+  g_autofree char *path = write_config ("[general]\ncommand_timeout = 2\n"
+                                        "[account slow]\nprotocol = pop3\nhost = h\nuser = me\n"
+                                        "password_command = sleep 20\n"
+                                        "[account fast]\nprotocol = pop3\nhost = h\nuser = me\n"
+                                        "command_timeout = 1\npassword_command = sleep 20\n"
+                                        "[account bg]\nprotocol = pop3\nhost = h\nuser = me\n"
+                                        "command_timeout = 1\n"
+                                        "password_command = sh -c 'echo pw; sleep 20 &'\n"
+                                        "[smtp out]\nhost = h\n", 0600);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load (path, NULL, &error);
+  g_autoptr (MsConfig) d = ms_config_new_default ();
+  MsAccount *fast, *bg;
+  gint64 start;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (d->command_timeout, ==, MS_COMMAND_TIMEOUT_DEFAULT);
+  g_assert_cmpint (ms_config_find_account (c, "slow")->command_timeout, ==, 2);
+  g_assert_cmpint (((MsSmtpHost *) c->smtp->pdata[0])->command_timeout, ==, 2);
+  fast = ms_config_find_account (c, "fast");
+  bg = ms_config_find_account (c, "bg");
+  g_assert_cmpint (fast->command_timeout, ==, 1);
+
+  start = g_get_monotonic_time ();
+  g_assert_null (ms_account_secret (fast, FALSE, &error));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 4 * G_USEC_PER_SEC);
+  g_assert_error (error, MS_ERROR, MS_ERROR_TEMPORARY);
+  g_assert_true (g_str_has_prefix (error->message, "account fast: password_command (sleep) did not "
+                                   "finish within 1 s (command_timeout)"));
+  g_assert_nonnull (strstr (error->message, "does not wait for input"));
+  g_clear_error (&error);
+
+  start = g_get_monotonic_time ();
+  g_assert_null (ms_account_secret (bg, FALSE, &error));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 4 * G_USEC_PER_SEC);
+  g_assert_error (error, MS_ERROR, MS_ERROR_TEMPORARY);
+  g_assert_true (g_str_has_prefix (error->message, "account bg: password_command (sh) exited, but a "
+                                   "process it started still held its output open after 1 s"));
+}
+
 static void
 test_account_problems (void)
 {
@@ -182,5 +227,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/edit-distance", test_edit_distance);
   g_test_add_func ("/config/accounts", test_accounts);
   g_test_add_func ("/config/account-problems", test_account_problems);
+  g_test_add_func ("/config/command-timeout", test_command_timeout);
   return g_test_run ();
 }

@@ -770,12 +770,46 @@ test_starttls_injection (void)
   g_assert_false (ms_net_starttls (stream, &o, &error));
   g_assert_error (error, MS_ERROR, MS_ERROR_ACCOUNT);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "STARTTLS response injection");
+  assert_contains (error->message, "the server sent data before the TLS handshake (14 bytes right "
+                   "after its answer to STARTTLS: possible STARTTLS injection");
+  assert_contains (error->message, "refusing to continue");
   /* dead: the next write fails instead of going out in plaintext */
   g_assert_cmpint (mailstream_write (stream, "QUIT\r\n", 6), ==, 6);
   g_assert_cmpint (mailstream_flush (stream), ==, -1);
   mailstream_close (stream);
   g_assert_false (server_finish (srv)); /* no TLS after the injection */
+}
+
+/* libetpan's own check refused STARTTLS first: ms_net_starttls_injected
+ * says why, in the same words, and closes the stream for good. */
+static void
+test_starttls_injected (void)
+{
+  Server *srv;
+  MsNetOptions o;
+  g_autoptr (GError) error = NULL;
+  mailstream *stream;
+
+  if (!tls_ready ())
+    return;
+  srv = server_start (SERVE_INJECT, "server.pem", "server.key");
+  o = options_for (srv, MS_TLS_STARTTLS);
+  o.ca_file = ca_pem;
+  stream = ms_net_connect (&o, &error);
+  g_assert_no_error (error);
+  assert_line (stream, "+OK plain");
+  g_assert_false (ms_net_starttls_injected (stream, &error)); /* nothing buffered yet */
+  g_assert_no_error (error);
+  g_assert_true (send_line (stream, "STLS"));
+  assert_line (stream, "+OK");
+  g_assert_true (ms_net_starttls_injected (stream, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_ACCOUNT);
+  assert_contains (error->message, "the server sent data before the TLS handshake (14 bytes");
+  assert_contains (error->message, "possible STARTTLS injection");
+  g_assert_cmpint (mailstream_write (stream, "QUIT\r\n", 6), ==, 6);
+  g_assert_cmpint (mailstream_flush (stream), ==, -1);
+  mailstream_close (stream);
+  g_assert_false (server_finish (srv));
 }
 
 static guint16
@@ -1081,6 +1115,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/starttls/pop3", test_starttls_pop3);
   g_test_add_func ("/net/starttls/refused", test_starttls_refused);
   g_test_add_func ("/net/starttls/injection", test_starttls_injection);
+  g_test_add_func ("/net/starttls/injected", test_starttls_injected);
   g_test_add_func ("/net/plain/no-fingerprint", test_plain_has_no_fingerprint);
   g_test_add_func ("/net/refused", test_refused);
   g_test_add_func ("/net/timeout", test_timeout);

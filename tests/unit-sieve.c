@@ -235,6 +235,56 @@ test_actions (void)
   assert_run ("require \"fileinto\";\nfileinto \"a\"; stop; fileinto \"b\";", "fileinto \"a\"\n");
 }
 
+/* A line break (or another control character) in a string that goes into
+ * the header of a vacation reply or a notification would add header
+ * fields of its own (a Bcc: to anyone): refused at compile time with
+ * line:column when the string is constant, as a runtime error (the
+ * message is kept) when it comes from a variable. */
+static void
+test_reply_header_fields (void)
+{
+  assert_error ("require \"vacation\";\nvacation :from \"a\r\nBcc: v@x\" \"away\";",
+                "2:16: error: vacation :from \"a\\r\\nBcc: v@x\" is refused: it contains a line break "
+                "(CR or LF); it must be one line of text");
+  assert_error ("require \"vacation\";\nvacation :from \"a\nBcc: v@x\" \"away\";", "2:16: error: vacation :from");
+  assert_error ("require \"vacation\";\nvacation :subject \"Away\rBcc: v@x\" \"away\";",
+                "2:19: error: vacation :subject");
+  assert_error ("require \"vacation\";\nvacation :handle \"h\nx\" \"away\";", "2:18: error: vacation :handle");
+  assert_error ("require \"vacation\";\nvacation :addresses [\"me@example.org\", \"a\n@b\"] \"away\";",
+                "2:21: error: vacation :addresses \"a\\n@b\" is refused");
+  assert_error ("require \"vacation\";\nvacation :from \"a\x01@example.org\" \"away\";",
+                "vacation :from \"a\\001@example.org\" is refused: it contains a control character");
+  assert_error ("require \"enotify\";\nnotify :from \"a\nBcc: v@x\" \"mailto:b@example.org\";",
+                "2:14: error: notify :from");
+  assert_error ("require \"enotify\";\nnotify \"mailto:b@example.org\nBcc: v@x\";", "2:8: error: notify method");
+  assert_error ("require \"notify\";\nnotify :method \"mailto:b@example.org\nBcc: v@x\";",
+                "2:16: error: notify :method");
+  /* a tab is text in a subject, and the reason (the body) may hold line breaks */
+  assert_run ("require \"vacation\";\nvacation :subject \"Away\tnow\" \"line 1\nline 2\";",
+              "vacation to=\"alice@example.org\" subject=\"Away\\tnow\" days=0\nkeep\n");
+
+  assert_run ("require [\"vacation\", \"variables\"];\nset \"f\" \"a\r\nBcc: v@x\";\n"
+              "vacation :from \"${f}\" \"away\";",
+              "keep\nfailed: 4:1: runtime error: vacation :from \"a\\r\\nBcc: v@x\" is refused: it contains "
+              "a line break (CR or LF); it must be one line of text\n");
+  assert_run ("require [\"vacation\", \"variables\"];\nset \"s\" \"x\nBcc: v@x\";\n"
+              "vacation :subject \"Re: ${s}\" \"away\";",
+              "keep\nfailed: 4:1: runtime error: vacation :subject \"Re: x\\nBcc: v@x\" is refused: it "
+              "contains a line break (CR or LF); it must be one line of text\n");
+  assert_run ("require [\"vacation\", \"variables\"];\nset \"a\" \"x\n@y\";\n"
+              "vacation :addresses [\"${a}\"] \"away\";",
+              "keep\nfailed: 4:1: runtime error: vacation :addresses \"x\\n@y\" is refused: it contains a "
+              "line break (CR or LF); it must be one line of text\n");
+  assert_run ("require [\"enotify\", \"variables\"];\nset \"f\" \"a\nBcc: v@x\";\n"
+              "notify :from \"${f}\" \"mailto:b@example.org\";",
+              "keep\nfailed: 4:1: runtime error: notify :from \"a\\nBcc: v@x\" is refused: it contains a line "
+              "break (CR or LF); it must be one line of text\n");
+  assert_run ("require [\"enotify\", \"variables\"];\nset \"t\" \"b@example.org\nBcc: v@x\";\n"
+              "notify \"mailto:${t}\";",
+              "keep\nfailed: 4:1: runtime error: notify method \"mailto:b@example.org\\nBcc: v@x\" is "
+              "refused: it contains a line break (CR or LF); it must be one line of text\n");
+}
+
 static void
 test_action_limit (void)
 {
@@ -259,6 +309,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sieve/tests", test_tests);
   g_test_add_func ("/sieve/variables", test_variables);
   g_test_add_func ("/sieve/actions", test_actions);
+  g_test_add_func ("/sieve/reply-header-fields", test_reply_header_fields);
   g_test_add_func ("/sieve/action-limit", test_action_limit);
   return g_test_run ();
 }
