@@ -40,10 +40,63 @@ static gboolean
 imap_fail (Imap *im, int r, const char *what, GError **error)
 {
   const char *reply = im->imap && im->imap->imap_response ? im->imap->imap_response : "";
+  const GError *cause = im->imap ? ms_net_stream_error (im->imap->imap_stream) : NULL;
 
-  g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed (libetpan error %d)%s%s",
-               im->fetch->account->name, what, r, *reply ? ": " : "", reply);
+  /* a dropped connection (a bound hit, a timeout) says why itself */
+  if (cause)
+    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed: %s",
+                 im->fetch->account->name, what, cause->message);
+  else
+    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed (libetpan error %d)%s%s",
+                 im->fetch->account->name, what, r, *reply ? ": " : "", reply);
   return FALSE;
+}
+
+/* What the server may send while a command's answers hold up to @lines
+ * lines (a listing: one per message) besides the usual. */
+static void
+expect_lines (Imap *im, guint64 lines)
+{
+  MsNetLimits l;
+
+  ms_net_limits_init (&l, TRUE);
+  l.lines += lines;
+  l.text += lines * 256;
+  l.literals += lines * 1024; /* a header field per message */
+  ms_net_set_limits (im->imap->imap_stream, &l);
+}
+
+/* Back to the limits for any command. */
+static void
+default_limits (Imap *im)
+{
+  expect_lines (im, 0);
+}
+
+/* While the bodies (or headers) of @n messages come in: no literal
+ * larger than the largest size the server gave for them, plus a little,
+ * nor than max_message_size (unless oversize = fetch), and no more
+ * literal bytes than they add up to. A message of unknown size (0) lifts
+ * the bound to max_message_size alone. */
+static void
+body_limits (Imap *im, const ImapMsg *msgs, guint n)
+{
+  const MsAccount *a = im->fetch->account;
+  guint64 limit = g_strcmp0 (a->oversize, "fetch") != 0 ? (guint64) a->max_message_size * 1024 : 0;
+  guint64 largest = 0, total = 0;
+  gboolean unknown = FALSE;
+  MsNetLimits l;
+
+  for (guint i = 0; i < n; i++)
+    {
+      unknown |= msgs[i].size == 0;
+      largest = MAX (largest, (guint64) msgs[i].size + MS_FETCH_SIZE_SLACK);
+      total += (guint64) msgs[i].size + MS_FETCH_SIZE_SLACK;
+    }
+  ms_net_limits_init (&l, TRUE);
+  l.literal = unknown ? limit : limit ? MIN (largest, limit) : largest;
+  l.literals = unknown ? 0 : total;
+  ms_net_set_limits (im->imap->imap_stream, &l);
 }
 
 static guint32
@@ -161,6 +214,11 @@ connect_and_login (Imap *im, GError **error)
       return FALSE;
     }
   im->imap = mailimap_new (0, NULL);
+  {
+    MsNetLimits l;
+    ms_net_limits_init (&l, TRUE);
+    ms_net_set_limits (stream, &l);
+  }
   r = mailimap_connect (im->imap, stream);
   if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
     return imap_fail (im, r, "the greeting", error);
@@ -245,7 +303,9 @@ list_folder (Imap *im, const char *folder, gboolean *complete_out, GError **erro
   ft = mailimap_fetch_type_new_fetch_att_list_empty ();
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_rfc822_size ());
+  expect_lines (im, exists);
   r = run_fetch (im, FALSE, set, ft, on_listed, msgs);
+  default_limits (im);
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
   if (refused (r))
@@ -298,7 +358,9 @@ fetch_set (Imap *im, const ImapMsg *msgs, guint n, gboolean header_only, char **
   /* the handlers see every FETCH response, so they are there only now */
   im->header_only = header_only;
   mailimap_set_msg_body_handler (im->imap, on_body, im);
+  body_limits (im, msgs, n);
   r = run_fetch (im, TRUE, set, ft, on_att, im);
+  default_limits (im);
   mailimap_set_msg_body_handler (im->imap, NULL, NULL);
   g_clear_pointer (&im->writer, ms_spool_writer_free); /* a body cut off */
   mailimap_fetch_type_free (ft);
@@ -543,7 +605,9 @@ recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GArray *msg
     ft, mailimap_fetch_att_new_body_peek_section (
           mailimap_section_new_header_fields (mailimap_header_list_new (fields))));
   set = mailimap_set_new_interval (1, 0);
+  expect_lines (im, msgs->len);
   r = run_fetch (im, FALSE, set, ft, on_identity, ids);
+  default_limits (im);
   mailimap_set_free (set);
   /* a NO does not say which message it is about: each one missing is
    * asked for alone, so that one the server will not return costs only

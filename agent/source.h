@@ -89,6 +89,9 @@ typedef enum {
 /* ... and at most this many bytes (as the server counts them), so that
  * an interrupted batch costs little to fetch again */
 #define MS_FETCH_BATCH_BYTES (32 * 1024 * 1024)
+/* A server may send this many bytes more than the size it gave for a
+ * message (RFC822.SIZE, LIST) before the connection is dropped. */
+#define MS_FETCH_SIZE_SLACK 4096
 
 /* One fetched message: the source fills uid, server_size and spool (a
  * spool file written with ms_spool_writer_close(): not yet synced). */

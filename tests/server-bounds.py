@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Bounds on what a server can make `mailsift fetch` hold or write, against
+the scripted servers of fault-servers.py (plaintext, 127.0.0.1), made
+hostile by subclassing:
+
+  1. a 64 MiB greeting without a line end (IMAP and POP3)
+  2. 2 million untagged lines after SELECT
+  3. an IMAP literal of 64 MiB for a message whose RFC822.SIZE is small,
+     with max_message_size = 1 (KiB)
+  4. a POP3 RETR that streams 64 MiB (short lines, then one long line)
+     for a message LIST gave a small size for
+
+Each time the connection must be dropped within seconds with an error
+naming the server and the bound, the worker's memory must stay small,
+nothing may be deleted on the server, tmp/ must be empty, and the next run
+against a well-behaved server must deliver every message exactly once.
+Prints TAP."""
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load(name, file):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, file))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+fs = load("fault_servers", "fault-servers.py")
+fetchlib = load("fetchlib", "fetchlib.py")
+check, tail, compare, crlf = fs.check, fs.tail, fs.compare, fs.crlf
+
+MAILSIFT = fs.MAILSIFT
+BIG = 64 * 1024 * 1024  # what a hostile server offers (the attack used 1 GiB)
+CHUNK = 1024 * 1024
+RSS_MAX_KIB = 48 * 1024  # the worker stays far below BIG
+
+
+def small(i):
+    """A message under 1 KiB (max_message_size = 1 lets it through)."""
+    return (f"From: s{i}@example.org\nTo: test@example.org\nSubject: bounds message {i}\n"
+            f"Message-ID: <bounds{i}.{os.getpid()}@example.org>\n\nline one\n.dot line\nend {i}\n"
+            ).encode()
+
+
+def stream(handler, first, total, filler=b"x" * CHUNK):
+    """Send @first, then @total bytes of @filler, until the peer goes away.
+    Returns the bytes sent."""
+    sent = 0
+    handler.box.offered = total
+    try:
+        handler.request.sendall(first)
+        while sent < total:
+            piece = filler[:min(len(filler), total - sent)]
+            handler.request.sendall(piece)
+            sent += len(piece)
+    except OSError:
+        pass
+    return sent
+
+
+class HostileImap(fs.ImapHandler):
+    """Faults: huge_greeting, flood_select (untagged lines after SELECT),
+    big_literal_uid (a literal of BIG bytes for that UID)."""
+
+    def handle(self):
+        fault = self.box.fault
+        if fault.get("huge_greeting"):
+            self.box.sent = stream(self, b"* OK ", BIG)
+            return
+        super().handle()
+
+    def send(self, data):
+        fault = self.box.fault
+        if fault.get("flood_select") and b"OK [READ-WRITE] selected" in data:
+            line = b"* OK still talking to you\r\n"
+            self.box.sent = stream(self, b"", fault["flood_select"] * len(line), line * 40000)
+            return
+        super().send(data)
+
+    def send_body(self, head, uid, msg):
+        if uid != self.box.fault.get("big_literal_uid"):
+            return False
+        self.box.sent = stream(self, head + b" BODY[] {%d}\r\n" % BIG, BIG,
+                               b"a long body line\r\n" * (CHUNK // 18))
+        self.drop()
+        return True
+
+
+class HostilePop3(fs.Pop3Handler):
+    """Faults: huge_greeting, big_retr_uid (RETR streams BIG bytes of short
+    lines), long_line_uid (RETR streams one line of BIG bytes)."""
+
+    def handle(self):
+        if self.box.fault.get("huge_greeting"):
+            self.box.sent = stream(self, b"+OK ", BIG)
+            return
+        super().handle()
+
+    def send_message(self, uid, msg):
+        fault = self.box.fault
+        if uid == fault.get("big_retr_uid"):
+            self.box.sent = stream(self, b"+OK\r\n" + crlf(msg), BIG, b"a long body line\r\n" * (CHUNK // 18))
+        elif uid == fault.get("long_line_uid"):
+            self.box.sent = stream(self, b"+OK\r\n" + crlf(msg), BIG)
+        else:
+            return False
+        self.drop()
+        return True
+
+
+def measured_fetch(s):
+    """(exit, output, seconds, peak RSS of the worker in KiB)."""
+    start = time.monotonic()
+    code, out, err, hwm = fetchlib.run_measured([MAILSIFT, "fetch", "-c", s.cfg])
+    return code, out + err, time.monotonic() - start, hwm
+
+
+def removed(box, imap):
+    return (fs.imap_uid_sets(box, "STORE") + fs.imap_uid_sets(box, "EXPUNGE") if imap
+            else fs.pop3_uids(box, "DELE"))
+
+
+def bounded_run(tmp, label, handler, protocol, fault, bound, account=None, hostile_uid=None):
+    """Run a fetch against @fault: dropped fast with @bound (a regex) and
+    the server in the error, small RSS, tmp/ empty, nothing removed; then
+    without the fault every message arrives once."""
+    msgs = [small(i) for i in range(3)]
+    box = fs.Box(msgs)
+    box.all_msgs = list(box.msgs)
+    box.sent = box.offered = 0
+    box.fault.update(fault)
+    imap = protocol == "imap"
+    with fs.FakeServer(handler, box) as srv:
+        acct = {"protocol": protocol, "port": srv.port, "after_delivery": "delete", "timeout": "5"}
+        acct.update(account or {})
+        s = fs.Setup(tmp, {"test": acct})
+        code, out, secs, hwm = measured_fetch(s)
+        where = f"127.0.0.1:{srv.port}"
+        check(f"{label}: fetch exits 75 within seconds ({secs:.1f} s) with an error naming the "
+              f"server and the bound", code == 75 and secs < 15 and where in out
+              and re.search(bound, out) and "connection dropped" in out,
+              f"exit {code}, {secs:.1f} s\n{tail(out)}")
+        check(f"{label}: the worker's memory stays bounded (peak {hwm // 1024} MiB; the server "
+              f"offered {box.offered // CHUNK} MiB and got {box.sent // CHUNK} MiB out)", hwm < RSS_MAX_KIB,
+              f"peak RSS {hwm} KiB")
+        check(f"{label}: mailsift stopped reading early (the server got {box.sent // CHUNK} of "
+              f"{box.offered // CHUNK} MiB out)", box.sent < 24 * CHUNK, f"{box.sent} bytes sent")
+        gone = removed(box, imap)
+        check(f"{label}: nothing is deleted on the server, tmp/ is empty",
+              s.tmp_files() == [] and (hostile_uid is None or hostile_uid not in gone)
+              and (hostile_uid is not None or gone == []),
+              f"removed {gone}, server {box.uids()}, tmp {s.tmp_files()}")
+        status = subprocess.run([MAILSIFT, "status", "-c", s.cfg], capture_output=True, text=True).stdout
+        check(f"{label}: mailsift status shows the error", re.search(bound, status), status)
+        box.fault.clear()
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        check(f"{label}: the next run against a well-behaved server delivers every message once",
+              code == 0 and diff == "" and box.uids() == [], f"exit {code}; {diff}\n{tail(out)}")
+
+
+def main():
+    if not os.access(MAILSIFT, os.X_OK):
+        print(f"1..0 # SKIP {MAILSIFT} is not built")
+        return 0
+    line = r"a line longer than 1 MiB, the most mailsift accepts outside a message"
+    cases = [
+        ("IMAP greeting of 64 MiB without a line end", lambda t: bounded_run(
+            t, "IMAP greeting of 64 MiB without a line end", HostileImap, "imap",
+            {"huge_greeting": True}, line)),
+        ("POP3 greeting of 64 MiB without a line end", lambda t: bounded_run(
+            t, "POP3 greeting of 64 MiB without a line end", HostilePop3, "pop3",
+            {"huge_greeting": True}, line)),
+        ("IMAP 2 M untagged lines after SELECT", lambda t: bounded_run(
+            t, "IMAP 2 M untagged lines after SELECT", HostileImap, "imap",
+            {"flood_select": 2000000}, r"more than 10000 lines in answer to one command")),
+        ("IMAP literal of 64 MiB", lambda t: bounded_run(
+            t, "IMAP literal of 64 MiB, RFC822.SIZE small, max_message_size = 1", HostileImap,
+            "imap", {"big_literal_uid": 2}, r"literal of 64 MiB .*more than the 1 KiB expected",
+            {"max_message_size": "1"}, hostile_uid=2)),
+        ("POP3 RETR of 64 MiB", lambda t: bounded_run(
+            t, "POP3 RETR of 64 MiB in short lines, LIST small, max_message_size = 1", HostilePop3,
+            "pop3", {"big_retr_uid": 2}, r"message uid-2 \(RETR 2\): the server sent more than "
+            r"1 KiB, but LIST said \d+ bytes", {"max_message_size": "1"}, hostile_uid=2)),
+        ("POP3 RETR of one 64 MiB line", lambda t: bounded_run(
+            t, "POP3 RETR of one 64 MiB line, LIST small", HostilePop3, "pop3",
+            {"long_line_uid": 2}, line, hostile_uid=2)),
+    ]
+    start = time.monotonic()
+    for name, fn in cases:
+        with tempfile.TemporaryDirectory(prefix="ms-bounds-") as tmp:
+            try:
+                fn(tmp)
+            except Exception:
+                check(f"{name}: the test itself failed", False, traceback.format_exc())
+    print(f"1..{len(fs.results)}")
+    print(f"# {time.monotonic() - start:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
