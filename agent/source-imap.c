@@ -34,6 +34,12 @@ typedef struct {
   gboolean header_only;  /* dry run: keep the header, store nothing */
   MsSpoolWriter *writer; /* the body being received */
   GError *write_error;
+  /* the size check of whole bodies (not in header_only) */
+  const char *folder;
+  GHashTable *sizes;      /* UID -> RFC822.SIZE of the messages asked for */
+  GHashTable *mismatched; /* UIDs whose body was not that size */
+  guint64 body_bytes;     /* of the body being received, as RFC822.SIZE counts */
+  gboolean body_cr;       /* its last byte was CR */
 } Imap;
 
 static gboolean
@@ -123,6 +129,19 @@ on_body (int type, struct mailimap_msg_att_body_section *section, const char *by
 
   if (im->write_error != NULL)
     return false;
+  /* RFC822.SIZE counts line ends as CRLF: count a bare LF as two */
+  im->body_bytes += len;
+  for (const char *p = bytes, *end = bytes + len; p < end; p++)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+      if (nl == NULL)
+        break;
+      if (nl == bytes ? !im->body_cr : nl[-1] != '\r')
+        im->body_bytes++;
+      p = nl;
+    }
+  if (len > 0)
+    im->body_cr = bytes[len - 1] == '\r';
   if (im->writer == NULL)
     im->writer = im->header_only ? ms_spool_writer_new_scan ()
                                  : ms_spool_writer_new (im->fetch->config->maildir, NULL,
@@ -139,10 +158,30 @@ on_att (struct mailimap_msg_att *att, void *data)
   Imap *im = data;
   g_autoptr (MsSpoolWriter) w = g_steal_pointer (&im->writer);
   guint32 uid = att_uid (att);
+  guint64 got = im->body_bytes;
+  gpointer size = NULL;
   MsSpool *spool;
 
+  im->body_bytes = 0;
+  im->body_cr = FALSE;
   if (w == NULL || im->write_error != NULL || uid == 0)
     return;
+  /* A body that is not as long as the server said is not the message:
+   * a partial BODY[]<0>, or a copy the server could not read whole.
+   * It is left on the server, like one the server refuses. A size of 0
+   * is one the server did not give. */
+  if (!im->header_only && im->sizes
+      && g_hash_table_lookup_extended (im->sizes, GUINT_TO_POINTER (uid), NULL, &size)
+      && GPOINTER_TO_UINT (size) != 0 && got != GPOINTER_TO_UINT (size))
+    {
+      g_warning ("account %s: %s UID %u: the server sent %" G_GUINT64_FORMAT " bytes for it, but "
+                 "gave its size (RFC822.SIZE) as %u; a partial or damaged copy is not delivered: "
+                 "it stays on the server and is tried again next time", im->fetch->account->name,
+                 im->folder, uid, got, GPOINTER_TO_UINT (size));
+      im->fetch->stats.failed++;
+      g_hash_table_add (im->mismatched, GUINT_TO_POINTER (uid));
+      return; /* the writer removes its file */
+    }
   spool = ms_spool_writer_close (g_steal_pointer (&w), &im->write_error);
   if (spool)
     g_hash_table_replace (im->received, GUINT_TO_POINTER (uid), spool);
@@ -363,6 +402,8 @@ fetch_set (Imap *im, const ImapMsg *msgs, guint n, gboolean header_only, char **
   default_limits (im);
   mailimap_set_msg_body_handler (im->imap, NULL, NULL);
   g_clear_pointer (&im->writer, ms_spool_writer_free); /* a body cut off */
+  im->body_bytes = 0;
+  im->body_cr = FALSE;
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
   if (im->write_error)
@@ -390,10 +431,17 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
 {
   g_autoptr (GHashTable) received = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free);
   g_autoptr (GHashTable) refused = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) sizes = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) mismatched = g_hash_table_new (NULL, NULL);
   g_autofree char *batch_refused = NULL;
   gboolean ok;
 
+  for (guint i = 0; i < n; i++)
+    g_hash_table_insert (sizes, GUINT_TO_POINTER (msgs[i].uid), GUINT_TO_POINTER (msgs[i].size));
   im->received = received;
+  im->sizes = sizes;
+  im->mismatched = mismatched;
+  im->folder = folder;
   ok = fetch_set (im, msgs, n, header_only, &batch_refused, error);
   /* A NO does not say which message it is about (Gmail: "Some messages
    * could not be FETCHed"), and may come with or without the others'
@@ -404,7 +452,7 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
       gpointer uid = GUINT_TO_POINTER (msgs[i].uid);
       g_autofree char *alone = NULL;
 
-      if (g_hash_table_contains (received, uid))
+      if (g_hash_table_contains (received, uid) || g_hash_table_contains (mismatched, uid))
         continue;
       if (n == 1)
         alone = g_strdup (batch_refused);
@@ -419,6 +467,7 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
       g_hash_table_add (refused, uid);
     }
   im->received = NULL;
+  im->sizes = im->mismatched = NULL;
 
   for (guint i = 0; i < n; i++)
     {
@@ -429,7 +478,8 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
                                MS_FETCH_KEPT_ON_SERVER };
           g_array_append_val (items, item);
         }
-      else if (ok && !g_hash_table_contains (refused, GUINT_TO_POINTER (msgs[i].uid)))
+      else if (ok && !g_hash_table_contains (refused, GUINT_TO_POINTER (msgs[i].uid))
+               && !g_hash_table_contains (mismatched, GUINT_TO_POINTER (msgs[i].uid)))
         g_info ("account %s: the server sent no body for UID %u (gone, or a server that cannot "
                 "render it); it stays on the server", im->fetch->account->name, msgs[i].uid);
     }

@@ -33,6 +33,10 @@ typedef struct {
   GArray *msgs; /* Pop3Msg */
   MsNetOptions net;
   gboolean pipelining; /* CAPA says PIPELINING (RFC 2449): send a batch of commands at once */
+  /* kept across the sessions of one run: */
+  GHashTable *skip;    /* UIDLs that came out of step: not asked for again this run */
+  GHashTable *counted; /* UIDLs counted in the stats */
+  gboolean out_of_step; /* a message was not the size LIST gave: the session cannot go on */
 } Pop3;
 
 static void
@@ -235,10 +239,11 @@ message_cap (Pop3 *p, const Pop3Msg *m)
  * undoing dot-stuffing. NULL with @error (the partial file removed), or,
  * when the server answered -ERR, with its line in *@refused_out. A
  * message that runs over message_cap() is cut off with an error: the
- * rest of it is still coming, so the session cannot go on. */
+ * rest of it is still coming, so the session cannot go on. *@got_out:
+ * the bytes received, as LIST counts them. */
 static MsSpool *
 read_message (Pop3 *p, const char *command, const Pop3Msg *m, gboolean header_only,
-              char **refused_out, GError **error)
+              guint64 *got_out, char **refused_out, GError **error)
 {
   g_autoptr (MsSpoolWriter) w = NULL;
   guint64 cap = message_cap (p, m);
@@ -283,6 +288,7 @@ read_message (Pop3 *p, const char *command, const Pop3Msg *m, gboolean header_on
       if (!ms_spool_writer_write (w, l, len, error))
         return NULL;
     }
+  *got_out = got;
   return ms_spool_writer_close (g_steal_pointer (&w), error);
 }
 
@@ -329,7 +335,8 @@ read_retr (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
 {
   RetrBatch *b = data;
   g_autofree char *refused = NULL;
-  MsSpool *spool = read_message (p, command, b->msgs[i], b->header_only, &refused, error);
+  guint64 got = 0;
+  MsSpool *spool = read_message (p, command, b->msgs[i], b->header_only, &got, &refused, error);
   MsFetchItem item = { NULL, (gint64) b->msgs[i]->size, spool, MS_FETCH_KEPT_ON_SERVER };
 
   if (refused)
@@ -342,6 +349,27 @@ read_retr (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
     }
   if (spool == NULL)
     return FALSE;
+  /* Not the size LIST gave (0: none given): a damaged copy, or the end
+   * of the message was not where the server says. A server that does
+   * not dot-stuff ends it early at a lone "." inside, and the rest of it
+   * would be read as the next message's answer: nothing more can be
+   * believed on this connection. It is dropped without QUIT, and the
+   * run goes on in a new session without this message. */
+  if (!b->header_only && b->msgs[i]->size != 0 && got != b->msgs[i]->size)
+    {
+      g_warning ("account %s: message %s (%s): the server sent %" G_GUINT64_FORMAT " bytes for it, "
+                 "but LIST gave its size as %" G_GUINT64_FORMAT "; a partial or damaged copy is "
+                 "not delivered: it stays on the server and is tried again next time",
+                 p->fetch->account->name, b->msgs[i]->uidl, command, got, b->msgs[i]->size);
+      p->fetch->stats.failed++;
+      ms_spool_free (spool);
+      g_hash_table_add (p->skip, g_strdup (b->msgs[i]->uidl));
+      p->out_of_step = TRUE;
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s:%u: out of step after "
+                   "message %s", p->fetch->account->name, p->net.host, p->net.port,
+                   b->msgs[i]->uidl);
+      return FALSE;
+    }
   item.uid = g_strdup (b->msgs[i]->uidl);
   g_array_append_val (b->items, item);
   g_ptr_array_add (b->got, b->msgs[i]);
@@ -554,16 +582,20 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
       g_hash_table_add (present, m->uidl);
       if (fetched == NULL)
         {
-          f->stats.total++;
+          /* (a run of several sessions counts and reports each once) */
+          gboolean first = g_hash_table_add (p->counted, g_strdup (m->uidl));
+
+          f->stats.total += first;
           if (limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
             {
-              g_warning ("account %s: message %s is %" G_GUINT64_FORMAT " KiB, over "
-                         "max_message_size; left on the server", a->name, m->uidl, m->size / 1024);
-              f->stats.skipped++;
+              if (first)
+                g_warning ("account %s: message %s is %" G_GUINT64_FORMAT " KiB, over "
+                           "max_message_size; left on the server", a->name, m->uidl, m->size / 1024);
+              f->stats.skipped += first;
               if (ms_fetch_notice_due (f, "", m->uidl))
                 g_ptr_array_add (oversize, m);
             }
-          else
+          else if (!g_hash_table_contains (p->skip, m->uidl))
             g_ptr_array_add (todo, m);
         }
       /* delivered before: delete it now if it should have been (a crash
@@ -618,22 +650,47 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
   return TRUE;
 }
 
+/* One session: login to QUIT. */
 static gboolean
-pop3_fetch (MsFetch *f, GError **error)
+pop3_session (MsFetch *f, GHashTable *skip, GHashTable *counted, gboolean *out_of_step,
+              GError **error)
 {
-  Pop3 p = { f, NULL, mmap_string_new (""), g_array_new (FALSE, TRUE, sizeof (Pop3Msg)), { 0 }, FALSE };
+  Pop3 p = { f, NULL, mmap_string_new (""), g_array_new (FALSE, TRUE, sizeof (Pop3Msg)), { 0 },
+             FALSE, skip, counted, FALSE };
   g_autoptr (GHashTable) seen = ms_state_seen_all (f->state, f->account->name, "", error);
   g_autoptr (GHashTable) journal = seen ? ms_state_journal_all (f->state, f->account->name, "", error) : NULL;
   gboolean ok;
 
   g_array_set_clear_func (p.msgs, pop3_msg_clear);
-  /* asked once per fetch */
-  f->needs_body = f->dry_run && journal != NULL && ms_pipeline_needs_body (f->pipeline);
   ok = journal != NULL && pop3_run (&p, seen, journal, error);
   pop3_close (&p, ok);
   mmap_string_free (p.line);
   g_array_unref (p.msgs);
+  *out_of_step = p.out_of_step;
   return ok;
+}
+
+static gboolean
+pop3_fetch (MsFetch *f, GError **error)
+{
+  g_autoptr (GHashTable) skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) counted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gboolean out_of_step = FALSE;
+
+  /* asked once per fetch */
+  f->needs_body = f->dry_run && ms_pipeline_needs_body (f->pipeline);
+  /* A session that came out of step ends without QUIT (the server
+   * deletes nothing of it; what it delivered is deleted by the next
+   * session, as after a crash); the next one leaves out the message
+   * that did it. Each one leaves out one more, so this ends. */
+  while (!pop3_session (f, skip, counted, &out_of_step, error))
+    {
+      if (!out_of_step)
+        return FALSE;
+      g_clear_error (error);
+      g_info ("account %s: reconnecting to fetch the rest", f->account->name);
+    }
+  return TRUE;
 }
 
 const MsSourceOps ms_source_pop3 = {

@@ -9,6 +9,10 @@ hostile by subclassing:
      with max_message_size = 1 (KiB)
   4. a POP3 RETR that streams 64 MiB (short lines, then one long line)
      for a message LIST gave a small size for
+  5. an IMAP server that answers BODY[] with a partial BODY[]<0>
+  6. a POP3 server with PIPELINING that does not dot-stuff a lone "."
+     inside message 1, after which message 1 holds what looks like the
+     answer to RETR 2
 
 Each time the connection must be dropped within seconds with an error
 naming the server and the bound, the worker's memory must stay small,
@@ -87,6 +91,10 @@ class HostileImap(fs.ImapHandler):
         super().send(data)
 
     def send_body(self, head, uid, msg):
+        if uid == self.box.fault.get("partial_uid"):
+            half = crlf(msg)[:len(crlf(msg)) // 2]
+            self.send(head + b" BODY[]<0> {%d}\r\n" % len(half) + half + b")\r\n")
+            return True
         if uid != self.box.fault.get("big_literal_uid"):
             return False
         self.box.sent = stream(self, head + b" BODY[] {%d}\r\n" % BIG, BIG,
@@ -111,6 +119,9 @@ class HostilePop3(fs.Pop3Handler):
             self.box.sent = stream(self, b"+OK\r\n" + crlf(msg), BIG, b"a long body line\r\n" * (CHUNK // 18))
         elif uid == fault.get("long_line_uid"):
             self.box.sent = stream(self, b"+OK\r\n" + crlf(msg), BIG)
+        elif uid == fault.get("unstuffed_uid"):
+            self.send(b"+OK\r\n" + crlf(msg) + b".\r\n")
+            return True
         else:
             return False
         self.drop()
@@ -168,6 +179,66 @@ def bounded_run(tmp, label, handler, protocol, fault, bound, account=None, hosti
               code == 0 and diff == "" and box.uids() == [], f"exit {code}; {diff}\n{tail(out)}")
 
 
+def case_partial(tmp):
+    """UID 2 comes as BODY[]<0> with half of it: not delivered, reported once,
+    counted as failed and left on the server; the others are delivered."""
+    label = "IMAP partial BODY[]<0> for UID 2"
+    msgs = [small(10 + i) for i in range(3)]
+    box = fs.Box(msgs)
+    box.all_msgs = list(box.msgs)
+    box.fault["partial_uid"] = 2
+    with fs.FakeServer(HostileImap, box) as srv:
+        s = fs.Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), [msgs[0], msgs[2]])
+        check(f"{label}: exit 75, 2 fetched and 1 failed; the other two delivered byte for byte, "
+              f"tmp/ empty", code == 75 and re.search(r"^test: 2 fetched.* 1 failed$", out, re.M)
+              and diff == "" and s.tmp_files() == [], f"exit {code}; {diff}\n{tail(out)}")
+        reports = re.findall(r"INBOX UID 2: the server sent \d+ bytes for it, but gave its size "
+                             r"\(RFC822.SIZE\) as \d+; a partial or damaged copy is not delivered", out)
+        check(f"{label}: reported once with folder, UID and both sizes", len(reports) == 1, tail(out))
+        gone = removed(box, True)
+        check(f"{label}: UID 2 stays on the server, never flagged or expunged",
+              box.uids() == [2] and 2 not in gone, f"server {box.uids()}, removed {gone}")
+        box.fault.clear()
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        check(f"{label}: once the server sends it whole, every message is there once",
+              code == 0 and diff == "" and box.uids() == [], f"exit {code}; {diff}\n{tail(out)}")
+
+
+def case_lone_dot(tmp):
+    """Message 1 holds a lone "." the server does not dot-stuff, then what
+    looks like an answer to RETR 2. With PIPELINING, mailsift read that as
+    message 2 and delivered it. Now message 1 is found short of its LIST
+    size: not delivered, not deleted, reported; the session is dropped and
+    a new one fetches messages 2 and 3."""
+    label = "POP3 lone dot in message 1, not dot-stuffed, PIPELINING"
+    first = (b"From: a@example.org\nTo: test@example.org\nSubject: has a lone dot\n"
+             b"Message-ID: <lonedot.%d@example.org>\n\nbefore the dot\n.\n+OK\n"
+             b"Subject: injected\n\nnot message 2\n" % os.getpid())
+    msgs = [first, small(21), small(22)]
+    box = fs.Box(msgs)
+    box.all_msgs = list(box.msgs)
+    box.fault.update(unstuffed_uid=1, pipelining=True)
+    with fs.FakeServer(HostilePop3, box) as srv:
+        s = fs.Setup(tmp, {"test": {"protocol": "pop3", "port": srv.port, "after_delivery": "delete"}})
+        code, out, secs = s.fetch()
+        got = s.delivered()
+        diff = compare(got, msgs[1:])
+        check(f"{label}: messages 2 and 3 are delivered byte for byte, nothing of message 1 "
+              f"(no injected message, no truncated copy)", diff == "" and s.tmp_files() == [],
+              f"{diff}; tmp {s.tmp_files()}\n{tail(out)}")
+        check(f"{label}: exit 75, 2 fetched and 1 failed", code == 75
+              and re.search(r"^test: 2 fetched.* 1 failed$", out, re.M), f"exit {code}\n{tail(out)}")
+        reports = re.findall(r"message uid-1 \(RETR 1\): the server sent \d+ bytes for it, but LIST "
+                             r"gave its size as \d+; a partial or damaged copy is not delivered", out)
+        check(f"{label}: message 1 is reported once, with both sizes", len(reports) == 1, tail(out))
+        deleted = fs.pop3_uids(box, "DELE")
+        check(f"{label}: message 1 stays on the server, never DELEd; 2 and 3 are deleted",
+              box.uids() == [1] and 1 not in deleted, f"server {box.uids()}, DELE {deleted}")
+
+
 def main():
     if not os.access(MAILSIFT, os.X_OK):
         print(f"1..0 # SKIP {MAILSIFT} is not built")
@@ -194,6 +265,8 @@ def main():
         ("POP3 RETR of one 64 MiB line", lambda t: bounded_run(
             t, "POP3 RETR of one 64 MiB line, LIST small", HostilePop3, "pop3",
             {"long_line_uid": 2}, line, hostile_uid=2)),
+        ("IMAP partial BODY[]<0>", case_partial),
+        ("POP3 lone dot, PIPELINING", case_lone_dot),
     ]
     start = time.monotonic()
     for name, fn in cases:
