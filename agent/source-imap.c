@@ -900,7 +900,7 @@ fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, 
 {
   MsFetch *f = im->fetch;
 
-  for (guint start = 0, n; start < todo->len; start += n)
+  for (guint start = 0, n; start < todo->len && !ms_fetch_deadline_passed (f); start += n)
     {
       const ImapMsg *batch = &g_array_index (todo, ImapMsg, start);
       g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
@@ -1099,11 +1099,13 @@ imap_fetch (MsFetch *f, GError **error)
   Imap im = { .fetch = f };
   gboolean ok = connect_and_login (&im, error);
 
+  if (ok)
+    ms_net_set_deadline (im.imap->imap_stream, ms_fetch_net_deadline (f));
   f->fileinto_on_server = g_strcmp0 (f->account->fileinto_target, "server") == 0 && !f->dry_run;
   /* asked once per fetch: the filter process knows when the script (or
    * a script it includes) changed */
   f->needs_body = ok && (f->dry_run || f->fileinto_on_server) && ms_pipeline_needs_body (f->pipeline);
-  for (guint i = 0; ok && f->account->folders && f->account->folders[i]; i++)
+  for (guint i = 0; ok && f->account->folders && f->account->folders[i] && !f->deadline_hit; i++)
     ok = fetch_folder (&im, f->account->folders[i], error);
   imap_close (&im, ok);
   g_clear_error (&im.write_error);

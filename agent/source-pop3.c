@@ -421,6 +421,7 @@ connect_and_login (Pop3 *p, GError **error)
     }
   p->pop3 = mailpop3_new (0, NULL);
   line_limit_stream (stream, 0);
+  ms_net_set_deadline (stream, ms_fetch_net_deadline (p->fetch));
   if (mailpop3_connect (p->pop3, stream) != MAILPOP3_NO_ERROR)
     return pop3_fail (p, error, "the greeting");
   if (p->net.tls == MS_TLS_STARTTLS)
@@ -610,7 +611,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
         return FALSE;
       deleted += dele->len;
     }
-  for (guint start = 0, n; start < todo->len; start += n)
+  for (guint start = 0, n; start < todo->len && !ms_fetch_deadline_passed (f); start += n)
     {
       Pop3Msg **batch = (Pop3Msg **) todo->pdata + start;
       guint64 bytes = batch[0]->size;

@@ -44,6 +44,11 @@ struct _MsFetch {
    * server) fetches whole messages, spooled in the Maildir's tmp/ */
   gboolean needs_body;
   MsFetchStats stats;
+  /* fetch_deadline: when (monotonic) to stop starting new batches; the
+   * connection is dropped `timeout` seconds later if a batch is still
+   * coming in. 0: never. */
+  gint64 deadline;
+  gboolean deadline_hit; /* the fetch stopped there; the rest stays on the server */
   /* called after each message; may draw a progress line */
   void (*progress) (MsFetch *fetch, gpointer data);
   gpointer progress_data;
@@ -137,6 +142,15 @@ MsPlan *ms_fetch_plan (MsFetch *fetch, MsSpool *spool);
  * it (one line, "ACCOUNT WHERE: MESSAGE-ID "SUBJECT" -> actions").
  * Changes nothing anywhere. */
 void ms_fetch_dry (MsFetch *fetch, MsSpool *header_only, const char *where);
+
+/* Whether the fetch must stop (fetch_deadline passed): then it starts no
+ * new batch, tells the server about what was delivered, logs out and
+ * leaves the rest for the next run. Logs it the first time. */
+gboolean ms_fetch_deadline_passed (MsFetch *fetch);
+
+/* The network layer's deadline for @fetch: `timeout` after its own, so
+ * that a batch under way can finish; 0: none. */
+gint64 ms_fetch_net_deadline (const MsFetch *fetch);
 
 /* Drop journal entries of messages that are no longer on the server
  * (@present: set of uids): nothing is left to redo for them. */

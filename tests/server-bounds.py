@@ -13,6 +13,9 @@ hostile by subclassing:
   6. a POP3 server with PIPELINING that does not dot-stuff a lone "."
      inside message 1, after which message 1 holds what looks like the
      answer to RETR 2
+  7. a server that trickles one byte every 2 s (fetch_deadline = 3), and
+     one whose batches are slow (fetch_deadline = 1): the fetch stops,
+     what was delivered is told to the server, the rest is left there
 
 Each time the connection must be dropped within seconds with an error
 naming the server and the bound, the worker's memory must stay small,
@@ -90,7 +93,24 @@ class HostileImap(fs.ImapHandler):
             return
         super().send(data)
 
+    def fetch(self, t, set_text, items, by_uid):
+        if "BODY" in items and self.box.fault.get("slow_fetch"):
+            time.sleep(self.box.fault["slow_fetch"])
+        return super().fetch(t, set_text, items, by_uid)
+
     def send_body(self, head, uid, msg):
+        if uid == self.box.fault.get("trickle_uid"):
+            lit = crlf(msg)
+            self.send(head + b" BODY[] {%d}\r\n" % len(lit))
+            for i in range(len(lit)):
+                if self.server.stop_event.wait(2):
+                    break
+                try:
+                    self.request.sendall(lit[i:i + 1])
+                except OSError:
+                    break
+            self.drop()
+            return True
         if uid == self.box.fault.get("partial_uid"):
             half = crlf(msg)[:len(crlf(msg)) // 2]
             self.send(head + b" BODY[]<0> {%d}\r\n" % len(half) + half + b")\r\n")
@@ -239,6 +259,79 @@ def case_lone_dot(tmp):
               box.uids() == [1] and 1 not in deleted, f"server {box.uids()}, DELE {deleted}")
 
 
+def case_trickle(tmp):
+    """UID 2 trickles in at a byte every 2 s (each read within timeout =
+    5): fetch_deadline = 3 ends the fetch after 3 + 5 s at most."""
+    label = "IMAP body trickling a byte every 2 s, fetch_deadline = 3"
+    msgs = [small(30 + i) for i in range(3)]
+    box = fs.Box(msgs)
+    box.all_msgs = list(box.msgs)
+    box.fault["trickle_uid"] = 2
+    with fs.FakeServer(HostileImap, box) as srv:
+        s = fs.Setup(tmp, {"test": {"protocol": "imap", "port": srv.port, "after_delivery": "delete",
+                                    "timeout": "5", "fetch_deadline": "3"}})
+        code, out, secs = s.fetch()
+        check(f"{label}: the fetch ends in {secs:.1f} s (deadline 3 s + timeout 5 s), exit 75, and "
+              f"the log says fetch_deadline ran out", code == 75 and secs < 12
+              and re.search(rf"127\.0\.0\.1:{srv.port}: the time this fetch may take "
+                            r"\(fetch_deadline\) ran out; connection dropped", out),
+              f"exit {code}, {secs:.1f} s\n{tail(out)}")
+        gone = removed(box, True)
+        check(f"{label}: UID 1, which arrived whole, is delivered; UID 2 and 3 stay on the "
+              f"server, tmp/ empty", compare(s.delivered(), msgs[:1]) == "" and 2 not in gone
+              and 3 not in gone and s.tmp_files() == [], f"removed {gone}, tmp {s.tmp_files()}")
+        box.fault.clear()
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        check(f"{label}: the next run delivers the rest, every message once",
+              code == 0 and diff == "" and box.uids() == [], f"exit {code}; {diff}\n{tail(out)}")
+
+
+def case_deadline_clean(tmp, protocol):
+    """Two batches (128 + 2 messages), each taking 2 s to come; fetch_deadline
+    = 1: the first batch is delivered and told to the server, the fetch
+    logs out cleanly and leaves the second batch for the next run."""
+    label = f"{protocol.upper()} slow batches, fetch_deadline = 1"
+    msgs = [small(100 + i) for i in range(130)]
+    box = fs.Box(msgs)
+    box.all_msgs = list(box.msgs)
+    imap = protocol == "imap"
+    if imap:
+        box.fault["slow_fetch"] = 2
+    handler = HostileImap if imap else SlowPop3
+    with fs.FakeServer(handler, box) as srv:
+        s = fs.Setup(tmp, {"test": {"protocol": protocol, "port": srv.port, "after_delivery": "delete",
+                                    "timeout": "5", "fetch_deadline": "1"}})
+        code, out, secs = s.fetch()
+        check(f"{label}: exit 75; the log and status say fetch_deadline was reached",
+              code == 75 and "fetch_deadline (1 s) reached; what was delivered is recorded and "
+              "told to the server, the rest stays there for the next run" in out
+              and re.search(r"^test: 128 fetched", out, re.M),
+              f"exit {code}, {secs:.1f} s\n{tail(out)}")
+        status = subprocess.run([MAILSIFT, "status", "-c", s.cfg], capture_output=True, text=True).stdout
+        check(f"{label}: mailsift status says so", "fetch_deadline (1 s) reached; the rest is left "
+              "on the server for the next run" in status, status)
+        bye = box.commands("LOGOUT" if imap else "QUIT")
+        check(f"{label}: the first batch is delivered and deleted on the server (clean "
+              f"{'LOGOUT' if imap else 'QUIT'}), the other 2 stay",
+              compare(s.delivered(), msgs[:128]) == "" and box.uids() == [129, 130] and bye,
+              f"server {box.uids()}, {len(s.delivered())} delivered, {bye}")
+        code, out, secs = s.fetch()
+        diff = compare(s.delivered(), msgs)
+        check(f"{label}: the next run delivers the other 2, every message once",
+              code == 0 and diff == "" and box.uids() == [], f"exit {code}; {diff}\n{tail(out)}")
+
+
+class SlowPop3(fs.Pop3Handler):
+    """RETR answers take 1 s each for the first 2 of each session."""
+
+    def send_message(self, uid, msg):
+        self.slow = getattr(self, "slow", 0) + 1
+        if self.slow <= 2:
+            time.sleep(1)
+        return False
+
+
 def main():
     if not os.access(MAILSIFT, os.X_OK):
         print(f"1..0 # SKIP {MAILSIFT} is not built")
@@ -267,6 +360,9 @@ def main():
             {"long_line_uid": 2}, line, hostile_uid=2)),
         ("IMAP partial BODY[]<0>", case_partial),
         ("POP3 lone dot, PIPELINING", case_lone_dot),
+        ("IMAP trickle, fetch_deadline", case_trickle),
+        ("IMAP slow batches, fetch_deadline", lambda t: case_deadline_clean(t, "imap")),
+        ("POP3 slow batches, fetch_deadline", lambda t: case_deadline_clean(t, "pop3")),
     ]
     start = time.monotonic()
     for name, fn in cases:
