@@ -135,6 +135,7 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
   f.account = account;
   f.config = config;
   f.uidnext = uidnext;
+  f.deadline = account->fetch_deadline ? start + (gint64) account->fetch_deadline * G_USEC_PER_SEC : 0;
   g_assert (ops != NULL); /* the config allows only protocols we have */
   if (!opt_dry_run)
     ms_maildir_sweep_tmp (config->maildir);
@@ -172,6 +173,10 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
           g_autofree char *left = ok && f.stats.failed
                                     ? g_strdup_printf ("%u failed (left on the server, tried again "
                                                        "next time; the log says why)", f.stats.failed)
+                                  : ok && f.deadline_hit
+                                    ? g_strdup_printf ("fetch_deadline (%d s) reached; the rest is "
+                                                       "left on the server for the next run",
+                                                       account->fetch_deadline)
                                     : NULL;
           ms_state_account_result (state, account->name, ok, ok ? left : error->message,
                                    f.stats.messages, NULL);
@@ -182,7 +187,7 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
   g_hash_table_unref (f.stats.folders);
   *kind_out = error ? error->code : -1;
   if (error == NULL)
-    return f.stats.failed ? MS_EX_TEMPFAIL : MS_EX_OK;
+    return f.stats.failed || f.deadline_hit ? MS_EX_TEMPFAIL : MS_EX_OK;
   /* retrying cannot fix a refused certificate or login: that needs you */
   return error->code == MS_ERROR_CONFIG || error->code == MS_ERROR_ACCOUNT ? MS_EX_CONFIG
                                                                           : MS_EX_TEMPFAIL;

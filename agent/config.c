@@ -123,6 +123,9 @@ const MsConfigKey ms_config_keys[] = {
   ACCT_CHOICE ("oversize", "skip", oversize, "skip|fetch",
                "skip: leave larger messages on the server and log a warning; fetch: fetch them anyway."),
   ACCT ("timeout", MS_KEY_INT, "60", timeout, 5, 3600, "Seconds for connecting and for each network read."),
+  ACCT ("fetch_deadline", MS_KEY_INT, "3600", fetch_deadline, 0, 604800,
+        "Seconds one fetch of this account may take; then it stops and the rest waits for the next "
+        "run. 0 means no limit."),
   SMTP ("host", MS_KEY_STRING, NULL, host, 0, 0, "Smarthost name or address (required)."),
   SMTP ("port", MS_KEY_INT, "0", port, 0, 65535, "Port; 0 means 465 for tls = implicit, else 587."),
   SMTP_CHOICE ("tls", "starttls", tls, "implicit|starttls|none",

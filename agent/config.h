@@ -32,6 +32,7 @@ typedef struct {
   int max_message_size;       /* KiB; 0 = no limit */
   char *oversize;             /* skip | fetch: what to do above max_message_size */
   int timeout;                /* seconds for connect and each network read */
+  int fetch_deadline;         /* seconds one fetch may take; 0 = no limit */
 } MsAccount;
 
 /* One [smtp NAME] group: a smarthost for the outbound queue. Several

@@ -66,6 +66,26 @@ fetched_envelope (MsFetch *f, MsSpool *spool, MsEnvelope *envelope, char **sende
                                                                           : f->account->user;
 }
 
+gboolean
+ms_fetch_deadline_passed (MsFetch *f)
+{
+  if (f->deadline_hit)
+    return TRUE;
+  if (f->deadline == 0 || g_get_monotonic_time () < f->deadline)
+    return FALSE;
+  f->deadline_hit = TRUE;
+  g_warning ("account %s: fetch_deadline (%d s) reached; what was delivered is recorded and told "
+             "to the server, the rest stays there for the next run", f->account->name,
+             f->account->fetch_deadline);
+  return TRUE;
+}
+
+gint64
+ms_fetch_net_deadline (const MsFetch *f)
+{
+  return f->deadline ? f->deadline + (gint64) f->account->timeout * G_USEC_PER_SEC : 0;
+}
+
 MsPlan *
 ms_fetch_plan (MsFetch *f, MsSpool *spool)
 {

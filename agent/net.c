@@ -33,6 +33,16 @@ typedef struct {
    * take yet waits here instead. */
   char *tls_buf;
   gsize tls_pos, tls_len;
+  /* What the server may send (see MsNetLimits), counted on the bytes
+   * handed to libetpan. */
+  MsNetLimits limits;
+  gsize line_len;         /* bytes of the text line in progress */
+  char tail[24];          /* its last bytes, where an IMAP "{N}" would be */
+  gsize tail_len;
+  guint64 literal_left;   /* bytes of the current IMAP literal still to come */
+  guint64 lines, text, literals; /* in the answers to the last command sent */
+  gint64 deadline;        /* monotonic; 0: none */
+  guint timeout_s;        /* for each read and write */
 } NetStream;
 
 static void
@@ -74,6 +84,146 @@ net_kill (NetStream *ns, const GError *error)
   net_fail (ns, g_error_copy (error));
 }
 
+/* ---------------------------------------------------------------- bounds */
+
+static gboolean
+past_deadline (NetStream *ns)
+{
+  return ns->deadline != 0 && g_get_monotonic_time () >= ns->deadline;
+}
+
+/* The deadline passed: drop the connection, keep saying why. */
+static void
+net_deadline (NetStream *ns)
+{
+  g_autoptr (GError) e = g_error_new (MS_ERROR, MS_ERROR_TEMPORARY,
+                                      "%s: the time this fetch may take (fetch_deadline) ran out; "
+                                      "connection dropped, the rest is fetched next time", ns->where);
+  net_kill (ns, e);
+}
+
+/* A bound was hit: drop the connection (the server may not send more)
+ * and keep the reason for the source's message. */
+static gboolean G_GNUC_PRINTF (2, 3)
+net_refuse (NetStream *ns, const char *format, ...)
+{
+  g_autoptr (GError) e = NULL;
+  g_autofree char *what = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  what = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  e = g_error_new (MS_ERROR, MS_ERROR_TEMPORARY, "%s: %s; connection dropped", ns->where, what);
+  net_kill (ns, e);
+  return FALSE;
+}
+
+
+/* "...{123}\r\n": the size of the literal that follows the line, or -1. */
+static gint64
+literal_announced (const char *tail, gsize len)
+{
+  gsize end = len;
+  gsize i;
+
+  if (end > 0 && tail[end - 1] == '\n')
+    end--;
+  if (end > 0 && tail[end - 1] == '\r')
+    end--;
+  if (end < 3 || tail[end - 1] != '}')
+    return -1;
+  i = end - 1;
+  while (i > 0 && g_ascii_isdigit (tail[i - 1]))
+    i--;
+  if (i == 0 || i == end - 1 || tail[i - 1] != '{' || end - 1 - i > 19)
+    return -1;
+  return (gint64) g_ascii_strtoull (tail + i, NULL, 10);
+}
+
+/* Count @n bytes libetpan is about to get against the limits. FALSE:
+ * a bound was hit and the stream is dead. */
+static gboolean
+net_account (NetStream *ns, const char *buf, gsize n)
+{
+  const MsNetLimits *l = &ns->limits;
+
+  while (n > 0)
+    {
+      const char *nl;
+      gsize take;
+
+      if (ns->literal_left > 0)
+        {
+          take = MIN (n, ns->literal_left);
+          ns->literal_left -= take;
+          buf += take, n -= take;
+          continue;
+        }
+      nl = memchr (buf, '\n', n);
+      take = nl ? (gsize) (nl - buf) + 1 : n;
+      ns->line_len += take;
+      ns->text += take;
+      if (l->line && ns->line_len > l->line)
+        {
+          g_autofree char *max = ms_net_format_size (l->line);
+          return net_refuse (ns, "the server sent a line longer than %s, the most mailsift accepts "
+                             "outside a message", max);
+        }
+      if (l->text && ns->text > l->text)
+        {
+          g_autofree char *max = ms_net_format_size (l->text);
+          return net_refuse (ns, "the server sent more than %s of text in answer to one command, "
+                             "the most mailsift accepts", max);
+        }
+      if (take >= sizeof ns->tail)
+        {
+          memcpy (ns->tail, buf + take - sizeof ns->tail, sizeof ns->tail);
+          ns->tail_len = sizeof ns->tail;
+        }
+      else
+        {
+          gsize keep = MIN (ns->tail_len, sizeof ns->tail - take);
+          memmove (ns->tail, ns->tail + ns->tail_len - keep, keep);
+          memcpy (ns->tail + keep, buf, take);
+          ns->tail_len = keep + take;
+        }
+      buf += take, n -= take;
+      if (nl == NULL)
+        break;
+      ns->lines++;
+      if (l->lines && ns->lines > l->lines)
+        return net_refuse (ns, "the server sent more than %" G_GUINT64_FORMAT " lines in answer to "
+                           "one command, the most mailsift accepts", l->lines);
+      if (l->imap)
+        {
+          gint64 size = literal_announced (ns->tail, ns->tail_len);
+          if (size > 0)
+            {
+              ns->literal_left = (guint64) size;
+              ns->literals += (guint64) size;
+              if (l->literal && (guint64) size > l->literal)
+                {
+                  g_autofree char *got = ms_net_format_size ((guint64) size), *max = ms_net_format_size (l->literal);
+                  return net_refuse (ns, "the server announced a literal of %s (%" G_GINT64_FORMAT
+                                     " bytes), more than the %s expected here (the size the "
+                                     "server gave for the message, max_message_size, or "
+                                     "mailsift's limit for anything else)", got, size, max);
+                }
+              if (l->literals && ns->literals > l->literals)
+                {
+                  g_autofree char *max = ms_net_format_size (l->literals);
+                  return net_refuse (ns, "the server sent more than %s of literals in answer to "
+                                     "one command, more than expected", max);
+                }
+            }
+        }
+      ns->line_len = 0;
+      ns->tail_len = 0;
+    }
+  return TRUE;
+}
+
 /* ---------------------------------------------------------------- driver */
 
 static gssize
@@ -82,7 +232,20 @@ net_read_io (NetStream *ns, void *buf, gsize count)
   GError *error = NULL;
   gssize n;
 
+  if (ns->deadline != 0)
+    {
+      /* no read waits beyond the deadline */
+      gint64 left = ns->deadline - g_get_monotonic_time ();
+      guint secs = left <= 0 ? 1 : (guint) MIN ((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC, G_MAXUINT);
+      g_socket_set_timeout (g_socket_connection_get_socket (ns->socket), MIN (secs, ns->timeout_s));
+    }
   n = g_input_stream_read (g_io_stream_get_input_stream (ns->io), buf, count, ns->cancel, &error);
+  if (n < 0 && past_deadline (ns))
+    {
+      g_error_free (error);
+      net_deadline (ns);
+      return -1;
+    }
   if (n < 0)
     net_fail (ns, error);
   /* The server closed the connection. libetpan 1.9.4 takes a read of 0
@@ -107,13 +270,21 @@ net_read (mailstream_low *low, void *buf, size_t count)
 
   if (ns->error != NULL)
     return -1;
+  if (past_deadline (ns))
+    {
+      net_deadline (ns);
+      return -1;
+    }
   if (ns->tls_pos == ns->tls_len)
     {
       gssize got;
 
       /* One TLS read returns at most one record, all of it if it fits. */
       if (!G_IS_TLS_CONNECTION (ns->io) || count >= NET_TLS_RECORD_MAX)
-        return net_read_io (ns, buf, count);
+        {
+          got = net_read_io (ns, buf, count);
+          return got > 0 && !net_account (ns, buf, got) ? -1 : got;
+        }
       if (ns->tls_buf == NULL)
         ns->tls_buf = g_malloc (NET_TLS_RECORD_MAX);
       got = net_read_io (ns, ns->tls_buf, NET_TLS_RECORD_MAX);
@@ -125,7 +296,7 @@ net_read (mailstream_low *low, void *buf, size_t count)
   n = MIN (count, ns->tls_len - ns->tls_pos);
   memcpy (buf, ns->tls_buf + ns->tls_pos, n);
   ns->tls_pos += n;
-  return n;
+  return net_account (ns, buf, n) ? (ssize_t) n : -1;
 }
 
 static ssize_t
@@ -137,6 +308,13 @@ net_write (mailstream_low *low, const void *buf, size_t count)
 
   if (ns->error != NULL)
     return -1;
+  if (past_deadline (ns))
+    {
+      net_deadline (ns);
+      return -1;
+    }
+  /* a command: what the server may answer is counted afresh */
+  ns->lines = ns->text = ns->literals = 0;
   n = g_output_stream_write (g_io_stream_get_output_stream (ns->io), buf, count, ns->cancel,
                              &error);
   if (n < 0)
@@ -508,6 +686,62 @@ ms_net_options_init (MsNetOptions *o, const char *host, int port, const char *tl
   o->timeout_s = timeout_s;
 }
 
+/* (not g_format_size: it puts a no-break space before the unit) */
+char *
+ms_net_format_size (guint64 bytes)
+{
+  const guint64 kib = 1024, mib = 1024 * 1024;
+
+  if (bytes >= mib)
+    return bytes % mib == 0 ? g_strdup_printf ("%" G_GUINT64_FORMAT " MiB", bytes / mib)
+                            : g_strdup_printf ("%.1f MiB", bytes / (double) mib);
+  if (bytes >= kib)
+    return bytes % kib == 0 ? g_strdup_printf ("%" G_GUINT64_FORMAT " KiB", bytes / kib)
+                            : g_strdup_printf ("%.1f KiB", bytes / (double) kib);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+}
+
+void
+ms_net_limits_init (MsNetLimits *l, gboolean imap)
+{
+  *l = (MsNetLimits){
+    .imap = imap,
+    .line = MS_NET_LINE_MAX,
+    .lines = MS_NET_LINES_MAX,
+    .text = MS_NET_TEXT_MAX,
+    .literal = MS_NET_LITERAL_MAX,
+    .literals = MS_NET_LITERALS_MAX,
+  };
+}
+
+void
+ms_net_set_limits (mailstream *stream, const MsNetLimits *limits)
+{
+  NetStream *ns = net_stream_of (stream);
+
+  g_return_if_fail (ns != NULL && limits != NULL);
+  ns->limits = *limits;
+}
+
+void
+ms_net_set_deadline (mailstream *stream, gint64 deadline)
+{
+  NetStream *ns = net_stream_of (stream);
+
+  g_return_if_fail (ns != NULL);
+  ns->deadline = deadline;
+  if (deadline == 0)
+    g_socket_set_timeout (g_socket_connection_get_socket (ns->socket), ns->timeout_s);
+}
+
+const GError *
+ms_net_stream_error (mailstream *stream)
+{
+  NetStream *ns = net_stream_of (stream);
+
+  return ns != NULL ? ns->error : NULL;
+}
+
 gboolean
 ms_net_tls_available (GError **error)
 {
@@ -538,6 +772,8 @@ ms_net_connect (const MsNetOptions *options, GError **error)
 
   ns = g_new0 (NetStream, 1);
   ns->cancel = g_cancellable_new ();
+  ns->timeout_s = options->timeout_s ? options->timeout_s : NET_DEFAULT_TIMEOUT_S;
+  ms_net_limits_init (&ns->limits, FALSE);
   ns->where = strchr (options->host, ':') != NULL /* an IPv6 address */
                 ? g_strdup_printf ("[%s]:%u", options->host, options->port)
                 : g_strdup_printf ("%s:%u", options->host, options->port);
@@ -546,8 +782,7 @@ ms_net_connect (const MsNetOptions *options, GError **error)
    * every later read and write, the TLS handshake included. No proxy:
    * mail goes straight to the server. */
   client = g_socket_client_new ();
-  g_socket_client_set_timeout (client,
-                               options->timeout_s ? options->timeout_s : NET_DEFAULT_TIMEOUT_S);
+  g_socket_client_set_timeout (client, ns->timeout_s);
   g_socket_client_set_enable_proxy (client, FALSE);
   address = g_network_address_new (options->host, options->port);
   ns->socket = g_socket_client_connect (client, address, ns->cancel, &local);

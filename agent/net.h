@@ -59,6 +59,47 @@ gboolean ms_net_starttls (mailstream *stream, const MsNetOptions *options, GErro
  * connection closed for good when it did. */
 gboolean ms_net_starttls_injected (mailstream *stream, GError **error);
 
+/* What a server may send before the connection is dropped. "Text" is
+ * everything outside IMAP literals: status lines, untagged responses,
+ * listings, and POP3 message lines. libetpan keeps a whole line, and the
+ * text of a whole IMAP response, in memory, so without these bounds a
+ * server could make it hold any amount. Counts start again at each
+ * command sent. A stream starts with ms_net_limits_init (.., FALSE). */
+typedef struct {
+  gboolean imap;    /* count IMAP literals ({N} at the end of a line) apart from text */
+  gsize line;       /* longest line of text, its line end included */
+  guint64 lines;    /* most lines of text in the answers to one command; 0: no limit */
+  guint64 text;     /* most bytes of text in the answers to one command; 0: no limit */
+  guint64 literal;  /* IMAP: largest literal the server may announce; 0: no limit */
+  guint64 literals; /* IMAP: most literal bytes in the answers to one command; 0: no limit */
+} MsNetLimits;
+
+#define MS_NET_LINE_MAX (1024 * 1024)
+#define MS_NET_LINES_MAX 10000
+#define MS_NET_TEXT_MAX (4 * 1024 * 1024)
+#define MS_NET_LITERAL_MAX (1024 * 1024)
+#define MS_NET_LITERALS_MAX (16 * 1024 * 1024)
+
+/* The defaults above, for IMAP (@imap) or a line protocol. */
+void ms_net_limits_init (MsNetLimits *limits, gboolean imap);
+
+/* Apply @limits (copied) from the next byte read; the counts of the
+ * current command's answers are kept. */
+void ms_net_set_limits (mailstream *stream, const MsNetLimits *limits);
+
+/* "64 MiB", "1.5 KiB", "113 bytes", for messages. Transfer full. */
+char *ms_net_format_size (guint64 bytes);
+
+/* Reads and writes fail once the monotonic clock (g_get_monotonic_time)
+ * passes @deadline (0: never), and no read waits beyond it; the error
+ * names fetch_deadline. */
+void ms_net_set_deadline (mailstream *stream, gint64 deadline);
+
+/* The error that made the stream unusable (a bound above, a timeout,
+ * the server closing the connection...), "host:port: what", or NULL.
+ * libetpan reports all of them as a stream error without the cause. */
+const GError *ms_net_stream_error (mailstream *stream);
+
 /* Whether input is waiting: bytes in libetpan's buffer, in the TLS layer,
  * or on the socket; waits up to @timeout_ms (-1 forever) or until @stop
  * is cancelled. For IMAP IDLE. */

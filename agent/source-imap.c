@@ -34,16 +34,75 @@ typedef struct {
   gboolean header_only;  /* dry run: keep the header, store nothing */
   MsSpoolWriter *writer; /* the body being received */
   GError *write_error;
+  /* the size check of whole bodies (not in header_only) */
+  const char *folder;
+  GHashTable *sizes;      /* UID -> RFC822.SIZE of the messages asked for */
+  GHashTable *mismatched; /* UIDs whose body was not that size */
+  guint64 body_bytes;     /* of the body being received, as RFC822.SIZE counts */
+  gboolean body_cr;       /* its last byte was CR */
 } Imap;
 
 static gboolean
 imap_fail (Imap *im, int r, const char *what, GError **error)
 {
   const char *reply = im->imap && im->imap->imap_response ? im->imap->imap_response : "";
+  const GError *cause = im->imap ? ms_net_stream_error (im->imap->imap_stream) : NULL;
 
-  g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed (libetpan error %d)%s%s",
-               im->fetch->account->name, what, r, *reply ? ": " : "", reply);
+  /* a dropped connection (a bound hit, a timeout) says why itself */
+  if (cause)
+    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed: %s",
+                 im->fetch->account->name, what, cause->message);
+  else
+    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed (libetpan error %d)%s%s",
+                 im->fetch->account->name, what, r, *reply ? ": " : "", reply);
   return FALSE;
+}
+
+/* What the server may send while a command's answers hold up to @lines
+ * lines (a listing: one per message) besides the usual. */
+static void
+expect_lines (Imap *im, guint64 lines)
+{
+  MsNetLimits l;
+
+  ms_net_limits_init (&l, TRUE);
+  l.lines += lines;
+  l.text += lines * 256;
+  l.literals += lines * 1024; /* a header field per message */
+  ms_net_set_limits (im->imap->imap_stream, &l);
+}
+
+/* Back to the limits for any command. */
+static void
+default_limits (Imap *im)
+{
+  expect_lines (im, 0);
+}
+
+/* While the bodies (or headers) of @n messages come in: no literal
+ * larger than the largest size the server gave for them, plus a little,
+ * nor than max_message_size (unless oversize = fetch), and no more
+ * literal bytes than they add up to. A message of unknown size (0) lifts
+ * the bound to max_message_size alone. */
+static void
+body_limits (Imap *im, const ImapMsg *msgs, guint n)
+{
+  const MsAccount *a = im->fetch->account;
+  guint64 limit = g_strcmp0 (a->oversize, "fetch") != 0 ? (guint64) a->max_message_size * 1024 : 0;
+  guint64 largest = 0, total = 0;
+  gboolean unknown = FALSE;
+  MsNetLimits l;
+
+  for (guint i = 0; i < n; i++)
+    {
+      unknown |= msgs[i].size == 0;
+      largest = MAX (largest, (guint64) msgs[i].size + MS_FETCH_SIZE_SLACK);
+      total += (guint64) msgs[i].size + MS_FETCH_SIZE_SLACK;
+    }
+  ms_net_limits_init (&l, TRUE);
+  l.literal = unknown ? limit : limit ? MIN (largest, limit) : largest;
+  l.literals = unknown ? 0 : total;
+  ms_net_set_limits (im->imap->imap_stream, &l);
 }
 
 static guint32
@@ -70,6 +129,19 @@ on_body (int type, struct mailimap_msg_att_body_section *section, const char *by
 
   if (im->write_error != NULL)
     return false;
+  /* RFC822.SIZE counts line ends as CRLF: count a bare LF as two */
+  im->body_bytes += len;
+  for (const char *p = bytes, *end = bytes + len; p < end; p++)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+      if (nl == NULL)
+        break;
+      if (nl == bytes ? !im->body_cr : nl[-1] != '\r')
+        im->body_bytes++;
+      p = nl;
+    }
+  if (len > 0)
+    im->body_cr = bytes[len - 1] == '\r';
   if (im->writer == NULL)
     im->writer = im->header_only ? ms_spool_writer_new_scan ()
                                  : ms_spool_writer_new (im->fetch->config->maildir, NULL,
@@ -86,10 +158,30 @@ on_att (struct mailimap_msg_att *att, void *data)
   Imap *im = data;
   g_autoptr (MsSpoolWriter) w = g_steal_pointer (&im->writer);
   guint32 uid = att_uid (att);
+  guint64 got = im->body_bytes;
+  gpointer size = NULL;
   MsSpool *spool;
 
+  im->body_bytes = 0;
+  im->body_cr = FALSE;
   if (w == NULL || im->write_error != NULL || uid == 0)
     return;
+  /* A body that is not as long as the server said is not the message:
+   * a partial BODY[]<0>, or a copy the server could not read whole.
+   * It is left on the server, like one the server refuses. A size of 0
+   * is one the server did not give. */
+  if (!im->header_only && im->sizes
+      && g_hash_table_lookup_extended (im->sizes, GUINT_TO_POINTER (uid), NULL, &size)
+      && GPOINTER_TO_UINT (size) != 0 && got != GPOINTER_TO_UINT (size))
+    {
+      g_warning ("account %s: %s UID %u: the server sent %" G_GUINT64_FORMAT " bytes for it, but "
+                 "gave its size (RFC822.SIZE) as %u; a partial or damaged copy is not delivered: "
+                 "it stays on the server and is tried again next time", im->fetch->account->name,
+                 im->folder, uid, got, GPOINTER_TO_UINT (size));
+      im->fetch->stats.failed++;
+      g_hash_table_add (im->mismatched, GUINT_TO_POINTER (uid));
+      return; /* the writer removes its file */
+    }
   spool = ms_spool_writer_close (g_steal_pointer (&w), &im->write_error);
   if (spool)
     g_hash_table_replace (im->received, GUINT_TO_POINTER (uid), spool);
@@ -161,6 +253,11 @@ connect_and_login (Imap *im, GError **error)
       return FALSE;
     }
   im->imap = mailimap_new (0, NULL);
+  {
+    MsNetLimits l;
+    ms_net_limits_init (&l, TRUE);
+    ms_net_set_limits (stream, &l);
+  }
   r = mailimap_connect (im->imap, stream);
   if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
     return imap_fail (im, r, "the greeting", error);
@@ -250,7 +347,9 @@ list_folder (Imap *im, const char *folder, gboolean *complete_out, GError **erro
   ft = mailimap_fetch_type_new_fetch_att_list_empty ();
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_rfc822_size ());
+  expect_lines (im, exists);
   r = run_fetch (im, FALSE, set, ft, on_listed, msgs);
+  default_limits (im);
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
   if (refused (r))
@@ -303,9 +402,13 @@ fetch_set (Imap *im, const ImapMsg *msgs, guint n, gboolean header_only, char **
   /* the handlers see every FETCH response, so they are there only now */
   im->header_only = header_only;
   mailimap_set_msg_body_handler (im->imap, on_body, im);
+  body_limits (im, msgs, n);
   r = run_fetch (im, TRUE, set, ft, on_att, im);
+  default_limits (im);
   mailimap_set_msg_body_handler (im->imap, NULL, NULL);
   g_clear_pointer (&im->writer, ms_spool_writer_free); /* a body cut off */
+  im->body_bytes = 0;
+  im->body_cr = FALSE;
   mailimap_fetch_type_free (ft);
   mailimap_set_free (set);
   if (im->write_error)
@@ -333,10 +436,17 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
 {
   g_autoptr (GHashTable) received = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free);
   g_autoptr (GHashTable) refused = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) sizes = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) mismatched = g_hash_table_new (NULL, NULL);
   g_autofree char *batch_refused = NULL;
   gboolean ok;
 
+  for (guint i = 0; i < n; i++)
+    g_hash_table_insert (sizes, GUINT_TO_POINTER (msgs[i].uid), GUINT_TO_POINTER (msgs[i].size));
   im->received = received;
+  im->sizes = sizes;
+  im->mismatched = mismatched;
+  im->folder = folder;
   ok = fetch_set (im, msgs, n, header_only, &batch_refused, error);
   /* A NO does not say which message it is about (Gmail: "Some messages
    * could not be FETCHed"), and may come with or without the others'
@@ -347,7 +457,7 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
       gpointer uid = GUINT_TO_POINTER (msgs[i].uid);
       g_autofree char *alone = NULL;
 
-      if (g_hash_table_contains (received, uid))
+      if (g_hash_table_contains (received, uid) || g_hash_table_contains (mismatched, uid))
         continue;
       if (n == 1)
         alone = g_strdup (batch_refused);
@@ -362,6 +472,7 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
       g_hash_table_add (refused, uid);
     }
   im->received = NULL;
+  im->sizes = im->mismatched = NULL;
 
   for (guint i = 0; i < n; i++)
     {
@@ -372,7 +483,8 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
                                MS_FETCH_KEPT_ON_SERVER };
           g_array_append_val (items, item);
         }
-      else if (ok && !g_hash_table_contains (refused, GUINT_TO_POINTER (msgs[i].uid)))
+      else if (ok && !g_hash_table_contains (refused, GUINT_TO_POINTER (msgs[i].uid))
+               && !g_hash_table_contains (mismatched, GUINT_TO_POINTER (msgs[i].uid)))
         g_info ("account %s: the server sent no body for UID %u (gone, or a server that cannot "
                 "render it); it stays on the server", im->fetch->account->name, msgs[i].uid);
     }
@@ -548,7 +660,9 @@ recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GArray *msg
     ft, mailimap_fetch_att_new_body_peek_section (
           mailimap_section_new_header_fields (mailimap_header_list_new (fields))));
   set = mailimap_set_new_interval (1, 0);
+  expect_lines (im, msgs->len);
   r = run_fetch (im, FALSE, set, ft, on_identity, ids);
+  default_limits (im);
   mailimap_set_free (set);
   /* a NO does not say which message it is about: each one missing is
    * asked for alone, so that one the server will not return costs only
@@ -791,7 +905,7 @@ fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, 
 {
   MsFetch *f = im->fetch;
 
-  for (guint start = 0, n; start < todo->len; start += n)
+  for (guint start = 0, n; start < todo->len && !ms_fetch_deadline_passed (f); start += n)
     {
       const ImapMsg *batch = &g_array_index (todo, ImapMsg, start);
       g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
@@ -990,11 +1104,13 @@ imap_fetch (MsFetch *f, GError **error)
   Imap im = { .fetch = f };
   gboolean ok = connect_and_login (&im, error);
 
+  if (ok)
+    ms_net_set_deadline (im.imap->imap_stream, ms_fetch_net_deadline (f));
   f->fileinto_on_server = g_strcmp0 (f->account->fileinto_target, "server") == 0 && !f->dry_run;
   /* asked once per fetch: the filter process knows when the script (or
    * a script it includes) changed */
   f->needs_body = ok && (f->dry_run || f->fileinto_on_server) && ms_pipeline_needs_body (f->pipeline);
-  for (guint i = 0; ok && f->account->folders && f->account->folders[i]; i++)
+  for (guint i = 0; ok && f->account->folders && f->account->folders[i] && !f->deadline_hit; i++)
     ok = fetch_folder (&im, f->account->folders[i], error);
   imap_close (&im, ok);
   g_clear_error (&im.write_error);

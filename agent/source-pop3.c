@@ -15,6 +15,11 @@
 #include <libetpan/libetpan.h>
 #include <string.h>
 
+/* the line bound for a message LIST gave no size for */
+#define MS_UNKNOWN_SIZE_LINE_MAX (64 * 1024 * 1024)
+/* libetpan reads ahead of the line it hands over by up to its buffer */
+#define NET_READ_AHEAD 8192
+
 typedef struct {
   guint index;
   guint64 size;
@@ -28,6 +33,10 @@ typedef struct {
   GArray *msgs; /* Pop3Msg */
   MsNetOptions net;
   gboolean pipelining; /* CAPA says PIPELINING (RFC 2449): send a batch of commands at once */
+  /* kept across the sessions of one run: */
+  GHashTable *skip;    /* UIDLs that came out of step: not asked for again this run */
+  GHashTable *counted; /* UIDLs counted in the stats */
+  gboolean out_of_step; /* a message was not the size LIST gave: the session cannot go on */
 } Pop3;
 
 static void
@@ -36,14 +45,49 @@ pop3_msg_clear (gpointer p)
   g_free (((Pop3Msg *) p)->uidl);
 }
 
+/* Why the connection is gone: the network layer's reason (a bound hit,
+ * a timeout), or the plain fact. */
+static const char *
+lost (Pop3 *p)
+{
+  const GError *cause = p->pop3 ? ms_net_stream_error (p->pop3->pop3_stream) : NULL;
+
+  return cause ? cause->message : "the connection was lost";
+}
+
 static gboolean
 pop3_fail (Pop3 *p, GError **error, const char *what)
 {
   const char *reply = p->pop3 && p->pop3->pop3_response ? p->pop3->pop3_response : "";
+  const GError *cause = p->pop3 ? ms_net_stream_error (p->pop3->pop3_stream) : NULL;
 
-  g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed%s%s",
-               p->fetch->account->name, what, *reply ? ": " : "", reply);
+  if (cause)
+    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed: %s",
+                 p->fetch->account->name, what, cause->message);
+  else
+    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed%s%s",
+                 p->fetch->account->name, what, *reply ? ": " : "", reply);
   return FALSE;
+}
+
+/* The limits on what the server may send (see MsNetLimits). Our own
+ * loops read POP3 a line at a time and keep none, so only the length of
+ * one line is bounded here: to @line, or the default. */
+static void
+line_limit_stream (mailstream *stream, gsize line)
+{
+  MsNetLimits l;
+
+  ms_net_limits_init (&l, FALSE);
+  l.lines = l.text = 0;
+  l.line = MAX (line, l.line);
+  ms_net_set_limits (stream, &l);
+}
+
+static void
+line_limit (Pop3 *p, gsize line)
+{
+  line_limit_stream (p->pop3->pop3_stream, line);
 }
 
 /* Queue a command; @flush sends what is queued. */
@@ -74,8 +118,8 @@ read_status_or_refusal (Pop3 *p, const char *command, char **refused_out, GError
 
   if (l == NULL)
     {
-      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s: the connection was lost",
-                   p->fetch->account->name, command);
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s: %s",
+                   p->fetch->account->name, command, lost (p));
       return FALSE;
     }
   if (g_str_has_prefix (l, "+OK"))
@@ -94,10 +138,14 @@ read_status (Pop3 *p, const char *command, GError **error)
   return read_status_or_refusal (p, command, NULL, error);
 }
 
-/* A multi-line listing ("UIDL", "LIST"): each line as (number, rest). */
+/* A multi-line listing ("UIDL", "LIST") of the @count messages STAT
+ * announced: each line as (number, rest). A server that lists many more
+ * (a line per message, kept here) is cut off. */
 static gboolean
-read_listing (Pop3 *p, const char *command, GHashTable *into, GError **error)
+read_listing (Pop3 *p, const char *command, guint count, GHashTable *into, GError **error)
 {
+  guint64 lines = 0;
+
   if (!send_command (p, command, error) || !read_status (p, command, error))
     return FALSE;
   for (;;)
@@ -110,6 +158,14 @@ read_listing (Pop3 *p, const char *command, GHashTable *into, GError **error)
         return pop3_fail (p, error, command);
       if (strcmp (l, ".") == 0)
         return TRUE;
+      if (++lines > (guint64) count + 100)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY,
+                       "account %s: %s:%u: %s lists more than %u lines, but STAT said there are %u "
+                       "messages; connection dropped", p->fetch->account->name, p->net.host,
+                       p->net.port, command, count + 100, count);
+          return FALSE;
+        }
       n = g_ascii_strtoull (l, &end, 10);
       if (end == l || n == 0 || n > G_MAXUINT || *end != ' ')
         {
@@ -128,8 +184,23 @@ list_messages (Pop3 *p, GError **error)
   g_autoptr (GHashTable) sizes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   GHashTableIter iter;
   gpointer k, v;
+  char *l, *end;
+  guint64 count;
 
-  if (!read_listing (p, "UIDL", uidls, error) || !read_listing (p, "LIST", sizes, error))
+  /* how many messages there are: the listings hold a line for each */
+  if (!send_command (p, "STAT", error) || !read_status (p, "STAT", error))
+    return FALSE;
+  l = p->line->str + 3;
+  count = g_ascii_strtoull (l, &end, 10);
+  if (end == l || count > G_MAXUINT - 100)
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: STAT: the server's answer "
+                   "\"%.60s\" does not say how many messages there are", p->fetch->account->name,
+                   p->line->str);
+      return FALSE;
+    }
+  if (!read_listing (p, "UIDL", (guint) count, uidls, error)
+      || !read_listing (p, "LIST", (guint) count, sizes, error))
     return FALSE;
   g_hash_table_iter_init (&iter, uidls);
   while (g_hash_table_iter_next (&iter, &k, &v))
@@ -150,15 +221,33 @@ msg_cmp (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-/* Read the answer to "RETR n" (or "TOP n 0" in a dry run), already sent,
- * into a spool file (closed, not synced), line by line, undoing
- * dot-stuffing. NULL with @error, or, when the server answered -ERR, with
- * its line in *@refused_out. */
+/* The most bytes the server may send for @m: the size LIST gave plus a
+ * little, and no more than max_message_size (unless oversize = fetch);
+ * 0: no bound (LIST gave no size and there is no max_message_size). */
+static guint64
+message_cap (Pop3 *p, const Pop3Msg *m)
+{
+  const MsAccount *a = p->fetch->account;
+  guint64 limit = g_strcmp0 (a->oversize, "fetch") != 0 ? (guint64) a->max_message_size * 1024 : 0;
+  guint64 cap = m->size ? m->size + MS_FETCH_SIZE_SLACK : 0;
+
+  return cap && limit ? MIN (cap, limit) : cap ? cap : limit;
+}
+
+/* Read the answer to "RETR n" (or "TOP n 0" in a dry run) for @m,
+ * already sent, into a spool file (closed, not synced), line by line,
+ * undoing dot-stuffing. NULL with @error (the partial file removed), or,
+ * when the server answered -ERR, with its line in *@refused_out. A
+ * message that runs over message_cap() is cut off with an error: the
+ * rest of it is still coming, so the session cannot go on. *@got_out:
+ * the bytes received, as LIST counts them. */
 static MsSpool *
-read_message (Pop3 *p, const char *command, gboolean header_only, char **refused_out,
-              GError **error)
+read_message (Pop3 *p, const char *command, const Pop3Msg *m, gboolean header_only,
+              guint64 *got_out, char **refused_out, GError **error)
 {
   g_autoptr (MsSpoolWriter) w = NULL;
+  guint64 cap = message_cap (p, m);
+  guint64 got = 0; /* as LIST counts: every line end as CRLF */
 
   if (!read_status_or_refusal (p, command, refused_out, error))
     return NULL;
@@ -173,9 +262,8 @@ read_message (Pop3 *p, const char *command, gboolean header_only, char **refused
 
       if (l == NULL)
         {
-          g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY,
-                       "account %s: the connection was lost during %s", p->fetch->account->name,
-                       command);
+          g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: message %s (%s): %s",
+                       p->fetch->account->name, m->uidl, command, lost (p));
           return NULL;
         }
       len = p->line->len;
@@ -183,9 +271,24 @@ read_message (Pop3 *p, const char *command, gboolean header_only, char **refused
         break;
       if (l[0] == '.')
         l++, len--;
+      got += len;
+      if (len > 0 && l[len - 1] == '\n' && (len < 2 || l[len - 2] != '\r'))
+        got++; /* a bare LF: LIST counted CRLF */
+      if (cap && got > cap)
+        {
+          g_autofree char *max = ms_net_format_size (cap);
+          g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY,
+                       "account %s: %s:%u: message %s (%s): the server sent more than %s, but LIST "
+                       "said %" G_GUINT64_FORMAT " bytes%s; connection dropped, the partial copy "
+                       "removed and nothing deleted; tried again next time",
+                       p->fetch->account->name, p->net.host, p->net.port, m->uidl, command, max,
+                       m->size, p->fetch->account->max_message_size ? " (and max_message_size)" : "");
+          return NULL;
+        }
       if (!ms_spool_writer_write (w, l, len, error))
         return NULL;
     }
+  *got_out = got;
   return ms_spool_writer_close (g_steal_pointer (&w), error);
 }
 
@@ -232,7 +335,8 @@ read_retr (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
 {
   RetrBatch *b = data;
   g_autofree char *refused = NULL;
-  MsSpool *spool = read_message (p, command, b->header_only, &refused, error);
+  guint64 got = 0;
+  MsSpool *spool = read_message (p, command, b->msgs[i], b->header_only, &got, &refused, error);
   MsFetchItem item = { NULL, (gint64) b->msgs[i]->size, spool, MS_FETCH_KEPT_ON_SERVER };
 
   if (refused)
@@ -245,6 +349,27 @@ read_retr (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
     }
   if (spool == NULL)
     return FALSE;
+  /* Not the size LIST gave (0: none given): a damaged copy, or the end
+   * of the message was not where the server says. A server that does
+   * not dot-stuff ends it early at a lone "." inside, and the rest of it
+   * would be read as the next message's answer: nothing more can be
+   * believed on this connection. It is dropped without QUIT, and the
+   * run goes on in a new session without this message. */
+  if (!b->header_only && b->msgs[i]->size != 0 && got != b->msgs[i]->size)
+    {
+      g_warning ("account %s: message %s (%s): the server sent %" G_GUINT64_FORMAT " bytes for it, "
+                 "but LIST gave its size as %" G_GUINT64_FORMAT "; a partial or damaged copy is "
+                 "not delivered: it stays on the server and is tried again next time",
+                 p->fetch->account->name, b->msgs[i]->uidl, command, got, b->msgs[i]->size);
+      p->fetch->stats.failed++;
+      ms_spool_free (spool);
+      g_hash_table_add (p->skip, g_strdup (b->msgs[i]->uidl));
+      p->out_of_step = TRUE;
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s:%u: out of step after "
+                   "message %s", p->fetch->account->name, p->net.host, p->net.port,
+                   b->msgs[i]->uidl);
+      return FALSE;
+    }
   item.uid = g_strdup (b->msgs[i]->uidl);
   g_array_append_val (b->items, item);
   g_ptr_array_add (b->got, b->msgs[i]);
@@ -295,6 +420,8 @@ connect_and_login (Pop3 *p, GError **error)
       return FALSE;
     }
   p->pop3 = mailpop3_new (0, NULL);
+  line_limit_stream (stream, 0);
+  ms_net_set_deadline (stream, ms_fetch_net_deadline (p->fetch));
   if (mailpop3_connect (p->pop3, stream) != MAILPOP3_NO_ERROR)
     return pop3_fail (p, error, "the greeting");
   if (p->net.tls == MS_TLS_STARTTLS)
@@ -350,11 +477,24 @@ retrieve (Pop3 *p, Pop3Msg **msgs, guint n, gboolean header_only, GArray *items,
 {
   g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
   RetrBatch b = { msgs, header_only, items, got };
+  guint64 longest = 0;
+  gboolean ok;
 
   for (guint i = 0; i < n; i++)
-    g_ptr_array_add (commands, header_only ? g_strdup_printf ("TOP %u 0", msgs[i]->index)
-                                           : g_strdup_printf ("RETR %u", msgs[i]->index));
-  return run_commands (p, commands, read_retr, &b, error);
+    {
+      guint64 cap = message_cap (p, msgs[i]);
+      g_ptr_array_add (commands, header_only ? g_strdup_printf ("TOP %u 0", msgs[i]->index)
+                                             : g_strdup_printf ("RETR %u", msgs[i]->index));
+      /* a message of unknown size may have long lines too */
+      longest = MAX (longest, cap ? cap : MS_UNKNOWN_SIZE_LINE_MAX);
+    }
+  /* a message's line may be as long as the message (one line ahead
+   * is read early) */
+  line_limit (p, MIN (longest, G_MAXSIZE - 2 * NET_READ_AHEAD) + 2 * NET_READ_AHEAD);
+  ok = run_commands (p, commands, read_retr, &b, error);
+  if (p->pop3->pop3_stream)
+    line_limit (p, 0);
+  return ok;
 }
 
 /* DELE @indexes (message numbers), marked for deletion at QUIT. */
@@ -449,16 +589,20 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
       g_hash_table_add (present, m->uidl);
       if (fetched == NULL)
         {
-          f->stats.total++;
+          /* (a run of several sessions counts and reports each once) */
+          gboolean first = g_hash_table_add (p->counted, g_strdup (m->uidl));
+
+          f->stats.total += first;
           if (limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
             {
-              g_warning ("account %s: message %s is %" G_GUINT64_FORMAT " KiB, over "
-                         "max_message_size; left on the server", a->name, m->uidl, m->size / 1024);
-              f->stats.skipped++;
+              if (first)
+                g_warning ("account %s: message %s is %" G_GUINT64_FORMAT " KiB, over "
+                           "max_message_size; left on the server", a->name, m->uidl, m->size / 1024);
+              f->stats.skipped += first;
               if (ms_fetch_notice_due (f, "", m->uidl))
                 g_ptr_array_add (oversize, m);
             }
-          else
+          else if (!g_hash_table_contains (p->skip, m->uidl))
             g_ptr_array_add (todo, m);
         }
       /* delivered before: delete it now if it should have been (a crash
@@ -473,7 +617,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
         return FALSE;
       deleted += dele->len;
     }
-  for (guint start = 0, n; start < todo->len; start += n)
+  for (guint start = 0, n; start < todo->len && !ms_fetch_deadline_passed (f); start += n)
     {
       Pop3Msg **batch = (Pop3Msg **) todo->pdata + start;
       guint64 bytes = batch[0]->size;
@@ -513,22 +657,47 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
   return TRUE;
 }
 
+/* One session: login to QUIT. */
 static gboolean
-pop3_fetch (MsFetch *f, GError **error)
+pop3_session (MsFetch *f, GHashTable *skip, GHashTable *counted, gboolean *out_of_step,
+              GError **error)
 {
-  Pop3 p = { f, NULL, mmap_string_new (""), g_array_new (FALSE, TRUE, sizeof (Pop3Msg)), { 0 }, FALSE };
+  Pop3 p = { f, NULL, mmap_string_new (""), g_array_new (FALSE, TRUE, sizeof (Pop3Msg)), { 0 },
+             FALSE, skip, counted, FALSE };
   g_autoptr (GHashTable) seen = ms_state_seen_all (f->state, f->account->name, "", error);
   g_autoptr (GHashTable) journal = seen ? ms_state_journal_all (f->state, f->account->name, "", error) : NULL;
   gboolean ok;
 
   g_array_set_clear_func (p.msgs, pop3_msg_clear);
-  /* asked once per fetch */
-  f->needs_body = f->dry_run && journal != NULL && ms_pipeline_needs_body (f->pipeline);
   ok = journal != NULL && pop3_run (&p, seen, journal, error);
   pop3_close (&p, ok);
   mmap_string_free (p.line);
   g_array_unref (p.msgs);
+  *out_of_step = p.out_of_step;
   return ok;
+}
+
+static gboolean
+pop3_fetch (MsFetch *f, GError **error)
+{
+  g_autoptr (GHashTable) skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) counted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gboolean out_of_step = FALSE;
+
+  /* asked once per fetch */
+  f->needs_body = f->dry_run && ms_pipeline_needs_body (f->pipeline);
+  /* A session that came out of step ends without QUIT (the server
+   * deletes nothing of it; what it delivered is deleted by the next
+   * session, as after a crash); the next one leaves out the message
+   * that did it. Each one leaves out one more, so this ends. */
+  while (!pop3_session (f, skip, counted, &out_of_step, error))
+    {
+      if (!out_of_step)
+        return FALSE;
+      g_clear_error (error);
+      g_info ("account %s: reconnecting to fetch the rest", f->account->name);
+    }
+  return TRUE;
 }
 
 const MsSourceOps ms_source_pop3 = {

@@ -44,6 +44,11 @@ struct _MsFetch {
    * server) fetches whole messages, spooled in the Maildir's tmp/ */
   gboolean needs_body;
   MsFetchStats stats;
+  /* fetch_deadline: when (monotonic) to stop starting new batches; the
+   * connection is dropped `timeout` seconds later if a batch is still
+   * coming in. 0: never. */
+  gint64 deadline;
+  gboolean deadline_hit; /* the fetch stopped there; the rest stays on the server */
   /* called after each message; may draw a progress line */
   void (*progress) (MsFetch *fetch, gpointer data);
   gpointer progress_data;
@@ -89,6 +94,9 @@ typedef enum {
 /* ... and at most this many bytes (as the server counts them), so that
  * an interrupted batch costs little to fetch again */
 #define MS_FETCH_BATCH_BYTES (32 * 1024 * 1024)
+/* A server may send this many bytes more than the size it gave for a
+ * message (RFC822.SIZE, LIST) before the connection is dropped. */
+#define MS_FETCH_SIZE_SLACK 4096
 
 /* One fetched message: the source fills uid, server_size and spool (a
  * spool file written with ms_spool_writer_close(): not yet synced). */
@@ -134,6 +142,15 @@ MsPlan *ms_fetch_plan (MsFetch *fetch, MsSpool *spool);
  * it (one line, "ACCOUNT WHERE: MESSAGE-ID "SUBJECT" -> actions").
  * Changes nothing anywhere. */
 void ms_fetch_dry (MsFetch *fetch, MsSpool *header_only, const char *where);
+
+/* Whether the fetch must stop (fetch_deadline passed): then it starts no
+ * new batch, tells the server about what was delivered, logs out and
+ * leaves the rest for the next run. Logs it the first time. */
+gboolean ms_fetch_deadline_passed (MsFetch *fetch);
+
+/* The network layer's deadline for @fetch: `timeout` after its own, so
+ * that a batch under way can finish; 0: none. */
+gint64 ms_fetch_net_deadline (const MsFetch *fetch);
 
 /* Drop journal entries of messages that are no longer on the server
  * (@present: set of uids): nothing is left to redo for them. */

@@ -227,7 +227,7 @@ class Pop3Handler(Handler):
                 out += [b + b"\r\n" for b in bad[:len(bad) // 2]]
                 for n, (uid, msg) in enumerate(view, 1):
                     if n not in pending:
-                        value = b"uid-%d" % uid if verb == "UIDL" else b"%d" % len(crlf(msg))
+                        value = b"uid-%d" % uid if verb == "UIDL" else b"%d" % self.size(uid, msg)
                         out.append(b"%d %s\r\n" % (n, value))
                 out += [b + b"\r\n" for b in bad[len(bad) // 2:]]
                 self.send(b"".join(out) + b".\r\n")
@@ -237,6 +237,8 @@ class Pop3Handler(Handler):
                     continue
                 if m[0] in fault.get("refuse_uids", ()):
                     self.send(self.REFUSAL + b"\r\n")
+                    continue
+                if self.send_message(*m):
                     continue
                 lines = m[1].split(b"\n")[:-1]
                 wire = b"".join((b"." + x if x.startswith(b".") else x) + b"\r\n" for x in lines)
@@ -262,6 +264,14 @@ class Pop3Handler(Handler):
                 return
             else:
                 self.send(b"-ERR unknown command\r\n")
+
+    def size(self, uid, msg):
+        """The size LIST gives for a message (a subclass may lie)."""
+        return len(crlf(msg))
+
+    def send_message(self, uid, msg):
+        """A subclass may answer RETR itself: True when it did."""
+        return False
 
 
 def parse_set(text, largest):
@@ -391,10 +401,12 @@ class ImapHandler(Handler):
                 continue
             parts = [b"UID %d" % uid]
             if "RFC822.SIZE" in items:
-                parts.append(b"RFC822.SIZE %d" % len(crlf(msg)))
+                parts.append(b"RFC822.SIZE %d" % self.size(uid, msg))
             head = b"* %d FETCH (" % seq + b" ".join(parts)
             if "BODY" not in items:
                 self.send(head + b")\r\n")
+                continue
+            if self.send_body(head, uid, msg):
                 continue
             lit = crlf(msg)
             head += b" BODY[] {%d}\r\n" % len(lit)
@@ -408,6 +420,15 @@ class ImapHandler(Handler):
             self.send(head + lit + b")\r\n")
         self.send(t + (b" NO " + self.REFUSAL if refused else b" OK fetched") + b"\r\n")
         return True
+
+    def size(self, uid, msg):
+        """The RFC822.SIZE given for a message (a subclass may lie)."""
+        return len(crlf(msg))
+
+    def send_body(self, head, uid, msg):
+        """A subclass may send the rest of a body FETCH response ("* n FETCH
+        (UID u" is @head) itself: True when it did."""
+        return False
 
 
 class SmtpHandler(Handler):
