@@ -441,19 +441,24 @@ def main():
         with tempfile.TemporaryDirectory(prefix="ms-q-") as tmp:
             sink.reply_for["temp@example.net"] = "450 4.2.1 try later"
             b = Box(tmp, sink, 'redirect "ok@example.net";\nredirect "temp@example.net";\n')
-            code, out = b.deliver()
-            fcode = 75 if b.queue() else 0
+            code, out = b.deliver()  # sends at once: ok@ accepted, temp@ 450
             first = [list(x.rcpt_tos) for x in sink.messages]
             left = b.queue()
+            fcode, out1 = b.flush()  # still 450: left for later, exit 75
+            again = [list(x.rcpt_tos) for x in sink.messages]
+            left1 = b.queue()
             del sink.reply_for["temp@example.net"]
             fcode2, out2 = b.flush()
             sink.wait_for(2)
             rcpts = [r for x in sink.messages for r in x.rcpt_tos]
-            check("4xx for one recipient: the other delivered once, the 4xx one retried and delivered later",
-                  fcode == 75 and first == [["ok@example.net"]] and len(left) == 1
-                  and left[0][1] == "temp@example.net" and left[0][2] == 1 and fcode2 == 0
-                  and sorted(rcpts) == ["ok@example.net", "temp@example.net"] and b.queue() == [],
-                  f"{out}{out2}\nfirst {first} left {left} all {rcpts}")
+            check("4xx for one recipient: deliver exits 0, the other is delivered once; a flush "
+                  "while the 4xx lasts exits 75; the 4xx one is delivered later",
+                  code == 0 and first == [["ok@example.net"]] and left == [("redirect", "temp@example.net", 1)]
+                  and fcode == 75 and again == first and left1 == [("redirect", "temp@example.net", 2)]
+                  and fcode2 == 0 and sorted(rcpts) == ["ok@example.net", "temp@example.net"]
+                  and b.queue() == [],
+                  f"deliver {code} {out}\nflush {fcode} {out1}\nflush {fcode2} {out2}\n"
+                  f"first {first} left {left} then {again} {left1} all {rcpts}")
         sink.messages.clear()
 
         with tempfile.TemporaryDirectory(prefix="ms-q-") as tmp:
