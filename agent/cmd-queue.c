@@ -51,7 +51,7 @@ ms_cmd_queue (int argc, char **argv)
   if (!ms_parse_options ("[flush | drop ID]", "List the outbound queue; flush: send everything "
                          "now; drop ID: remove one entry without sending it.",
                          "Exit status: 0 done (flush: nothing left to retry); 75 flush left "
-                         "messages for later; 78 configuration error.",
+                         "messages for later, or the state store failed; 78 configuration error.",
                          entries, &argc, &argv))
     return MS_EX_USAGE;
   config = ms_config_load (ms_opt_config, NULL, &error);

@@ -79,21 +79,11 @@ write_with_prepend (const char *path, const char *prepend, const char *source, G
   return ok;
 }
 
-gboolean
-ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
-              const char *const *recipients, const char *origin, const char *source_path,
-              const char *prepend, GBytes *content, char **id_out, char **file_out, GError **error)
+/* The queue file itself, on disk with its directory entry. */
+static gboolean
+write_entry_file (const char *file, const char *dir, const char *source_path, const char *prepend,
+                  GBytes *content, GError **error)
 {
-  g_autofree char *dir = g_build_filename (ms_state_get_dir (state), "queue", NULL);
-  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT "-%08x%08x", g_get_real_time () / G_USEC_PER_SEC,
-                                         g_random_int (), g_random_int ());
-  g_autofree char *file = g_build_filename (dir, id, NULL);
-  MsQueueEntry entry = { 0 };
-
-  g_return_val_if_fail ((source_path == NULL) != (content == NULL), FALSE);
-
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create queue folder %s", dir);
   if (source_path != NULL && prepend != NULL)
     {
       if (!write_with_prepend (file, prepend, source_path, error))
@@ -122,7 +112,24 @@ ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
       unlink (file);
       return FALSE;
     }
+  return TRUE;
+}
 
+gboolean
+ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
+              const char *const *recipients, const char *origin, const char *source_path,
+              const char *prepend, GBytes *content, char **id_out, char **file_out, GError **error)
+{
+  g_autofree char *dir = g_build_filename (ms_state_get_dir (state), "queue", NULL);
+  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT "-%08x%08x", g_get_real_time () / G_USEC_PER_SEC,
+                                         g_random_int (), g_random_int ());
+  g_autofree char *file = g_build_filename (dir, id, NULL);
+  MsQueueEntry entry = { 0 };
+
+  g_return_val_if_fail ((source_path == NULL) != (content == NULL), FALSE);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create queue folder %s", dir);
   entry.id = id;
   entry.created = g_get_real_time () / G_USEC_PER_SEC;
   entry.reason = (char *) reason;
@@ -131,8 +138,19 @@ ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
   entry.origin = (char *) origin;
   entry.file = file;
   entry.next_try = entry.created;
-  if (!ms_state_queue_insert (state, &entry, error))
+  /* The row goes in before the file exists, but it is committed only
+   * after the file and its directory entry are on disk. Inserting it
+   * takes the state store's write lock, held until that commit: so a
+   * queue file that no committed row names belongs to a writer holding
+   * the lock, or to one that crashed or rolled back. The sweep at the
+   * start of every flush relies on that. */
+  if (!ms_state_begin (state, error))
+    return FALSE;
+  if (!ms_state_queue_insert (state, &entry, error)
+      || !write_entry_file (file, dir, source_path, prepend, content, error)
+      || !ms_state_commit (state, error))
     {
+      ms_state_rollback (state);
       unlink (file);
       return FALSE;
     }
@@ -222,6 +240,103 @@ defer (MsQueueEntry *e, const char *why, gint64 now)
 }
 
 
+/* A queue file's name is its entry's ID: seconds, "-", 16 hex digits. */
+static gboolean
+is_entry_name (const char *name)
+{
+  const char *dash = strchr (name, '-');
+
+  if (dash == NULL || dash == name || strlen (dash + 1) != 16)
+    return FALSE;
+  for (const char *c = name; c < dash; c++)
+    if (!g_ascii_isdigit (*c))
+      return FALSE;
+  for (const char *c = dash + 1; *c; c++)
+    if (!g_ascii_isxdigit (*c))
+      return FALSE;
+  return TRUE;
+}
+
+/* Remove the files in the queue folder @dir that no queue row names:
+ * left by a flush killed between removing a row and its file, or by an
+ * enqueue that crashed or rolled back. Done under the state store's
+ * write lock, which an enqueue holds from before its file exists until
+ * its row is committed (ms_queue_add), so no file of an enqueue in
+ * progress is taken for one of those. */
+static void
+sweep (MsState *state, const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GHashTable) named = NULL;
+  g_autoptr (GDir) d = NULL;
+  const char *name;
+  guint removed = 0;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return;
+  if (!ms_state_begin (state, &error))
+    {
+      g_info ("queue: %s not checked for left-over files this time: %s", dir, error->message);
+      return;
+    }
+  entries = ms_state_queue_list (state, &error);
+  d = entries ? g_dir_open (dir, 0, &error) : NULL;
+  if (d == NULL)
+    {
+      g_info ("queue: %s not checked for left-over files this time: %s", dir, error->message);
+      ms_state_rollback (state);
+      return;
+    }
+  named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < entries->len; i++)
+    g_hash_table_add (named, g_path_get_basename (((MsQueueEntry *) entries->pdata[i])->file));
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      if (!is_entry_name (name) || g_hash_table_contains (named, name))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      if (unlink (path) == 0)
+        removed++;
+      else if (errno != ENOENT)
+        g_warning ("queue: cannot remove %s, which no queue entry names: %s", path, g_strerror (errno));
+    }
+  ms_state_rollback (state); /* only read: nothing to commit */
+  if (removed)
+    g_info ("queue: removed %u file(s) in %s that no queue entry named (left by an interrupted "
+            "run)", removed, dir);
+}
+
+/* Make the queue row say what the smarthost accepted: gone when every
+ * recipient was, else the recipients not accepted. Each statement is a
+ * commit of its own, fsync'd, so this is the end of the window in which
+ * a crash sends the message again. FALSE: the state store could not
+ * record it. */
+static gboolean
+record_accepted (MsState *state, MsQueueEntry *e, const int *codes, GError **error)
+{
+  guint n = g_strv_length (e->recipients);
+  g_autoptr (GPtrArray) left = g_ptr_array_new ();
+
+  for (guint r = 0; r < n; r++)
+    if (codes[r] < 200 || codes[r] >= 300)
+      g_ptr_array_add (left, e->recipients[r]);
+  if (left->len == 0)
+    return ms_state_queue_delete (state, e->id, error);
+  if (left->len == n)
+    return TRUE;
+  {
+    char **all = e->recipients;
+    gboolean ok;
+    g_ptr_array_add (left, NULL);
+    e->recipients = (char **) left->pdata;
+    ok = ms_state_queue_update (state, e, error);
+    e->recipients = all;
+    return ok;
+  }
+}
+
 gboolean
 ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueStats *stats,
                 GError **error)
@@ -229,6 +344,7 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
   g_autoptr (GPtrArray) entries = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   g_autofree char *why_down = NULL;
+  g_autofree char *dir = g_build_filename (ms_state_get_dir (state), "queue", NULL);
   guint n_hosts = config->smtp->len;
   g_autofree MsSmtp **conns = g_new0 (MsSmtp *, n_hosts + 1);
   g_autofree gboolean *down = g_new0 (gboolean, n_hosts + 1);
@@ -237,6 +353,7 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
   /* round-robin: each message starts at the next host in turn, also
    * across runs (deliver sends one message per run) */
   guint turn = next ? (guint) g_ascii_strtoull (next, NULL, 10) : 0;
+  gboolean ok = TRUE;
   int lock;
 
   memset (stats, 0, sizeof *stats);
@@ -248,6 +365,7 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
       g_info ("the outbound queue is being sent by another mailsift; leaving it to that one");
       return TRUE;
     }
+  sweep (state, dir);
   entries = ms_state_queue_list (state, error);
   if (entries == NULL)
     {
@@ -266,13 +384,18 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
       g_autofree int *codes = g_new0 (int, n + 1);
       g_autofree char **replies = g_new0 (char *, n + 1);
       gboolean sent = FALSE;
+      guint accepted = 0;
 
       if (!all && e->next_try > now && !expired)
         continue;
       map = g_mapped_file_new (e->file, FALSE, &local);
       if (map == NULL)
         {
-          g_warning ("queue %s: its file is gone (%s); dropping the entry", e->id, local->message);
+          /* a queue file goes only after its row: someone else removed it */
+          g_warning ("queue %s: %s to %s (from message %s) cannot be sent: its file is gone (%s); "
+                     "dropping the entry. If it mattered, forward the message again.", e->id,
+                     e->reason, n ? e->recipients[0] : "nobody", e->origin ? e->origin : "(unknown)",
+                     local->message);
           ms_state_queue_delete (state, e->id, NULL);
           continue;
         }
@@ -326,13 +449,27 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
           ms_state_queue_update (state, e, NULL);
           continue;
         }
+      /* the smarthost has it: recorded before anything else. A crash from
+       * its 250 to this commit sends this one message again; if it cannot
+       * be recorded, stop, or every further message would be too */
+      if (!record_accepted (state, e, codes, &local))
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "queue %s: the smarthost accepted it, but "
+                       "the queue could not record that (%s); stopped sending, so that only this "
+                       "message can go out twice", e->id, local->message);
+          ok = FALSE;
+        }
       for (guint r = 0; r < n; r++)
         {
           if (codes[r] >= 200 && codes[r] < 300)
             {
               g_info ("queue %s: %s to <%s> sent: %s", e->id, e->reason, e->recipients[r], replies[r]);
               stats->sent++;
+              accepted++;
             }
+          else if (!ok)
+            stats->deferred++;
+          /* a 5xx recipient stays in the row until its notice is in INBOX */
           else if (codes[r] >= 500 && notify_failure (config, e, bytes, e->recipients[r], replies[r]))
             stats->failed++;
           else
@@ -344,16 +481,22 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
             }
           g_free (replies[r]);
         }
-      if (left->len == 0)
+      if (!ok)
+        break;
+      /* the row first, then the file: a crash in between leaves a file
+       * that the next flush's sweep removes */
+      if (accepted == n) /* record_accepted removed the row */
+        unlink (e->file);
+      else if (left->len == 0)
         {
-          g_autoptr (GError) derr = NULL;
-          if (ms_state_queue_delete (state, e->id, &derr))
+          if (ms_state_queue_delete (state, e->id, &local))
             unlink (e->file);
           else
-            g_warning ("queue %s: sent, but the queue entry could not be removed (%s); it may be "
-                       "sent again", e->id, derr->message);
-          continue;
+            g_warning ("queue %s: done, but the queue entry could not be removed (%s); a given-up "
+                       "recipient may get a second notice", e->id, local->message);
         }
+      if (left->len == 0)
+        continue;
       g_ptr_array_add (left, NULL);
       g_strfreev (e->recipients);
       e->recipients = (char **) g_ptr_array_steal (left, NULL);
@@ -372,5 +515,5 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
       ms_state_meta_set (state, "smtp_next", value, NULL);
     }
   close (lock);
-  return TRUE;
+  return ok;
 }

@@ -2,13 +2,18 @@
 """The outbound queue against a real SMTP server (python3-aiosmtpd from
 tests/servers.py) on 127.0.0.1 with STARTTLS and AUTH: a redirect arrives
 byte for byte plus one trace header; three redirects go in one
-transaction; a redirect loop is refused; a 4xx for one recipient is
-retried later while the other is delivered once; a 5xx gives a failure
-notice in INBOX; a dead first smarthost fails over to the second; a
+transaction; a redirect loop is refused and the message kept; a 4xx for
+one recipient is retried later while the other is delivered once; a 5xx
+gives a failure notice in INBOX; a dead first smarthost fails over to the second; a
 vacation reply goes out with the null sender; a sender killed while the
 smarthost holds the DATA sends the message again at the next flush, and
-nothing is lost or left behind. Prints TAP."""
+nothing is lost or left behind; files in the queue folder without a row
+are removed, but not one whose enqueue is in progress; under kill -9 at
+random points of deliver and queue flush, every message is sent, at
+most once more per kill, and nothing is left behind. Prints TAP."""
+import concurrent.futures
 import os
+import random
 import socket
 import sqlite3
 import subprocess
@@ -192,6 +197,203 @@ def round_robin(sink):
             other.messages.clear()
 
 
+def loop_guard(sink, looped):
+    """A copy we redirected comes back to us (it carries our trace header)
+    and the script holds nothing but a redirect: the loop guard refuses
+    the redirect, and the message must then be kept in INBOX byte for
+    byte, not dropped, and nothing queued."""
+    before = len(sink.messages)
+    with tempfile.TemporaryDirectory(prefix="ms-q-") as tmp:
+        b = Box(tmp, sink, 'redirect "bob@example.net";\n')
+        code, err = b.deliver(looped)
+        qdir = os.path.join(b.state, "queue")
+        files = os.listdir(qdir) if os.path.isdir(qdir) else []
+        inbox = b.inbox()
+        check("a message that carries our trace header, with a script that only redirects: not "
+              "redirected again but kept in INBOX byte for byte; nothing queued; exit 0",
+              code == 0 and inbox == [looped] and b.queue() == [] and files == []
+              and len(sink.messages) == before and "kept instead" in err,
+              f"deliver {code} {err}\ninbox {[m[:80] for m in inbox]}\nqueue {b.queue()} files {files}\n"
+              f"sent {len(sink.messages) - before}")
+
+
+def plain_box(tmp, sink, script='redirect "bob@example.net";\n'):
+    """Configs without TLS for speed: `enqueue` has no smarthost, so
+    deliver only queues; `send` has the sink."""
+    maildir, state = os.path.join(tmp, "Maildir"), os.path.join(tmp, "state")
+    with open(os.path.join(tmp, "s.sieve"), "w") as f:
+        f.write(script)
+    base = (f"[general]\nmaildir = {maildir}\nstate_dir = {state}\nscript = {os.path.join(tmp, 's.sieve')}\n"
+            f"addresses = me@example.org\n")
+    cfgs = {}
+    for name, extra in (("enqueue", ""), ("send", f"[smtp main]\nhost = 127.0.0.1\nport = {sink.port}\ntls = none\n")):
+        cfgs[name] = os.path.join(tmp, name + ".conf")
+        with open(cfgs[name], "w") as f:
+            f.write(base + extra)
+        os.chmod(cfgs[name], 0o600)
+    return state, cfgs
+
+
+def queue_rows(state):
+    db = os.path.join(state, "state.db")
+    if not os.path.exists(db):
+        return []
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT id, file FROM queue").fetchall()
+    con.close()
+    return rows
+
+
+def left_overs(sink):
+    """Files in state/queue/ that no queue row names (what a crash between
+    removing a row and its file leaves) are removed by the next flush;
+    files with other names are not touched; a file whose enqueue is still
+    in progress (its writer holds the state store's write lock, the row
+    not committed yet) is not taken for a left-over: the flush waits for
+    the commit and sends it."""
+    with tempfile.TemporaryDirectory(prefix="ms-q-") as tmp:
+        state, cfg = plain_box(tmp, sink)
+        p = subprocess.run([MAILSIFT, "deliver", "-c", cfg["enqueue"], "-f", "alice@example.org",
+                            "-a", "me@example.org"], input=MSG, capture_output=True, timeout=60)
+        qdir = os.path.join(state, "queue")
+        orphan = os.path.join(qdir, "1700000000-0123456789abcdef")
+        other = os.path.join(qdir, "notes.txt")
+        for path in (orphan, other):
+            with open(path, "wb") as f:
+                f.write(b"Subject: left over\n\nx\n")
+        before = len(sink.messages)
+        f = subprocess.run([MAILSIFT, "queue", "flush", "-c", cfg["send"]], capture_output=True, timeout=60)
+        sink.wait_for(before + 1)
+        check("a queue file that no row names is removed by the next flush; other files stay",
+              p.returncode == 0 and f.returncode == 0 and not os.path.exists(orphan) and os.path.exists(other)
+              and len(sink.messages) == before + 1 and queue_rows(state) == [],
+              f"deliver {p.returncode} {p.stderr!r}\nflush {f.returncode} {f.stdout!r} {f.stderr!r}\n"
+              f"files {os.listdir(qdir)} sent {len(sink.messages) - before}")
+        os.unlink(other)
+
+        # an enqueue in progress, as mailsift writes one: the write lock,
+        # the file, then (a second later) the row and the commit
+        qid = "1800000000-fedcba9876543210"
+        path = os.path.join(qdir, qid)
+        con = sqlite3.connect(os.path.join(state, "state.db"), isolation_level=None, timeout=30)
+        con.execute("BEGIN IMMEDIATE")
+        with open(path, "wb") as f:
+            f.write(b"Subject: in progress\nMessage-ID: <busy@example.org>\n\nx\n")
+        before = len(sink.messages)
+        flush = subprocess.Popen([MAILSIFT, "queue", "flush", "-c", cfg["send"]], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        kept = os.path.exists(path)
+        now = int(time.time())
+        con.execute("INSERT INTO queue (id, created, reason, envelope_from, recipients, origin, file, "
+                    "next_try) VALUES (?, ?, 'redirect', 'me@example.org', 'carol@example.net', "
+                    "'<busy@example.org>', ?, ?)", (qid, now, path, now))
+        con.execute("COMMIT")
+        con.close()
+        out, err = flush.communicate(timeout=60)
+        try:
+            got = sink.wait_for(before + 1)[before:]
+        except TimeoutError:
+            got = []
+        check("a queue file whose enqueue is in progress (write lock held, row not yet committed) "
+              "is not removed by a flush running meanwhile; once committed it is sent",
+              kept and flush.returncode == 0 and [m.rcpt_tos for m in got] == [["carol@example.net"]]
+              and queue_rows(state) == [] and os.listdir(qdir) == [],
+              f"kept {kept} flush {flush.returncode} {out!r} {err!r}\nsent {[m.rcpt_tos for m in got]}\n"
+              f"rows {queue_rows(state)} files {os.listdir(qdir)}")
+
+
+def kill_campaign():
+    """Random SIGKILLs while the queue is filled and sent: 200 redirects
+    queued by `deliver` (some of those killed and run again, as an MTA
+    retries), then `queue flush` killed 20 times at random points, then a
+    clean flush. Every message reaches the smarthost, byte for byte; a
+    duplicate only from a kill (at most one per kill: the window between
+    the smarthost's 250 and the commit that records it); no queue row and
+    no file in state/queue/ is left."""
+    n, deliver_kills_wanted, flush_kills_wanted = 200, 10, 20
+    seed = int(os.environ.get("MAILSIFT_TEST_SEED", str(time.time_ns() % 1000000)))
+    rng = random.Random(seed)
+    trace = b"X-Mailsift-Redirected: me@example.org; redirected to bob@example.net\n"
+    msgs = [(f"From: alice@example.org\nTo: me@example.org\nSubject: kill {i}\nMessage-ID: <kill-{i}@example.org>\n"
+             f"\nmessage {i}\n.a dot line\n").encode() for i in range(n)]
+    with servers.SmtpSink() as sink, tempfile.TemporaryDirectory(prefix="ms-qk-") as tmp:
+        state, cfg = plain_box(tmp, sink)
+        qdir = os.path.join(state, "queue")
+        deliver = [MAILSIFT, "deliver", "-c", cfg["enqueue"], "-f", "alice@example.org", "-a", "me@example.org"]
+        to_kill = set(rng.sample(range(n), deliver_kills_wanted))
+        delays = {i: rng.uniform(0.0, 0.15) for i in to_kill}
+        deliver_kills = 0
+        lock = threading.Lock()
+
+        def enqueue(i):
+            nonlocal deliver_kills
+            if i in to_kill:
+                p = subprocess.Popen(deliver, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+                try:
+                    p.stdin.write(msgs[i])
+                    p.stdin.close()
+                except BrokenPipeError:
+                    pass
+                time.sleep(delays[i])
+                if p.poll() is None:
+                    p.kill()
+                    with lock:
+                        deliver_kills += 1
+                p.wait()
+                if p.returncode == 0:
+                    return 0
+            return subprocess.run(deliver, input=msgs[i], capture_output=True, timeout=60).returncode
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            codes = list(pool.map(enqueue, range(n)))
+
+        flush_kills, runs, seen_left_over = 0, 0, set()
+        while flush_kills < flush_kills_wanted and runs < 200:
+            runs += 1
+            p = subprocess.Popen([MAILSIFT, "queue", "flush", "-c", cfg["send"]], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            # at a random point: after 0 to 8 more messages reached the
+            # smarthost, and then up to 10 ms
+            target, deadline = len(sink.messages) + rng.randint(0, 8), time.monotonic() + 20
+            while len(sink.messages) < target and p.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, 0.01))
+            if p.poll() is None:
+                p.kill()
+                flush_kills += 1
+            p.wait()
+            if os.path.isdir(qdir):
+                named = {os.path.basename(f) for _, f in queue_rows(state)}
+                seen_left_over |= set(os.listdir(qdir)) - named
+            if p.returncode == 0:
+                break
+        final = subprocess.run([MAILSIFT, "queue", "flush", "-c", cfg["send"]], capture_output=True, timeout=120)
+        got = {}
+        for m in sink.messages:
+            body = m.data.replace(b"\r\n", b"\n")
+            got.setdefault(body, 0)
+            got[body] += 1
+        missing = [i for i in range(n) if trace + msgs[i] not in got]
+        strange = len([b for b in got if b not in {trace + m for m in msgs}])
+        dups = sum(c - 1 for c in got.values())
+        files = os.listdir(qdir) if os.path.isdir(qdir) else []
+        print(f"# kill campaign, seed {seed}: {deliver_kills} deliver and {flush_kills} flush kills, "
+              f"{dups} duplicates, {len(seen_left_over)} files without a row seen between kills, "
+              f"{len(files)} left after the clean flush")
+        check(f"kill -9: {n} redirects queued ({deliver_kills} deliver runs killed), queue flush killed "
+              f"{flush_kills} times: every message sent byte for byte, at most one duplicate per kill; "
+              f"after a clean flush no queue row and no file is left",
+              codes == [0] * n and final.returncode == 0 and not missing and not strange
+              and dups <= deliver_kills + flush_kills and queue_rows(state) == [] and files == [],
+              f"seed {seed} (MAILSIFT_TEST_SEED repeats it); deliver exits {sorted(set(codes))}; "
+              f"final flush {final.returncode} {final.stderr[-300:]!r}\n"
+              f"received {len(sink.messages)}, missing {missing[:10]}, not ours {strange}, duplicates {dups}; "
+              f"files without a row seen between kills {len(seen_left_over)}; left: rows {queue_rows(state)[:5]} "
+              f"files {files[:5]} ({len(files)})")
+
+
 def closed_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -222,10 +424,7 @@ def main():
                   f"deliver {code} {err}\nflush {fcode} {out}\n{m and (m.mail_from, m.rcpt_tos, m.tls, m.auth_user)}\n{body[:300]!r}")
             check("the queue is empty after a successful flush", b.queue() == [], str(b.queue()))
 
-            # the copy comes back to us: a loop
-            code, err = b.deliver(m.data if m else MSG)
-            check("a message that carries our trace header is not redirected again (kept, logged)",
-                  code == 0 and b.queue() == [] and "loop" in err, err)
+            loop_guard(sink, body if m else trace + MSG)
         sink.messages.clear()
 
         with tempfile.TemporaryDirectory(prefix="ms-q-") as tmp:
@@ -242,19 +441,24 @@ def main():
         with tempfile.TemporaryDirectory(prefix="ms-q-") as tmp:
             sink.reply_for["temp@example.net"] = "450 4.2.1 try later"
             b = Box(tmp, sink, 'redirect "ok@example.net";\nredirect "temp@example.net";\n')
-            code, out = b.deliver()
-            fcode = 75 if b.queue() else 0
+            code, out = b.deliver()  # sends at once: ok@ accepted, temp@ 450
             first = [list(x.rcpt_tos) for x in sink.messages]
             left = b.queue()
+            fcode, out1 = b.flush()  # still 450: left for later, exit 75
+            again = [list(x.rcpt_tos) for x in sink.messages]
+            left1 = b.queue()
             del sink.reply_for["temp@example.net"]
             fcode2, out2 = b.flush()
             sink.wait_for(2)
             rcpts = [r for x in sink.messages for r in x.rcpt_tos]
-            check("4xx for one recipient: the other delivered once, the 4xx one retried and delivered later",
-                  fcode == 75 and first == [["ok@example.net"]] and len(left) == 1
-                  and left[0][1] == "temp@example.net" and left[0][2] == 1 and fcode2 == 0
-                  and sorted(rcpts) == ["ok@example.net", "temp@example.net"] and b.queue() == [],
-                  f"{out}{out2}\nfirst {first} left {left} all {rcpts}")
+            check("4xx for one recipient: deliver exits 0, the other is delivered once; a flush "
+                  "while the 4xx lasts exits 75; the 4xx one is delivered later",
+                  code == 0 and first == [["ok@example.net"]] and left == [("redirect", "temp@example.net", 1)]
+                  and fcode == 75 and again == first and left1 == [("redirect", "temp@example.net", 2)]
+                  and fcode2 == 0 and sorted(rcpts) == ["ok@example.net", "temp@example.net"]
+                  and b.queue() == [],
+                  f"deliver {code} {out}\nflush {fcode} {out1}\nflush {fcode2} {out2}\n"
+                  f"first {first} left {left} then {again} {left1} all {rcpts}")
         sink.messages.clear()
 
         with tempfile.TemporaryDirectory(prefix="ms-q-") as tmp:
@@ -294,6 +498,9 @@ def main():
         sink.messages.clear()
         killed_during_data(sink)
         round_robin(sink)
+        sink.messages.clear()
+        left_overs(sink)
+    kill_campaign()
 
     results.print_tap()
     return 0
