@@ -33,6 +33,8 @@ typedef struct {
   gpointer append_data;
   /* private */
   GHashTable *sync_later; /* a batch is open: folders to fsync at its commit */
+  GPtrArray *queued_later; /* a batch is open: its queue files, removed if
+                            * the batch's records cannot be committed */
   GHashTable *duplicates_pending; /* a batch is open: duplicate hashes its
                                    * messages recorded -> GINT seen, shown to
                                    * the filter until the batch commits */
@@ -121,9 +123,12 @@ gboolean ms_pipeline_record_duplicates (MsPipeline *pipeline, const MsPlan *plan
 /* A batch: the executes between begin and commit share one state
  * transaction (each message in a savepoint of its own, so a failed one is
  * undone alone) and one fsync per folder, done by commit before the
- * transaction is committed. Until commit returns TRUE the batch's copies
- * are not durable and nothing of it may be told to a server. On failure
- * commit rolls the whole batch back (the copies stay in the Maildir: a
- * fetch journals its names first, so a retry finds them). */
+ * transaction is committed. The transaction's writes are kept until
+ * commit (ms_state_batch_begin), so the store is not locked while the
+ * batch's messages are filtered or appended to a server. Until commit
+ * returns TRUE the batch's copies are not durable and nothing of it may
+ * be told to a server. On failure commit rolls the whole batch back and
+ * removes its queue files (the copies stay in the Maildir: a fetch
+ * journals its names first, so a retry finds them). */
 gboolean ms_pipeline_batch_begin (MsPipeline *pipeline, GError **error);
 gboolean ms_pipeline_batch_commit (MsPipeline *pipeline, GError **error);

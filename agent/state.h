@@ -23,10 +23,27 @@ const char *ms_state_get_dir (MsState *state);
 
 /* One transaction around a batch of changes. They nest: inside an open
  * transaction, begin/commit/rollback work on a savepoint, so one message
- * of a batch can be undone while the batch goes on. */
+ * of a batch can be undone while the batch goes on. The outer begin
+ * takes the store's write lock until commit or rollback, so keep such a
+ * transaction short: no filtering or network waits inside it. */
 gboolean ms_state_begin (MsState *state, GError **error);
 gboolean ms_state_commit (MsState *state, GError **error);
 void ms_state_rollback (MsState *state);
+
+/* A batch whose writes wait: from ms_state_batch_begin to
+ * ms_state_batch_commit every write is kept in memory (prepared, with
+ * its values) instead of being made, so the store stays free for other
+ * processes (`deliver`, `status`, other accounts) while the batch
+ * filters, delivers and talks to servers; commit then makes them all in
+ * one short transaction, in order, and fails (MS_ERROR_TEMPORARY) with
+ * nothing made if one of them fails. Inside the batch, begin, commit and
+ * rollback nest as savepoints of the kept writes. Reads see the
+ * committed store, except that ms_state_vacation_answered_since also sees
+ * the batch's kept vacation records. rollback forgets every kept write.
+ * No other transaction may be open when the batch begins. */
+gboolean ms_state_batch_begin (MsState *state, GError **error);
+gboolean ms_state_batch_commit (MsState *state, GError **error);
+void ms_state_batch_rollback (MsState *state);
 
 /* Vacation history (RFC 5230 :days): was @sender answered for @handle
  * since @since (unix seconds)? */
