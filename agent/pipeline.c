@@ -748,3 +748,61 @@ ms_pipeline_batch_commit (MsPipeline *p, GError **error)
     }
   return TRUE;
 }
+
+/* Whether @r keeps the message with the header @edits already. */
+static gboolean
+keeps_already (const MsFilterResult *r, guint edits)
+{
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      const MsAction *a = r->actions->pdata[i];
+      if (a->kind == MS_ACTION_KEEP && a->edits == edits)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+ms_pipeline_plan_without_state (MsPlan *plan, const char *why)
+{
+  MsFilterResult *r = plan->result;
+  gboolean changed = FALSE;
+
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      MsAction *a = r->actions->pdata[i];
+      switch (a->kind)
+        {
+        case MS_ACTION_REDIRECT:
+        case MS_ACTION_REJECT:
+          /* the message goes nowhere else: the INBOX takes it */
+          note (plan, "%s%s%s not done, the message is kept instead: %s", ms_action_kind_to_string (a->kind),
+                a->kind == MS_ACTION_REDIRECT ? " to " : "", a->kind == MS_ACTION_REDIRECT ? a->target : "",
+                why);
+          /* "redirect; keep;" keeps one copy, not two */
+          if (keeps_already (r, a->edits))
+            ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+          else
+            replace_with_keep (r, i);
+          changed = TRUE;
+          break;
+        case MS_ACTION_VACATION:
+        case MS_ACTION_NOTIFY:
+          /* an answer, not a copy: the message is delivered all the same */
+          note (plan, "%s not sent: %s", ms_action_kind_to_string (a->kind), why);
+          ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+          changed = TRUE;
+          break;
+        default:
+          break;
+        }
+    }
+  if (!r->failed && r->duplicates->len > 0)
+    {
+      note (plan, "duplicate: this message's IDs are not remembered, a later copy is not found "
+            "to be a duplicate: %s", why);
+      g_ptr_array_set_size (r->duplicates, 0);
+      changed = TRUE;
+    }
+  return changed;
+}

@@ -114,6 +114,14 @@ gboolean ms_pipeline_needs_body (MsPipeline *pipeline);
 gboolean ms_pipeline_execute (MsPipeline *pipeline, MsPlan *plan, MsSpool *spool,
                               const MsOrigin *origin, char **summary_out, GError **error);
 
+/* For a delivery without the state store (`deliver` when it is
+ * unusable, see ms_state_get_health): what needs it is taken out of
+ * @plan with a note naming @why. redirect and reject become keep (one
+ * INBOX copy, however many they were), vacation and notify are not sent,
+ * and the duplicate IDs the script tested are not recorded. TRUE when
+ * @plan changed; then ms_pipeline_execute needs no state for it. */
+gboolean ms_pipeline_plan_without_state (MsPlan *plan, const char *why);
+
 /* duplicate (RFC 7352): record the IDs @plan's script tested, in the
  * caller's state transaction; for a message delivered without
  * ms_pipeline_execute (filed on the server). Nothing for a failed

@@ -38,6 +38,7 @@ struct _MsState {
   guint depth;     /* open transactions: the outer one, then savepoints */
   GPtrArray *kept; /* a batch is open: its writes (KeptWrite), in order */
   GArray *marks;   /* kept->len at each begin inside the batch */
+  MsStateHealth health;
 };
 
 static const char schema[] =
@@ -71,29 +72,70 @@ static const char schema[] =
   "  fetched_total INTEGER NOT NULL DEFAULT 0);"
   "INSERT OR IGNORE INTO meta VALUES ('schema', '1');";
 
+/* What a person can do about an error of the store, by SQLite's
+ * primary result code; NULL when there is nothing to say. */
+static const char *
+advice (int code)
+{
+  switch (code & 0xff)
+    {
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return "move it aside (with any state.db-wal and state.db-shm beside it) to start a fresh "
+             "one, which forgets the seen messages, the queue and the vacation and duplicate history";
+    case SQLITE_FULL:
+      return "free some space on its disk";
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return "make it and its folder writable for this user";
+    case SQLITE_IOERR:
+      return "check the disk that holds it (full, failing or unmounted)";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "another mailsift held it too long; this is tried again";
+    default:
+      return NULL;
+    }
+}
+
 static gboolean
 db_error (MsState *s, GError **error, const char *what)
 {
-  int code = sqlite3_errcode (s->db);
-  /* whatever it is (busy, full, I/O, corrupt), retrying later is the only
-   * safe answer: nothing may be delivered without its record */
-  MsErrorCode ms = MS_ERROR_TEMPORARY;
+  int code = s->db ? sqlite3_extended_errcode (s->db) : SQLITE_NOMEM;
+  const char *todo = advice (code);
 
-  (void) code;
-  g_set_error (error, MS_ERROR, ms, "state store %s/state.db: %s: %s", s->dir, what,
-               sqlite3_errmsg (s->db));
+  /* whatever it is (busy, full, I/O, corrupt), the operation is not done:
+   * nothing may be delivered without its record, so it is temporary; a
+   * busy store will work on the next try, an unusable one not until
+   * someone acts, and `deliver` works around that (ms_state_get_health) */
+  s->health = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ? MS_STATE_BUSY
+                                                                             : MS_STATE_UNUSABLE;
+  g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "state store %s/state.db: %s: %s%s%s", s->dir, what,
+               s->db ? sqlite3_errmsg (s->db) : "out of memory", todo ? "; " : "", todo ? todo : "");
   return FALSE;
 }
 
 MsState *
 ms_state_open (const char *dir, GError **error)
 {
+  return ms_state_open_checked (dir, NULL, error);
+}
+
+MsState *
+ms_state_open_checked (const char *dir, MsStateHealth *health_out, GError **error)
+{
   g_autofree char *path = g_build_filename (dir, "state.db", NULL);
   MsState *s;
 
+  if (health_out)
+    *health_out = MS_STATE_OK;
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       ms_set_errno_error (error, errno, MS_ERROR_CONFIG, "cannot create state folder %s", dir);
+      if (health_out)
+        *health_out = MS_STATE_UNUSABLE;
       return NULL;
     }
   s = g_new0 (MsState, 1);
@@ -103,6 +145,8 @@ ms_state_open (const char *dir, GError **error)
       || sqlite3_exec (s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
     {
       db_error (s, error, "cannot open");
+      if (health_out)
+        *health_out = s->health;
       ms_state_free (s);
       return NULL;
     }
@@ -154,6 +198,12 @@ const char *
 ms_state_get_dir (MsState *s)
 {
   return s->dir;
+}
+
+MsStateHealth
+ms_state_get_health (MsState *s)
+{
+  return s->health;
 }
 
 gboolean

@@ -7,10 +7,24 @@
 
 typedef struct _MsState MsState;
 
+/* What a failure of the store says about it: BUSY, another process held
+ * its lock longer than the 10 s a writer waits (the next try works);
+ * UNUSABLE, it will not work until someone acts: not a database,
+ * corrupt, read-only, its disk full or failing, its folder not
+ * creatable. The error message says which, and what to do. */
+typedef enum {
+  MS_STATE_OK,
+  MS_STATE_BUSY,
+  MS_STATE_UNUSABLE,
+} MsStateHealth;
+
 /* Open (creating the folder with mode 0700 and the schema if needed).
- * Errors: MS_ERROR_TEMPORARY (busy, I/O) or MS_ERROR_CONFIG (cannot be
- * created where configured). Transfer full. */
+ * Errors: MS_ERROR_TEMPORARY (busy, I/O, unusable) or MS_ERROR_CONFIG
+ * (cannot be created where configured). Transfer full. */
 MsState *ms_state_open (const char *state_dir, GError **error);
+/* The same; on failure *@health_out (optional) tells BUSY from
+ * UNUSABLE. */
+MsState *ms_state_open_checked (const char *state_dir, MsStateHealth *health_out, GError **error);
 /* Open an existing state store for reading only (the filter process
  * reads the duplicate history this way, and never writes). Errors:
  * G_FILE_ERROR_NOENT when there is none yet, MS_ERROR_TEMPORARY.
@@ -20,6 +34,8 @@ void ms_state_free (MsState *state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsState, ms_state_free)
 
 const char *ms_state_get_dir (MsState *state);
+/* What the last failed call on @state met (MS_STATE_OK: none failed). */
+MsStateHealth ms_state_get_health (MsState *state);
 
 /* One transaction around a batch of changes. They nest: inside an open
  * transaction, begin/commit/rollback work on a savepoint, so one message

@@ -1,5 +1,6 @@
 /* Unit tests: the state store's batches (writes kept until the commit,
- * so the store stays free for other processes). */
+ * so the store stays free for other processes), and how it reports a
+ * store that cannot be used. */
 #include "error.h"
 #include "state.h"
 
@@ -148,6 +149,37 @@ test_batch_commit_all_or_nothing (void)
   g_assert_cmpuint (seen_count (s), ==, 0);
 }
 
+/* A file that is not a database: UNUSABLE (not busy), and the error says
+ * what to do. A good store opens with MS_STATE_OK. */
+static void
+test_health (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autofree char *db = g_build_filename (dir, "state.db", NULL);
+  g_autoptr (GError) error = NULL;
+  MsStateHealth health = MS_STATE_OK;
+  MsState *s;
+  char junk[8192];
+
+  for (guint i = 0; i < sizeof junk; i++)
+    junk[i] = (char) (i * 7 + 13);
+  g_assert_true (g_file_set_contents (db, junk, sizeof junk, NULL));
+  s = ms_state_open_checked (dir, &health, &error);
+  g_assert_null (s);
+  g_assert_cmpint (health, ==, MS_STATE_UNUSABLE);
+  g_assert_error (error, MS_ERROR, MS_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (error->message, "state.db: cannot open: file is not a database; move it aside"));
+
+  g_clear_error (&error);
+  g_assert_cmpint (g_unlink (db), ==, 0);
+  s = ms_state_open_checked (dir, &health, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (s);
+  g_assert_cmpint (health, ==, MS_STATE_OK);
+  g_assert_cmpint (ms_state_get_health (s), ==, MS_STATE_OK);
+  ms_state_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -155,5 +187,6 @@ main (int argc, char **argv)
   g_test_add_func ("/state/batch-holds-no-lock", test_batch_holds_no_lock);
   g_test_add_func ("/state/batch-savepoints", test_batch_savepoints);
   g_test_add_func ("/state/batch-commit-all-or-nothing", test_batch_commit_all_or_nothing);
+  g_test_add_func ("/state/health", test_health);
   return g_test_run ();
 }
