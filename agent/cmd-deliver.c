@@ -1,6 +1,7 @@
 /* mailsift deliver: MTA mode. One message on stdin -> Sieve -> Maildir and
  * the outbound queue. Exit 0 only when it is durably delivered; 75 tells
- * the MTA to try again later. */
+ * the MTA to try again later. An unusable state store does not stop
+ * delivery: what needs it is left out, the message is kept. */
 #include "commands.h"
 #include "deliver-maildir.h"
 #include "error.h"
@@ -65,6 +66,7 @@ ms_cmd_deliver (int argc, char **argv)
   g_autofree char *summary = NULL;
   g_auto (MsPipeline) pipeline = { 0 };
   MsEnvelope envelope = { 0 };
+  MsStateHealth health = MS_STATE_OK;
   sigset_t fatal;
   gboolean delivered;
 
@@ -111,11 +113,21 @@ ms_cmd_deliver (int argc, char **argv)
     g_warning ("the message is empty; delivering it anyway");
   ms_maildir_sweep_tmp (config->maildir);
 
-  state = ms_state_open (config->state_dir, &error);
-  if (state == NULL)
+  /* Mail must not wait for a broken state store: what needs it is left
+   * out (ms_pipeline_plan_without_state), the rest is delivered. Only a
+   * store that is busy, which the next try finds free, defers. */
+  state = ms_state_open_checked (config->state_dir, &health, &error);
+  if (state == NULL && health == MS_STATE_BUSY)
     {
       g_warning ("not delivering, the MTA will retry: %s", error->message);
       return MS_EX_TEMPFAIL;
+    }
+  if (state == NULL)
+    {
+      g_warning ("delivering without the state store, which is unusable (redirect and reject keep "
+                 "the message instead, vacation and notify are not sent, duplicate IDs are not "
+                 "remembered): %s", error->message);
+      g_clear_error (&error);
     }
 
   engine = ms_engine_for_config (config);
@@ -135,6 +147,8 @@ ms_cmd_deliver (int argc, char **argv)
   envelope.message_path = spool->path;
 
   plan = ms_pipeline_plan (&pipeline, spool->header, spool->size, &envelope);
+  if (state == NULL)
+    ms_pipeline_plan_without_state (plan, "the state store is unusable");
   for (guint i = 0; i < plan->result->errors->len; i++)
     g_warning ("message %s: %s", plan->message_id, (char *) plan->result->errors->pdata[i]);
   for (guint i = 0; i < plan->notes->len; i++)
@@ -150,6 +164,23 @@ ms_cmd_deliver (int argc, char **argv)
   sigaddset (&fatal, SIGHUP);
   sigprocmask (SIG_BLOCK, &fatal, NULL);
   delivered = ms_pipeline_execute (&pipeline, plan, spool, NULL, &summary, &error);
+  /* the state store or the queue beside it failed for good (not busy):
+   * deliver what needs neither, as above */
+  if (!delivered && state != NULL && ms_state_get_health (state) != MS_STATE_BUSY)
+    {
+      g_autofree char *why = g_strdup_printf ("the state store or its queue cannot be written (%s)",
+                                              error->message);
+      guint shown = plan->notes->len;
+
+      if (ms_pipeline_plan_without_state (plan, why))
+        {
+          for (guint i = shown; i < plan->notes->len; i++)
+            g_warning ("message %s: %s", plan->message_id, (char *) plan->notes->pdata[i]);
+          g_clear_error (&error);
+          pipeline.state = NULL;
+          delivered = ms_pipeline_execute (&pipeline, plan, spool, NULL, &summary, &error);
+        }
+    }
   if (delivered)
     {
       signal (SIGTERM, SIG_IGN);
@@ -165,7 +196,7 @@ ms_cmd_deliver (int argc, char **argv)
   g_info ("message %s from <%s>: %s", plan->message_id, sender ? sender : "", summary);
   /* the message is delivered; sending what it queued is a bonus (bounded
    * by the smarthost timeouts), and what fails stays queued */
-  if (config->smtp->len > 0 && queued_something (plan))
+  if (pipeline.state != NULL && config->smtp->len > 0 && queued_something (plan))
     {
       MsQueueStats st;
       g_autoptr (GError) qerror = NULL;

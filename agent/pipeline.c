@@ -105,6 +105,7 @@ ms_pipeline_clear (MsPipeline *p)
   g_clear_pointer (&p->lint.path, g_free);
   g_clear_pointer (&p->lint.errors, g_ptr_array_unref);
   g_clear_pointer (&p->sync_later, g_hash_table_unref);
+  g_clear_pointer (&p->queued_later, g_ptr_array_unref);
   g_clear_pointer (&p->duplicates_pending, g_hash_table_unref);
   g_clear_pointer (&p->sieve_options, g_strfreev);
 }
@@ -732,6 +733,9 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
             unlink (g_array_index (w.targets, MsMaildirTarget, i).delivered_path);
         }
     }
+  /* in a batch, its queue files wait for the batch's commit too */
+  for (guint i = 0; ok && p->queued_later && i < w.queued->len; i++)
+    g_ptr_array_add (p->queued_later, g_strdup (w.queued->pdata[i]));
   work_clear (&w);
   if (ok)
     remember_pending (p, plan);
@@ -744,33 +748,108 @@ gboolean
 ms_pipeline_batch_begin (MsPipeline *p, GError **error)
 {
   g_return_val_if_fail (p->sync_later == NULL, FALSE);
-  if (!ms_state_begin (p->state, error))
+  /* the state writes wait for the commit: no lock is held while the
+   * batch's messages are filtered */
+  if (!ms_state_batch_begin (p->state, error))
     return FALSE;
   p->sync_later = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p->queued_later = g_ptr_array_new_with_free_func (g_free);
   return TRUE;
+}
+
+/* The batch's records are not made: its queue files have no row. */
+static void
+batch_rollback (MsPipeline *p, GPtrArray *queued)
+{
+  ms_state_batch_rollback (p->state);
+  for (guint i = 0; i < queued->len; i++)
+    unlink (queued->pdata[i]);
 }
 
 gboolean
 ms_pipeline_batch_commit (MsPipeline *p, GError **error)
 {
   g_autoptr (GHashTable) dirs = g_steal_pointer (&p->sync_later);
+  g_autoptr (GPtrArray) queued = g_steal_pointer (&p->queued_later);
   GHashTableIter iter;
   gpointer dir;
 
   g_return_val_if_fail (dirs != NULL, FALSE);
   /* committed or rolled back, the state store holds the truth again */
   g_clear_pointer (&p->duplicates_pending, g_hash_table_unref);
+  /* the copies are durable before the records that let the server be
+   * told: folders first, then the one short state transaction */
   g_hash_table_iter_init (&iter, dirs);
   while (g_hash_table_iter_next (&iter, &dir, NULL))
     if (!ms_fsync_dir (dir, error))
       {
-        ms_state_rollback (p->state);
+        batch_rollback (p, queued);
         return FALSE;
       }
-  if (!ms_state_commit (p->state, error))
+  if (!ms_state_batch_commit (p->state, error))
     {
-      ms_state_rollback (p->state);
+      /* the kept writes are gone with the failed commit */
+      for (guint i = 0; i < queued->len; i++)
+        unlink (queued->pdata[i]);
       return FALSE;
     }
   return TRUE;
+}
+
+/* Whether @r keeps the message with the header @edits already. */
+static gboolean
+keeps_already (const MsFilterResult *r, guint edits)
+{
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      const MsAction *a = r->actions->pdata[i];
+      if (a->kind == MS_ACTION_KEEP && a->edits == edits)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+ms_pipeline_plan_without_state (MsPlan *plan, const char *why)
+{
+  MsFilterResult *r = plan->result;
+  gboolean changed = FALSE;
+
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      MsAction *a = r->actions->pdata[i];
+      switch (a->kind)
+        {
+        case MS_ACTION_REDIRECT:
+        case MS_ACTION_REJECT:
+          /* the message goes nowhere else: the INBOX takes it */
+          note (plan, "%s%s%s not done, the message is kept instead: %s", ms_action_kind_to_string (a->kind),
+                a->kind == MS_ACTION_REDIRECT ? " to " : "", a->kind == MS_ACTION_REDIRECT ? a->target : "",
+                why);
+          /* "redirect; keep;" keeps one copy, not two */
+          if (keeps_already (r, a->edits))
+            ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+          else
+            replace_with_keep (r, i);
+          changed = TRUE;
+          break;
+        case MS_ACTION_VACATION:
+        case MS_ACTION_NOTIFY:
+          /* an answer, not a copy: the message is delivered all the same */
+          note (plan, "%s not sent: %s", ms_action_kind_to_string (a->kind), why);
+          ms_action_free (g_ptr_array_steal_index (r->actions, i--));
+          changed = TRUE;
+          break;
+        default:
+          break;
+        }
+    }
+  if (!r->failed && r->duplicates->len > 0)
+    {
+      note (plan, "duplicate: this message's IDs are not remembered, a later copy is not found "
+            "to be a duplicate: %s", why);
+      g_ptr_array_set_size (r->duplicates, 0);
+      changed = TRUE;
+    }
+  return changed;
 }

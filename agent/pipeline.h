@@ -33,6 +33,8 @@ typedef struct {
   gpointer append_data;
   /* private */
   GHashTable *sync_later; /* a batch is open: folders to fsync at its commit */
+  GPtrArray *queued_later; /* a batch is open: its queue files, removed if
+                            * the batch's records cannot be committed */
   GHashTable *duplicates_pending; /* a batch is open: duplicate hashes its
                                    * messages recorded -> GINT seen, shown to
                                    * the filter until the batch commits */
@@ -130,6 +132,14 @@ gboolean ms_pipeline_needs_body (MsPipeline *pipeline);
 gboolean ms_pipeline_execute (MsPipeline *pipeline, MsPlan *plan, MsSpool *spool,
                               const MsOrigin *origin, char **summary_out, GError **error);
 
+/* For a delivery without the state store (`deliver` when it is
+ * unusable, see ms_state_get_health): what needs it is taken out of
+ * @plan with a note naming @why. redirect and reject become keep (one
+ * INBOX copy, however many they were), vacation and notify are not sent,
+ * and the duplicate IDs the script tested are not recorded. TRUE when
+ * @plan changed; then ms_pipeline_execute needs no state for it. */
+gboolean ms_pipeline_plan_without_state (MsPlan *plan, const char *why);
+
 /* duplicate (RFC 7352): record the IDs @plan's script tested, in the
  * caller's state transaction; for a message delivered without
  * ms_pipeline_execute (filed on the server). Nothing for a failed
@@ -139,9 +149,12 @@ gboolean ms_pipeline_record_duplicates (MsPipeline *pipeline, const MsPlan *plan
 /* A batch: the executes between begin and commit share one state
  * transaction (each message in a savepoint of its own, so a failed one is
  * undone alone) and one fsync per folder, done by commit before the
- * transaction is committed. Until commit returns TRUE the batch's copies
- * are not durable and nothing of it may be told to a server. On failure
- * commit rolls the whole batch back (the copies stay in the Maildir: a
- * fetch journals its names first, so a retry finds them). */
+ * transaction is committed. The transaction's writes are kept until
+ * commit (ms_state_batch_begin), so the store is not locked while the
+ * batch's messages are filtered or appended to a server. Until commit
+ * returns TRUE the batch's copies are not durable and nothing of it may
+ * be told to a server. On failure commit rolls the whole batch back and
+ * removes its queue files (the copies stay in the Maildir: a fetch
+ * journals its names first, so a retry finds them). */
 gboolean ms_pipeline_batch_begin (MsPipeline *pipeline, GError **error);
 gboolean ms_pipeline_batch_commit (MsPipeline *pipeline, GError **error);

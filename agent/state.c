@@ -10,10 +10,35 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A write of a batch, kept until the batch commits: the statement,
+ * prepared and bound, not yet stepped. */
+typedef struct {
+  sqlite3_stmt *st;
+  const char *what;
+  /* a vacation record, which the batch's later messages must see */
+  char *vacation_sender; /* lower case, as the SQL compares it */
+  char *vacation_handle;
+  gint64 vacation_when;
+} KeptWrite;
+
+static void
+kept_write_free (gpointer data)
+{
+  KeptWrite *k = data;
+
+  sqlite3_finalize (k->st);
+  g_free (k->vacation_sender);
+  g_free (k->vacation_handle);
+  g_free (k);
+}
+
 struct _MsState {
   char *dir;
   sqlite3 *db;
-  guint depth; /* open transactions: the outer one, then savepoints */
+  guint depth;     /* open transactions: the outer one, then savepoints */
+  GPtrArray *kept; /* a batch is open: its writes (KeptWrite), in order */
+  GArray *marks;   /* kept->len at each begin inside the batch */
+  MsStateHealth health;
 };
 
 static const char schema[] =
@@ -47,29 +72,70 @@ static const char schema[] =
   "  fetched_total INTEGER NOT NULL DEFAULT 0);"
   "INSERT OR IGNORE INTO meta VALUES ('schema', '1');";
 
+/* What a person can do about an error of the store, by SQLite's
+ * primary result code; NULL when there is nothing to say. */
+static const char *
+advice (int code)
+{
+  switch (code & 0xff)
+    {
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return "move it aside (with any state.db-wal and state.db-shm beside it) to start a fresh "
+             "one, which forgets the seen messages, the queue and the vacation and duplicate history";
+    case SQLITE_FULL:
+      return "free some space on its disk";
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return "make it and its folder writable for this user";
+    case SQLITE_IOERR:
+      return "check the disk that holds it (full, failing or unmounted)";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "another mailsift held it too long; this is tried again";
+    default:
+      return NULL;
+    }
+}
+
 static gboolean
 db_error (MsState *s, GError **error, const char *what)
 {
-  int code = sqlite3_errcode (s->db);
-  /* whatever it is (busy, full, I/O, corrupt), retrying later is the only
-   * safe answer: nothing may be delivered without its record */
-  MsErrorCode ms = MS_ERROR_TEMPORARY;
+  int code = s->db ? sqlite3_extended_errcode (s->db) : SQLITE_NOMEM;
+  const char *todo = advice (code);
 
-  (void) code;
-  g_set_error (error, MS_ERROR, ms, "state store %s/state.db: %s: %s", s->dir, what,
-               sqlite3_errmsg (s->db));
+  /* whatever it is (busy, full, I/O, corrupt), the operation is not done:
+   * nothing may be delivered without its record, so it is temporary; a
+   * busy store will work on the next try, an unusable one not until
+   * someone acts, and `deliver` works around that (ms_state_get_health) */
+  s->health = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ? MS_STATE_BUSY
+                                                                             : MS_STATE_UNUSABLE;
+  g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "state store %s/state.db: %s: %s%s%s", s->dir, what,
+               s->db ? sqlite3_errmsg (s->db) : "out of memory", todo ? "; " : "", todo ? todo : "");
   return FALSE;
 }
 
 MsState *
 ms_state_open (const char *dir, GError **error)
 {
+  return ms_state_open_checked (dir, NULL, error);
+}
+
+MsState *
+ms_state_open_checked (const char *dir, MsStateHealth *health_out, GError **error)
+{
   g_autofree char *path = g_build_filename (dir, "state.db", NULL);
   MsState *s;
 
+  if (health_out)
+    *health_out = MS_STATE_OK;
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       ms_set_errno_error (error, errno, MS_ERROR_CONFIG, "cannot create state folder %s", dir);
+      if (health_out)
+        *health_out = MS_STATE_UNUSABLE;
       return NULL;
     }
   s = g_new0 (MsState, 1);
@@ -79,6 +145,8 @@ ms_state_open (const char *dir, GError **error)
       || sqlite3_exec (s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
     {
       db_error (s, error, "cannot open");
+      if (health_out)
+        *health_out = s->health;
       ms_state_free (s);
       return NULL;
     }
@@ -119,6 +187,8 @@ ms_state_free (MsState *s)
 {
   if (s == NULL)
     return;
+  g_clear_pointer (&s->kept, g_ptr_array_unref);
+  g_clear_pointer (&s->marks, g_array_unref);
   sqlite3_close (s->db);
   g_free (s->dir);
   g_free (s);
@@ -130,11 +200,25 @@ ms_state_get_dir (MsState *s)
   return s->dir;
 }
 
+MsStateHealth
+ms_state_get_health (MsState *s)
+{
+  return s->health;
+}
+
 gboolean
 ms_state_begin (MsState *s, GError **error)
 {
-  g_autofree char *sql = s->depth == 0 ? g_strdup ("BEGIN IMMEDIATE")
-                                       : g_strdup_printf ("SAVEPOINT s%u", s->depth);
+  g_autofree char *sql = NULL;
+
+  if (s->kept)
+    {
+      /* in a batch: a savepoint of the kept writes */
+      guint mark = s->kept->len;
+      g_array_append_val (s->marks, mark);
+      return TRUE;
+    }
+  sql = s->depth == 0 ? g_strdup ("BEGIN IMMEDIATE") : g_strdup_printf ("SAVEPOINT s%u", s->depth);
 
   if (sqlite3_exec (s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
     return db_error (s, error, "begin");
@@ -147,6 +231,12 @@ ms_state_commit (MsState *s, GError **error)
 {
   g_autofree char *sql = NULL;
 
+  if (s->kept)
+    {
+      g_return_val_if_fail (s->marks->len > 0, FALSE);
+      g_array_set_size (s->marks, s->marks->len - 1);
+      return TRUE;
+    }
   g_return_val_if_fail (s->depth > 0, FALSE);
   sql = s->depth == 1 ? g_strdup ("COMMIT") : g_strdup_printf ("RELEASE s%u", s->depth - 1);
   if (sqlite3_exec (s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -160,6 +250,13 @@ ms_state_rollback (MsState *s)
 {
   g_autofree char *sql = NULL;
 
+  if (s->kept)
+    {
+      g_return_if_fail (s->marks->len > 0);
+      g_ptr_array_set_size (s->kept, g_array_index (s->marks, guint, s->marks->len - 1));
+      g_array_set_size (s->marks, s->marks->len - 1);
+      return;
+    }
   g_return_if_fail (s->depth > 0);
   sql = s->depth == 1 ? g_strdup ("ROLLBACK")
                       : g_strdup_printf ("ROLLBACK TO s%u; RELEASE s%u", s->depth - 1, s->depth - 1);
@@ -182,16 +279,92 @@ prepare (MsState *s, const char *sql, GError **error)
   return st;
 }
 
+/* Make the write @*st, or, in a batch, keep it (taking the statement)
+ * for the batch's commit. */
+static gboolean
+write_step (MsState *s, sqlite3_stmt **st, const char *what, GError **error)
+{
+  KeptWrite *k;
+
+  if (s->kept == NULL)
+    return sqlite3_step (*st) == SQLITE_DONE || db_error (s, error, what);
+  k = g_new0 (KeptWrite, 1);
+  k->st = g_steal_pointer (st);
+  k->what = what;
+  g_ptr_array_add (s->kept, k);
+  return TRUE;
+}
+
+gboolean
+ms_state_batch_begin (MsState *s, GError **error)
+{
+  g_return_val_if_fail (s->kept == NULL && s->depth == 0, FALSE);
+  (void) error;
+  s->kept = g_ptr_array_new_with_free_func (kept_write_free);
+  s->marks = g_array_new (FALSE, FALSE, sizeof (guint));
+  return TRUE;
+}
+
+gboolean
+ms_state_batch_commit (MsState *s, GError **error)
+{
+  g_autoptr (GPtrArray) kept = g_steal_pointer (&s->kept);
+
+  g_return_val_if_fail (kept != NULL, FALSE);
+  g_warn_if_fail (s->marks->len == 0);
+  g_clear_pointer (&s->marks, g_array_unref);
+  if (kept->len == 0)
+    return TRUE;
+  if (!ms_state_begin (s, error))
+    return FALSE;
+  for (guint i = 0; i < kept->len; i++)
+    {
+      KeptWrite *k = kept->pdata[i];
+      if (sqlite3_step (k->st) != SQLITE_DONE)
+        {
+          db_error (s, error, k->what);
+          ms_state_rollback (s);
+          return FALSE;
+        }
+    }
+  if (!ms_state_commit (s, error))
+    {
+      ms_state_rollback (s);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ms_state_batch_rollback (MsState *s)
+{
+  g_return_if_fail (s->kept != NULL);
+  g_clear_pointer (&s->kept, g_ptr_array_unref);
+  g_clear_pointer (&s->marks, g_array_unref);
+}
+
 gboolean
 ms_state_vacation_answered_since (MsState *s, const char *sender, const char *handle, gint64 since,
                                   gboolean *answered_out, GError **error)
 {
   g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT sent FROM vacation WHERE sender = lower(?1) "
                                             "AND handle = ?2 AND sent >= ?3", error);
+  g_autofree char *lower = g_ascii_strdown (sender, -1);
   int rc;
 
   if (st == NULL)
     return FALSE;
+  /* an answer an earlier message of the open batch queued */
+  for (guint i = 0; s->kept && i < s->kept->len; i++)
+    {
+      KeptWrite *k = s->kept->pdata[i];
+      if (k->vacation_sender && strcmp (k->vacation_sender, lower) == 0
+          && g_strcmp0 (k->vacation_handle, handle) == 0 && k->vacation_when >= since)
+        {
+          *answered_out = TRUE;
+          return TRUE;
+        }
+    }
   sqlite3_bind_text (st, 1, sender, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (st, 2, handle, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 3, since);
@@ -214,7 +387,16 @@ ms_state_vacation_record (MsState *s, const char *sender, const char *handle, gi
   sqlite3_bind_text (st, 1, sender, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (st, 2, handle, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 3, when);
-  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "vacation record");
+  if (!write_step (s, &st, "vacation record", error))
+    return FALSE;
+  if (s->kept)
+    {
+      KeptWrite *k = s->kept->pdata[s->kept->len - 1];
+      k->vacation_sender = g_ascii_strdown (sender, -1);
+      k->vacation_handle = g_strdup (handle);
+      k->vacation_when = when;
+    }
+  return TRUE;
 }
 
 void
@@ -250,7 +432,7 @@ ms_state_queue_insert (MsState *s, const MsQueueEntry *e, GError **error)
   sqlite3_bind_text (st, 6, e->origin, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (st, 7, e->file, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 8, e->next_try);
-  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "queue insert");
+  return write_step (s, &st, "queue insert", error);
 }
 
 gboolean
@@ -261,7 +443,7 @@ ms_state_queue_delete (MsState *s, const char *id, GError **error)
   if (st == NULL)
     return FALSE;
   sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
-  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "queue delete");
+  return write_step (s, &st, "queue delete", error);
 }
 
 static char *
@@ -324,7 +506,7 @@ exec_bound (MsState *s, const char *sql, const char *what, GError **error, const
     sqlite3_bind_text (st, 4, d, -1, SQLITE_TRANSIENT);
   if (n >= 0)
     sqlite3_bind_int64 (st, d ? 5 : 4, n);
-  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, what);
+  return write_step (s, &st, what, error);
 }
 
 gboolean
@@ -342,7 +524,7 @@ ms_state_seen_record (MsState *s, const char *account, const char *folder, const
   sqlite3_bind_int64 (st, 4, when);
   sqlite3_bind_text (st, 5, msgid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 6, size);
-  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "seen record");
+  return write_step (s, &st, "seen record", error);
 }
 
 GHashTable *
@@ -474,7 +656,7 @@ ms_state_account_result (MsState *s, const char *account, gboolean ok, const cha
   if (error_text)
     sqlite3_bind_text (st, 3, error_text, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 4, fetched);
-  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "account status");
+  return write_step (s, &st, "account status", error);
 }
 
 gboolean
@@ -538,13 +720,13 @@ ms_state_msgid_record (MsState *s, const char *msgid, const char *account, gint6
   sqlite3_bind_text (st, 1, msgid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 2, when);
   sqlite3_bind_text (st, 3, account, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) != SQLITE_DONE)
-    return db_error (s, error, "Message-ID record");
+  if (!write_step (s, &st, "Message-ID record", error))
+    return FALSE;
   prune = prepare (s, "DELETE FROM delivered_ids WHERE at < ?1", error);
   if (prune == NULL)
     return FALSE;
   sqlite3_bind_int64 (prune, 1, when - 30 * 86400);
-  return sqlite3_step (prune) == SQLITE_DONE || db_error (s, error, "Message-ID prune");
+  return write_step (s, &prune, "Message-ID prune", error);
 }
 
 gboolean
@@ -561,7 +743,7 @@ ms_state_queue_update (MsState *s, const MsQueueEntry *e, GError **error)
   sqlite3_bind_int (st, 3, e->attempts);
   sqlite3_bind_int64 (st, 4, e->next_try);
   sqlite3_bind_text (st, 5, e->last_reply, -1, SQLITE_TRANSIENT);
-  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "queue update");
+  return write_step (s, &st, "queue update", error);
 }
 
 int
@@ -622,7 +804,7 @@ ms_state_notice_record (MsState *s, const char *account, const char *folder, con
   sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (st, 3, uid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 4, when);
-  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "notice record");
+  return write_step (s, &st, "notice record", error);
 }
 
 char *
@@ -645,7 +827,7 @@ ms_state_meta_set (MsState *s, const char *key, const char *value, GError **erro
     return FALSE;
   sqlite3_bind_text (st, 1, key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (st, 2, value, -1, SQLITE_TRANSIENT);
-  return sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "meta record");
+  return write_step (s, &st, "meta record", error);
 }
 
 /* ---------------------------------------------------------------- duplicate */
@@ -687,11 +869,11 @@ ms_state_duplicate_record (MsState *s, const char *hash, gboolean seen, gint64 w
   sqlite3_bind_text (st, 1, hash, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 2, when);
   sqlite3_bind_int (st, 3, seen ? 1 : 0);
-  if (sqlite3_step (st) != SQLITE_DONE)
-    return db_error (s, error, "duplicate record");
+  if (!write_step (s, &st, "duplicate record", error))
+    return FALSE;
   prune = prepare (s, "DELETE FROM duplicate WHERE last < ?1", error);
   if (prune == NULL)
     return FALSE;
   sqlite3_bind_int64 (prune, 1, when - keep_seconds);
-  return sqlite3_step (prune) == SQLITE_DONE || db_error (s, error, "duplicate prune");
+  return write_step (s, &prune, "duplicate prune", error);
 }

@@ -7,10 +7,24 @@
 
 typedef struct _MsState MsState;
 
+/* What a failure of the store says about it: BUSY, another process held
+ * its lock longer than the 10 s a writer waits (the next try works);
+ * UNUSABLE, it will not work until someone acts: not a database,
+ * corrupt, read-only, its disk full or failing, its folder not
+ * creatable. The error message says which, and what to do. */
+typedef enum {
+  MS_STATE_OK,
+  MS_STATE_BUSY,
+  MS_STATE_UNUSABLE,
+} MsStateHealth;
+
 /* Open (creating the folder with mode 0700 and the schema if needed).
- * Errors: MS_ERROR_TEMPORARY (busy, I/O) or MS_ERROR_CONFIG (cannot be
- * created where configured). Transfer full. */
+ * Errors: MS_ERROR_TEMPORARY (busy, I/O, unusable) or MS_ERROR_CONFIG
+ * (cannot be created where configured). Transfer full. */
 MsState *ms_state_open (const char *state_dir, GError **error);
+/* The same; on failure *@health_out (optional) tells BUSY from
+ * UNUSABLE. */
+MsState *ms_state_open_checked (const char *state_dir, MsStateHealth *health_out, GError **error);
 /* Open an existing state store for reading only (the filter process
  * reads the duplicate history this way, and never writes). Errors:
  * G_FILE_ERROR_NOENT when there is none yet, MS_ERROR_TEMPORARY.
@@ -20,13 +34,32 @@ void ms_state_free (MsState *state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsState, ms_state_free)
 
 const char *ms_state_get_dir (MsState *state);
+/* What the last failed call on @state met (MS_STATE_OK: none failed). */
+MsStateHealth ms_state_get_health (MsState *state);
 
 /* One transaction around a batch of changes. They nest: inside an open
  * transaction, begin/commit/rollback work on a savepoint, so one message
- * of a batch can be undone while the batch goes on. */
+ * of a batch can be undone while the batch goes on. The outer begin
+ * takes the store's write lock until commit or rollback, so keep such a
+ * transaction short: no filtering or network waits inside it. */
 gboolean ms_state_begin (MsState *state, GError **error);
 gboolean ms_state_commit (MsState *state, GError **error);
 void ms_state_rollback (MsState *state);
+
+/* A batch whose writes wait: from ms_state_batch_begin to
+ * ms_state_batch_commit every write is kept in memory (prepared, with
+ * its values) instead of being made, so the store stays free for other
+ * processes (`deliver`, `status`, other accounts) while the batch
+ * filters, delivers and talks to servers; commit then makes them all in
+ * one short transaction, in order, and fails (MS_ERROR_TEMPORARY) with
+ * nothing made if one of them fails. Inside the batch, begin, commit and
+ * rollback nest as savepoints of the kept writes. Reads see the
+ * committed store, except that ms_state_vacation_answered_since also sees
+ * the batch's kept vacation records. rollback forgets every kept write.
+ * No other transaction may be open when the batch begins. */
+gboolean ms_state_batch_begin (MsState *state, GError **error);
+gboolean ms_state_batch_commit (MsState *state, GError **error);
+void ms_state_batch_rollback (MsState *state);
 
 /* Vacation history (RFC 5230 :days): was @sender answered for @handle
  * since @since (unix seconds)? */

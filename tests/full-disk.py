@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """Full disk: `mailsift deliver` onto a tiny tmpfs must exit 75 (the MTA
 retries) and leave nothing half-written in new/, cur/ or tmp/; with room
-it delivers. Runs itself inside a private mount namespace (unshare), so
-the tmpfs vanishes with it. Prints TAP."""
+it delivers. A state store that cannot be written (its disk full, it or
+its queue folder read-only) does not stop delivery: exit 0, and what
+needs the store (a redirect) keeps the message instead. Runs itself
+inside a private mount namespace (unshare), so the tmpfs and read-only
+mounts vanish with it. Prints TAP."""
 import os
 import shutil
 import subprocess
@@ -60,7 +63,8 @@ def inside():
     ok = code == 0 and len([f for f in left if "/new/" in "/" + f]) == 2
     results.append(("small message still fits: delivered to both folders", ok, f"exit {code}, files {left}, {err}"))
 
-    # queue on a full disk: the Maildir copy must be taken back
+    # the state store on a full disk: mail is still delivered, without
+    # what needs the store (the redirect keeps the message instead)
     shutil.rmtree(maildir)
     state = os.path.join(statedisk, "state")
     cfg = write_config(tmp, maildir, state, 'redirect "bob@example.net";\nkeep;\n')
@@ -73,10 +77,59 @@ def inside():
     except OSError:
         pass  # the disk is full now
     before = files_under(maildir)
+    queued = files_under(os.path.join(state, "queue"))
     code, err = run(cfg, small)
     after = files_under(maildir)
-    results.append(("queue cannot be written: exit 75, Maildir copy taken back",
-                    code == 75 and before == after, f"exit {code}, before {before}, after {after}, {err}"))
+    results.append(("state disk full, redirect + keep: exit 0, kept once, nothing queued, the log says "
+                    "why and what to do",
+                    code == 0 and len(after) == len(before) + 1 and "state.db" in err
+                    and "redirect to bob@example.net not done" in err
+                    and ("free some space" in err or "check the disk" in err)
+                    and files_under(os.path.join(state, "queue")) == queued,
+                    f"exit {code}, before {before}, after {after}, {err}"))
+    cfg = write_config(tmp, maildir, state, "keep;\n")
+    code, err = run(cfg, small)
+    results.append(("state disk full, keep only: exit 0, delivered",
+                    code == 0 and len(files_under(maildir)) == len(after) + 1,
+                    f"exit {code}, files {files_under(maildir)}, {err}"))
+
+    # a read-only state store (its folder mounted read-only)
+    shutil.rmtree(maildir)
+    state = os.path.join(tmp, "rostate")
+    cfg = write_config(tmp, maildir, state, 'redirect "bob@example.net";\n')
+    code, err = run(cfg, small)  # creates state.db and queues one
+    subprocess.run(["mount", "--bind", state, state], check=True)
+    subprocess.run(["mount", "-o", "remount,bind,ro", state], check=True)
+    code, err = run(cfg, small)
+    kept = files_under(maildir)
+    results.append(("read-only state store, redirect only: exit 0, the message kept in INBOX",
+                    code == 0 and len([f for f in kept if f.startswith("new/")]) == 1
+                    and "redirect to bob@example.net not done" in err and "writable" in err,
+                    f"exit {code}, files {kept}, {err}"))
+    cfg = write_config(tmp, maildir, state, "keep;\n")
+    code, err = run(cfg, small)
+    results.append(("read-only state store, keep only: exit 0, delivered",
+                    code == 0 and len(files_under(maildir)) == len(kept) + 1,
+                    f"exit {code}, files {files_under(maildir)}, {err}"))
+    subprocess.run(["umount", state])
+
+    # state.db fine, the queue beside it read-only: the redirect cannot be
+    # queued, the message is kept instead
+    shutil.rmtree(maildir)
+    state = os.path.join(tmp, "roqueue")
+    cfg = write_config(tmp, maildir, state, 'redirect "bob@example.net";\n')
+    code, err = run(cfg, small)  # creates state.db and the queue folder
+    queue = os.path.join(state, "queue")
+    before = files_under(queue)
+    subprocess.run(["mount", "--bind", queue, queue], check=True)
+    subprocess.run(["mount", "-o", "remount,bind,ro", queue], check=True)
+    code, err = run(cfg, small)
+    kept = files_under(maildir)
+    results.append(("queue folder read-only, redirect only: exit 0, the message kept in INBOX, nothing "
+                    "queued", code == 0 and len(kept) == 1 and files_under(queue) == before
+                    and "redirect to bob@example.net not done" in err,
+                    f"exit {code}, files {kept}, queue {before} -> {files_under(queue)}, {err}"))
+    subprocess.run(["umount", queue])
 
     print(f"1..{len(results)}")
     for i, (name, ok, detail) in enumerate(results, 1):
