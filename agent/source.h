@@ -135,7 +135,8 @@ MsPlan *ms_fetch_plan (MsFetch *fetch, MsSpool *spool);
  * Changes nothing anywhere. */
 void ms_fetch_dry (MsFetch *fetch, MsSpool *header_only, const char *where);
 
-/* Drop journal entries of messages that are no longer on the server
- * (@present: set of uids): nothing is left to redo for them. */
+/* Drop journal entries, and the records of server-side copies, of
+ * messages that are no longer on the server (@present: set of uids):
+ * nothing is left to redo for them. */
 void ms_fetch_forget_journal (MsFetch *fetch, const char *folder, GHashTable *journal,
                               GHashTable *present);

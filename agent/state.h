@@ -63,7 +63,8 @@ GPtrArray *ms_state_queue_list (MsState *state, GError **error);
 
 /* Delivered: never fetch it again. @msgid and @size (of the message as
  * the server counts it) let a folder whose UIDVALIDITY changed be
- * matched again without fetching it all twice. */
+ * matched again without fetching it all twice. Forgets the server-side
+ * copies recorded for it (ms_state_copies_record). */
 gboolean ms_state_seen_record (MsState *state, const char *account, const char *folder,
                                const char *uid, gint64 when, const char *msgid, gint64 size,
                                GError **error);
@@ -89,6 +90,29 @@ gboolean ms_state_journal_end (MsState *state, const char *account, const char *
 /* uid -> name. Transfer full. */
 GHashTable *ms_state_journal_all (MsState *state, const char *account, const char *folder,
                                   GError **error);
+
+/* Copies of a message made on a server before it is recorded as seen:
+ * a UID COPY into a folder of the source's own server (fileinto_target =
+ * server), an APPEND to another account (deliver_to = imap:). @target
+ * names the copy ("copy:FOLDER", "append:ACCOUNT:FOLDER"). A copy is
+ * recorded as soon as the server answered OK, so that a run after a
+ * failure does not make it again: a crash between the server's OK and
+ * the record costs one duplicate, never one per run. The rows of a
+ * message go with ms_state_seen_record (in its transaction) or
+ * ms_state_copy_forget (the message is gone from the server). */
+
+/* Record that @target holds a copy of each of @uids (NULL-terminated),
+ * in a commit of its own: call it outside any transaction. */
+gboolean ms_state_copies_record (MsState *state, const char *account, const char *folder,
+                                 const char *const *uids, const char *target, GError **error);
+gboolean ms_state_copy_done (MsState *state, const char *account, const char *folder,
+                             const char *uid, const char *target, gboolean *done_out,
+                             GError **error);
+gboolean ms_state_copy_forget (MsState *state, const char *account, const char *folder,
+                               const char *uid, GError **error);
+/* The uids of @folder that have copies recorded (a set). Transfer full. */
+GHashTable *ms_state_copy_uids (MsState *state, const char *account, const char *folder,
+                                GError **error);
 
 /* What `mailsift status` shows per account. */
 typedef struct {
