@@ -124,6 +124,8 @@ is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error
     return TRUE;
   if (!ms_state_seen_record (f->state, origin->account, origin->folder, origin->uid, now, msgid,
                              origin->server_size, error)
+      || !ms_state_seen_set_header (f->state, origin->account, origin->folder, origin->uid,
+                                    spool->header, error)
       || !ms_state_journal_end (f->state, origin->account, origin->folder, origin->uid, error)
       || !ms_state_commit (f->state, error))
     {

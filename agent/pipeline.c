@@ -606,9 +606,10 @@ remember_pending (MsPipeline *p, const MsPlan *plan)
     }
 }
 
-/* A fetched message: seen (never fetched again), its journal entry
- * closed, and its Message-ID remembered for dedupe; all in the delivery's
- * transaction. */
+/* A fetched message: seen (never fetched again, with a hash of its
+ * header so that a POP3 UIDL given to another message is noticed), its
+ * journal entry closed, and its Message-ID remembered for dedupe; all in
+ * the delivery's transaction. */
 static gboolean
 record_origin (MsPipeline *p, MsPlan *plan, const MsOrigin *origin, GError **error)
 {
@@ -617,6 +618,8 @@ record_origin (MsPipeline *p, MsPlan *plan, const MsOrigin *origin, GError **err
 
   return ms_state_seen_record (p->state, origin->account, origin->folder, origin->uid, now, msgid,
                                origin->server_size, error)
+         && ms_state_seen_set_header (p->state, origin->account, origin->folder, origin->uid,
+                                      plan->header, error)
          && ms_state_journal_end (p->state, origin->account, origin->folder, origin->uid, error)
          && (msgid == NULL || g_strcmp0 (p->config->dedupe_message_id, "yes") != 0
              || ms_state_msgid_record (p->state, msgid, origin->account, now, error));

@@ -88,6 +88,7 @@ ms_state_open (const char *dir, GError **error)
   /* columns added after the first schema: add them to an older file */
   sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN msgid TEXT", NULL, NULL, NULL);
   sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN size INTEGER", NULL, NULL, NULL);
+  sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN header_sha256 TEXT", NULL, NULL, NULL);
   sqlite3_exec (s->db, "ALTER TABLE delivered_ids ADD COLUMN account TEXT", NULL, NULL, NULL);
   chmod (path, 0600);
   return s;
@@ -334,8 +335,8 @@ gboolean
 ms_state_seen_record (MsState *s, const char *account, const char *folder, const char *uid,
                       gint64 when, const char *msgid, gint64 size, GError **error)
 {
-  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO seen VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                         error);
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO seen (account, folder, uid, fetched, "
+                                            "msgid, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
 
   if (st == NULL)
     return FALSE;
@@ -347,6 +348,47 @@ ms_state_seen_record (MsState *s, const char *account, const char *folder, const
   sqlite3_bind_int64 (st, 6, size);
   return (sqlite3_step (st) == SQLITE_DONE || db_error (s, error, "seen record"))
          && ms_state_copy_forget (s, account, folder, uid, error);
+}
+
+gboolean
+ms_state_seen_set_header (MsState *s, const char *account, const char *folder, const char *uid,
+                          GBytes *header, GError **error)
+{
+  g_autofree char *sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, header);
+
+  return exec_bound (s, "UPDATE seen SET header_sha256 = ?4 WHERE account = ?1 AND folder = ?2 "
+                     "AND uid = ?3", "seen header", error, account, folder, uid, sum, -1);
+}
+
+gboolean
+ms_state_seen_same_message (MsState *s, const char *account, const char *folder, const char *uid,
+                            gint64 size, const char *msgid, GBytes *header, gboolean *same_out,
+                            GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT size, msgid, header_sha256 FROM seen WHERE "
+                                            "account = ?1 AND folder = ?2 AND uid = ?3", error);
+  g_autofree char *sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, header);
+  const char *known_msgid, *known_sum;
+  int rc;
+
+  *same_out = FALSE;
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, uid, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return db_error (s, error, "seen lookup");
+  known_msgid = (const char *) sqlite3_column_text (st, 1);
+  known_sum = (const char *) sqlite3_column_text (st, 2);
+  /* a row from before the header was recorded has only the Message-ID */
+  *same_out = sqlite3_column_int64 (st, 0) == size
+              && (known_sum ? g_strcmp0 (known_sum, sum) == 0
+                            : msgid != NULL && g_strcmp0 (known_msgid, msgid) == 0);
+  return TRUE;
 }
 
 GHashTable *

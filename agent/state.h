@@ -68,6 +68,18 @@ GPtrArray *ms_state_queue_list (MsState *state, GError **error);
 gboolean ms_state_seen_record (MsState *state, const char *account, const char *folder,
                                const char *uid, gint64 when, const char *msgid, gint64 size,
                                GError **error);
+/* Remember a SHA-256 of the header block of a message recorded as seen
+ * (in the caller's transaction), for ms_state_seen_same_message. */
+gboolean ms_state_seen_set_header (MsState *state, const char *account, const char *folder,
+                                   const char *uid, GBytes *header, GError **error);
+/* Whether the message the server now lists under @uid, of @size, with
+ * @header (its header block) and @msgid (NULL: none), is the one recorded
+ * as seen under that uid: a POP3 server may give the UIDL of a deleted
+ * message to a new one. FALSE in *@same_out when in doubt (no record, or
+ * an old record without a header and no Message-ID to compare). */
+gboolean ms_state_seen_same_message (MsState *state, const char *account, const char *folder,
+                                     const char *uid, gint64 size, const char *msgid,
+                                     GBytes *header, gboolean *same_out, GError **error);
 /* "MESSAGE-ID SIZE" -> gint64* fetch time, for the folder's seen
  * messages that have a Message-ID. Transfer full. */
 GHashTable *ms_state_seen_identities (MsState *state, const char *account, const char *folder,
