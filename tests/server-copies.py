@@ -11,18 +11,26 @@ folder exactly once, not once per run:
   3. deliver_to = imap:ACCOUNT, keep and fileinto: the APPEND to INBOX is
      made, the APPEND to the other folder is refused by the server
 
+  4. deliver_to = imap:ACCOUNT killed with SIGKILL at random moments, then
+     run once more: every message is in the destination at least once,
+     with at most one extra copy per kill, and the source is empty
+
 The server refuses a folder because its Maildir directory is made
 unreadable for the Dovecot mail user. Prints TAP."""
 import os
+import random
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from fetchlib import Results, Setup, digest_set  # noqa: E402
+from fetchlib import MAILSIFT, Results, Setup, digest_set  # noqa: E402
 
 FAILING_RUNS = 5
 results = Results()
@@ -147,6 +155,18 @@ def case_second_copy_refused(dc):
         dc.expunge_all("test", folder)
 
 
+def add_destination(s, dc, tmp):
+    """[account new]: the other Dovecot user, fetch = no."""
+    pw2 = os.path.join(tmp, "pw2")
+    with open(pw2, "w") as f:
+        f.write("#!/bin/sh\necho secret2\n")
+    os.chmod(pw2, 0o700)
+    with open(s.cfg, "a") as f:
+        f.write(f"[account new]\nprotocol = imap\nhost = 127.0.0.1\nport = {dc.ports['imaps']}\n"
+                f"tls = implicit\nca_file = {dc.ca_file}\nuser = other\n"
+                f"password_command = {pw2}\nfetch = no\n")
+
+
 def case_second_append_refused(dc):
     msgs = [msg(i, "appended") for i in range(21, 24)]
     dc.expunge_all("test")
@@ -155,14 +175,7 @@ def case_second_append_refused(dc):
     with tempfile.TemporaryDirectory(prefix="ms-copies-") as tmp:
         script = write_script(tmp, 'require "fileinto";\nkeep;\nfileinto "Archive";\n')
         s = Setup(dc, tmp, "imap", script=script, after_delivery="delete", deliver_to="imap:new")
-        pw2 = os.path.join(tmp, "pw2")
-        with open(pw2, "w") as f:
-            f.write("#!/bin/sh\necho secret2\n")
-        os.chmod(pw2, 0o700)
-        with open(s.cfg, "a") as f:
-            f.write(f"[account new]\nprotocol = imap\nhost = 127.0.0.1\nport = {dc.ports['imaps']}\n"
-                    f"tls = implicit\nca_file = {dc.ca_file}\nuser = other\n"
-                    f"password_command = {pw2}\nfetch = no\n")
+        add_destination(s, dc, tmp)
         fails, (code, out, err) = failing_then_good(s, Locked(dc, "other", "Archive"))
         inbox, archive = counts(dc, "other", "INBOX", msgs), counts(dc, "other", "Archive", msgs)
         check(f"deliver_to = imap:, the second APPEND refused for {FAILING_RUNS} runs: every "
@@ -176,12 +189,41 @@ def case_second_append_refused(dc):
     dc.expunge_all("other", "Archive")
 
 
+def case_append_killed(dc, count=150, kills=8):
+    msgs = [msg(i, "killed") for i in range(100, 100 + count)]
+    dc.expunge_all("test")
+    dc.expunge_all("other")
+    dc.fill("test", msgs)
+    rng = random.Random(1107)
+    with tempfile.TemporaryDirectory(prefix="ms-copies-") as tmp:
+        s = Setup(dc, tmp, "imap", after_delivery="delete", deliver_to="imap:new")
+        add_destination(s, dc, tmp)
+        done = 0
+        for _ in range(kills):
+            p = subprocess.Popen([MAILSIFT, "fetch", "-c", s.cfg], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.02, 0.15))
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                done += 1
+            p.wait()
+        code, out, err = s.fetch()
+        inbox = counts(dc, "other", "INBOX", msgs)
+        extra = sum(inbox) - count
+        check(f"deliver_to = imap: with {done} SIGKILLs: every message in the destination, at most "
+              f"one extra copy per kill ({extra} extra), the source empty",
+              code == 0 and min(inbox) >= 1 and extra <= done and dc.list("test") == [],
+              f"exit {code}, copies {inbox}\n{out}{err[-1500:]}")
+    dc.expunge_all("other")
+
+
 def main():
     if not servers.find_program("dovecot"):
         print("1..0 # SKIP dovecot is not installed (tests/install-deps.sh installs it)")
         return 0
     with servers.Dovecot() as dc:
-        for case in (case_copy_then_local_fails, case_second_copy_refused, case_second_append_refused):
+        for case in (case_copy_then_local_fails, case_second_copy_refused, case_second_append_refused,
+                     case_append_killed):
             try:
                 case(dc)
             except Exception:  # noqa: BLE001
