@@ -153,6 +153,7 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
           store = ms_imap_store_new (config, ms_config_find_account (config, account->deliver_to + 5));
           pipeline.append = ms_imap_store_append;
           pipeline.append_data = store;
+          pipeline.append_to = account->deliver_to + 5;
         }
       f.dry_run = opt_dry_run;
       f.pipeline = &pipeline;

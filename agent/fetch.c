@@ -144,6 +144,8 @@ is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error
     return TRUE;
   if (!ms_state_seen_record (f->state, origin->account, origin->folder, origin->uid, now, msgid,
                              origin->server_size, error)
+      || !ms_state_seen_set_header (f->state, origin->account, origin->folder, origin->uid,
+                                    spool->header, error)
       || !ms_state_journal_end (f->state, origin->account, origin->folder, origin->uid, error)
       || !ms_state_commit (f->state, error))
     {
@@ -353,6 +355,7 @@ ms_fetch_deliver_batch (MsFetch *f, const char *folder, GHashTable *journal, GAr
 void
 ms_fetch_forget_journal (MsFetch *f, const char *folder, GHashTable *journal, GHashTable *present)
 {
+  g_autoptr (GHashTable) copied = ms_state_copy_uids (f->state, f->account->name, folder, NULL);
   GHashTableIter iter;
   gpointer uid;
 
@@ -363,6 +366,13 @@ ms_fetch_forget_journal (MsFetch *f, const char *folder, GHashTable *journal, GH
         ms_state_journal_end (f->state, f->account->name, folder, uid, NULL);
         g_hash_table_iter_remove (&iter);
       }
+  /* the copies made on a server of a message that is gone */
+  if (copied == NULL)
+    return;
+  g_hash_table_iter_init (&iter, copied);
+  while (g_hash_table_iter_next (&iter, &uid, NULL))
+    if (!g_hash_table_contains (present, uid))
+      ms_state_copy_forget (f->state, f->account->name, folder, uid, NULL);
 }
 
 gboolean

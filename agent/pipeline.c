@@ -654,9 +654,10 @@ remember_pending (MsPipeline *p, const MsPlan *plan)
     }
 }
 
-/* A fetched message: seen (never fetched again), its journal entry
- * closed, and its Message-ID remembered for dedupe; all in the delivery's
- * transaction. */
+/* A fetched message: seen (never fetched again, with a hash of its
+ * header so that a POP3 UIDL given to another message is noticed), its
+ * journal entry closed, and its Message-ID remembered for dedupe; all in
+ * the delivery's transaction. */
 static gboolean
 record_origin (MsPipeline *p, MsPlan *plan, const MsOrigin *origin, GError **error)
 {
@@ -665,9 +666,41 @@ record_origin (MsPipeline *p, MsPlan *plan, const MsOrigin *origin, GError **err
 
   return ms_state_seen_record (p->state, origin->account, origin->folder, origin->uid, now, msgid,
                                origin->server_size, error)
+         && ms_state_seen_set_header (p->state, origin->account, origin->folder, origin->uid,
+                                      plan->header, error)
          && ms_state_journal_end (p->state, origin->account, origin->folder, origin->uid, error)
          && (msgid == NULL || g_strcmp0 (p->config->dedupe_message_id, "yes") != 0
              || ms_state_msgid_record (p->state, msgid, origin->account, now, error));
+}
+
+/* Another server: once it answered OK the copy is safe there. For a
+ * fetched message the APPEND is recorded at once, in a commit of its
+ * own, so that when a later step fails (another APPEND, the state
+ * commit) the next run does not append it again: a crash between the OK
+ * and that commit costs one duplicate, never one per run. */
+static gboolean
+append_once (MsPipeline *p, Work *w, const MsAction *a, const MsOrigin *origin, GError **error)
+{
+  const char *folder = a->kind == MS_ACTION_KEEP ? "INBOX" : a->target;
+  g_autofree char *target = g_strdup_printf ("append:%s:%s", p->append_to ? p->append_to : "", folder);
+  const char *uids[] = { origin ? origin->uid : NULL, NULL };
+  gboolean done = FALSE;
+  MsSpool *file;
+
+  if (origin && !ms_state_copy_done (p->state, origin->account, origin->folder, origin->uid,
+                                     target, &done, error))
+    return FALSE;
+  if (done)
+    {
+      g_info ("account %s: message %s is in %s already (appended by an earlier run)",
+              origin->account, origin->uid, folder);
+      return TRUE;
+    }
+  file = file_for (w, a->edits, error);
+  if (file == NULL || !p->append (p->append_data, folder, (const char *const *) a->flags, file, error))
+    return FALSE;
+  return origin == NULL
+         || ms_state_copies_record (p->state, origin->account, origin->folder, uids, target, error);
 }
 
 gboolean
@@ -699,18 +732,11 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
     }
 
   ok = ok && deliver_targets (p, &w, error);
-  /* another server: once it answered OK the copy is safe there; a failure
-   * later means it may be appended twice, never that it is lost */
   for (guint i = 0; ok && p->append && i < r->actions->len; i++)
     {
       MsAction *a = r->actions->pdata[i];
-      MsSpool *file;
-      if (a->kind != MS_ACTION_KEEP && a->kind != MS_ACTION_FILEINTO)
-        continue;
-      file = file_for (&w, a->edits, error);
-      ok = file != NULL
-           && p->append (p->append_data, a->kind == MS_ACTION_KEEP ? "INBOX" : a->target,
-                         (const char *const *) a->flags, file, error);
+      if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)
+        ok = append_once (p, &w, a, origin, error);
     }
   if (ok && needs_state)
     {
@@ -747,7 +773,14 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
 gboolean
 ms_pipeline_batch_begin (MsPipeline *p, GError **error)
 {
-  g_return_val_if_fail (p->sync_later == NULL, FALSE);
+  g_return_val_if_fail (p->sync_later == NULL && !p->unbatched, FALSE);
+  /* an APPEND is recorded when the server took it, which a commit of the
+   * whole batch would come too late for */
+  if (p->append)
+    {
+      p->unbatched = TRUE;
+      return TRUE;
+    }
   /* the state writes wait for the commit: no lock is held while the
    * batch's messages are filtered */
   if (!ms_state_batch_begin (p->state, error))
@@ -774,6 +807,11 @@ ms_pipeline_batch_commit (MsPipeline *p, GError **error)
   GHashTableIter iter;
   gpointer dir;
 
+  if (p->unbatched)
+    {
+      p->unbatched = FALSE;
+      return TRUE;
+    }
   g_return_val_if_fail (dirs != NULL, FALSE);
   /* committed or rolled back, the state store holds the truth again */
   g_clear_pointer (&p->duplicates_pending, g_hash_table_unref);

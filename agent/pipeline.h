@@ -31,10 +31,16 @@ typedef struct {
   gboolean (*append) (gpointer data, const char *folder, const char *const *flags, MsSpool *spool,
                       GError **error);
   gpointer append_data;
+  /* the destination's name (the account), for the record of each APPEND
+   * made for a fetched message: a run after a failure does not append
+   * again what that server already holds */
+  const char *append_to;
   /* private */
   GHashTable *sync_later; /* a batch is open: folders to fsync at its commit */
   GPtrArray *queued_later; /* a batch is open: its queue files, removed if
                             * the batch's records cannot be committed */
+  gboolean unbatched;     /* a batch is open, but with append: each message
+                           * commits on its own */
   GHashTable *duplicates_pending; /* a batch is open: duplicate hashes its
                                    * messages recorded -> GINT seen, shown to
                                    * the filter until the batch commits */
@@ -155,6 +161,9 @@ gboolean ms_pipeline_record_duplicates (MsPipeline *pipeline, const MsPlan *plan
  * returns TRUE the batch's copies are not durable and nothing of it may
  * be told to a server. On failure commit rolls the whole batch back and
  * removes its queue files (the copies stay in the Maildir: a fetch
- * journals its names first, so a retry finds them). */
+ * journals its names first, so a retry finds them). With append
+ * (deliver_to = imap:) there is no shared transaction: each APPEND is
+ * recorded in a commit of its own as soon as the server took it, and
+ * each message is recorded on its own. */
 gboolean ms_pipeline_batch_begin (MsPipeline *pipeline, GError **error);
 gboolean ms_pipeline_batch_commit (MsPipeline *pipeline, GError **error);

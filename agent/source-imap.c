@@ -754,14 +754,54 @@ add_uid (GHashTable *by_folder, const char *folder, guint32 uid)
   g_array_append_val (uids, uid);
 }
 
+/* The name of a UID COPY into @target in the state's record of copies. */
+static char *
+copy_target (const char *target)
+{
+  return g_strdup_printf ("copy:%s", target);
+}
+
+/* Whether @uid (the state key) was copied into @target by an earlier run
+ * that did not get as far as recording the message as seen. */
+static gboolean
+copied_before (Imap *im, const char *folder, const char *uid, const char *target,
+               gboolean *done_out, GError **error)
+{
+  g_autofree char *name = copy_target (target);
+
+  return ms_state_copy_done (im->fetch->state, im->fetch->account->name, folder, uid, name,
+                             done_out, error);
+}
+
+/* UID COPY @uids into @target, then record that at once, in a commit of
+ * its own: when a later step fails (another COPY, local delivery), the
+ * next run does not copy them again. A crash between the server's OK
+ * and the commit costs one duplicate of each. */
+static gboolean
+copy_and_record (Imap *im, const char *folder, guint32 validity, GArray *uids, const char *target,
+                 GError **error)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *name = copy_target (target);
+
+  if (!copy_uids (im, uids, target, FALSE, error))
+    return FALSE;
+  for (guint i = 0; i < uids->len; i++)
+    g_ptr_array_add (keys, g_strdup_printf ("%u:%u", validity, g_array_index (uids, guint32, i)));
+  g_ptr_array_add (keys, NULL);
+  return ms_state_copies_record (im->fetch->state, im->fetch->account->name, folder,
+                                 (const char *const *) keys->pdata, name, error);
+}
+
 /* fileinto_target = server: filter @batch by header, carry out fileinto
  * on the server (COPY, or MOVE when that is all the script does), and
  * put into @need_body the messages that must also be delivered here
- * (keep, redirect, replies). Server first, then local: a crash in
- * between files a message twice at worst, never loses it. A script
- * that reads bodies gets whole messages instead of headers; those to be
- * delivered here then go to @whole (MsFetchItem) and need no second
- * fetch. */
+ * (keep, redirect, replies). Server first, then local: each COPY is
+ * recorded as soon as the server made it, so a failure later costs no
+ * second copy; a crash in between files a message twice at worst,
+ * never loses it. A script that reads bodies gets whole messages
+ * instead of headers; those to be delivered here then go to @whole
+ * (MsFetchItem) and need no second fetch. */
 static gboolean
 file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *batch, guint n,
                 GArray *need_body, GArray *whole, GError **error)
@@ -791,7 +831,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
       MsPlan *plan = ms_fetch_plan (f, item->spool);
       guint32 uid = (guint32) g_ascii_strtoull (strchr (item->uid, ':') + 1, NULL, 10);
       g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
-      gboolean local = FALSE;
+      gboolean local = FALSE, filed_before = FALSE;
 
       g_ptr_array_add (plans, plan);
       for (guint k = 0; k < plan->result->errors->len; k++)
@@ -821,6 +861,20 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
           guint count = GPOINTER_TO_UINT (g_hash_table_lookup (f->stats.folders, where));
           g_hash_table_replace (f->stats.folders, where, GUINT_TO_POINTER (count + 1));
         }
+      /* what an earlier run copied already is not copied again */
+      for (guint k = targets->len; k-- > 0;)
+        {
+          gboolean copied = FALSE;
+          if (!copied_before (im, folder, item->uid, targets->pdata[k], &copied, error))
+            return FALSE;
+          if (copied)
+            {
+              g_info ("account %s: message %s is in \"%s\" on the server already (copied by an "
+                      "earlier run)", f->account->name, plan->message_id, (char *) targets->pdata[k]);
+              g_ptr_array_remove_index (targets, k);
+              filed_before = TRUE;
+            }
+        }
       if (local && f->needs_body)
         {
           /* already here whole: hand it on (heads keeps an empty item) */
@@ -845,7 +899,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
         {
           for (guint k = 0; k < targets->len; k++)
             add_uid (copies, targets->pdata[k], uid);
-          g_array_append_val (targets->len ? filed : discarded, uid);
+          g_array_append_val (targets->len || filed_before ? filed : discarded, uid);
           g_ptr_array_add (record, item);
         }
       f->stats.messages++;
@@ -853,7 +907,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
 
   g_hash_table_iter_init (&iter, copies);
   while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!copy_uids (im, value, key, FALSE, error))
+    if (!copy_and_record (im, folder, validity, value, key, error))
       return FALSE;
   g_hash_table_iter_init (&iter, moves);
   while (g_hash_table_iter_next (&iter, &key, &value))

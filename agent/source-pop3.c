@@ -6,10 +6,16 @@
  * message 0 and mailpop3_retr() holds a whole message in memory (see the
  * libetpan notes). RETR streams line by line into the spool file. A
  * message the server answers "-ERR" for is reported, counted as failed
- * and left on the server (never DELE'd); the others are fetched. */
+ * and left on the server (never DELE'd); the others are fetched.
+ *
+ * A server may give the UIDL of a deleted message to a new one. So the
+ * record of a message is forgotten as soon as QUIT confirmed its DELE,
+ * and a message recorded as delivered is deleted only when its size and
+ * header (TOP n 0) are those recorded; otherwise it is delivered again. */
 #include "source.h"
 
 #include "error.h"
+#include "header.h"
 #include "net.h"
 
 #include <libetpan/libetpan.h>
@@ -509,9 +515,10 @@ mark_deleted (Pop3 *p, GArray *indexes, GError **error)
 }
 
 /* Fetch @n messages, deliver them as one batch, DELE them if so
- * configured. */
+ * configured (their UIDLs go into @deleted). */
 static gboolean
-fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, guint *deleted, GError **error)
+fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, GPtrArray *deleted,
+             GError **error)
 {
   MsFetch *f = p->fetch;
   g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
@@ -549,13 +556,99 @@ fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, guint *delet
   if (g_strcmp0 (f->account->after_delivery, "delete") == 0)
     for (guint i = 0; i < items->len; i++)
       if (g_array_index (items, MsFetchItem, i).outcome == MS_FETCH_DELIVERED)
-        g_array_append_val (dele, ((Pop3Msg *) got->pdata[i])->index);
+        {
+          g_array_append_val (dele, ((Pop3Msg *) got->pdata[i])->index);
+          g_ptr_array_add (deleted, ((Pop3Msg *) got->pdata[i])->uidl);
+        }
   if (!mark_deleted (p, dele, error))
     return FALSE;
-  *deleted += dele->len;
   if (f->progress)
     f->progress (f, f->progress_data);
   return TRUE;
+}
+
+typedef struct {
+  Pop3Msg **msgs;
+  GHashTable *seen;
+} Confirm;
+
+/* The answer to "TOP n 0" for a message recorded as delivered that is
+ * about to be deleted: unless its size and header are those recorded,
+ * it is not the message delivered under that UIDL (or nothing proves it
+ * is) and is taken out of @seen, to be delivered as new. */
+static gboolean
+read_top (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
+{
+  Confirm *c = data;
+  Pop3Msg *m = c->msgs[i];
+  const MsAccount *a = p->fetch->account;
+  g_autofree char *refused = NULL;
+  guint64 got = 0;
+  g_autoptr (MsSpool) head = read_message (p, command, m, TRUE, &got, &refused, error);
+  g_autoptr (MsHeaderView) view = NULL;
+  gboolean same = FALSE;
+  gsize hlen;
+  const char *h;
+
+  if (head == NULL && refused == NULL)
+    return FALSE;
+  if (head == NULL)
+    {
+      g_warning ("account %s: message %s: the server will not show its header (\"%s\"), so "
+                 "nothing proves it is the one delivered under that UIDL; delivering it again "
+                 "rather than deleting it", a->name, m->uidl, refused);
+      g_hash_table_remove (c->seen, m->uidl);
+      return TRUE;
+    }
+  h = g_bytes_get_data (head->header, &hlen);
+  view = ms_header_view_new (h, hlen);
+  if (!ms_state_seen_same_message (p->fetch->state, a->name, "", m->uidl, (gint64) m->size,
+                                   ms_header_view_get_first (view, "Message-ID"), head->header,
+                                   &same, error))
+    return FALSE;
+  if (!same)
+    {
+      g_warning ("account %s: message %s: the server lists a message under the UIDL of one "
+                 "delivered before, but its size or header differ (the server reused the UIDL); "
+                 "delivering it rather than deleting it", a->name, m->uidl);
+      g_hash_table_remove (c->seen, m->uidl);
+    }
+  return TRUE;
+}
+
+/* Before @n messages recorded as delivered are deleted: check with
+ * TOP n 0 that each is still the message recorded under its UIDL. */
+static gboolean
+confirm_same (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *seen, GError **error)
+{
+  g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
+  Confirm c = { msgs, seen };
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (commands, g_strdup_printf ("TOP %u 0", msgs[i]->index));
+  return run_commands (p, commands, read_top, &c, error);
+}
+
+/* QUIT carried out the DELEs of @deleted: forget them, so that a new
+ * message the server may give one of their UIDLs is not taken for them. */
+static void
+forget_deleted (Pop3 *p, GPtrArray *deleted)
+{
+  MsFetch *f = p->fetch;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = TRUE;
+
+  if (ms_state_begin (f->state, &error))
+    {
+      for (guint i = 0; ok && i < deleted->len; i++)
+        ok = ms_state_seen_forget (f->state, f->account->name, "", deleted->pdata[i], &error);
+      if (ok && ms_state_commit (f->state, &error))
+        return;
+      ms_state_rollback (f->state);
+    }
+  /* harmless: the next run checks a header before it deletes anything */
+  g_warning ("account %s: the records of the messages just deleted could not be removed: %s",
+             f->account->name, error->message);
 }
 
 /* Everything between login and QUIT. FALSE: stop this session. */
@@ -573,14 +666,26 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
   g_autoptr (GPtrArray) oversize = g_ptr_array_new ();
   g_autoptr (GArray) notes = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
   g_autoptr (GPtrArray) noted = g_ptr_array_new ();
+  g_autoptr (GPtrArray) deleted = g_ptr_array_new (); /* UIDLs, owned by p->msgs */
+  g_autoptr (GPtrArray) confirm = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer uid;
-  guint deleted = 0;
 
   if (!connect_and_login (p, error) || !list_messages (p, error))
     return FALSE;
   p->pipelining = has_pipelining (p);
   g_array_sort (p->msgs, msg_cmp);
+  /* what is to be deleted as delivered must be the message delivered */
+  for (guint i = 0; !f->dry_run && i < p->msgs->len; i++)
+    {
+      Pop3Msg *m = &g_array_index (p->msgs, Pop3Msg, i);
+      gint64 *fetched = g_hash_table_lookup (seen, m->uidl);
+
+      if (fetched && (delete || (a->keep_days > 0 && now - *fetched >= (gint64) a->keep_days * 86400)))
+        g_ptr_array_add (confirm, m);
+    }
+  if (confirm->len && !confirm_same (p, (Pop3Msg **) confirm->pdata, confirm->len, seen, error))
+    return FALSE;
   for (guint i = 0; i < p->msgs->len; i++)
     {
       Pop3Msg *m = &g_array_index (p->msgs, Pop3Msg, i);
@@ -608,14 +713,16 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
       /* delivered before: delete it now if it should have been (a crash
        * between recording it and QUIT), or if keep_days passed */
       else if (delete || (a->keep_days > 0 && now - *fetched >= (gint64) a->keep_days * 86400))
-        g_array_append_val (dele, m->index);
+        {
+          g_array_append_val (dele, m->index);
+          g_ptr_array_add (deleted, m->uidl);
+        }
     }
   if (!f->dry_run)
     {
       ms_fetch_forget_journal (f, "", journal, present);
       if (!mark_deleted (p, dele, error))
         return FALSE;
-      deleted += dele->len;
     }
   for (guint start = 0, n; start < todo->len && !ms_fetch_deadline_passed (f); start += n)
     {
@@ -625,7 +732,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
       for (n = 1; start + n < todo->len && n < MS_FETCH_BATCH_MAX
                   && bytes + batch[n]->size <= MS_FETCH_BATCH_BYTES; n++)
         bytes += batch[n]->size;
-      if (!fetch_batch (p, batch, n, journal, &deleted, error))
+      if (!fetch_batch (p, batch, n, journal, deleted, error))
         return FALSE;
     }
   /* a note in the INBOX about each message left on the server as too big */
@@ -648,12 +755,14 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
     }
   mailstream_close (p->pop3->pop3_stream);
   p->pop3->pop3_stream = NULL;
+  if (deleted->len)
+    forget_deleted (p, deleted);
   g_hash_table_iter_init (&iter, seen);
   while (!f->dry_run && g_hash_table_iter_next (&iter, &uid, NULL))
     if (!g_hash_table_contains (present, uid))
       ms_state_seen_forget (f->state, a->name, "", uid, NULL);
-  if (deleted)
-    g_info ("account %s: %u messages deleted on the server", a->name, deleted);
+  if (deleted->len)
+    g_info ("account %s: %u messages deleted on the server", a->name, deleted->len);
   return TRUE;
 }
 

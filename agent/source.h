@@ -152,7 +152,8 @@ gboolean ms_fetch_deadline_passed (MsFetch *fetch);
  * that a batch under way can finish; 0: none. */
 gint64 ms_fetch_net_deadline (const MsFetch *fetch);
 
-/* Drop journal entries of messages that are no longer on the server
- * (@present: set of uids): nothing is left to redo for them. */
+/* Drop journal entries, and the records of server-side copies, of
+ * messages that are no longer on the server (@present: set of uids):
+ * nothing is left to redo for them. */
 void ms_fetch_forget_journal (MsFetch *fetch, const char *folder, GHashTable *journal,
                               GHashTable *present);

@@ -60,6 +60,9 @@ static const char schema[] =
   "CREATE TABLE IF NOT EXISTS journal ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
   "  name TEXT NOT NULL, started INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
+  "CREATE TABLE IF NOT EXISTS copied ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL, target TEXT NOT NULL,"
+  "  made INTEGER NOT NULL, PRIMARY KEY (account, folder, uid, target));"
   "CREATE TABLE IF NOT EXISTS notice ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL, sent INTEGER NOT NULL,"
   "  PRIMARY KEY (account, folder, uid));"
@@ -153,6 +156,7 @@ ms_state_open_checked (const char *dir, MsStateHealth *health_out, GError **erro
   /* columns added after the first schema: add them to an older file */
   sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN msgid TEXT", NULL, NULL, NULL);
   sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN size INTEGER", NULL, NULL, NULL);
+  sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN header_sha256 TEXT", NULL, NULL, NULL);
   sqlite3_exec (s->db, "ALTER TABLE delivered_ids ADD COLUMN account TEXT", NULL, NULL, NULL);
   chmod (path, 0600);
   return s;
@@ -513,8 +517,8 @@ gboolean
 ms_state_seen_record (MsState *s, const char *account, const char *folder, const char *uid,
                       gint64 when, const char *msgid, gint64 size, GError **error)
 {
-  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO seen VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                         error);
+  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT OR REPLACE INTO seen (account, folder, uid, fetched, "
+                                            "msgid, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
 
   if (st == NULL)
     return FALSE;
@@ -524,7 +528,49 @@ ms_state_seen_record (MsState *s, const char *account, const char *folder, const
   sqlite3_bind_int64 (st, 4, when);
   sqlite3_bind_text (st, 5, msgid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 6, size);
-  return write_step (s, &st, "seen record", error);
+  return write_step (s, &st, "seen record", error)
+         && ms_state_copy_forget (s, account, folder, uid, error);
+}
+
+gboolean
+ms_state_seen_set_header (MsState *s, const char *account, const char *folder, const char *uid,
+                          GBytes *header, GError **error)
+{
+  g_autofree char *sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, header);
+
+  return exec_bound (s, "UPDATE seen SET header_sha256 = ?4 WHERE account = ?1 AND folder = ?2 "
+                     "AND uid = ?3", "seen header", error, account, folder, uid, sum, -1);
+}
+
+gboolean
+ms_state_seen_same_message (MsState *s, const char *account, const char *folder, const char *uid,
+                            gint64 size, const char *msgid, GBytes *header, gboolean *same_out,
+                            GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT size, msgid, header_sha256 FROM seen WHERE "
+                                            "account = ?1 AND folder = ?2 AND uid = ?3", error);
+  g_autofree char *sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, header);
+  const char *known_msgid, *known_sum;
+  int rc;
+
+  *same_out = FALSE;
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, uid, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return db_error (s, error, "seen lookup");
+  known_msgid = (const char *) sqlite3_column_text (st, 1);
+  known_sum = (const char *) sqlite3_column_text (st, 2);
+  /* a row from before the header was recorded has only the Message-ID */
+  *same_out = sqlite3_column_int64 (st, 0) == size
+              && (known_sum ? g_strcmp0 (known_sum, sum) == 0
+                            : msgid != NULL && g_strcmp0 (known_msgid, msgid) == 0);
+  return TRUE;
 }
 
 GHashTable *
@@ -622,6 +668,83 @@ ms_state_journal_all (MsState *s, const char *account, const char *folder, GErro
   if (rc != SQLITE_DONE)
     {
       db_error (s, error, "journal list");
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+gboolean
+ms_state_copies_record (MsState *s, const char *account, const char *folder,
+                        const char *const *uids, const char *target, GError **error)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  /* a savepoint inside someone's transaction, or a write kept for a
+   * batch's commit, would not be durable */
+  g_assert (s->depth == 0 && s->kept == NULL);
+  if (!ms_state_begin (s, error))
+    return FALSE;
+  for (guint i = 0; uids[i]; i++)
+    if (!exec_bound (s, "INSERT OR REPLACE INTO copied VALUES (?1, ?2, ?3, ?4, ?5)", "copy record",
+                     error, account, folder, uids[i], target, now))
+      {
+        ms_state_rollback (s);
+        return FALSE;
+      }
+  if (!ms_state_commit (s, error))
+    {
+      ms_state_rollback (s);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ms_state_copy_done (MsState *s, const char *account, const char *folder, const char *uid,
+                    const char *target, gboolean *done_out, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT 1 FROM copied WHERE account = ?1 AND folder = ?2 "
+                                            "AND uid = ?3 AND target = ?4", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, target, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_error (s, error, "copy lookup");
+  *done_out = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+gboolean
+ms_state_copy_forget (MsState *s, const char *account, const char *folder, const char *uid,
+                      GError **error)
+{
+  return exec_bound (s, "DELETE FROM copied WHERE account = ?1 AND folder = ?2 AND uid = ?3",
+                     "copy forget", error, account, folder, uid, NULL, -1);
+}
+
+GHashTable *
+ms_state_copy_uids (MsState *s, const char *account, const char *folder, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT DISTINCT uid FROM copied WHERE account = ?1 "
+                                            "AND folder = ?2", error);
+  g_autoptr (GHashTable) out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, account, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, folder, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    g_hash_table_add (out, column_dup (st, 0));
+  if (rc != SQLITE_DONE)
+    {
+      db_error (s, error, "copy list");
       return NULL;
     }
   return g_steal_pointer (&out);

@@ -96,10 +96,23 @@ GPtrArray *ms_state_queue_list (MsState *state, GError **error);
 
 /* Delivered: never fetch it again. @msgid and @size (of the message as
  * the server counts it) let a folder whose UIDVALIDITY changed be
- * matched again without fetching it all twice. */
+ * matched again without fetching it all twice. Forgets the server-side
+ * copies recorded for it (ms_state_copies_record). */
 gboolean ms_state_seen_record (MsState *state, const char *account, const char *folder,
                                const char *uid, gint64 when, const char *msgid, gint64 size,
                                GError **error);
+/* Remember a SHA-256 of the header block of a message recorded as seen
+ * (in the caller's transaction), for ms_state_seen_same_message. */
+gboolean ms_state_seen_set_header (MsState *state, const char *account, const char *folder,
+                                   const char *uid, GBytes *header, GError **error);
+/* Whether the message the server now lists under @uid, of @size, with
+ * @header (its header block) and @msgid (NULL: none), is the one recorded
+ * as seen under that uid: a POP3 server may give the UIDL of a deleted
+ * message to a new one. FALSE in *@same_out when in doubt (no record, or
+ * an old record without a header and no Message-ID to compare). */
+gboolean ms_state_seen_same_message (MsState *state, const char *account, const char *folder,
+                                     const char *uid, gint64 size, const char *msgid,
+                                     GBytes *header, gboolean *same_out, GError **error);
 /* "MESSAGE-ID SIZE" -> gint64* fetch time, for the folder's seen
  * messages that have a Message-ID. Transfer full. */
 GHashTable *ms_state_seen_identities (MsState *state, const char *account, const char *folder,
@@ -122,6 +135,29 @@ gboolean ms_state_journal_end (MsState *state, const char *account, const char *
 /* uid -> name. Transfer full. */
 GHashTable *ms_state_journal_all (MsState *state, const char *account, const char *folder,
                                   GError **error);
+
+/* Copies of a message made on a server before it is recorded as seen:
+ * a UID COPY into a folder of the source's own server (fileinto_target =
+ * server), an APPEND to another account (deliver_to = imap:). @target
+ * names the copy ("copy:FOLDER", "append:ACCOUNT:FOLDER"). A copy is
+ * recorded as soon as the server answered OK, so that a run after a
+ * failure does not make it again: a crash between the server's OK and
+ * the record costs one duplicate, never one per run. The rows of a
+ * message go with ms_state_seen_record (in its transaction) or
+ * ms_state_copy_forget (the message is gone from the server). */
+
+/* Record that @target holds a copy of each of @uids (NULL-terminated),
+ * in a commit of its own: call it outside any transaction. */
+gboolean ms_state_copies_record (MsState *state, const char *account, const char *folder,
+                                 const char *const *uids, const char *target, GError **error);
+gboolean ms_state_copy_done (MsState *state, const char *account, const char *folder,
+                             const char *uid, const char *target, gboolean *done_out,
+                             GError **error);
+gboolean ms_state_copy_forget (MsState *state, const char *account, const char *folder,
+                               const char *uid, GError **error);
+/* The uids of @folder that have copies recorded (a set). Transfer full. */
+GHashTable *ms_state_copy_uids (MsState *state, const char *account, const char *folder,
+                                GError **error);
 
 /* What `mailsift status` shows per account. */
 typedef struct {

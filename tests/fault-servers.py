@@ -176,11 +176,13 @@ class Handler(socketserver.StreamRequestHandler):
 
 
 class Pop3Handler(Handler):
-    """USER/PASS, CAPA, STAT, UIDL, LIST, RETR, DELE (committed only by QUIT),
-    NOOP, RSET, QUIT. Faults: silent, drop_retr_uid, bad_listing, refuse_uids
-    (RETR of one of them is answered -ERR), pipelining (CAPA offers it),
-    starttls_inject (STLS is answered +OK followed by these bytes in the
-    same write, and TLS never starts; without it STLS gets -ERR)."""
+    """USER/PASS, CAPA, STAT, UIDL, LIST, RETR, TOP, DELE (committed only by
+    QUIT), NOOP, RSET, QUIT. Faults: silent, drop_retr_uid, bad_listing,
+    refuse_uids (RETR of one of them is answered -ERR), pipelining (CAPA
+    offers it), starttls_inject (STLS is answered +OK followed by these
+    bytes in the same write, and TLS never starts; without it STLS gets
+    -ERR), quit_unanswered ("deleted" or "kept": QUIT drops the connection
+    without an answer, after or without carrying out the DELEs)."""
 
     REFUSAL = b"-ERR cannot read this message from the store"
 
@@ -247,6 +249,14 @@ class Pop3Handler(Handler):
                     time.sleep(0.1)
                     return self.drop()
                 self.send(b"+OK %d octets\r\n" % len(crlf(m[1])) + wire + b".\r\n")
+            elif verb == "TOP":
+                if m is None or len(parts) < 3 or not parts[2].isdigit():
+                    self.send(b"-ERR no such message\r\n")
+                    continue
+                head, _, body = m[1].partition(b"\n\n")
+                lines = head.split(b"\n") + [b""] + body.split(b"\n")[:-1][:int(parts[2])]
+                wire = b"".join((b"." + x if x.startswith(b".") else x) + b"\r\n" for x in lines)
+                self.send(b"+OK top of message follows\r\n" + wire + b".\r\n")
             elif verb == "DELE":
                 if m is None:
                     self.send(b"-ERR no such message\r\n")
@@ -258,8 +268,11 @@ class Pop3Handler(Handler):
                 self.send(b"+OK\r\n")
             elif verb == "QUIT":
                 gone = {view[n - 1][0] for n in pending}
-                with box.lock:
-                    box.msgs = [x for x in box.msgs if x[0] not in gone]
+                if fault.get("quit_unanswered") != "kept":
+                    with box.lock:
+                        box.msgs = [x for x in box.msgs if x[0] not in gone]
+                if fault.get("quit_unanswered"):
+                    return self.drop()
                 self.send(b"+OK bye\r\n")
                 return
             else:

@@ -51,6 +51,13 @@ def main():
             check("second fetch: nothing fetched twice", code == 0 and len(s.delivered()) == 5
                   and "test: 0 fetched" in out, f"exit {code}\n{out}{err}")
             check("after_delivery = keep leaves the mail on the server", len(dc.list("test")) == 5)
+            s = Setup(dc, tmp, after_delivery="delete")
+            code, out, err = s.fetch()
+            check("after_delivery changed to delete: the messages delivered before are deleted, "
+                  "not delivered again (Dovecot's TOP n 0 header is the one recorded)",
+                  code == 0 and len(s.delivered()) == 5 and dc.list("test") == []
+                  and "reused the UIDL" not in err, f"exit {code}\n{out}{err}")
+            dc.fill("test", msgs)
 
         with tempfile.TemporaryDirectory(prefix="ms-pop3-") as tmp:
             s = Setup(dc, tmp, port=dc.ports["pop3"], tls="starttls", after_delivery="delete")
