@@ -630,14 +630,23 @@ ms_pipeline_record_duplicates (MsPipeline *p, const MsPlan *plan, GError **error
   return TRUE;
 }
 
-/* In a batch, what a message recorded is not committed yet: keep it for
- * the filter of the batch's later messages. */
+/* What a message recorded that plans of later messages depend on (a
+ * duplicate mark, a vacation answer): plans made before it are stale
+ * (ms_pipeline_plan_is_current). In a batch, the duplicate marks are not
+ * committed yet: keep them for the filter of the batch's later messages. */
 static void
 remember_pending (MsPipeline *p, const MsPlan *plan)
 {
   const MsFilterResult *r = plan->result;
 
-  if (p->sync_later == NULL || r->failed)
+  if (r->failed)
+    return;
+  for (guint i = 0; i < r->actions->len; i++)
+    if (((const MsAction *) r->actions->pdata[i])->kind == MS_ACTION_VACATION)
+      p->pending_generation++;
+  if (r->duplicates->len > 0)
+    p->pending_generation++;
+  if (p->sync_later == NULL)
     return;
   for (guint i = 0; i < r->duplicates->len; i++)
     {
@@ -650,7 +659,6 @@ remember_pending (MsPipeline *p, const MsPlan *plan)
       if (g_hash_table_lookup_extended (p->duplicates_pending, m->hash, NULL, &old))
         seen &= GPOINTER_TO_INT (old);
       g_hash_table_insert (p->duplicates_pending, g_strdup (m->hash), GINT_TO_POINTER (seen));
-      p->pending_generation++;
     }
 }
 

@@ -44,7 +44,8 @@ typedef struct {
   GHashTable *duplicates_pending; /* a batch is open: duplicate hashes its
                                    * messages recorded -> GINT seen, shown to
                                    * the filter until the batch commits */
-  guint pending_generation; /* changes with duplicates_pending */
+  guint pending_generation; /* changes with each duplicate mark or
+                             * vacation answer recorded */
   char **sieve_options;   /* "name=value" for the Sieve engine, from config */
   struct {
     char *path;           /* the script the result is for */
