@@ -82,7 +82,8 @@ def inside():
     after = files_under(maildir)
     results.append(("state disk full, redirect + keep: exit 0, kept once, nothing queued, the log says "
                     "why and what to do",
-                    code == 0 and len(after) == len(before) + 1 and "state.db" in err
+                    code == 0 and len(after) == len(before) + 1
+                    and ("state.db" in err or "/state/queue/" in err)
                     and "redirect to bob@example.net not done" in err
                     and ("free some space" in err or "check the disk" in err)
                     and files_under(os.path.join(state, "queue")) == queued,
