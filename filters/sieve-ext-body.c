@@ -7,7 +7,7 @@
  * into plain text; :content the parts of the listed types, decoded (a
  * multipart: its prologue and epilogue; a message/rfc822 part: the
  * header of the enclosed message). Each part is one value, of which at
- * most MS_SV_MAX_PART_TEXT bytes are examined. The parts come from
+ * most MS_MIME_MAX_PART_TEXT bytes are examined. The parts come from
  * sieve-mime.c, read from the message file when the test runs: with only
  * the header at hand the test is a runtime error, never a silent false. */
 #include "sieve-core.h"
@@ -41,7 +41,7 @@ validate_body (MsSvValidator *v, MsSvNode *node)
 /* RFC 5173 5.2: "" any type; "type" any subtype of it; "type/subtype"
  * exactly; a type with a leading or trailing '/' or two of them none. */
 static gboolean
-type_wanted (const char *const *types, const MsSvPart *part)
+type_wanted (const char *const *types, const MsMimePart *part)
 {
   for (guint i = 0; types[i]; i++)
     {
@@ -69,7 +69,7 @@ match_string (MsSvRun *run, MsSvMatching *st, const char *s)
 
   if (s == NULL)
     return FALSE;
-  len = MIN (strlen (s), MS_SV_MAX_PART_TEXT);
+  len = MIN (strlen (s), MS_MIME_MAX_PART_TEXT);
   valid = g_utf8_make_valid (s, len);
   return ms_sv_match_value (run, st, valid, strlen (valid));
 }
@@ -85,25 +85,25 @@ match_bytes (MsSvRun *run, MsSvMatching *st, GBytes *bytes)
 
 /* One part under :content: TRUE when the test is decided. */
 static gboolean
-match_content (MsSvRun *run, MsSvMatching *st, const MsSvPart *part)
+match_content (MsSvRun *run, MsSvMatching *st, const MsMimePart *part)
 {
   switch (part->kind)
     {
-    case MS_SV_PART_MULTIPART:
+    case MS_MIME_PART_MULTIPART:
       {
         GMimeMultipart *mp = GMIME_MULTIPART (part->object);
         return match_string (run, st, g_mime_multipart_get_prologue (mp))
                || match_string (run, st, g_mime_multipart_get_epilogue (mp));
       }
-    case MS_SV_PART_MESSAGE:
+    case MS_MIME_PART_MESSAGE:
       {
         GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (part->object));
         g_autofree char *fields = inner ? g_mime_object_get_headers (GMIME_OBJECT (inner), NULL) : NULL;
         return match_string (run, st, fields);
       }
-    case MS_SV_PART_LEAF:
+    case MS_MIME_PART_LEAF:
       {
-        g_autoptr (GBytes) content = ms_sv_part_content (part, ms_sv_part_is_text (part), FALSE);
+        g_autoptr (GBytes) content = ms_mime_part_content (part, ms_mime_part_is_text (part), FALSE);
         return match_bytes (run, st, content);
       }
     }
@@ -114,7 +114,7 @@ static int
 test_body (MsSvRun *run, const MsSvNode *node)
 {
   MsSvMatching st;
-  MsSvMime *mime;
+  MsMime *mime;
 
   ms_sv_match_begin (run, &st, node->data);
   /* RFC 5173 6: wildcards of body set no match variables */
@@ -139,7 +139,7 @@ test_body (MsSvRun *run, const MsSvNode *node)
       const char *const *types = ms_sv_expand_list (run, node->tagval[TAG_CONTENT]);
       for (guint i = 0; i < mime->parts->len; i++)
         {
-          const MsSvPart *part = mime->parts->pdata[i];
+          const MsMimePart *part = mime->parts->pdata[i];
           if (type_wanted (types, part) && match_content (run, &st, part))
             return 1;
         }
@@ -147,11 +147,11 @@ test_body (MsSvRun *run, const MsSvNode *node)
     }
   for (guint i = 0; i < mime->parts->len; i++)
     {
-      const MsSvPart *part = mime->parts->pdata[i];
+      const MsMimePart *part = mime->parts->pdata[i];
       g_autoptr (GBytes) text = NULL;
-      if (!ms_sv_part_is_text (part))
+      if (!ms_mime_part_is_text (part))
         continue;
-      text = ms_sv_part_content (part, TRUE, TRUE);
+      text = ms_mime_part_content (part, TRUE, TRUE);
       if (match_bytes (run, &st, text))
         return 1;
     }

@@ -9,7 +9,7 @@
  * visits the parts below the outer loop's current part. Only header
  * tests with :mime look at the current part; without it they still look
  * at the message's header (RFC 5703 4.1). Loops are bounded by
- * MS_SV_MAX_PARTS parts and the interpreter's MS_SV_MAX_STEPS. */
+ * MS_MIME_MAX_PARTS parts and the interpreter's MS_SV_MAX_STEPS. */
 #include "sieve-core.h"
 
 #include "sieve-ext-variables.h"
@@ -106,8 +106,8 @@ validate_foreverypart (MsSvValidator *v, MsSvNode *node)
 static gboolean
 exec_foreverypart (MsSvRun *run, const MsSvNode *node)
 {
-  MsSvMime *mime = ms_sv_mime_get (run, node);
-  MsSvPart *outer = run->part;
+  MsMime *mime = ms_sv_mime_get (run, node);
+  MsMimePart *outer = run->part;
   guint from, to;
   gboolean ok = TRUE;
 
@@ -220,9 +220,9 @@ exec_extracttext (MsSvRun *run, const MsSvNode *node)
   gsize len = 0;
 
   /* only text parts have text; the rest give "" (RFC 5703 7) */
-  if (run->part && ms_sv_part_is_text (run->part))
+  if (run->part && ms_mime_part_is_text (run->part))
     {
-      text = ms_sv_part_content (run->part, TRUE, TRUE);
+      text = ms_mime_part_content (run->part, TRUE, TRUE);
       data = g_bytes_get_data (text, &len);
       if (data == NULL)
         data = "", len = 0;

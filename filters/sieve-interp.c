@@ -509,7 +509,7 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
     }
   result->complete = TRUE;
 
-  g_clear_pointer (&run.mime, ms_sv_mime_free);
+  g_clear_pointer (&run.mime, ms_mime_free);
   g_clear_pointer (&run.match_values, g_ptr_array_unref);
   g_clear_pointer (&run.addresses, g_hash_table_unref);
   g_clear_pointer (&run.vars, g_hash_table_unref);

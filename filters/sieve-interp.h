@@ -19,8 +19,8 @@
 
 #include <glib.h>
 
-typedef struct _MsSvMime MsSvMime; /* sieve-mime.h */
-typedef struct _MsSvPart MsSvPart;
+typedef struct _MsMime MsMime; /* message/mime.h */
+typedef struct _MsMimePart MsMimePart;
 
 /* RFC 5228 2.10.6: implementations may limit actions; Pigeonhole's
  * default is 32. */
@@ -69,10 +69,10 @@ struct _MsSvRun {
 
   /* body and mime (sieve-mime.h): the message's MIME parts, parsed by
    * the first test that needs them; NULL before */
-  MsSvMime *mime;
+  MsMime *mime;
   /* foreverypart (RFC 5703 3): the part the innermost loop is at
    * (header :mime, extracttext look at it); NULL outside loops */
-  MsSvPart *part;
+  MsMimePart *part;
   /* break: the foreverypart node being left (with stopped set) */
   const MsSvNode *breaking;
 };

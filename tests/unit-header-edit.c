@@ -1,4 +1,4 @@
-/* Unit tests of filters/header-edit.c: header edits on the raw header
+/* Unit tests of message/header-edit.c: header edits on the raw header
  * block, byte for byte, in agreement with the header view, and the value
  * encoding of addheader. */
 #include "header-edit.h"

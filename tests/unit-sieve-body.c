@@ -411,7 +411,7 @@ test_limits (void)
   GString *big = g_string_new ("From: a@example.org\n\n");
   g_autoptr (GString) loop = g_string_new (NULL);
 
-  /* at most MS_SV_MAX_PARTS parts are looked at */
+  /* at most MS_MIME_MAX_PARTS parts are looked at */
   assert_run ("require [\"body\", \"fileinto\"]; if body :contains \"part 998\" { fileinto \"a\"; }"
               "if body :contains \"part 999\" { fileinto \"b\"; }",
               many, "fileinto \"a\"\n");
@@ -423,8 +423,8 @@ test_limits (void)
   got = run_full (loop->str, many, FALSE, NULL);
   g_assert_nonnull (strstr (got, "steps"));
   g_assert_nonnull (strstr (got, "keep\n"));
-  /* text after MS_SV_MAX_PART_TEXT bytes of a part is not looked at */
-  while (big->len < MS_SV_MAX_PART_TEXT + 100)
+  /* text after MS_MIME_MAX_PART_TEXT bytes of a part is not looked at */
+  while (big->len < MS_MIME_MAX_PART_TEXT + 100)
     g_string_append (big, "filler line of text\n");
   g_string_append (big, "NEEDLE\n");
   assert_run ("require [\"body\", \"fileinto\"]; if body :contains \"NEEDLE\" { fileinto \"a\"; }"
@@ -451,7 +451,7 @@ test_html_to_text (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *got = ms_sv_html_to_text (cases[i].html, strlen (cases[i].html));
+      g_autofree char *got = ms_mime_html_to_text (cases[i].html, strlen (cases[i].html));
       g_assert_cmpstr (got, ==, cases[i].text);
     }
 }

@@ -16,12 +16,12 @@ cd "$top"
 
 CC=${CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -DG_LOG_DOMAIN=\"mailsift\" -Iagent -Ifilters \
+  -D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -DG_LOG_DOMAIN=\"mailsift\" -Iagent -Imessage -Ifilters \
   $(pkg-config --cflags glib-2.0 gio-2.0 gmime-3.0)"
 LIBS="$(pkg-config --libs glib-2.0 gio-2.0 gmime-3.0) -lsieve"
 
 engine_sources=$(ls filters/sieve-*.c | grep -v sieve-libsieve.c)
-common="filters/action.c filters/header.c filters/header-edit.c filters/address.c filters/engine.c filters/lint.c \
+common="filters/action.c message/header.c message/rfc2047.c message/header-edit.c message/address.c message/mime.c filters/engine.c filters/lint.c \
   filters/sieve-libsieve.c agent/error.c"
 
 # shellcheck disable=SC2086

@@ -1,3 +1,5 @@
+/* mailsift message model - e-mail addresses (see address.h): header
+ * address lists, addr-spec checks and subaddress splitting. */
 #include "address.h"
 
 #include <string.h>

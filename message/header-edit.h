@@ -1,4 +1,4 @@
-/* mailsift - header edits (Sieve editheader, RFC 5293) on the raw header
+/* mailsift message model - header edits (Sieve editheader, RFC 5293) on the raw header
  * block.
  *
  * The Sieve engine applies each edit when the script makes it, so that

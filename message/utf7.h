@@ -1,4 +1,4 @@
-/* mailsift - IMAP modified UTF-7 (RFC 3501 5.1.3), the encoding Maildir++
+/* mailsift message model - IMAP modified UTF-7 (RFC 3501 5.1.3), the encoding Maildir++
  * folder names use on disk (as Dovecot and Courier do). */
 #pragma once
 

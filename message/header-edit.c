@@ -1,3 +1,5 @@
+/* mailsift message model - header edits on the raw header block (see
+ * header-edit.h), for Sieve editheader and for delivery. */
 #include "header-edit.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* mailsift - RFC 2047 encoded words ("=?utf-8?q?...?="): decoding
+/* mailsift message model - RFC 2047 encoded words ("=?utf-8?q?...?="): decoding
  * header text to UTF-8 for people and for Sieve tests (RFC 5228 2.7.2). */
 #include "rfc2047.h"
 

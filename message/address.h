@@ -1,4 +1,4 @@
-/* mailsift - e-mail addresses: parsing header address lists, validating an
+/* mailsift message model - e-mail addresses: parsing header address lists, validating an
  * address before it can reach an SMTP command, and subaddress splitting
  * (RFC 5233). */
 #pragma once

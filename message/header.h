@@ -1,4 +1,4 @@
-/* mailsift - the header view: a message's header fields as people read them.
+/* mailsift message model - the header view: a message's header fields as people read them.
  *
  * Built once per message from the raw header block. Field values are
  * unfolded, trimmed, RFC 2047 encoded words decoded to UTF-8

@@ -1,3 +1,5 @@
+/* mailsift message model - IMAP modified UTF-7 (see utf7.h) for folder
+ * names on the server and in Maildir++. */
 #include "utf7.h"
 
 #include <gio/gio.h>

@@ -1,4 +1,4 @@
-/* mailsift - RFC 2047 encoded words in header fields. */
+/* mailsift message model - RFC 2047 encoded words in header fields. */
 #pragma once
 
 #include <glib.h>

@@ -1,3 +1,5 @@
+/* mailsift message model - the header view (see header.h), used by the
+ * sources, delivery, replies and both Sieve engines. */
 #include "header.h"
 
 #include "address.h"
