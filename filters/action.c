@@ -1,5 +1,7 @@
 #include "action.h"
 
+#include "wire.h"
+
 #include "address.h"
 #include "header.h"
 #include "rfc2047.h"
@@ -546,271 +548,170 @@ ms_filter_result_finish (MsFilterResult *r)
 
 /* ---------------------------------------------------------------- wire */
 
-/* GVariant strings must be UTF-8; script and message text need not be. */
-static GVariant *
-variant_string (const char *s)
+/* The result in the filter pipe's format (wire.h): a version, the flags,
+ * the texts, then the actions, the header edits and the duplicate marks.
+ * Strings are sent as valid UTF-8. */
+#define RESULT_VERSION 1u
+
+enum {
+  RESULT_FAILED = 1 << 0,
+  RESULT_COMPLETE = 1 << 1,
+  RESULT_NEEDS_BODY = 1 << 2,
+};
+
+enum {
+  ACTION_IMPLICIT = 1 << 0,
+  ACTION_MIME = 1 << 1,
+};
+
+void
+ms_filter_result_encode (const MsFilterResult *r, GByteArray *out)
 {
-  if (g_utf8_validate (s, -1, NULL))
-    return g_variant_new_string (s);
-  return g_variant_new_take_string (g_utf8_make_valid (s, -1));
-}
-
-static GVariant *
-variant_strv (char *const *strv, gssize n)
-{
-  GVariantBuilder b;
-
-  g_variant_builder_init (&b, G_VARIANT_TYPE_STRING_ARRAY);
-  for (gssize i = 0; n < 0 ? strv[i] != NULL : i < n; i++)
-    g_variant_builder_add_value (&b, variant_string (strv[i]));
-  return g_variant_builder_end (&b);
-}
-
-/* The filter process sends a result per message, so results are built
- * and read without format strings (which GVariant parses on every call)
- * and without a GVariantDict (a hash table per action). */
-static void
-dict_add (GVariantBuilder *b, const char *key, GVariant *value)
-{
-  g_variant_builder_add_value (b, g_variant_new_dict_entry (g_variant_new_string (key),
-                                                            g_variant_new_variant (value)));
-}
-
-static void
-dict_add_str (GVariantBuilder *b, const char *key, const char *value)
-{
-  if (value)
-    dict_add (b, key, variant_string (value));
-}
-
-static void
-dict_add_strv (GVariantBuilder *b, const char *key, char **value)
-{
-  if (value)
-    dict_add (b, key, variant_strv (value, -1));
-}
-
-static GVariant *
-strings_to_variant (GPtrArray *a)
-{
-  return variant_strv ((char *const *) a->pdata, a->len);
-}
-
-GVariant *
-ms_filter_result_to_variant (const MsFilterResult *r)
-{
-  GVariantBuilder actions, edits, dups;
-
-  g_variant_builder_init (&actions, G_VARIANT_TYPE ("aa{sv}"));
+  ms_wire_put_u32 (out, RESULT_VERSION);
+  ms_wire_put_u32 (out, (r->failed ? RESULT_FAILED : 0) | (r->complete ? RESULT_COMPLETE : 0)
+                          | (r->needs_body ? RESULT_NEEDS_BODY : 0));
+  ms_wire_put_str (out, r->failure, TRUE);
+  ms_wire_put_strv (out, (char *const *) r->errors->pdata, r->errors->len, TRUE);
+  ms_wire_put_strv (out, (char *const *) r->warnings->pdata, r->warnings->len, TRUE);
+  ms_wire_put_strv (out, (char *const *) r->trace->pdata, r->trace->len, TRUE);
+  ms_wire_put_u32 (out, r->actions->len);
   for (guint i = 0; i < r->actions->len; i++)
     {
       const MsAction *a = r->actions->pdata[i];
-      GVariantBuilder d;
 
-      g_variant_builder_init (&d, G_VARIANT_TYPE_VARDICT);
-      /* a field at its default (0, FALSE, NULL) is left out: the other
-       * end starts from ms_action_new */
-      dict_add (&d, "kind", g_variant_new_uint32 (a->kind));
-      if (a->implicit)
-        dict_add (&d, "implicit", g_variant_new_boolean (a->implicit));
-      if (a->days)
-        dict_add (&d, "days", g_variant_new_int32 (a->days));
-      if (a->mime)
-        dict_add (&d, "mime", g_variant_new_boolean (a->mime));
-      if (a->seconds)
-        dict_add (&d, "seconds", g_variant_new_int64 (a->seconds));
-      dict_add_strv (&d, "addresses", a->addresses);
-      dict_add_str (&d, "target", a->target);
-      dict_add_strv (&d, "flags", a->flags);
-      dict_add_str (&d, "from", a->from);
-      dict_add_str (&d, "subject", a->subject);
-      dict_add_str (&d, "text", a->text);
-      dict_add_str (&d, "handle", a->handle);
-      dict_add_str (&d, "priority", a->priority);
-      dict_add_strv (&d, "options", a->options);
-      if (a->edits)
-        dict_add (&d, "edits", g_variant_new_uint32 (a->edits));
-      g_variant_builder_add_value (&actions, g_variant_builder_end (&d));
+      ms_wire_put_u32 (out, a->kind);
+      ms_wire_put_u32 (out, (a->implicit ? ACTION_IMPLICIT : 0) | (a->mime ? ACTION_MIME : 0));
+      ms_wire_put_u32 (out, (guint32) a->days);
+      ms_wire_put_u64 (out, (guint64) a->seconds);
+      ms_wire_put_u32 (out, a->edits);
+      ms_wire_put_str (out, a->target, TRUE);
+      ms_wire_put_strv (out, a->flags, -1, TRUE);
+      ms_wire_put_str (out, a->from, TRUE);
+      ms_wire_put_str (out, a->subject, TRUE);
+      ms_wire_put_str (out, a->text, TRUE);
+      ms_wire_put_str (out, a->handle, TRUE);
+      ms_wire_put_strv (out, a->addresses, -1, TRUE);
+      ms_wire_put_str (out, a->priority, TRUE);
+      ms_wire_put_strv (out, a->options, -1, TRUE);
     }
-  g_variant_builder_init (&edits, G_VARIANT_TYPE ("a(ussbu)"));
+  ms_wire_put_u32 (out, r->edits->len);
   for (guint i = 0; i < r->edits->len; i++)
     {
       const MsHeaderEdit *e = r->edits->pdata[i];
-      GVariant *fields[] = {
-        g_variant_new_uint32 (e->kind), variant_string (e->name), variant_string (e->value),
-        g_variant_new_boolean (e->last), g_variant_new_uint32 (e->index),
-      };
-      g_variant_builder_add_value (&edits, g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
+
+      ms_wire_put_u32 (out, e->kind);
+      ms_wire_put_str (out, e->name, TRUE);
+      ms_wire_put_str (out, e->value, TRUE);
+      ms_wire_put_u32 (out, e->last ? 1 : 0);
+      ms_wire_put_u32 (out, e->index);
     }
-  g_variant_builder_init (&dups, G_VARIANT_TYPE ("a(sb)"));
+  ms_wire_put_u32 (out, r->duplicates->len);
   for (guint i = 0; i < r->duplicates->len; i++)
     {
       const MsDuplicateMark *m = r->duplicates->pdata[i];
-      GVariant *fields[] = { variant_string (m->hash), g_variant_new_boolean (m->seen) };
-      g_variant_builder_add_value (&dups, g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
+
+      ms_wire_put_str (out, m->hash, TRUE);
+      ms_wire_put_u32 (out, m->seen ? 1 : 0);
     }
-  {
-    GVariant *fields[] = {
-      g_variant_builder_end (&actions), strings_to_variant (r->errors), strings_to_variant (r->warnings),
-      strings_to_variant (r->trace), g_variant_new_boolean (r->failed),
-      variant_string (r->failure ? r->failure : ""), g_variant_new_boolean (r->complete),
-      g_variant_new_boolean (r->needs_body), g_variant_builder_end (&edits), g_variant_builder_end (&dups),
-    };
-    return g_variant_new_tuple (fields, G_N_ELEMENTS (fields));
-  }
 }
 
+/* Strings of @strv (transfer full) appended to @into. */
 static void
-strings_from_variant (GPtrArray *into, GVariant *v)
+take_strings (GPtrArray *into, char **strv)
 {
-  gsize n;
-  g_autofree const char **strv = g_variant_get_strv (v, &n);
-
-  for (gsize i = 0; i < n; i++)
-    g_ptr_array_add (into, g_strdup (strv[i]));
+  for (guint i = 0; strv && strv[i]; i++)
+    g_ptr_array_add (into, strv[i]);
+  g_free (strv);
 }
 
-static void
-replace_string (char **slot, GVariant *value)
+/* A count of items that take at least @least bytes each: more than the
+ * bytes left can hold is malformed. */
+static guint32
+get_count (MsWireReader *w, gsize least)
 {
-  g_free (*slot);
-  *slot = g_variant_dup_string (value, NULL);
-}
+  guint32 n = ms_wire_get_u32 (w);
 
-static void
-replace_strv (char ***slot, GVariant *value)
-{
-  g_strfreev (*slot);
-  *slot = g_variant_dup_strv (value, NULL);
-}
-
-/* One entry of an action's a{sv}. As with a GVariantDict, a later entry
- * for the same key wins; an unknown key, or a value of another type, is
- * left out. */
-static void
-action_set (MsAction *a, const char *key, GVariant *value)
-{
-  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-    {
-      char **slot = strcmp (key, "target") == 0    ? &a->target
-                    : strcmp (key, "from") == 0     ? &a->from
-                    : strcmp (key, "subject") == 0  ? &a->subject
-                    : strcmp (key, "text") == 0     ? &a->text
-                    : strcmp (key, "handle") == 0   ? &a->handle
-                    : strcmp (key, "priority") == 0 ? &a->priority
-                                                    : NULL;
-      if (slot)
-        replace_string (slot, value);
-    }
-  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING_ARRAY))
-    {
-      char ***slot = strcmp (key, "flags") == 0       ? &a->flags
-                     : strcmp (key, "addresses") == 0 ? &a->addresses
-                     : strcmp (key, "options") == 0   ? &a->options
-                                                      : NULL;
-      if (slot)
-        replace_strv (slot, value);
-    }
-  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
-    {
-      if (strcmp (key, "kind") == 0)
-        a->kind = (MsActionKind) g_variant_get_uint32 (value);
-      else if (strcmp (key, "edits") == 0)
-        a->edits = g_variant_get_uint32 (value);
-    }
-  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-    {
-      if (strcmp (key, "implicit") == 0)
-        a->implicit = g_variant_get_boolean (value);
-      else if (strcmp (key, "mime") == 0)
-        a->mime = g_variant_get_boolean (value);
-    }
-  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT32) && strcmp (key, "days") == 0)
-    a->days = g_variant_get_int32 (value);
-  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64) && strcmp (key, "seconds") == 0)
-    a->seconds = g_variant_get_int64 (value);
-}
-
-static MsAction *
-action_from_variant (GVariant *d, guint n_edits)
-{
-  MsAction *a = ms_action_new (MS_ACTION_KEEP, NULL);
-  gsize n = g_variant_n_children (d);
-
-  for (gsize i = 0; i < n; i++)
-    {
-      g_autoptr (GVariant) entry = g_variant_get_child_value (d, i);
-      g_autoptr (GVariant) key = g_variant_get_child_value (entry, 0);
-      g_autoptr (GVariant) boxed = g_variant_get_child_value (entry, 1);
-      g_autoptr (GVariant) value = g_variant_get_variant (boxed);
-
-      action_set (a, g_variant_get_string (key, NULL), value);
-    }
-  if ((guint) a->kind > MS_ACTION_NOTIFY)
-    a->kind = MS_ACTION_KEEP;
-  a->edits = MIN (a->edits, n_edits);
-  return a;
+  if (!w->bad && n > (gsize) (w->end - w->p) / least)
+    w->bad = TRUE;
+  return w->bad ? 0 : n;
 }
 
 MsFilterResult *
-ms_filter_result_from_variant (GVariant *v)
+ms_filter_result_decode (const guint8 *data, gsize len)
 {
-  MsFilterResult *r = ms_filter_result_new ();
-  g_autoptr (GVariant) actions = NULL, errors = NULL, warnings = NULL, trace = NULL, failed = NULL;
-  g_autoptr (GVariant) failure = NULL, complete = NULL, needs_body = NULL, edits = NULL, dups = NULL;
-  gsize n;
+  g_autoptr (MsFilterResult) r = ms_filter_result_new ();
+  MsWireReader w;
+  guint32 flags, n;
 
-  g_return_val_if_fail (g_variant_is_of_type (v, G_VARIANT_TYPE (MS_FILTER_RESULT_TYPE)), r);
-  actions = g_variant_get_child_value (v, 0);
-  errors = g_variant_get_child_value (v, 1);
-  warnings = g_variant_get_child_value (v, 2);
-  trace = g_variant_get_child_value (v, 3);
-  failed = g_variant_get_child_value (v, 4);
-  failure = g_variant_get_child_value (v, 5);
-  complete = g_variant_get_child_value (v, 6);
-  needs_body = g_variant_get_child_value (v, 7);
-  edits = g_variant_get_child_value (v, 8);
-  dups = g_variant_get_child_value (v, 9);
-  r->failed = g_variant_get_boolean (failed);
-  r->complete = g_variant_get_boolean (complete);
-  r->needs_body = g_variant_get_boolean (needs_body);
-  n = g_variant_n_children (edits);
-  for (gsize i = 0; i < n; i++)
+  ms_wire_reader_init (&w, data, len, TRUE);
+  if (ms_wire_get_u32 (&w) != RESULT_VERSION)
+    return NULL;
+  flags = ms_wire_get_u32 (&w);
+  r->failed = (flags & RESULT_FAILED) != 0;
+  r->complete = (flags & RESULT_COMPLETE) != 0;
+  r->needs_body = (flags & RESULT_NEEDS_BODY) != 0;
+  r->failure = ms_wire_get_str (&w);
+  take_strings (r->errors, ms_wire_get_strv (&w));
+  take_strings (r->warnings, ms_wire_get_strv (&w));
+  take_strings (r->trace, ms_wire_get_strv (&w));
+  n = get_count (&w, 4 * 4 + 8 + 9 * 4); /* the least an action takes */
+  for (guint32 i = 0; i < n && !w.bad; i++)
     {
-      g_autoptr (GVariant) e = g_variant_get_child_value (edits, i);
-      g_autoptr (GVariant) kind = g_variant_get_child_value (e, 0);
-      g_autoptr (GVariant) name = g_variant_get_child_value (e, 1);
-      g_autoptr (GVariant) value = g_variant_get_child_value (e, 2);
-      g_autoptr (GVariant) last = g_variant_get_child_value (e, 3);
-      g_autoptr (GVariant) index = g_variant_get_child_value (e, 4);
+      MsAction *a = ms_action_new (MS_ACTION_KEEP, NULL);
+      guint32 kind = ms_wire_get_u32 (&w);
+      guint32 aflags = ms_wire_get_u32 (&w);
 
-      g_ptr_array_add (r->edits, ms_header_edit_new (g_variant_get_uint32 (kind) == MS_HEADER_EDIT_DELETE
-                                                       ? MS_HEADER_EDIT_DELETE
-                                                       : MS_HEADER_EDIT_ADD,
-                                                     g_variant_get_string (name, NULL),
-                                                     g_variant_get_string (value, NULL),
-                                                     g_variant_get_boolean (last), g_variant_get_uint32 (index)));
+      a->kind = kind <= MS_ACTION_NOTIFY ? (MsActionKind) kind : MS_ACTION_KEEP;
+      a->implicit = (aflags & ACTION_IMPLICIT) != 0;
+      a->mime = (aflags & ACTION_MIME) != 0;
+      a->days = (int) ms_wire_get_u32 (&w);
+      a->seconds = (gint64) ms_wire_get_u64 (&w);
+      a->edits = ms_wire_get_u32 (&w);
+      a->target = ms_wire_get_str (&w);
+      a->flags = ms_wire_get_strv (&w);
+      a->from = ms_wire_get_str (&w);
+      a->subject = ms_wire_get_str (&w);
+      a->text = ms_wire_get_str (&w);
+      a->handle = ms_wire_get_str (&w);
+      a->addresses = ms_wire_get_strv (&w);
+      a->priority = ms_wire_get_str (&w);
+      a->options = ms_wire_get_strv (&w);
+      g_ptr_array_add (r->actions, a);
     }
-  n = g_variant_n_children (dups);
-  for (gsize i = 0; i < n; i++)
+  n = get_count (&w, 4 * 4);
+  for (guint32 i = 0; i < n && !w.bad; i++)
     {
-      g_autoptr (GVariant) m = g_variant_get_child_value (dups, i);
-      g_autoptr (GVariant) hash = g_variant_get_child_value (m, 0);
-      g_autoptr (GVariant) seen = g_variant_get_child_value (m, 1);
+      guint32 kind = ms_wire_get_u32 (&w);
+      g_autofree char *name = ms_wire_get_str (&w);
+      g_autofree char *value = ms_wire_get_str (&w);
+      gboolean last = ms_wire_get_u32 (&w) != 0;
+      guint32 index = ms_wire_get_u32 (&w);
 
-      ms_filter_result_add_duplicate (r, g_variant_get_string (hash, NULL), g_variant_get_boolean (seen));
+      if (name == NULL || value == NULL)
+        w.bad = TRUE;
+      else
+        g_ptr_array_add (r->edits, ms_header_edit_new (kind == MS_HEADER_EDIT_DELETE ? MS_HEADER_EDIT_DELETE
+                                                                                     : MS_HEADER_EDIT_ADD,
+                                                       name, value, last, index));
     }
-  if (*g_variant_get_string (failure, NULL))
-    r->failure = g_variant_dup_string (failure, NULL);
-  strings_from_variant (r->errors, errors);
-  strings_from_variant (r->warnings, warnings);
-  strings_from_variant (r->trace, trace);
-  n = g_variant_n_children (actions);
-  for (gsize i = 0; i < n; i++)
+  n = get_count (&w, 2 * 4);
+  for (guint32 i = 0; i < n && !w.bad; i++)
     {
-      g_autoptr (GVariant) d = g_variant_get_child_value (actions, i);
+      g_autofree char *hash = ms_wire_get_str (&w);
+      gboolean seen = ms_wire_get_u32 (&w) != 0;
 
-      g_ptr_array_add (r->actions, action_from_variant (d, r->edits->len));
+      if (hash == NULL)
+        w.bad = TRUE;
+      else
+        ms_filter_result_add_duplicate (r, hash, seen);
     }
-  return r;
+  if (!ms_wire_reader_done (&w))
+    return NULL;
+  /* an action carries at most the edits there are */
+  for (guint i = 0; i < r->actions->len; i++)
+    {
+      MsAction *a = r->actions->pdata[i];
+      a->edits = MIN (a->edits, r->edits->len);
+    }
+  return g_steal_pointer (&r);
 }

@@ -135,8 +135,10 @@ char *ms_sieve_unescape (const char *s);
  * both. */
 void ms_filter_result_finish (MsFilterResult *result);
 
-/* Serialise for the pipe between the filter process and the agent, as
- * a GVariant of type MS_FILTER_RESULT_TYPE. */
-#define MS_FILTER_RESULT_TYPE "(aa{sv}asasasbsbba(ussbu)a(sb))"
-GVariant *ms_filter_result_to_variant (const MsFilterResult *result);
-MsFilterResult *ms_filter_result_from_variant (GVariant *v);
+/* The result in the byte format of the pipe between the filter process
+ * and the agent (wire.h), appended to @out. */
+void ms_filter_result_encode (const MsFilterResult *result, GByteArray *out);
+/* The result encoded in @data, or NULL when it is not a well-formed
+ * encoding (a version of its own, every count and length within @len,
+ * strings UTF-8 without NUL, nothing left over). */
+MsFilterResult *ms_filter_result_decode (const guint8 *data, gsize len);

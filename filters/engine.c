@@ -1,5 +1,7 @@
 #include "engine.h"
 
+#include "wire.h"
+
 #include "sieve-libsieve.h"
 #include "sieve-mailsift.h"
 
@@ -24,7 +26,6 @@
 #define MS_ENGINE_MAX_SERVED_LIBSIEVE 2000
 #define MS_ENGINE_MAX_SERVED 100000
 #define MS_FRAME_MAX (64u * 1024 * 1024)
-#define REQUEST_TYPE "(uusaytsssbsas)"
 
 struct _MsEngine {
   char *exe;
@@ -192,7 +193,8 @@ engine_start (MsEngine *e, GError **error)
 
 /* ---------------------------------------------------------------- frames */
 
-/* A frame is a 4-byte big-endian length, then a GVariant in normal form.
+/* A frame is a 4-byte big-endian length, then a request or a result in
+ * the byte format of wire.h.
  * Several frames can be in a pipe at once (the agent sends a batch's
  * requests ahead of the replies), so both ends read through a buffer and
  * take whole frames out of it. */
@@ -210,29 +212,32 @@ frame_reader_clear (FrameReader *r)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FrameReader, frame_reader_clear)
 
-/* The length and the data in one buffer, so that one write can send it. */
-static GBytes *
-frame_encode (GVariant *v, GError **error)
+/* A frame is built in one buffer, its length first, so that one write
+ * can send it: frame_begin, then the payload, then frame_end. */
+static GByteArray *
+frame_begin (void)
 {
-  g_autoptr (GVariant) normal = g_variant_get_normal_form (v);
-  gsize size = g_variant_get_size (normal);
+  GByteArray *f = g_byte_array_sized_new (512);
+
+  g_byte_array_set_size (f, 4);
+  return f;
+}
+
+static GBytes *
+frame_end (GByteArray *f, const char *what, GError **error)
+{
+  gsize size = f->len - 4;
   guint32 be = GUINT32_TO_BE ((guint32) size);
-  g_autoptr (GBytes) whole = NULL;
-  guint8 *data;
 
   if (size > MS_FRAME_MAX)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                   "the request is too large for the filter process (%" G_GSIZE_FORMAT " bytes)", size);
+                   "the %s is too large for the filter pipe (%" G_GSIZE_FORMAT " bytes)", what, size);
+      g_byte_array_unref (f);
       return NULL;
     }
-  /* g_variant_store wants the data 8-aligned: the length goes in the 4
-   * bytes before it, and the frame starts there */
-  data = g_malloc (8 + size);
-  memcpy (data + 8 - sizeof be, &be, sizeof be);
-  g_variant_store (normal, data + 8);
-  whole = g_bytes_new_take (data, 8 + size);
-  return g_bytes_new_from_bytes (whole, 8 - sizeof be, sizeof be + size);
+  memcpy (f->data, &be, sizeof be);
+  return g_byte_array_free_to_bytes (f);
 }
 
 /* One read(2) into @r: the number of bytes, 0 at end of file, -1 with
@@ -279,16 +284,16 @@ frame_reader_has_frame (const FrameReader *r)
   return have - sizeof be >= GUINT32_FROM_BE (be);
 }
 
-/* The first whole frame in @r, taken out of it; NULL without @error
- * when it is not all there yet. */
-static GVariant *
-frame_reader_take (FrameReader *r, const GVariantType *type, GError **error)
+/* The first whole frame in @r, taken out of it: its payload, which
+ * stays valid until the next frame_reader_fill; NULL without @error when
+ * it is not all there yet. */
+static const guint8 *
+frame_reader_take (FrameReader *r, gsize *len_out, GError **error)
 {
   gsize have = r->buf ? r->buf->len - r->start : 0;
+  const guint8 *payload;
   guint32 be;
   gsize size;
-  GBytes *bytes;
-  GVariant *v;
 
   if (have < sizeof be)
     return NULL;
@@ -301,19 +306,17 @@ frame_reader_take (FrameReader *r, const GVariantType *type, GError **error)
     }
   if (have - sizeof be < size)
     return NULL;
-  bytes = g_bytes_new (r->buf->data + r->start + sizeof be, size);
+  payload = r->buf->data + r->start + sizeof be;
   r->start += sizeof be + size;
-  v = g_variant_ref_sink (g_variant_new_from_bytes (type, bytes, FALSE));
-  g_bytes_unref (bytes);
-  return v;
+  *len_out = size;
+  return payload;
 }
 
-/* The filter process's end: all of @frame, blocking. */
+/* The filter process's end: all of @data, blocking. */
 static gboolean
-write_all (int fd, GBytes *frame, GError **error)
+write_all (int fd, const guint8 *data, gsize len, GError **error)
 {
-  gsize len, done = 0;
-  const guint8 *data = g_bytes_get_data (frame, &len);
+  gsize done = 0;
 
   while (done < len)
     {
@@ -333,31 +336,27 @@ write_all (int fd, GBytes *frame, GError **error)
   return TRUE;
 }
 
-static GVariant *
-request_to_variant (const MsFilterRequest *r, MsSieveBackend backend)
+/* A request as a frame (wire.h): mode, backend, script, header, size,
+ * envelope, separator, trace, message file, options. */
+static GBytes *
+request_frame (const MsFilterRequest *r, MsSieveBackend backend, GError **error)
 {
-  GBytes *empty = g_bytes_new_static ("", 0);
-  GVariant *header = g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING,
-                                               r->header ? r->header : empty, TRUE);
+  GByteArray *f = frame_begin ();
+  gsize hlen = 0;
+  const void *h = r->header ? g_bytes_get_data (r->header, &hlen) : NULL;
 
-  static const char *const none[] = { NULL };
-  /* a request per message: built without a format string to parse */
-  GVariant *fields[] = {
-    g_variant_new_uint32 (r->mode),
-    g_variant_new_uint32 (backend),
-    g_variant_new_string (r->script_path),
-    header,
-    g_variant_new_uint64 (r->size),
-    g_variant_new_string (r->envelope_from ? r->envelope_from : ""),
-    g_variant_new_string (r->envelope_to ? r->envelope_to : ""),
-    g_variant_new_string (r->subaddress_separator ? r->subaddress_separator : "+"),
-    g_variant_new_boolean (r->trace),
-    g_variant_new_string (r->message_path ? r->message_path : ""),
-    g_variant_new_strv (r->options ? r->options : none, -1),
-  };
-
-  g_bytes_unref (empty);
-  return g_variant_new_tuple (fields, G_N_ELEMENTS (fields));
+  ms_wire_put_u32 (f, r->mode);
+  ms_wire_put_u32 (f, backend);
+  ms_wire_put_str (f, r->script_path, FALSE);
+  ms_wire_put_bytes (f, h, hlen);
+  ms_wire_put_u64 (f, r->size);
+  ms_wire_put_str (f, r->envelope_from ? r->envelope_from : "", FALSE);
+  ms_wire_put_str (f, r->envelope_to ? r->envelope_to : "", FALSE);
+  ms_wire_put_str (f, r->subaddress_separator ? r->subaddress_separator : "+", FALSE);
+  ms_wire_put_u32 (f, r->trace ? 1 : 0);
+  ms_wire_put_str (f, r->message_path, FALSE);
+  ms_wire_put_strv (f, (char *const *) r->options, -1, FALSE);
+  return frame_end (f, "request", error);
 }
 
 static char *
@@ -406,7 +405,7 @@ failed_result (const char *why)
  * have no request (and no reply). FALSE with @error when the process
  * fails: *@next is then the request it was working on. */
 static gboolean
-exchange (MsEngine *e, GBytes **frames, guint n, guint *next, GVariant **replies, GError **error)
+exchange (MsEngine *e, GBytes **frames, guint n, guint *next, MsFilterResult **results, GError **error)
 {
   g_auto (FrameReader) reader = { NULL, 0 };
   guint to_send = *next;
@@ -490,7 +489,8 @@ exchange (MsEngine *e, GBytes **frames, guint n, guint *next, GVariant **replies
         {
           gssize got = frame_reader_fill (&reader, e->from_child, error);
           GError *bad = NULL;
-          GVariant *v;
+          const guint8 *reply;
+          gsize len;
 
           if (got < 0)
             return FALSE;
@@ -499,16 +499,20 @@ exchange (MsEngine *e, GBytes **frames, guint n, guint *next, GVariant **replies
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
               return FALSE;
             }
-          while ((v = frame_reader_take (&reader, G_VARIANT_TYPE (MS_FILTER_RESULT_TYPE), &bad)))
+          while ((reply = frame_reader_take (&reader, &len, &bad)))
             {
               if (*next >= to_send)
                 {
                   /* a reply to a request it has not been sent */
-                  g_variant_unref (v);
                   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "unexpected reply");
                   return FALSE;
                 }
-              replies[(*next)++] = v;
+              if ((results[*next] = ms_filter_result_decode (reply, len)) == NULL)
+                {
+                  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "malformed reply");
+                  return FALSE;
+                }
+              (*next)++;
               e->served++;
               deadline = g_get_monotonic_time () + (gint64) e->timeout_s * G_USEC_PER_SEC;
               while (*next < n && frames[*next] == NULL)
@@ -545,17 +549,15 @@ void
 ms_engine_run_many (MsEngine *e, const MsFilterRequest *const *requests, guint n, MsFilterResult **results)
 {
   g_autofree GBytes **frames = g_new0 (GBytes *, n);
-  g_autofree GVariant **replies = g_new0 (GVariant *, n);
   gboolean retried = FALSE;
   guint next = 0;
 
   for (guint i = 0; i < n; i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (GVariant) req = g_variant_ref_sink (request_to_variant (requests[i], e->backend));
 
       results[i] = NULL;
-      frames[i] = frame_encode (req, &error);
+      frames[i] = request_frame (requests[i], e->backend, &error);
       if (frames[i] == NULL)
         results[i] = failed_result (error->message);
     }
@@ -579,7 +581,7 @@ ms_engine_run_many (MsEngine *e, const MsFilterRequest *const *requests, guint n
           break;
         }
       before = next;
-      if (exchange (e, frames, n, &next, replies, &error))
+      if (exchange (e, frames, n, &next, results, &error))
         break;
       /* A process that died between requests shows up before it has
        * answered anything: start a new one and try once more. */
@@ -598,13 +600,9 @@ ms_engine_run_many (MsEngine *e, const MsFilterRequest *const *requests, guint n
 
   for (guint i = 0; i < n; i++)
     {
-      MsFilterResult *result;
+      MsFilterResult *result = results[i];
 
-      if (results[i] == NULL)
-        results[i] = ms_filter_result_from_variant (replies[i]);
-      g_clear_pointer (&replies[i], g_variant_unref);
       g_clear_pointer (&frames[i], g_bytes_unref);
-      result = results[i];
       prefix_errors (result, requests[i]->script_path);
       if (result->failed && result->errors->len > 0 && result->failure
           && g_ascii_isdigit (result->failure[0]))
@@ -677,49 +675,121 @@ peak_rss_kib (void)
   return g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10);
 }
 
-/* The fields of a request (REQUEST_TYPE), which the MsFilterRequest
- * points into. */
+/* A request as the filter process reads it (request_frame): the
+ * MsFilterRequest and what its pointers point to. */
 typedef struct {
-  GVariant *v[11];
-} RequestFields;
+  MsFilterRequest r;
+  char *script_path, *envelope_from, *envelope_to, *separator, *message_path;
+  char **options;
+  GBytes *header;
+} Request;
 
 static void
-request_fields_clear (RequestFields *f)
+request_clear (Request *q)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (f->v); i++)
-    g_clear_pointer (&f->v[i], g_variant_unref);
+  g_free (q->script_path);
+  g_free (q->envelope_from);
+  g_free (q->envelope_to);
+  g_free (q->separator);
+  g_free (q->message_path);
+  g_strfreev (q->options);
+  g_clear_pointer (&q->header, g_bytes_unref);
 }
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RequestFields, request_fields_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Request, request_clear)
 
-/* The next request from the agent, waiting for it; NULL at the end
- * (G_IO_ERROR_CLOSED) or on an error. */
-static GVariant *
-next_request (FrameReader *reader, int fd, GError **error)
+static gboolean
+request_decode (Request *q, const guint8 *data, gsize len, GError **error)
+{
+  MsWireReader w;
+  const guint8 *header;
+  gsize hlen;
+  guint32 mode, backend;
+
+  ms_wire_reader_init (&w, data, len, FALSE);
+  mode = ms_wire_get_u32 (&w);
+  backend = ms_wire_get_u32 (&w);
+  q->script_path = ms_wire_get_str (&w);
+  header = ms_wire_get_bytes (&w, &hlen);
+  q->header = g_bytes_new (header, hlen);
+  q->r.size = ms_wire_get_u64 (&w);
+  q->envelope_from = ms_wire_get_str (&w);
+  q->envelope_to = ms_wire_get_str (&w);
+  q->separator = ms_wire_get_str (&w);
+  q->r.trace = ms_wire_get_u32 (&w) != 0;
+  q->message_path = ms_wire_get_str (&w);
+  q->options = ms_wire_get_strv (&w);
+  if (!ms_wire_reader_done (&w) || q->script_path == NULL || q->envelope_from == NULL
+      || q->envelope_to == NULL || q->separator == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "malformed request");
+      return FALSE;
+    }
+  q->r.mode = mode == MS_FILTER_VALIDATE ? MS_FILTER_VALIDATE : MS_FILTER_EXECUTE;
+  q->r.backend = backend == MS_SIEVE_LIBSIEVE ? MS_SIEVE_LIBSIEVE : MS_SIEVE_MAILSIFT;
+  q->r.script_path = q->script_path;
+  q->r.header = q->header;
+  q->r.envelope_from = q->envelope_from;
+  q->r.envelope_to = q->envelope_to;
+  q->r.subaddress_separator = q->separator;
+  q->r.message_path = q->message_path;
+  q->r.options = (const char *const *) q->options;
+  return TRUE;
+}
+
+/* The next request from the agent into @q, waiting for it; FALSE at the
+ * end (G_IO_ERROR_CLOSED) or on an error. */
+static gboolean
+next_request (FrameReader *reader, int fd, Request *q, GError **error)
 {
   for (;;)
     {
       GError *bad = NULL;
-      GVariant *v = frame_reader_take (reader, G_VARIANT_TYPE (REQUEST_TYPE), &bad);
+      gsize len;
+      const guint8 *data = frame_reader_take (reader, &len, &bad);
       gssize n;
 
-      if (v != NULL || bad != NULL)
+      if (data != NULL)
+        return request_decode (q, data, len, error);
+      if (bad != NULL)
         {
-          if (bad != NULL)
-            g_propagate_error (error, bad);
-          return v;
+          g_propagate_error (error, bad);
+          return FALSE;
         }
       n = frame_reader_fill (reader, fd, error);
       if (n < 0)
-        return NULL;
+        return FALSE;
       if (n == 0)
         {
           if (reader->buf && reader->buf->len > reader->start)
             g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "end of file inside a request");
           else
             g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "end of file");
-          return NULL;
+          return FALSE;
         }
     }
+}
+
+/* @result as a frame at the end of @out. */
+static gboolean
+append_result_frame (GByteArray *out, const MsFilterResult *result, GError **error)
+{
+  guint at = out->len;
+  guint32 be;
+  gsize size;
+
+  g_byte_array_set_size (out, at + 4);
+  ms_filter_result_encode (result, out);
+  size = out->len - at - 4;
+  if (size > MS_FRAME_MAX)
+    {
+      g_byte_array_set_size (out, at);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                   "the result is too large for the filter pipe (%" G_GSIZE_FORMAT " bytes)", size);
+      return FALSE;
+    }
+  be = GUINT32_TO_BE ((guint32) size);
+  memcpy (out->data + at, &be, sizeof be);
+  return TRUE;
 }
 
 int
@@ -733,74 +803,37 @@ ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
   for (;;)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (GVariant) req = next_request (&reader, in_fd, &error);
-      g_autoptr (GBytes) frame = NULL;
-      g_autoptr (GVariant) header = NULL;
-      g_autoptr (GBytes) header_bytes = NULL;
+      g_auto (Request) q = { 0 };
       g_autoptr (MsFilterResult) result = NULL;
-      g_autoptr (GVariant) reply = NULL;
-      MsFilterRequest r = { 0 };
-      guint32 mode, backend;
+      guint before = out->len;
 
-      if (req == NULL)
+      if (!next_request (&reader, in_fd, &q, &error))
         return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED) ? 0 : 1;
-      g_autofree const char **options = NULL;
-      g_auto (RequestFields) f = { { NULL } };
-
-      /* the fields one by one: g_variant_get would parse a format string
-       * for every message */
-      for (guint i = 0; i < G_N_ELEMENTS (f.v); i++)
-        f.v[i] = g_variant_get_child_value (req, i);
-      mode = g_variant_get_uint32 (f.v[0]);
-      backend = g_variant_get_uint32 (f.v[1]);
-      r.script_path = g_variant_get_string (f.v[2], NULL);
-      header = g_variant_ref (f.v[3]);
-      r.size = g_variant_get_uint64 (f.v[4]);
-      r.envelope_from = g_variant_get_string (f.v[5], NULL);
-      r.envelope_to = g_variant_get_string (f.v[6], NULL);
-      r.subaddress_separator = g_variant_get_string (f.v[7], NULL);
-      r.trace = g_variant_get_boolean (f.v[8]);
-      r.message_path = g_variant_get_string (f.v[9], NULL);
-      options = g_variant_get_strv (f.v[10], NULL);
-      r.options = options;
-      if (*r.message_path == '\0')
-        r.message_path = NULL;
-      r.mode = mode == MS_FILTER_VALIDATE ? MS_FILTER_VALIDATE : MS_FILTER_EXECUTE;
-      r.backend = backend == MS_SIEVE_LIBSIEVE ? MS_SIEVE_LIBSIEVE : MS_SIEVE_MAILSIFT;
-      header_bytes = g_variant_get_data_as_bytes (header);
-      r.header = header_bytes;
-
       limit_cpu (&cpu, cpu_seconds);
-      result = r.backend == MS_SIEVE_LIBSIEVE ? ms_libsieve_run (&r) : ms_sieve_run (&r);
+      result = q.r.backend == MS_SIEVE_LIBSIEVE ? ms_libsieve_run (&q.r) : ms_sieve_run (&q.r);
       /* what a message cost, for --trace (and the memory tests) */
-      if (r.trace)
+      if (q.r.trace)
         g_ptr_array_add (result->trace, g_strdup_printf ("filter process: peak RSS %" G_GUINT64_FORMAT " KiB",
                                                          peak_rss_kib ()));
-      reply = g_variant_ref_sink (ms_filter_result_to_variant (result));
-      frame = frame_encode (reply, &error);
-      if (frame == NULL)
+      if (!append_result_frame (out, result, &error))
         {
           /* too large to send back: a failed result says so */
           g_autoptr (MsFilterResult) failed = failed_result (error->message);
-          g_clear_pointer (&reply, g_variant_unref);
           g_clear_error (&error);
-          reply = g_variant_ref_sink (ms_filter_result_to_variant (failed));
-          frame = frame_encode (reply, &error);
+          if (!append_result_frame (out, failed, &error))
+            return 1;
         }
-      if (frame == NULL)
-        return 1;
       /* Replies to requests that came together go back together: the
        * agent wakes once for them, not once each. Held at most 50 ms,
        * well inside filter_timeout. */
-      if (out->len == 0)
+      if (before == 0)
         held_since = g_get_monotonic_time ();
-      g_byte_array_append (out, g_bytes_get_data (frame, NULL), (guint) g_bytes_get_size (frame));
       if (!frame_reader_has_frame (&reader) || out->len >= 256 * 1024
           || g_get_monotonic_time () - held_since > 50 * 1000)
         {
-          g_autoptr (GBytes) all = g_bytes_new (out->data, out->len);
+          gboolean ok = write_all (out_fd, out->data, out->len, &error);
           g_byte_array_set_size (out, 0);
-          if (!write_all (out_fd, all, &error))
+          if (!ok)
             return 1;
         }
     }

@@ -153,13 +153,25 @@ test_failures_keep (void)
   check (result_with (MS_ACTION_FILEINTO, "", -1), "keep");
 }
 
+/* @r through the filter pipe's byte format and back. */
+static MsFilterResult *
+wire_roundtrip (const MsFilterResult *r)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  MsFilterResult *back;
+
+  ms_filter_result_encode (r, out);
+  back = ms_filter_result_decode (out->data, out->len);
+  g_assert_nonnull (back);
+  return back;
+}
+
 static void
-test_variant_roundtrip (void)
+test_wire_roundtrip (void)
 {
   g_autoptr (MsFilterResult) r = result_with (MS_ACTION_FILEINTO, "Ünïcode", MS_ACTION_VACATION,
                                               "a@b.org", -1);
   g_autoptr (MsFilterResult) back = NULL;
-  g_autoptr (GVariant) v = NULL;
   MsAction *vac = r->actions->pdata[1];
   char *flags[] = { (char *) "\\Seen", NULL };
   g_autofree char *before = NULL, *after = NULL;
@@ -171,8 +183,7 @@ test_variant_roundtrip (void)
   g_ptr_array_add (r->errors, g_strdup ("1: x"));
   g_ptr_array_add (r->trace, g_strdup ("t"));
   r->needs_body = TRUE;
-  v = g_variant_ref_sink (ms_filter_result_to_variant (r));
-  back = ms_filter_result_from_variant (v);
+  back = wire_roundtrip (r);
   g_assert_cmpuint (back->actions->len, ==, 2);
   g_assert_cmpuint (back->errors->len, ==, 1);
   g_assert_cmpstr (back->trace->pdata[0], ==, "t");
@@ -195,7 +206,6 @@ test_edits_and_duplicates (void)
                                               MS_ACTION_REDIRECT, "b@example.org", -1);
   g_autoptr (MsFilterResult) back = NULL;
   g_autoptr (MsFilterResult) failed = result_with (MS_ACTION_FILEINTO, "A", -1);
-  g_autoptr (GVariant) v = NULL;
   g_auto (GStrv) got = NULL;
   g_autofree char *joined = NULL;
 
@@ -218,8 +228,7 @@ test_edits_and_duplicates (void)
   g_assert_cmpstr (joined, ==, "keep|addheader \"X-A: K\xc3\xb6ln x\"|fileinto \"A\"|"
                                "deleteheader \"X-Spam: yes\"|redirect \"b@example.org\"");
 
-  v = g_variant_ref_sink (ms_filter_result_to_variant (r));
-  back = ms_filter_result_from_variant (v);
+  back = wire_roundtrip (r);
   g_assert_cmpuint (back->edits->len, ==, 3);
   g_assert_cmpint (((MsHeaderEdit *) back->edits->pdata[1])->kind, ==, MS_HEADER_EDIT_DELETE);
   g_assert_cmpuint (((MsHeaderEdit *) back->edits->pdata[1])->index, ==, 2);
@@ -240,6 +249,50 @@ test_edits_and_duplicates (void)
   g_assert_cmpuint (failed->edits->len, ==, 0);
   g_assert_cmpuint (failed->duplicates->len, ==, 0);
   g_assert_cmpuint (((MsAction *) failed->actions->pdata[0])->edits, ==, 0);
+}
+
+/* A result from the filter process is read with every length checked:
+ * each cut-short encoding, each one with a byte changed, and trailing
+ * bytes are refused or read without harm (run under ASan by CI). */
+static void
+test_wire_malformed (void)
+{
+  g_autoptr (MsFilterResult) r = result_with (MS_ACTION_FILEINTO, "A", MS_ACTION_VACATION, "a@b.org", -1);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  char *flags[] = { (char *) "\\Seen", (char *) "x", NULL };
+
+  ((MsAction *) r->actions->pdata[0])->flags = g_strdupv (flags);
+  g_ptr_array_add (r->edits, ms_header_edit_new (MS_HEADER_EDIT_ADD, "X-A", "1", FALSE, 0));
+  ms_filter_result_add_duplicate (r, "aa", TRUE);
+  g_ptr_array_add (r->warnings, g_strdup ("w"));
+  ms_filter_result_encode (r, out);
+  for (guint len = 0; len < out->len; len++)
+    g_assert_null (ms_filter_result_decode (out->data, len));
+  for (guint i = 0; i < out->len; i++)
+    for (guint bit = 0; bit < 8; bit++)
+      {
+        g_autofree guint8 *copy = g_memdup2 (out->data, out->len);
+        MsFilterResult *back;
+
+        copy[i] ^= (guint8) (1u << bit);
+        back = ms_filter_result_decode (copy, out->len);
+        if (back != NULL)
+          ms_filter_result_free (back);
+      }
+  {
+    g_autofree guint8 *longer = g_malloc0 (out->len + 1);
+    memcpy (longer, out->data, out->len);
+    g_assert_null (ms_filter_result_decode (longer, out->len + 1));
+  }
+  /* a NUL or bad UTF-8 inside a string, a count beyond the data */
+  {
+    static const guint8 nul[] = { 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 'a', 0 };
+    static const guint8 bad_utf8[] = { 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0xff };
+    static const guint8 huge[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff };
+    g_assert_null (ms_filter_result_decode (nul, sizeof nul));
+    g_assert_null (ms_filter_result_decode (bad_utf8, sizeof bad_utf8));
+    g_assert_null (ms_filter_result_decode (huge, sizeof huge));
+  }
 }
 
 /* A fake filter process that dies the way libsieve does. */
@@ -419,7 +472,8 @@ main (int argc, char **argv)
   g_test_add_func ("/action/dedupe-and-unescape", test_dedupe_and_unescape);
   g_test_add_func ("/action/flags", test_flags);
   g_test_add_func ("/action/failures-keep", test_failures_keep);
-  g_test_add_func ("/action/variant-roundtrip", test_variant_roundtrip);
+  g_test_add_func ("/action/wire-roundtrip", test_wire_roundtrip);
+  g_test_add_func ("/action/wire-malformed", test_wire_malformed);
   g_test_add_func ("/action/edits-and-duplicates", test_edits_and_duplicates);
   g_test_add_func ("/engine/crash-keeps", test_engine_crash_keeps);
   g_test_add_func ("/engine/timeout-keeps", test_engine_timeout_keeps);
