@@ -53,6 +53,7 @@ typedef struct
   char *path;
   char *envelope_from;
   char *envelope_to;
+  char *actions; /* what the engine did, "; "-joined (time_engine) */
 } Message;
 
 static void
@@ -63,6 +64,7 @@ message_free (Message *m)
   g_free (m->path);
   g_free (m->envelope_from);
   g_free (m->envelope_to);
+  g_free (m->actions);
   g_free (m);
 }
 
@@ -152,13 +154,12 @@ request_for (const Message *m, const char *script_path)
   return req;
 }
 
-static void
-write_actions (FILE *out, const Message *m, MsFilterResult *result)
+static char *
+joined_actions (const MsFilterResult *result)
 {
   g_auto (GStrv) actions = ms_filter_result_format (result);
-  g_autofree char *joined = g_strjoinv ("; ", actions);
 
-  fprintf (out, "%s\t%s\n", m->name, joined);
+  return g_strjoinv ("; ", actions);
 }
 
 /* The engine alone: best round, in microseconds per message. */
@@ -179,8 +180,13 @@ time_engine (MsSvScript *script, const char *script_path, GPtrArray *messages, i
 
           ms_sv_execute (script, &req, result);
           ms_filter_result_finish (result);
-          if (r == 0 && actions != NULL)
-            write_actions (actions, messages->pdata[i], result);
+          if (r == 0)
+            {
+              Message *m = messages->pdata[i];
+              m->actions = joined_actions (result);
+              if (actions != NULL)
+                fprintf (actions, "%s\t%s\n", m->name, m->actions);
+            }
         }
       per = (double) (g_get_monotonic_time () - t0) / messages->len;
       if (best < 0 || per < best)
@@ -192,7 +198,8 @@ time_engine (MsSvScript *script, const char *script_path, GPtrArray *messages, i
 /* The filter step of fetch (plan_ahead in agent/fetch.c), through the filter
  * process: best round, in microseconds per message. The first message,
  * which starts the process and compiles the script, goes before the
- * clock starts. */
+ * clock starts. Every result must have the actions time_engine found
+ * for its message; -1 when one does not, or failed. */
 static double
 time_filter_step (const char *exe, const char *script_path, GPtrArray *messages, int rounds)
 {
@@ -228,11 +235,25 @@ time_filter_step (const char *exe, const char *script_path, GPtrArray *messages,
           ms_pipeline_plan_many (&pipeline, n, inputs, plans);
           for (guint i = 0; i < n; i++)
             {
-              if (r < 0 && plans[i]->result->failed)
+              const Message *m = messages->pdata[start + i];
+
+              if (plans[i]->result->failed)
                 {
                   fprintf (stderr, "sieve-bench: the filter process failed: %s\n",
                            plans[i]->result->failure);
                   failed = TRUE;
+                }
+              else if (r == 0)
+                {
+                  /* the figure is worth something only if the step did
+                   * what the engine does */
+                  g_autofree char *got = joined_actions (plans[i]->result);
+                  if (g_strcmp0 (got, m->actions) != 0)
+                    {
+                      fprintf (stderr, "sieve-bench: %s: the filter step gave \"%s\", the engine \"%s\"\n",
+                               m->name, got, m->actions);
+                      failed = TRUE;
+                    }
                 }
               ms_plan_free (plans[i]);
             }
