@@ -91,6 +91,7 @@ ms_cmd_deliver (int argc, char **argv)
       return MS_EX_TEMPFAIL;
     }
   ms_log_set_level (config->log_level);
+  ms_log_set_target (config->log);
   if (maildir)
     {
       g_free (config->maildir);

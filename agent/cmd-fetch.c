@@ -158,7 +158,7 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
       f.dry_run = opt_dry_run;
       f.pipeline = &pipeline;
       f.state = state;
-      if (isatty (STDERR_FILENO))
+      if (isatty (STDERR_FILENO) && !ms_opt_quiet)
         {
           f.progress = draw_progress;
           f.progress_data = &start;
@@ -183,7 +183,8 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
                                    f.stats.messages, NULL);
         }
     }
-  if (!quiet || error || f.stats.messages || f.stats.failed)
+  /* -q: only a failure is worth a line */
+  if (ms_opt_quiet ? error || f.stats.failed : !quiet || error || f.stats.messages || f.stats.failed)
     print_summary (&f, error);
   g_hash_table_unref (f.stats.folders);
   *kind_out = error ? error->code : -1;
@@ -208,9 +209,11 @@ flush_queue (const MsConfig *config)
       g_warning ("outbound queue not sent: %s", error->message);
       return;
     }
-  if (st.sent || st.deferred || st.failed)
-    printf ("queue: %u sent, %u to retry later, %u given up (notice in your INBOX)\n", st.sent,
-            st.deferred, st.failed);
+  if (ms_opt_quiet ? st.failed > 0 : st.sent || st.deferred || st.failed)
+    {
+      g_autofree char *line = ms_queue_stats_format (&st);
+      printf ("%s\n", line);
+    }
 }
 
 int
@@ -250,6 +253,7 @@ ms_cmd_fetch (int argc, char **argv)
       return MS_EX_CONFIG;
     }
   ms_log_set_level (config->log_level);
+  ms_log_set_target (config->log);
   for (int i = 1; i < argc; i++)
     {
       MsAccount *a = ms_config_find_account (config, argv[i]);

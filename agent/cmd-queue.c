@@ -61,6 +61,7 @@ ms_cmd_queue (int argc, char **argv)
       return MS_EX_CONFIG;
     }
   ms_log_set_level (config->log_level);
+  ms_log_set_target (config->log);
   state = ms_state_open (config->state_dir, &error);
   if (state == NULL)
     {
@@ -86,8 +87,12 @@ ms_cmd_queue (int argc, char **argv)
           g_printerr ("mailsift queue: %s\n", error->message);
           return MS_EX_TEMPFAIL;
         }
-      printf ("queue: %u sent, %u to retry later, %u given up (notice in your INBOX)\n", st.sent,
-              st.deferred, st.failed);
+      /* -q: only when something did not go */
+      if (!ms_opt_quiet || st.deferred || st.failed)
+        {
+          g_autofree char *line = ms_queue_stats_format (&st);
+          printf ("%s\n", line);
+        }
       return st.deferred ? MS_EX_TEMPFAIL : MS_EX_OK;
     }
   if (argc == 3 && strcmp (argv[1], "drop") == 0)

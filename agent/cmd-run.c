@@ -126,8 +126,8 @@ worker_start (Worker *w)
       g_ptr_array_add (argv, (gpointer) "-c");
       g_ptr_array_add (argv, a->config->path);
     }
-  if (ms_opt_verbose)
-    g_ptr_array_add (argv, (gpointer) "-v");
+  if (ms_log_option ())
+    g_ptr_array_add (argv, (gpointer) ms_log_option ());
   g_ptr_array_add (argv, w->account);
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
@@ -297,6 +297,7 @@ ms_cmd_run (int argc, char **argv)
       return MS_EX_CONFIG;
     }
   ms_log_set_level (a.config->log_level);
+  ms_log_set_target (a.config->log);
   if (a.config->accounts->len == 0)
     {
       g_printerr ("mailsift run: no accounts configured; add an [account NAME] group "

@@ -22,7 +22,8 @@ int ms_cmd_filter_worker (int argc, char **argv);
 
 /* Options every subcommand takes: -c FILE, -v. */
 extern char *ms_opt_config;
-extern gboolean ms_opt_verbose;
+extern int ms_opt_verbose;      /* -v given this many times */
+extern gboolean ms_opt_quiet;
 extern const GOptionEntry ms_common_options[];
 
 /* Parse @argc/@argv with @entries plus the common options; on a usage

@@ -75,7 +75,12 @@ const MsConfigKey ms_config_keys[] = {
   KEY ("general", "max_redirects", MS_KEY_INT, "4", max_redirects, 1, 100,
        "Most redirect actions carried out for one message; more are dropped with a note."),
   CHOICE ("general", "log_level", "notice", log_level, "notice|info|debug",
-          "notice: problems and decisions that changed a delivery; info: also one line per message; debug: everything."),
+          "notice: problems and decisions that changed a delivery; info: also one line per message; "
+          "debug: also the steps taken and each command sent to a server with its answer "
+          "(passwords hidden)."),
+  CHOICE ("general", "log", "stderr", log, "stderr|syslog",
+          "Where log lines go: stderr (with a timestamp, unless stderr is the systemd journal), "
+          "or syslog (facility mail, through /dev/log; stderr when that cannot be reached)."),
   ACCT_CHOICE ("protocol", NULL, protocol, "imap|pop3", "imap or pop3 (required)."),
   ACCT ("host", MS_KEY_STRING, NULL, host, 0, 0, "Server host name or address (required)."),
   ACCT ("port", MS_KEY_INT, "0", port, 0, 65535,

@@ -76,6 +76,7 @@ typedef struct {
   char *sieve_dir;             /* include :personal; NULL: the script's folder */
   char *sieve_global_dir;      /* include :global */
   char *log_level;             /* "notice" or "info" / "debug" */
+  char *log;                   /* "stderr" or "syslog" */
   GPtrArray *accounts;         /* MsAccount*, in file order */
   GPtrArray *smtp;             /* MsSmtpHost*, in file order */
   int queue_lifetime;          /* days a queued message is retried */

@@ -10,12 +10,25 @@
 #include <unistd.h>
 
 char *ms_opt_config;
-gboolean ms_opt_verbose;
+int ms_opt_verbose;
+gboolean ms_opt_quiet;
+
+static gboolean
+count_verbose (const char *name, const char *value, gpointer data, GError **error)
+{
+  (void) name, (void) value, (void) data, (void) error;
+  ms_opt_verbose++;
+  return TRUE;
+}
 
 const GOptionEntry ms_common_options[] = {
   { "config", 'c', 0, G_OPTION_ARG_FILENAME, &ms_opt_config,
     "Read FILE instead of ~/.config/mailsift/config", "FILE" },
-  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &ms_opt_verbose, "Log every message and decision", NULL },
+  { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, count_verbose,
+    "Log every message and decision; twice (-vv): also debug lines and each command sent to a "
+    "server with its answer, passwords hidden", NULL },
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &ms_opt_quiet,
+    "Print nothing unless something failed (for cron)", NULL },
   G_OPTION_ENTRY_NULL
 };
 
@@ -37,7 +50,13 @@ ms_parse_options (const char *parameter_string, const char *summary, const char 
                (*argv)[0]);
       return FALSE;
     }
-  ms_log_init (ms_opt_verbose);
+  if (ms_opt_quiet && ms_opt_verbose)
+    {
+      fprintf (stderr, "mailsift %s: -q and -v ask for opposite things; use one\n", (*argv)[0]);
+      return FALSE;
+    }
+  ms_log_init (ms_opt_quiet ? MS_LOG_QUIET : ms_opt_verbose >= 2 ? MS_LOG_DEBUG
+                                            : ms_opt_verbose ? MS_LOG_INFO : MS_LOG_NOTICE);
   return TRUE;
 }
 
@@ -90,7 +109,7 @@ main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
   signal (SIGPIPE, SIG_IGN); /* a dead filter process is an error return, not a signal */
-  ms_log_init (FALSE);
+  ms_log_init (MS_LOG_NOTICE);
 
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
       || strcmp (argv[1], "help") == 0)

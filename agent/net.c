@@ -11,6 +11,7 @@
 #include <netinet/tcp.h>
 
 #include "error.h"
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,11 @@ typedef struct {
   guint64 lines, text, literals; /* in the answers to the last command sent */
   gint64 deadline;        /* monotonic; 0: none */
   guint timeout_s;        /* for each read and write */
+  /* -vv: the protocol trace (net_trace_*) */
+  gboolean trace;
+  gboolean secret;        /* in an AUTH or LOGIN exchange: client lines hidden */
+  GString *trace_line;    /* the server line being read, its first bytes */
+  guint trace_in, trace_out; /* lines shown since the last command, answer */
 } NetStream;
 
 static void
@@ -55,6 +61,8 @@ net_stream_free (NetStream *ns)
   g_clear_error (&ns->error);
   g_free (ns->where);
   g_free (ns->tls_buf);
+  if (ns->trace_line)
+    g_string_free (ns->trace_line, TRUE);
   g_free (ns);
 }
 
@@ -141,6 +149,116 @@ literal_announced (const char *tail, gsize len)
   return (gint64) g_ascii_strtoull (tail + i, NULL, 10);
 }
 
+/* ---------------------------------------------------------------- trace */
+
+/* The protocol trace of -vv (log_level = debug): "host:port: C: line" for
+ * what mailsift sends, "host:port: S: line" for what the server answers.
+ * Lines are cut at NET_TRACE_WIDTH bytes and at most NET_TRACE_LINES of
+ * them are shown per command or answer, so a message body shows its
+ * first lines only (IMAP literals not at all: their "{N}" says the size).
+ * What could carry a secret is shown as [hidden]: the rest of a LOGIN,
+ * PASS or APOP line, and the whole of an AUTH or AUTHENTICATE exchange,
+ * until the server gives its final answer. */
+#define NET_TRACE_WIDTH 200
+#define NET_TRACE_LINES 40
+
+static void
+trace_show (NetStream *ns, char who, guint *count, const char *line, gsize len)
+{
+  g_autofree char *shown = NULL;
+
+  if (*count > NET_TRACE_LINES)
+    return;
+  if ((*count)++ == NET_TRACE_LINES)
+    {
+      g_debug ("%s: %c: [more lines not shown]", ns->where, who);
+      return;
+    }
+  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+    len--;
+  shown = g_utf8_make_valid (line, (gssize) MIN (len, NET_TRACE_WIDTH));
+  g_debug ("%s: %c: %s%s", ns->where, who, shown, len > NET_TRACE_WIDTH ? " [cut]" : "");
+}
+
+/* The word @i (0-based) of @line, or "". Transfer full. */
+static char *
+trace_word (const char *line, gsize len, guint i)
+{
+  gsize p = 0, start;
+
+  for (;;)
+    {
+      while (p < len && (line[p] == ' ' || line[p] == '\t'))
+        p++;
+      start = p;
+      while (p < len && line[p] != ' ' && line[p] != '\t' && line[p] != '\r' && line[p] != '\n')
+        p++;
+      if (i-- == 0 || start == p)
+        return g_strndup (line + start, p - start);
+    }
+}
+
+/* A line mailsift sends, as the trace shows it. Transfer full. */
+static char *
+trace_redact (NetStream *ns, const char *line, gsize len)
+{
+  g_autofree char *w0 = trace_word (line, len, 0), *w1 = trace_word (line, len, 1);
+  g_autofree char *w2 = trace_word (line, len, 2);
+
+  if (ns->secret)
+    return g_strdup ("[hidden]");
+  /* POP3 and SMTP: PASS, APOP, AUTH; IMAP: tag LOGIN, tag AUTHENTICATE */
+  if (g_ascii_strcasecmp (w0, "PASS") == 0)
+    return g_strdup ("PASS [hidden]");
+  if (g_ascii_strcasecmp (w0, "APOP") == 0)
+    return g_strdup_printf ("APOP %s [hidden]", w1);
+  if (g_ascii_strcasecmp (w0, "AUTH") == 0)
+    {
+      ns->secret = TRUE;
+      return g_strdup_printf ("AUTH %s [hidden]", w1);
+    }
+  if (g_ascii_strcasecmp (w1, "LOGIN") == 0)
+    {
+      ns->secret = TRUE;
+      return g_strdup_printf ("%s LOGIN [hidden]", w0);
+    }
+  if (g_ascii_strcasecmp (w1, "AUTHENTICATE") == 0)
+    {
+      ns->secret = TRUE;
+      return g_strdup_printf ("%s AUTHENTICATE %s [hidden]", w0, w2);
+    }
+  return g_strndup (line, len);
+}
+
+static void
+trace_out (NetStream *ns, const char *buf, gsize n)
+{
+  while (n > 0)
+    {
+      const char *nl = memchr (buf, '\n', n);
+      gsize take = nl ? (gsize) (nl - buf) + 1 : n;
+      g_autofree char *shown = trace_redact (ns, buf, take);
+
+      trace_show (ns, 'C', &ns->trace_out, shown, strlen (shown));
+      buf += take, n -= take;
+    }
+  ns->trace_in = 0;
+}
+
+/* A whole server line: shown, and the end of a secret exchange unless
+ * it is a continuation (IMAP and POP3 "+", SMTP "334"). */
+static void
+trace_in_line (NetStream *ns)
+{
+  const char *l = ns->trace_line->str;
+
+  trace_show (ns, 'S', &ns->trace_in, l, ns->trace_line->len);
+  if (l[0] != '+' && strncmp (l, "334", 3) != 0)
+    ns->secret = FALSE;
+  ns->trace_out = 0;
+  g_string_truncate (ns->trace_line, 0);
+}
+
 /* Count @n bytes libetpan is about to get against the limits. FALSE:
  * a bound was hit and the stream is dead. */
 static gboolean
@@ -162,6 +280,9 @@ net_account (NetStream *ns, const char *buf, gsize n)
         }
       nl = memchr (buf, '\n', n);
       take = nl ? (gsize) (nl - buf) + 1 : n;
+      if (ns->trace)
+        g_string_append_len (ns->trace_line, buf,
+                             (gssize) MIN (take, NET_TRACE_WIDTH + 2 - MIN (ns->trace_line->len, NET_TRACE_WIDTH + 2)));
       ns->line_len += take;
       ns->text += take;
       if (l->line && ns->line_len > l->line)
@@ -191,6 +312,8 @@ net_account (NetStream *ns, const char *buf, gsize n)
       buf += take, n -= take;
       if (nl == NULL)
         break;
+      if (ns->trace)
+        trace_in_line (ns);
       ns->lines++;
       if (l->lines && ns->lines > l->lines)
         return net_refuse (ns, "the server sent more than %" G_GUINT64_FORMAT " lines in answer to "
@@ -315,6 +438,8 @@ net_write (mailstream_low *low, const void *buf, size_t count)
     }
   /* a command: what the server may answer is counted afresh */
   ns->lines = ns->text = ns->literals = 0;
+  if (ns->trace)
+    trace_out (ns, buf, count);
   n = g_output_stream_write (g_io_stream_get_output_stream (ns->io), buf, count, ns->cancel,
                              &error);
   if (n < 0)
@@ -774,6 +899,9 @@ ms_net_connect (const MsNetOptions *options, GError **error)
   ns->cancel = g_cancellable_new ();
   ns->timeout_s = options->timeout_s ? options->timeout_s : NET_DEFAULT_TIMEOUT_S;
   ms_net_limits_init (&ns->limits, FALSE);
+  ns->trace = ms_log_shows (MS_LOG_DEBUG);
+  if (ns->trace)
+    ns->trace_line = g_string_new (NULL);
   ns->where = strchr (options->host, ':') != NULL /* an IPv6 address */
                 ? g_strdup_printf ("[%s]:%u", options->host, options->port)
                 : g_strdup_printf ("%s:%u", options->host, options->port);

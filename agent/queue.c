@@ -517,3 +517,21 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
   close (lock);
   return ok;
 }
+
+char *
+ms_queue_stats_format (const MsQueueStats *st)
+{
+  GString *s = g_string_new ("queue: ");
+  gsize empty = s->len;
+
+  if (st->sent)
+    g_string_append_printf (s, "%u sent", st->sent);
+  if (st->deferred)
+    g_string_append_printf (s, "%s%u to retry later", s->len > empty ? ", " : "", st->deferred);
+  if (st->failed)
+    g_string_append_printf (s, "%s%u given up (a failure notice is in your INBOX)", s->len > empty ? ", " : "",
+                            st->failed);
+  if (s->len == empty)
+    g_string_append (s, "nothing was due");
+  return g_string_free (s, FALSE);
+}

@@ -45,3 +45,8 @@ typedef struct {
  * state store could not record a message as sent: then it stops there. */
 gboolean ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueStats *stats,
                          GError **error);
+
+/* What a flush did, for people: "queue: 2 sent, 1 to retry later, 1 given
+ * up (a failure notice is in your INBOX)", naming only what happened;
+ * "queue: nothing was due" when nothing did. Transfer full. */
+char *ms_queue_stats_format (const MsQueueStats *stats);
