@@ -1,5 +1,7 @@
 #include "deliver-maildir.h"
 
+#include "crash.h"
+
 #include "error.h"
 #include "spool.h"
 #include "utf7.h"
@@ -421,6 +423,7 @@ place_in (const char *spool_path, const char *unique, MsMaildirTarget *t, const 
         }
       if (placed)
         {
+          ms_crash_point ("maildir-link");
           if (sync_later)
             g_hash_table_add (sync_later, g_strdup (sub));
           else if (!sync_dir_fd (sub_fd, sub, error))
@@ -428,6 +431,8 @@ place_in (const char *spool_path, const char *unique, MsMaildirTarget *t, const 
               unlinkat (sub_fd, file, 0);
               return FALSE;
             }
+          else
+            ms_crash_point ("folder-fsync");
           t->delivered_path = g_build_filename (sub, file, NULL);
           return TRUE;
         }
