@@ -337,6 +337,9 @@ def one_case(dc, sink, mode, step, n, seq, users):
                 e = compare(f"server {user}/{folder}", dc.list(user, folder), want, extra_server)
                 if e:
                     problems.append(e)
+            left = tmp_files(c.maildir)
+            if left:
+                problems.append(f"{len(left)} file(s) left in tmp/: {left[:3]}")
             rows, files = queue_state(c.state)
             if rows or files:
                 problems.append(f"queue: {len(rows)} row(s), {len(files)} file(s) left: rows {rows} "
@@ -429,7 +432,7 @@ def main():
             reached = [s for s in STEPS if passes[mode][s]]
             check(f"{mode}: {mode_cases[mode]} crash cases, at {len(reached)} steps "
                   f"({', '.join(f'{s} x{passes[mode][s]}' for s in reached)}): each message once, byte "
-                  f"for byte, but for the documented windows; nothing left on the server or in the queue",
+                  f"for byte, but for the documented windows; nothing left on the server, in tmp/ or in the queue",
                   not failures[mode], "\n".join(failures[mode]))
     never = [s for s in STEPS if not reached_by[s]]
     print(f"# {cases} crash cases in {time.monotonic() - start:.0f} s; {unreached} (mode, step, N) "
