@@ -2,6 +2,7 @@
  * runs in a process of its own, in parallel, so a crash in libetpan's
  * parsers costs one account, not the run; then a summary per account. */
 #include "commands.h"
+#include "crash.h"
 #include "error.h"
 #include "log.h"
 #include "deliver-maildir.h"
@@ -316,6 +317,10 @@ ms_cmd_fetch (int argc, char **argv)
       while (waitpid (g_array_index (pids, pid_t, i), &status, 0) < 0 && errno == EINTR)
         ;
       code = WIFEXITED (status) ? WEXITSTATUS (status) : MS_EX_TEMPFAIL;
+      /* a crash point in a worker stands for the machine going down:
+       * the command goes down with it (no queue flush after it) */
+      if (ms_crash_armed () && code == MS_CRASH_EXIT)
+        _exit (MS_CRASH_EXIT);
       if (!WIFEXITED (status))
         {
           const MsAccount *a = chosen->pdata[i];

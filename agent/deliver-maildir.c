@@ -1,5 +1,7 @@
 #include "deliver-maildir.h"
 
+#include "crash.h"
+
 #include "error.h"
 #include "spool.h"
 #include "utf7.h"
@@ -7,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -257,11 +260,10 @@ ms_maildir_open_tmp (const char *root, GError **error)
   return tmp;
 }
 
-char *
-ms_maildir_unique_name (void)
+/* This host's name as unique names carry it ('/' and ':' escaped). */
+static char *
+unique_host (void)
 {
-  static guint counter;
-  gint64 now = g_get_real_time ();
   GString *host = g_string_new (NULL);
   char hostname[256] = "localhost";
 
@@ -277,7 +279,15 @@ ms_maildir_unique_name (void)
       else
         g_string_append_c (host, *c);
     }
-  g_autofree char *host_name = g_string_free (host, FALSE);
+  return g_string_free (host, FALSE);
+}
+
+char *
+ms_maildir_unique_name (void)
+{
+  static guint counter;
+  gint64 now = g_get_real_time ();
+  g_autofree char *host_name = unique_host ();
 
   return g_strdup_printf ("%" G_GINT64_FORMAT ".M%06dP%dQ%u.%s", now / G_USEC_PER_SEC,
                           (int) (now % G_USEC_PER_SEC), (int) getpid (), ++counter, host_name);
@@ -421,6 +431,7 @@ place_in (const char *spool_path, const char *unique, MsMaildirTarget *t, const 
         }
       if (placed)
         {
+          ms_crash_point ("maildir-link");
           if (sync_later)
             g_hash_table_add (sync_later, g_strdup (sub));
           else if (!sync_dir_fd (sub_fd, sub, error))
@@ -428,6 +439,8 @@ place_in (const char *spool_path, const char *unique, MsMaildirTarget *t, const 
               unlinkat (sub_fd, file, 0);
               return FALSE;
             }
+          else
+            ms_crash_point ("folder-fsync");
           t->delivered_path = g_build_filename (sub, file, NULL);
           return TRUE;
         }
@@ -498,10 +511,53 @@ looks_delivered_name (const char *name)
   return c > name && *c == '.';
 }
 
+/* Whether @name is a unique name that a mailsift on this host (@host)
+ * made in a process that no longer exists: "SECONDS.MUSECPPIDQN.HOST",
+ * or that with ".editedN" (ms_spool_edited_copy). Nobody writes such a
+ * file any more: a crash left it. (A fetch that reuses a journalled name
+ * of a crashed run writes under that pid; should a sweep elsewhere take
+ * its file before the link into new/, the link fails and the batch is
+ * fetched again: nothing is lost.) */
+static gboolean
+left_by_dead_process (const char *name, const char *host)
+{
+  const char *c = name;
+  char *end;
+  guint64 pid;
+  gsize hlen = strlen (host);
+
+  while (g_ascii_isdigit (*c))
+    c++;
+  if (c == name || c[0] != '.' || c[1] != 'M')
+    return FALSE;
+  for (c += 2; g_ascii_isdigit (*c); c++)
+    ;
+  if (*c != 'P' || !g_ascii_isdigit (c[1]))
+    return FALSE;
+  pid = g_ascii_strtoull (c + 1, &end, 10);
+  if (*end != 'Q' || !g_ascii_isdigit (end[1]))
+    return FALSE;
+  for (c = end + 1; g_ascii_isdigit (*c); c++)
+    ;
+  if (*c != '.' || strncmp (c + 1, host, hlen) != 0)
+    return FALSE;
+  c += 1 + hlen;
+  if (*c == '.' && g_str_has_prefix (c, ".edited"))
+    {
+      for (c += strlen (".edited"); g_ascii_isdigit (*c); c++)
+        ;
+    }
+  if (*c != '\0' || pid == 0 || pid > G_MAXINT || (pid_t) pid == getpid ())
+    return FALSE;
+  /* EPERM: a process of another user has that pid now; leave it */
+  return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+}
+
 guint
 ms_maildir_sweep_tmp (const char *dir)
 {
   time_t limit = time (NULL) - 36 * 3600;
+  g_autofree char *host = unique_host ();
   struct dirent *e;
   guint removed = 0;
   int root, tmp;
@@ -526,10 +582,13 @@ ms_maildir_sweep_tmp (const char *dir)
     {
       struct stat st;
 
-      /* only what a deliverer could have left: a regular file of ours */
+      /* only what a deliverer could have left: a regular file of ours,
+       * 36 hours old, or at once when a crashed mailsift left it */
       if (looks_delivered_name (e->d_name)
           && fstatat (tmp, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode)
-          && st.st_uid == geteuid () && st.st_mtime < limit && unlinkat (tmp, e->d_name, 0) == 0)
+          && st.st_uid == geteuid ()
+          && (st.st_mtime < limit || left_by_dead_process (e->d_name, host))
+          && unlinkat (tmp, e->d_name, 0) == 0)
         removed++;
     }
   closedir (d);

@@ -62,9 +62,11 @@ gboolean ms_maildir_deliver (const char *spool_path, const char *unique, MsMaild
                              guint n_targets, GHashTable *sync_later, GError **error);
 
 /* Remove files older than 36 hours from @dir/tmp (Maildir's rule), left
- * by a crash. Only regular files owned by this user whose names begin as
- * Maildir unique names do ("SECONDS."); a tmp/ that is a symbolic link is
- * not swept at all. Returns how many were removed. */
+ * by a crash, and at once those that a mailsift on this host left in a
+ * process that is gone (its unique name has the host and the pid). Only
+ * regular files owned by this user whose names begin as Maildir unique
+ * names do ("SECONDS."); a tmp/ that is a symbolic link is not swept at
+ * all. Returns how many were removed. */
 guint ms_maildir_sweep_tmp (const char *dir);
 
 /* fsync a directory by path. */

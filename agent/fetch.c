@@ -1,5 +1,6 @@
 #include "source.h"
 
+#include "crash.h"
 #include "deliver-maildir.h"
 #include "error.h"
 #include "respond.h"
@@ -257,6 +258,7 @@ journal_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *item
       ms_state_rollback (f->state);
       return FALSE;
     }
+  ms_crash_point ("journal-commit");
   for (guint i = 0; i < items->len; i++)
     {
       MsFetchItem *item = &g_array_index (items, MsFetchItem, i);

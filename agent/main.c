@@ -1,5 +1,6 @@
 /* mailsift - personal mail filtering and forwarding agent. */
 #include "commands.h"
+#include "crash.h"
 #include "error.h"
 #include "log.h"
 
@@ -110,6 +111,16 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   signal (SIGPIPE, SIG_IGN); /* a dead filter process is an error return, not a signal */
   ms_log_init (MS_LOG_NOTICE);
+  {
+    /* a test that names a step mailsift does not have must not pass by
+     * testing nothing */
+    g_autoptr (GError) error = NULL;
+    if (!ms_crash_init (&error))
+      {
+        fprintf (stderr, "mailsift: %s\n", error->message);
+        return MS_EX_USAGE;
+      }
+  }
 
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
       || strcmp (argv[1], "help") == 0)

@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include "crash.h"
 #include "deliver-maildir.h"
 #include "error.h"
 #include "lint.h"
@@ -707,6 +708,7 @@ append_once (MsPipeline *p, Work *w, const MsAction *a, const MsOrigin *origin, 
   file = file_for (w, a->edits, error);
   if (file == NULL || !p->append (p->append_data, folder, (const char *const *) a->flags, file, error))
     return FALSE;
+  ms_crash_point ("imap-append");
   return origin == NULL
          || ms_state_copies_record (p->state, origin->account, origin->folder, uids, target, error);
 }
@@ -758,6 +760,9 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
           ms_state_rollback (p->state);
           ok = FALSE;
         }
+      /* in a batch, the commit is the batch's (ms_pipeline_batch_commit) */
+      if (ok && p->sync_later == NULL)
+        ms_crash_point ("state-commit");
       if (!ok)
         {
           /* undo, so that the MTA's retry does not deliver twice */
@@ -832,6 +837,8 @@ ms_pipeline_batch_commit (MsPipeline *p, GError **error)
         batch_rollback (p, queued);
         return FALSE;
       }
+    else
+      ms_crash_point ("folder-fsync");
   if (!ms_state_batch_commit (p->state, error))
     {
       /* the kept writes are gone with the failed commit */
@@ -839,6 +846,7 @@ ms_pipeline_batch_commit (MsPipeline *p, GError **error)
         unlink (queued->pdata[i]);
       return FALSE;
     }
+  ms_crash_point ("state-commit");
   return TRUE;
 }
 

@@ -1,5 +1,7 @@
 #include "queue.h"
 
+#include "crash.h"
+
 #include "deliver-maildir.h"
 #include "error.h"
 #include "respond.h"
@@ -147,13 +149,20 @@ ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
   if (!ms_state_begin (state, error))
     return FALSE;
   if (!ms_state_queue_insert (state, &entry, error)
-      || !write_entry_file (file, dir, source_path, prepend, content, error)
-      || !ms_state_commit (state, error))
+      || !write_entry_file (file, dir, source_path, prepend, content, error))
     {
       ms_state_rollback (state);
       unlink (file);
       return FALSE;
     }
+  ms_crash_point ("queue-file");
+  if (!ms_state_commit (state, error))
+    {
+      ms_state_rollback (state);
+      unlink (file);
+      return FALSE;
+    }
+  ms_crash_point ("queue-row");
   if (id_out)
     *id_out = g_steal_pointer (&id);
   if (file_out)
@@ -432,6 +441,12 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
           data = g_bytes_get_data (bytes, &len);
           g_clear_error (&local);
           sent = ms_smtp_send (smtp, e->envelope_from, e->recipients, data, len, codes, replies, &local);
+          for (guint r = 0; sent && r < n; r++)
+            if (codes[r] >= 200 && codes[r] < 300)
+              {
+                ms_crash_point ("smtp-250");
+                break;
+              }
           if (!sent)
             {
               g_warning ("queue %s: %s", e->id, local->message);
@@ -486,11 +501,17 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
       /* the row first, then the file: a crash in between leaves a file
        * that the next flush's sweep removes */
       if (accepted == n) /* record_accepted removed the row */
-        unlink (e->file);
+        {
+          ms_crash_point ("queue-row-delete");
+          unlink (e->file);
+        }
       else if (left->len == 0)
         {
           if (ms_state_queue_delete (state, e->id, &local))
-            unlink (e->file);
+            {
+              ms_crash_point ("queue-row-delete");
+              unlink (e->file);
+            }
           else
             g_warning ("queue %s: done, but the queue entry could not be removed (%s); a given-up "
                        "recipient may get a second notice", e->id, local->message);

@@ -12,6 +12,7 @@
  * failed and left on the server for the next run. */
 #include "source.h"
 
+#include "crash.h"
 #include "error.h"
 #include "header.h"
 #include "net.h"
@@ -504,6 +505,8 @@ store_flag (Imap *im, GArray *uids, struct mailimap_flag *flag, GError **error)
   r = mailimap_uid_store (im->imap, set, att);
   mailimap_store_att_flags_free (att);
   mailimap_set_free (set);
+  if (r == MAILIMAP_NO_ERROR)
+    ms_crash_point ("imap-store");
   return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID STORE", error);
 }
 
@@ -523,6 +526,8 @@ delete_uids (Imap *im, GArray *uids, GError **error)
   set = uid_set (uids);
   r = mailimap_uid_expunge (im->imap, set);
   mailimap_set_free (set);
+  if (r == MAILIMAP_NO_ERROR)
+    ms_crash_point ("imap-expunge");
   return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID EXPUNGE", error);
 }
 
@@ -538,6 +543,8 @@ copy_uids (Imap *im, GArray *uids, const char *folder, gboolean move, GError **e
       struct mailimap_set *set = uid_set (uids);
       int r = use_move ? mailimap_uid_move (im->imap, set, folder) : mailimap_uid_copy (im->imap, set, folder);
       mailimap_set_free (set);
+      if (r == MAILIMAP_NO_ERROR && use_move)
+        ms_crash_point ("imap-move");
       if (r == MAILIMAP_NO_ERROR)
         return !move || use_move || delete_uids (im, uids, error);
       /* [TRYCREATE]: the folder does not exist yet */
@@ -786,6 +793,7 @@ copy_and_record (Imap *im, const char *folder, guint32 validity, GArray *uids, c
 
   if (!copy_uids (im, uids, target, FALSE, error))
     return FALSE;
+  ms_crash_point ("sift-copy");
   for (guint i = 0; i < uids->len; i++)
     g_ptr_array_add (keys, g_strdup_printf ("%u:%u", validity, g_array_index (uids, guint32, i)));
   g_ptr_array_add (keys, NULL);
@@ -948,6 +956,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
           ms_state_rollback (f->state);
           return FALSE;
         }
+      ms_crash_point ("state-commit");
     }
   return tell_server (im, none, discarded, error);
 }

@@ -14,6 +14,7 @@
  * header (TOP n 0) are those recorded; otherwise it is delivered again. */
 #include "source.h"
 
+#include "crash.h"
 #include "error.h"
 #include "header.h"
 #include "net.h"
@@ -562,6 +563,8 @@ fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, GPtrArray *d
         }
   if (!mark_deleted (p, dele, error))
     return FALSE;
+  if (dele->len > 0)
+    ms_crash_point ("pop3-dele");
   if (f->progress)
     f->progress (f, f->progress_data);
   return TRUE;

@@ -1,5 +1,7 @@
 #include "spool.h"
 
+#include "crash.h"
+
 #include "deliver-maildir.h"
 #include "error.h"
 #include "header.h"
@@ -305,6 +307,8 @@ ms_spool_writer_close (MsSpoolWriter *w, GError **error)
       ms_spool_writer_free (w);
       return NULL;
     }
+  if (fd >= 0)
+    ms_crash_point ("spool-write");
   spool = g_new0 (MsSpool, 1);
   spool->path = g_steal_pointer (&w->path);
   spool->unique = g_steal_pointer (&w->unique);
@@ -331,6 +335,7 @@ ms_spool_sync (MsSpool *spool, GError **error)
       return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "cannot write %s", spool->path);
     }
   close (fd);
+  ms_crash_point ("spool-fsync");
   return TRUE;
 }
 

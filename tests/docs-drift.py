@@ -9,7 +9,9 @@ documentation must agree. Prints TAP.
 3. Sieve extensions: every extension filters/sieve-extensions.c and the
    extension files register appears in the README's "Sieve support"
    table, and every name in that table's first column is registered.
-4. Every example script compiles.
+4. Crash points: the steps agent/crash.c knows are the ones the
+   README's "Crash points" lists, and no others.
+5. Every example script compiles.
 """
 import os
 import re
@@ -75,6 +77,19 @@ def readme_extensions():
     return names
 
 
+def crash_steps():
+    src = read("agent/crash.c")
+    table = src[src.index("steps[] = {"):]
+    return set(re.findall(r'^\s*"([a-z0-9-]+)",', table[:table.index("NULL")], re.M))
+
+
+def readme_crash_steps():
+    text = read("README")
+    sec = text[text.index("\nCrash points. "):]
+    sec = sec[:sec.index("\n\n", sec.index("\n\n") + 2)]
+    return set(re.findall(r"^  ([a-z0-9-]+)  ", sec, re.M))
+
+
 checks = []
 
 
@@ -92,8 +107,10 @@ compare("commands", cmds - {"filter"}, man_commands(), "agent/main.c", "man/mail
 # comparator extensions are named in the relational row
 exts = {e for e in extensions() if not e.startswith("comparator-i;") or e == "comparator-i;ascii-numeric"}
 compare("Sieve extensions", exts, readme_extensions(), "filters/", "README")
+compare("crash points", crash_steps(), readme_crash_steps(), "agent/crash.c", "README")
 
-# 4. The example scripts compile with the default engine.
+# 5. The example scripts compile with the default engine.
+
 import subprocess
 exe = os.environ.get("MAILSIFT") or os.path.join(TOP, "mailsift")
 examples = sorted(f for f in os.listdir(os.path.join(TOP, "examples")) if f.endswith(".sieve"))

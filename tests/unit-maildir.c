@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char *
@@ -208,6 +209,59 @@ test_sweep_tmp (void)
   g_assert_cmpuint (ms_maildir_sweep_tmp (root), ==, 1);
   g_assert_false (g_file_test (old, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (fresh, G_FILE_TEST_EXISTS));
+}
+
+/* @unique (ours) with the pid @pid and the host part replaced by @host
+ * (NULL: kept). */
+static char *
+with_pid (const char *unique, pid_t pid, const char *host)
+{
+  g_autofree char *ours = g_strdup_printf ("P%dQ", (int) getpid ());
+  const char *at = strstr (unique, ours);
+  const char *q = strchr (at + 1, 'Q');
+  const char *dot = strchr (q, '.');
+  g_autofree char *head = g_strndup (unique, at - unique);
+  g_autofree char *mid = g_strndup (q, dot - q);
+
+  return g_strdup_printf ("%sP%d%s.%s", head, (int) pid, mid, host ? host : dot + 1);
+}
+
+/* Files that a crashed mailsift of this host left in tmp/ go at once:
+ * the process in their name is gone. Not those of a live process, of
+ * this process, or of another host. */
+static void
+test_sweep_tmp_dead_process (void)
+{
+  g_autofree char *root = make_root ();
+  g_autofree char *unique = ms_maildir_unique_name ();
+  g_autoptr (GError) error = NULL;
+  pid_t dead = fork ();
+  const char *names[6];
+  gboolean gone[6] = { TRUE, TRUE, FALSE, FALSE, FALSE, FALSE };
+
+  if (dead == 0)
+    _exit (0);
+  g_assert_cmpint (waitpid (dead, NULL, 0), ==, dead);
+  g_assert_true (ms_maildir_ensure (root, FALSE, &error));
+  names[0] = with_pid (unique, dead, NULL);
+  names[1] = g_strconcat (names[0], ".edited1", NULL);
+  names[2] = g_strdup (unique);
+  names[3] = with_pid (unique, getppid (), NULL);
+  names[4] = with_pid (unique, dead, "elsewhere.example");
+  names[5] = g_strconcat (names[0], ".other", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (root, "tmp", names[i], NULL);
+      g_assert_true (g_file_set_contents (path, "x", 1, NULL));
+    }
+  g_assert_cmpuint (ms_maildir_sweep_tmp (root), ==, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (root, "tmp", names[i], NULL);
+      if (gone[i] == g_file_test (path, G_FILE_TEST_EXISTS))
+        g_error ("%s: expected %s", names[i], gone[i] ? "removed" : "kept");
+      g_free ((char *) names[i]);
+    }
 }
 
 /* A file, 40 hours old, at @dir/@name. Returns its path. */
@@ -459,6 +513,7 @@ main (int argc, char **argv)
   g_test_add_func ("/maildir/spool-big-crlf-across-chunks", test_spool_big_flat);
   g_test_add_func ("/maildir/sweep-tmp", test_sweep_tmp);
   g_test_add_func ("/maildir/sweep-tmp-no-follow", test_sweep_tmp_no_follow);
+  g_test_add_func ("/maildir/sweep-tmp-dead-process", test_sweep_tmp_dead_process);
   g_test_add_func ("/maildir/symlinks-refused", test_symlinks_refused);
   g_test_add_func ("/maildir/spool-edited-copy", test_spool_edited_copy);
   return g_test_run ();
