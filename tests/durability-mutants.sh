@@ -30,6 +30,7 @@ maildir-place_in-dir|agent/deliver-maildir.c|place_in (const|sync_dir_fd (sub_fd
 queue-write_file_durably|agent/queue.c|write_file_durably (const|fsync (fd)|0
 queue-write_with_prepend|agent/queue.c|write_with_prepend (const|fsync (fd)|0
 queue-dir|agent/queue.c|write_entry_file (const|ms_fsync_dir (dir, error)|TRUE
+queue-new-folder-parent|agent/queue.c|ms_queue_add (MsState|ms_fsync_dir (ms_state_get_dir (state), error)|TRUE
 pipeline-batch-dirs|agent/pipeline.c|ms_pipeline_batch_commit (MsPipeline|ms_fsync_dir (dir, error)|TRUE'
 
 # Every fsync-like call and helper call in those files has a row above

@@ -10,8 +10,9 @@ sockets, in order. From that log this checks that
     committed, all before the server hears anything about it (UID
     STORE/EXPUNGE/MOVE, DELE, QUIT) -- for `mailsift deliver`, before
     it exits, which is what tells the MTA;
-  - a queue file was written, fsync'd and its directory fsync'd before
-    the state store's next write, the commit of the row naming it;
+  - a queue file was written, fsync'd and its directory fsync'd (and the
+    parent of state/queue/ when it was made) before the state store's
+    next write, the commit of the row naming it;
   - a queue row goes (the state store writes) only after the smarthost's
     250 to the end of DATA, and the file only after that commit.
 
@@ -176,6 +177,9 @@ def check_queue_files(label, log, state_dir):
         if log.synced_between(dir_ino, c.idx, commit) is None:
             problems.append(f"queue file {name}: {qdir} not fsync'd after {c!r} before the row's "
                             f"commit {log.ev[commit]!r}")
+        for m in log.made_dirs_synced(qdir, c.idx, commit):
+            problems.append(f"queue file {name}: {m.f[-1]} was made ({m!r}) but its parent not "
+                            f"fsync'd before the row's commit {log.ev[commit]!r}")
     check(f"{label}: every queue file ({len(made)}) and its folder entry were on disk before the "
           f"commit of its row", made and not problems, "\n".join(problems) or "no queue file was written")
 
@@ -278,6 +282,7 @@ def fetch_case(dc, shims, protocol, msgs):
               f"exit {code}, delivered {b.delivered()}, left {left}\n{out}")
         log = b.trace()
         n = check_deliveries(f"{protocol} fetch", log, b.maildir, fetch=True)
+        check_queue_files(f"{protocol} fetch with a redirect", log, b.state)
         check(f"{protocol} fetch: the trace saw the server told ({protocol} commands) and all "
               f"{len(msgs)} messages", n == len(msgs) and any(told_server(e) for e in log.ev),
               f"{n} placed\n" + "\n".join(repr(e) for e in log.ev if e.kind == "send"))
@@ -326,7 +331,7 @@ def main():
             deliver_case([trace], sink, "deliver")
             deliver_case([nolink, trace], sink, "deliver where link() fails", nolink=True)
         msgs = [message(10, "plain"), message(11, "edit this one"), message(12, "into a folder"),
-                message(13, "plain again")]
+                message(13, "forward this")]
         if dovecot:
             with servers.Dovecot() as dc:
                 fetch_case(dc, [trace], "imap", msgs)
