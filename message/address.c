@@ -1,5 +1,17 @@
 /* mailsift message model - e-mail addresses (see address.h): header
- * address lists, addr-spec checks and subaddress splitting. */
+ * address lists, addr-spec checks and subaddress splitting.
+ *
+ * The list parser is kept rather than internet_address_list_parse():
+ * against GMime 3.2.13 (loose, addresses without domain allowed) on the
+ * same corpus as rfc2047.c (895 distinct values, 34 differ; none from a
+ * real message), GMime drops addresses that we and Pigeonhole keep:
+ * "a@b.org; c@d.org" gives only a@b.org, "Jo Bloggs jo@x.org",
+ * "a@b.org (unterminated" and ")a@b.org" give nothing, nor does
+ * "a..b@c.org" or "a.@b.org" (real local parts at some Japanese
+ * carriers), nor a Latin-1 local part. And it is slower: the whole
+ * engine costs 58,859 instructions a message with GMime's parser against
+ * 48,253 with ours (+22%; callgrind, bench/sieve-bench, rules50.sieve,
+ * 2,000 genmail messages). */
 #include "address.h"
 
 #include <string.h>

@@ -1,5 +1,18 @@
 /* mailsift message model - RFC 2047 encoded words ("=?utf-8?q?...?="): decoding
- * header text to UTF-8 for people and for Sieve tests (RFC 5228 2.7.2). */
+ * header text to UTF-8 for people and for Sieve tests (RFC 5228 2.7.2).
+ *
+ * Kept rather than g_mime_utils_header_decode_text(): measured against
+ * GMime 3.2.13 on every header of the test, example and genmail messages
+ * plus the unit tests' and generated hostile inputs (3,968 distinct
+ * values, 54 differ), GMime loses text that Pigeonhole and we decode:
+ * adjacent padded B words ("=?UTF-8?B?SsO2cmc=?= =?UTF-8?B?SsO2cmc=?="
+ * gives "Jörg", not "JörgJörg"; GMime issue 133), unpadded B
+ * ("=?utf-8?b?SsO2cmc?=" gives "Jö"), and ISO-2022-JP split into padded
+ * words; it also drops an undecodable word between two good ones, lets
+ * CR LF and NUL through as '?' or raw, and passes "//TRANSLIT" charsets
+ * to iconv. Not for speed: the whole engine costs 47,266 instructions a
+ * message with GMime here against 48,253 with ours (callgrind,
+ * bench/sieve-bench, rules50.sieve, 2,000 genmail messages). */
 #include "rfc2047.h"
 
 #include <string.h>

@@ -96,6 +96,17 @@ test_parse_tolerant (void)
   check_list ("<a@b.org", "a@b.org");
   check_list ("a@b.org>", "a@b.org");
   check_list ("Jörg <jörg@bücher.de>", "jörg@bücher.de");
+  /* GMime 3.2.13's parser loses these addresses; we and Pigeonhole keep them */
+  check_list ("a@b.org; c@d.org", "a@b.org|c@d.org");
+  check_list ("a@b.org ; c@d.org", "a@b.org|c@d.org");
+  check_list ("G: a@b.org;; c@d.org", "a@b.org|c@d.org");
+  check_list ("a..b@c.org", "a..b@c.org");
+  check_list ("a.@b.org", "a.@b.org");
+  check_list (".a@b.org", ".a@b.org");
+  check_list ("a@b.org (unterminated", "a@b.org");
+  check_list (")a@b.org", "a@b.org");
+  check_list ("j\xf6rg@x.org", "j\xf6rg@x.org");
+  check_list ("<s@x.org> Mr. Smith", "s@x.org");
 }
 
 static void

@@ -369,6 +369,8 @@ test_rfc2047_iso2022jp (void)
   check_decode ("=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=", "日本語");
   check_decode ("=?iso-2022-jp?Q?=1B$BF|K=5C8l=1B(B?=", "日本語");
   check_decode ("=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?= =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=", "日本語テスト");
+  /* padded words of one escape sequence each (GMime: "日") */
+  check_decode ("=?ISO-2022-JP?B?GyRCRnw=?= =?ISO-2022-JP?B?GyRCS1wbKEI=?=", "日本");
 }
 
 static void
@@ -385,6 +387,13 @@ test_rfc2047_adjacent (void)
   /* a character split across two words */
   check_decode ("=?UTF-8?Q?J=C3?= =?UTF-8?Q?=B6rg?=", "Jörg");
   check_decode ("=?UTF-8?B?SsO=?= =?UTF-8?B?tnJn?=", "Jörg");
+  /* padding inside a run of B words does not end it (GMime 3.2.13 stops
+   * there and returns "Jörg" and "é"; Pigeonhole agrees with us) */
+  check_decode ("=?UTF-8?B?SsO2cmc=?= =?UTF-8?B?SsO2cmc=?=", "JörgJörg");
+  check_decode ("=?UTF-8?B?SsO2cmc=?= =?UTF-8?B?SsO2cmc=?= =?UTF-8?B?SsO2cmc=?=", "JörgJörgJörg");
+  check_decode ("=?UTF-8?B?w6k=?= =?UTF-8?B?w6k=?=", "éé");
+  /* unpadded B keeps its last bytes (GMime: "Jö", "Jö") */
+  check_decode ("=?UTF-8?B?SsO2cm?=", "Jör");
 
   {
     g_autoptr (MsHeaderView) view = view_of ("Subject: =?UTF-8?Q?Gr=C3=BC?=\n =?UTF-8?Q?=C3=9Fe?= aus\n"
@@ -422,6 +431,10 @@ test_rfc2047_malformed (void)
     "=?x-no-such-charset?B?/w==?=", /* unknown charset, not UTF-8 either */
     "=?UTF-8?B?/w==?=",          /* not UTF-8 */
     "=?UTF-8?Q?=C3?=",           /* half a character */
+    "=?UTF-8//TRANSLIT?Q?x?=",   /* an iconv suffix (GMime decodes it) */
+    "=?../../etc/passwd?Q?x?=",  /* nor a path */
+    "=?UTF-8?Q?=3?=",            /* truncated escape (GMime: "") */
+    "=?UTF-8?B?SsO2cmc=x?=",     /* data after padding (GMime: "Jörg") */
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (literal); i++)
