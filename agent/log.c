@@ -72,3 +72,9 @@ ms_log_set_level (const char *level)
 
   log_detail = MAX (log_detail, detail);
 }
+
+const char *
+ms_log_get_level (void)
+{
+  return log_detail >= 2 ? "debug" : log_detail == 1 ? "info" : "notice";
+}

@@ -10,3 +10,6 @@ void ms_log_init (gboolean verbose);
 /* Raise the detail to the config's log_level ("notice", "info", "debug");
  * never lowers what -v asked for. */
 void ms_log_set_level (const char *level);
+
+/* The level in force: "notice", "info" or "debug". */
+const char *ms_log_get_level (void);
