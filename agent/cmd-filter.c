@@ -2,6 +2,8 @@
  * Started by the agent itself with pipes on stdin and stdout. */
 #include "commands.h"
 #include "error.h"
+#include "log.h"
+#include "sandbox.h"
 #include "state.h"
 
 #include <stdio.h>
@@ -41,8 +43,11 @@ int
 ms_cmd_filter_worker (int argc, char **argv)
 {
   int cpu_seconds = 5;
+  g_autofree char *log_level = NULL;
+  g_auto (MsSandbox) sandbox = { 0 };
   const GOptionEntry entries[] = {
     { "cpu-seconds", 0, 0, G_OPTION_ARG_INT, &cpu_seconds, "CPU seconds per message", "N" },
+    { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "The agent's log level", "LEVEL" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -53,7 +58,18 @@ ms_cmd_filter_worker (int argc, char **argv)
       g_printerr ("mailsift filter-worker is started by mailsift itself, not by hand\n");
       return MS_EX_USAGE;
     }
+  if (log_level)
+    ms_log_set_level (log_level);
   ms_engine_set_duplicate_lookup (read_duplicate);
-  return ms_engine_serve (STDIN_FILENO, STDOUT_FILENO, MAX (cpu_seconds, 1)) == 0 ? MS_EX_OK
-                                                                                 : MS_EX_SOFTWARE;
+  /* From here on it only reads (filters/sandbox.h). A kernel without
+   * Landlock or seccomp is no reason to keep mail back: it is said once,
+   * and the filter runs as before. */
+  ms_sandbox_enter (&sandbox);
+  if (sandbox.complete)
+    g_debug ("filter process: sandbox: %s", sandbox.summary);
+  else
+    g_info ("filter process: sandbox: %s", sandbox.summary);
+  return ms_engine_serve (STDIN_FILENO, STDOUT_FILENO, MAX (cpu_seconds, 1), sandbox.summary) == 0
+           ? MS_EX_OK
+           : MS_EX_SOFTWARE;
 }

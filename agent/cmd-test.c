@@ -5,6 +5,7 @@
 #include "error.h"
 #include "pipeline.h"
 #include "spool.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +60,7 @@ ms_cmd_test (int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (MsConfig) config = NULL;
+  g_autoptr (MsState) history = NULL;
   g_autoptr (MsEngine) engine = NULL;
   g_autoptr (MsPlan) plan = NULL;
   g_autoptr (GBytes) header = NULL;
@@ -116,6 +118,10 @@ ms_cmd_test (int argc, char **argv)
       g_printerr ("mailsift test: cannot read script %s\n", argv[1]);
       return MS_EX_NOINPUT;
     }
+  /* duplicate: the filter process reads the history read-only and, in
+   * its sandbox, only while the agent has the store open, as deliver and
+   * fetch do; none yet is fine */
+  history = ms_state_open_readonly (config->state_dir, NULL);
   engine = ms_engine_for_config (config);
   pipeline.config = config;
   pipeline.engine = engine;

@@ -174,3 +174,9 @@ ms_log_option (void)
       return NULL;
     }
 }
+
+const char *
+ms_log_get_level (void)
+{
+  return log_detail >= 2 ? "debug" : log_detail == 1 ? "info" : "notice";
+}

@@ -32,3 +32,6 @@ void ms_log_set_target (const char *target);
 /* The detail as -q/-v/-vv for a process this one starts: NULL for the
  * default. */
 const char *ms_log_option (void);
+
+/* The level in force: "notice", "info" or "debug". */
+const char *ms_log_get_level (void);

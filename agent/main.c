@@ -67,9 +67,12 @@ ms_engine_for_config (const MsConfig *config)
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
 
   MsSieveBackend backend = MS_SIEVE_MAILSIFT;
+  MsEngine *engine;
 
   ms_sieve_backend_from_string (config->sieve_engine, &backend); /* checked when loaded */
-  return ms_engine_new (self ? self : "mailsift", backend, config->filter_timeout, config->filter_memory);
+  engine = ms_engine_new (self ? self : "mailsift", backend, config->filter_timeout, config->filter_memory);
+  ms_engine_set_log_level (engine, ms_log_get_level ());
+  return engine;
 }
 
 static const struct {

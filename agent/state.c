@@ -176,8 +176,12 @@ ms_state_open_readonly (const char *dir, GError **error)
   s = g_new0 (MsState, 1);
   s->dir = g_strdup (dir);
   /* a reader never waits long: the agent's writes are short */
+  /* one read at once: it finds the write-ahead log (state.db-wal and
+   * -shm) now, and, where this process may, creates them; while it stays
+   * open they stay there for the sandboxed filter process, which may not */
   if (sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK
-      || sqlite3_busy_timeout (s->db, 1000) != SQLITE_OK)
+      || sqlite3_busy_timeout (s->db, 1000) != SQLITE_OK
+      || sqlite3_exec (s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
     {
       db_error (s, error, "cannot open");
       ms_state_free (s);

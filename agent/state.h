@@ -26,7 +26,10 @@ MsState *ms_state_open (const char *state_dir, GError **error);
  * UNUSABLE. */
 MsState *ms_state_open_checked (const char *state_dir, MsStateHealth *health_out, GError **error);
 /* Open an existing state store for reading only (the filter process
- * reads the duplicate history this way, and never writes). Errors:
+ * reads the duplicate history this way, and never writes; in its sandbox
+ * it can read a store in WAL mode only while another connection, the
+ * agent's, has it open, since it cannot create state.db-wal and -shm).
+ * Errors:
  * G_FILE_ERROR_NOENT when there is none yet, MS_ERROR_TEMPORARY.
  * Transfer full. */
 MsState *ms_state_open_readonly (const char *state_dir, GError **error);

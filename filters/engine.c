@@ -32,6 +32,7 @@ struct _MsEngine {
   MsSieveBackend backend;
   int timeout_s;
   int memory_mib;
+  char *log_level;
   GPid pid;
   int to_child;
   int from_child;
@@ -112,6 +113,13 @@ ms_filter_request_option (const MsFilterRequest *r, const char *name)
   return NULL;
 }
 
+void
+ms_engine_set_log_level (MsEngine *e, const char *level)
+{
+  g_free (e->log_level);
+  e->log_level = g_strdup (level);
+}
+
 MsSieveBackend
 ms_engine_get_backend (const MsEngine *e)
 {
@@ -125,6 +133,7 @@ ms_engine_free (MsEngine *e)
     return;
   engine_stop (e, FALSE); /* closing its stdin ends it */
   g_free (e->exe);
+  g_free (e->log_level);
   g_free (e);
 }
 
@@ -173,7 +182,8 @@ engine_start (MsEngine *e, GError **error)
       setrlimit (RLIMIT_CORE, &core);
       if (dup2 (to[0], STDIN_FILENO) < 0 || dup2 (from[1], STDOUT_FILENO) < 0)
         _exit (127);
-      execl (e->exe, "mailsift", "filter-worker", "--cpu-seconds", cpu + i, (char *) NULL);
+      execl (e->exe, "mailsift", "filter-worker", "--cpu-seconds", cpu + i,
+             e->log_level ? "--log-level" : (char *) NULL, e->log_level, (char *) NULL);
       _exit (127);
     }
   close (to[0]);
@@ -793,7 +803,7 @@ append_result_frame (GByteArray *out, const MsFilterResult *result, GError **err
 }
 
 int
-ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
+ms_engine_serve (int in_fd, int out_fd, int cpu_seconds, const char *sandbox)
 {
   CpuLimit cpu = { FALSE, 0, 0 };
   g_auto (FrameReader) reader = { NULL, 0 };
@@ -813,8 +823,12 @@ ms_engine_serve (int in_fd, int out_fd, int cpu_seconds)
       result = q.r.backend == MS_SIEVE_LIBSIEVE ? ms_libsieve_run (&q.r) : ms_sieve_run (&q.r);
       /* what a message cost, for --trace (and the memory tests) */
       if (q.r.trace)
-        g_ptr_array_add (result->trace, g_strdup_printf ("filter process: peak RSS %" G_GUINT64_FORMAT " KiB",
-                                                         peak_rss_kib ()));
+        {
+          g_ptr_array_add (result->trace, g_strdup_printf ("filter process: peak RSS %" G_GUINT64_FORMAT " KiB",
+                                                           peak_rss_kib ()));
+          g_ptr_array_add (result->trace, g_strdup_printf ("filter process: sandbox: %s",
+                                                           sandbox ? sandbox : "none"));
+        }
       if (!append_result_frame (out, result, &error))
         {
           /* too large to send back: a failed result says so */

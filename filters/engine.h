@@ -85,7 +85,12 @@ MsFilterResult *ms_engine_run (MsEngine *engine, const MsFilterRequest *request)
 void ms_engine_run_many (MsEngine *engine, const MsFilterRequest *const *requests, guint n,
                          MsFilterResult **results);
 
+/* The agent's log level ("notice", "info", "debug"; NULL: notice), which
+ * the filter processes it starts log at. */
+void ms_engine_set_log_level (MsEngine *engine, const char *level);
+
 /* The filter process's main loop: read requests from @in_fd, answer on
- * @out_fd, until EOF. Returns the exit status. */
-int ms_engine_serve (int in_fd, int out_fd, int cpu_seconds);
+ * @out_fd, until EOF. @sandbox says what sandbox the process is in (see
+ * sandbox.h), for --trace. Returns the exit status. */
+int ms_engine_serve (int in_fd, int out_fd, int cpu_seconds, const char *sandbox);
 

@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static MsFilterResult *
 result_with (MsActionKind first, ...)
@@ -420,6 +422,126 @@ test_engine_batch_crash_keeps (void)
     }
 }
 
+/* The pid of this process's filter process (a child running
+ * filter-worker), 0 when there is none. */
+static pid_t
+find_worker (void)
+{
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while (proc && (name = g_dir_read_name (proc)))
+    {
+      g_autofree char *stat_path = g_build_filename ("/proc", name, "stat", NULL);
+      g_autofree char *cmd_path = g_build_filename ("/proc", name, "cmdline", NULL);
+      g_autofree char *stat = NULL;
+      g_autofree char *cmdline = NULL;
+      gsize len = 0;
+      const char *end;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (stat_path, &stat, NULL, NULL)
+          || (end = strrchr (stat, ')')) == NULL)
+        continue;
+      /* "pid (comm) state ppid ..." */
+      if (g_ascii_strtoll (end + 4, NULL, 10) != getpid ()
+          || !g_file_get_contents (cmd_path, &cmdline, &len, NULL))
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      if (strstr (cmdline, "filter-worker"))
+        return (pid_t) g_ascii_strtoll (name, NULL, 10);
+    }
+  return 0;
+}
+
+/* The real filter process runs in its sandbox (filters/sandbox.h), and
+ * body and MIME tests on a message file, with a charset that loads an
+ * iconv module, still work in it, with both Sieve engines; its status
+ * shows no_new_privs and a seccomp filter while it waits for the next
+ * message. */
+static void
+test_engine_sandboxed (void)
+{
+  const char *exe = g_getenv ("MAILSIFT");
+  g_autofree char *dir = g_dir_make_tmp ("ms-sandboxed-XXXXXX", NULL);
+  g_autofree char *script = g_build_filename (dir, "s.sieve", NULL);
+  g_autofree char *header_script = g_build_filename (dir, "h.sieve", NULL);
+  g_autofree char *message = g_build_filename (dir, "message", NULL);
+  g_autofree char *self_status = NULL;
+  const char *header = "From: a@example.org\nSubject: sandboxed\nMIME-Version: 1.0\n"
+                       "Content-Type: multipart/mixed; boundary=\"b\"\n\n";
+  const char *body = "--b\nContent-Type: text/plain; charset=windows-1252\n"
+                     "Content-Transfer-Encoding: quoted-printable\n\nCaf=E9 =80 price\n"
+                     "--b\nContent-Type: application/pdf; name=\"report.pdf\"\n"
+                     "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQgc2VjcmV0\n--b--\n";
+  g_autofree char *whole = g_strconcat (header, body, NULL);
+  g_autoptr (GBytes) header_bytes = g_bytes_new (header, strlen (header));
+  gboolean seccomp;
+  gboolean landlock;
+
+  if (exe == NULL)
+    {
+      g_test_skip ("MAILSIFT is not set (run through make check)");
+      return;
+    }
+  seccomp = g_file_get_contents ("/proc/self/status", &self_status, NULL, NULL)
+            && strstr (self_status, "\nSeccomp:") != NULL;
+#if !defined(__x86_64__) && !defined(__aarch64__)
+  seccomp = FALSE;
+#endif
+  landlock = syscall (SYS_landlock_create_ruleset, NULL, 0, 1 /* VERSION */) >= 1;
+  g_assert_true (g_file_set_contents (message, whole, -1, NULL));
+  g_assert_true (g_file_set_contents (script,
+    "require [\"body\", \"mime\", \"fileinto\", \"foreverypart\"];\n"
+    "if body :content \"text\" :contains \"Caf\xc3\xa9 \xe2\x82\xac\" { fileinto \"Body\"; }\n"
+    "if header :mime :anychild :contains \"Content-Type\" \"application/pdf\" { fileinto \"Mime\"; }\n",
+    -1, NULL));
+  g_assert_true (g_file_set_contents (header_script,
+    "require \"fileinto\";\nif header :contains \"subject\" \"sandbox\" { fileinto \"Header\"; }\n", -1, NULL));
+
+  for (int backend = MS_SIEVE_MAILSIFT; backend <= MS_SIEVE_LIBSIEVE; backend++)
+    {
+      g_autoptr (MsEngine) engine = ms_engine_new (exe, backend, 5, 512);
+      MsFilterRequest req = { .mode = MS_FILTER_EXECUTE,
+                              .script_path = backend == MS_SIEVE_MAILSIFT ? script : header_script,
+                              .header = header_bytes, .size = strlen (whole),
+                              .envelope_from = "a@example.org", .envelope_to = "b@example.org",
+                              .subaddress_separator = "+", .trace = TRUE, .message_path = message };
+      g_autofree char *status_path = NULL;
+      g_autofree char *status = NULL;
+      g_autoptr (GString) trace = g_string_new (NULL);
+
+      for (int round = 0; round < 2; round++) /* the same process, again */
+        {
+          g_autoptr (MsFilterResult) r = ms_engine_run (engine, &req);
+          g_autofree char *l = lines (r);
+
+          g_assert_false (r->failed);
+          g_assert_cmpstr (l, ==, backend == MS_SIEVE_MAILSIFT ? "fileinto \"Body\"|fileinto \"Mime\""
+                                                               : "fileinto \"Header\"");
+          for (guint i = 0; i < r->trace->len; i++)
+            g_string_append_printf (trace, "%s\n", (char *) r->trace->pdata[i]);
+        }
+      g_test_message ("%s", trace->str);
+      g_assert_nonnull (strstr (trace->str, "filter process: sandbox: no_new_privs"));
+      if (landlock)
+        g_assert_nonnull (strstr (trace->str, "Landlock ABI"));
+      if (seccomp)
+        g_assert_nonnull (strstr (trace->str, "seccomp"));
+
+      status_path = g_strdup_printf ("/proc/%d/status", (int) find_worker ());
+      g_assert_true (g_file_get_contents (status_path, &status, NULL, NULL));
+      g_assert_nonnull (strstr (status, "\nNoNewPrivs:\t1\n"));
+      if (seccomp)
+        g_assert_nonnull (strstr (status, "\nSeccomp:\t2\n"));
+    }
+  g_unlink (message);
+  g_unlink (script);
+  g_unlink (header_script);
+  g_rmdir (dir);
+}
+
 static void
 test_lint (void)
 {
@@ -480,6 +602,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/missing-exe", test_engine_missing_exe);
   g_test_add_func ("/engine/batch-in-order", test_engine_batch_in_order);
   g_test_add_func ("/engine/batch-crash-keeps", test_engine_batch_crash_keeps);
+  g_test_add_func ("/engine/sandboxed", test_engine_sandboxed);
   g_test_add_func ("/lint/findings", test_lint);
   g_test_add_func ("/lint/clean", test_lint_clean);
   return g_test_run ();
