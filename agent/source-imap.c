@@ -235,6 +235,32 @@ server_text (Imap *im)
   return im->imap->imap_response ? im->imap->imap_response : "";
 }
 
+/* CAPABILITY: what the server offers, kept in imap_connection_info.
+ * libetpan 1.9.4's mailimap_capability() copies that after a tagged OK
+ * without looking: a server that answers OK without an untagged
+ * CAPABILITY response (where there was none before) made it dereference
+ * NULL and killed the account process. With an empty list in place
+ * first, such an answer means what it says: no extensions. An untagged
+ * CAPABILITY replaces the list (libetpan frees the old one). */
+static void
+ask_capability (Imap *im)
+{
+  struct mailimap_connection_info *info = im->imap->imap_connection_info;
+  struct mailimap_capability_data *caps = NULL;
+
+  if (info == NULL)
+    return; /* (libetpan makes it at the greeting) */
+  if (info->imap_capability == NULL)
+    {
+      clist *none = clist_new ();
+
+      if (none == NULL || (info->imap_capability = mailimap_capability_data_new (none)) == NULL)
+        g_error ("out of memory");
+    }
+  if (mailimap_capability (im->imap, &caps) == MAILIMAP_NO_ERROR)
+    mailimap_capability_data_free (caps);
+}
+
 static gboolean
 connect_and_login (Imap *im, GError **error)
 {
@@ -279,11 +305,7 @@ connect_and_login (Imap *im, GError **error)
       /* what the server said before TLS cannot be trusted */
       mailimap_capability_data_free (im->imap->imap_connection_info->imap_capability);
       im->imap->imap_connection_info->imap_capability = NULL;
-      {
-        struct mailimap_capability_data *caps = NULL;
-        if (mailimap_capability (im->imap, &caps) == MAILIMAP_NO_ERROR)
-          mailimap_capability_data_free (caps);
-      }
+      ask_capability (im);
     }
   secret = ms_account_secret (a, oauth2, error);
   if (secret == NULL)
@@ -299,11 +321,7 @@ connect_and_login (Imap *im, GError **error)
       return FALSE;
     }
   if (im->imap->imap_connection_info == NULL || im->imap->imap_connection_info->imap_capability == NULL)
-    {
-      struct mailimap_capability_data *caps = NULL;
-      if (mailimap_capability (im->imap, &caps) == MAILIMAP_NO_ERROR)
-        mailimap_capability_data_free (caps);
-    }
+    ask_capability (im);
   return TRUE;
 }
 
