@@ -19,6 +19,7 @@
 #include "net.h"
 
 #include <libetpan/libetpan.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* the line bound for a message LIST gave no size for */
@@ -470,6 +471,11 @@ pop3_close (Pop3 *p, gboolean quit)
       /* no QUIT: the server must not commit DELEs of a broken session */
       mailstream_close (p->pop3->pop3_stream);
       p->pop3->pop3_stream = NULL;
+      /* libetpan frees the greeting's APOP timestamp only in
+       * mailpop3_quit(): without this, every session that failed after
+       * a greeting with "<...>" leaked it */
+      free (p->pop3->pop3_timestamp);
+      p->pop3->pop3_timestamp = NULL;
     }
   mailpop3_free (p->pop3);
   p->pop3 = NULL;

@@ -55,6 +55,19 @@ test_imap_capability_fuzz_input (void)
   g_assert_cmpuint (stats.messages, ==, 0);
 }
 
+/* A session that fails after a greeting with an APOP timestamp: the
+ * timestamp was leaked (found by fuzz-pop3). */
+static void
+test_pop3_failed_session_timestamp (void)
+{
+  static const char script[] =
+    "+OK ready <1896.697170952@fake>\r\n" SEP "+OK\r\n" SEP "-ERR [AUTH] bad password\r\n";
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (fetch (POP3_ACCOUNT, script, sizeof script - 1, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_ACCOUNT);
+}
+
 static void
 test_pop3_session (void)
 {
@@ -76,6 +89,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/source/imap/capability-without-list", test_imap_capability_without_list);
   g_test_add_func ("/source/imap/capability-fuzz-input", test_imap_capability_fuzz_input);
+  g_test_add_func ("/source/pop3/failed-session-timestamp", test_pop3_failed_session_timestamp);
   g_test_add_func ("/source/pop3/session", test_pop3_session);
   return g_test_run ();
 }
