@@ -235,6 +235,20 @@ server_text (Imap *im)
   return im->imap->imap_response ? im->imap->imap_response : "";
 }
 
+/* Whether the server's greeting is "* BYE ..." (it will not serve us).
+ * libetpan 1.9.4's mailimap_connect() leaks the parsed greeting then (48
+ * bytes a connection, for as long as `mailsift run` keeps trying), so
+ * it is not called for one: the first bytes are looked at in libetpan's
+ * buffer, where mailimap_connect() will read them. A greeting that
+ * arrives in pieces of fewer than 6 bytes still goes the old way. */
+static gboolean
+greeting_is_bye (mailstream *stream)
+{
+  if (stream->read_buffer_len == 0 && mailstream_feed_read_buffer (stream) <= 0)
+    return FALSE; /* mailimap_connect reports it */
+  return stream->read_buffer_len >= 6 && g_ascii_strncasecmp (stream->read_buffer, "* BYE ", 6) == 0;
+}
+
 /* CAPABILITY: what the server offers, kept in imap_connection_info.
  * libetpan 1.9.4's mailimap_capability() copies that after a tagged OK
  * without looking: a server that answers OK without an untagged
@@ -284,6 +298,14 @@ connect_and_login (Imap *im, GError **error)
     ms_net_limits_init (&l, TRUE);
     ms_net_set_limits (stream, &l);
   }
+  if (greeting_is_bye (stream))
+    {
+      /* (imap_fail would find no response text: the greeting is unread) */
+      mailstream_close (stream);
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: the server refused the "
+                   "connection (its greeting was BYE)", a->name);
+      return FALSE;
+    }
   r = mailimap_connect (im->imap, stream);
   if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
     return imap_fail (im, r, "the greeting", error);

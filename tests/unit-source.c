@@ -55,6 +55,19 @@ test_imap_capability_fuzz_input (void)
   g_assert_cmpuint (stats.messages, ==, 0);
 }
 
+/* A BYE greeting: refused with a clear message (libetpan's
+ * mailimap_connect leaked the greeting). */
+static void
+test_imap_bye_greeting (void)
+{
+  static const char script[] = "* BYE too many connections\r\n";
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (fetch (IMAP_ACCOUNT, script, sizeof script - 1, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (error->message, "BYE"));
+}
+
 /* A session that fails after a greeting with an APOP timestamp: the
  * timestamp was leaked (found by fuzz-pop3). */
 static void
@@ -89,6 +102,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/source/imap/capability-without-list", test_imap_capability_without_list);
   g_test_add_func ("/source/imap/capability-fuzz-input", test_imap_capability_fuzz_input);
+  g_test_add_func ("/source/imap/bye-greeting", test_imap_bye_greeting);
   g_test_add_func ("/source/pop3/failed-session-timestamp", test_pop3_failed_session_timestamp);
   g_test_add_func ("/source/pop3/session", test_pop3_session);
   return g_test_run ();
