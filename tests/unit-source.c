@@ -69,7 +69,8 @@ test_imap_bye_greeting (void)
 }
 
 /* A session that fails after a greeting with an APOP timestamp: the
- * timestamp was leaked (found by fuzz-pop3). */
+ * timestamp was leaked (found by fuzz-pop3), as after a good session
+ * (test_pop3_session). */
 static void
 test_pop3_failed_session_timestamp (void)
 {
