@@ -236,6 +236,46 @@ server_text (Imap *im)
   return im->imap->imap_response ? im->imap->imap_response : "";
 }
 
+/* Whether the server's greeting is "* BYE ..." (it will not serve us).
+ * libetpan 1.9.4's mailimap_connect() leaks the parsed greeting then (48
+ * bytes a connection, for as long as `mailsift run` keeps trying), so
+ * it is not called for one: the first bytes are looked at in libetpan's
+ * buffer, where mailimap_connect() will read them. A greeting that
+ * arrives in pieces of fewer than 6 bytes still goes the old way. */
+static gboolean
+greeting_is_bye (mailstream *stream)
+{
+  if (stream->read_buffer_len == 0 && mailstream_feed_read_buffer (stream) <= 0)
+    return FALSE; /* mailimap_connect reports it */
+  return stream->read_buffer_len >= 6 && g_ascii_strncasecmp (stream->read_buffer, "* BYE ", 6) == 0;
+}
+
+/* CAPABILITY: what the server offers, kept in imap_connection_info.
+ * libetpan 1.9.4's mailimap_capability() copies that after a tagged OK
+ * without looking: a server that answers OK without an untagged
+ * CAPABILITY response (where there was none before) made it dereference
+ * NULL and killed the account process. With an empty list in place
+ * first, such an answer means what it says: no extensions. An untagged
+ * CAPABILITY replaces the list (libetpan frees the old one). */
+static void
+ask_capability (Imap *im)
+{
+  struct mailimap_connection_info *info = im->imap->imap_connection_info;
+  struct mailimap_capability_data *caps = NULL;
+
+  if (info == NULL)
+    return; /* (libetpan makes it at the greeting) */
+  if (info->imap_capability == NULL)
+    {
+      clist *none = clist_new ();
+
+      if (none == NULL || (info->imap_capability = mailimap_capability_data_new (none)) == NULL)
+        g_error ("out of memory");
+    }
+  if (mailimap_capability (im->imap, &caps) == MAILIMAP_NO_ERROR)
+    mailimap_capability_data_free (caps);
+}
+
 static gboolean
 connect_and_login (Imap *im, GError **error)
 {
@@ -259,6 +299,14 @@ connect_and_login (Imap *im, GError **error)
     ms_net_limits_init (&l, TRUE);
     ms_net_set_limits (stream, &l);
   }
+  if (greeting_is_bye (stream))
+    {
+      /* (imap_fail would find no response text: the greeting is unread) */
+      mailstream_close (stream);
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: the server refused the "
+                   "connection (its greeting was BYE)", a->name);
+      return FALSE;
+    }
   r = mailimap_connect (im->imap, stream);
   if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
     return imap_fail (im, r, "the greeting", error);
@@ -280,11 +328,7 @@ connect_and_login (Imap *im, GError **error)
       /* what the server said before TLS cannot be trusted */
       mailimap_capability_data_free (im->imap->imap_connection_info->imap_capability);
       im->imap->imap_connection_info->imap_capability = NULL;
-      {
-        struct mailimap_capability_data *caps = NULL;
-        if (mailimap_capability (im->imap, &caps) == MAILIMAP_NO_ERROR)
-          mailimap_capability_data_free (caps);
-      }
+      ask_capability (im);
     }
   secret = ms_account_secret (a, oauth2, error);
   if (secret == NULL)
@@ -300,11 +344,7 @@ connect_and_login (Imap *im, GError **error)
       return FALSE;
     }
   if (im->imap->imap_connection_info == NULL || im->imap->imap_connection_info->imap_capability == NULL)
-    {
-      struct mailimap_capability_data *caps = NULL;
-      if (mailimap_capability (im->imap, &caps) == MAILIMAP_NO_ERROR)
-        mailimap_capability_data_free (caps);
-    }
+    ask_capability (im);
   return TRUE;
 }
 

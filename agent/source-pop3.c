@@ -20,6 +20,7 @@
 #include "net.h"
 
 #include <libetpan/libetpan.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* the line bound for a message LIST gave no size for */
@@ -471,6 +472,15 @@ pop3_close (Pop3 *p, gboolean quit)
       /* no QUIT: the server must not commit DELEs of a broken session */
       mailstream_close (p->pop3->pop3_stream);
       p->pop3->pop3_stream = NULL;
+    }
+  /* libetpan frees the greeting's APOP timestamp only in mailpop3_quit(),
+   * which mailpop3_free() calls only while the stream is open; mailsift
+   * closes it itself (after its own QUIT, or without one), so every
+   * session with a greeting holding "<...>" leaked it */
+  if (p->pop3->pop3_stream == NULL)
+    {
+      free (p->pop3->pop3_timestamp);
+      p->pop3->pop3_timestamp = NULL;
     }
   mailpop3_free (p->pop3);
   p->pop3 = NULL;

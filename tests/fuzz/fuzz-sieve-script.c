@@ -5,7 +5,7 @@
  *
  *   tests/fuzz/build.sh                       # -> tests/fuzz/out/
  *   tests/fuzz/out/fuzz-sieve-script -max_len=8192 -timeout=10 \
- *       -max_total_time=1800 tests/fuzz/out/corpus-script tests/fuzz/seeds/script
+ *       -max_total_time=1800 tests/fuzz/out/corpus-script tests/fuzz/out/seeds-script
  *
  * Input: the script, then a NUL byte, then the message (may be
  * absent). The script is compiled; when it compiles, it runs on the
