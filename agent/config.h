@@ -5,6 +5,28 @@
 
 #include <glib.h>
 
+/* ASan reserves terabytes of address space for its shadow memory, so a
+ * filter process under RLIMIT_AS cannot even start in an ASan build. Test
+ * builds (configure --enable-sanitizers defines MS_TEST_BUILD) accept
+ * filter_memory = 0 for "no limit", and an ASan build has 0 as default so
+ * its tests run the real filter process. Normal builds refuse 0. */
+#if defined __SANITIZE_ADDRESS__
+#define MS_ASAN_BUILD 1
+#elif defined __has_feature
+#if __has_feature (address_sanitizer)
+#define MS_ASAN_BUILD 1
+#endif
+#endif
+#if defined MS_TEST_BUILD || defined MS_ASAN_BUILD
+#define MS_FILTER_MEMORY_UNLIMITED_OK 1
+#endif
+#ifdef MS_ASAN_BUILD
+#define MS_FILTER_MEMORY_DEFAULT_MIB 0
+#else
+#define MS_FILTER_MEMORY_DEFAULT_MIB 512
+#endif
+#define MS_FILTER_MEMORY_DEFAULT G_STRINGIFY (MS_FILTER_MEMORY_DEFAULT_MIB)
+
 /* One [account NAME] group: a mailbox to fetch from. */
 typedef struct {
   char *name;
@@ -63,7 +85,7 @@ typedef struct {
   char *folder_separator;      /* hierarchy separator in fileinto names */
   char *state_dir;             /* state.db and queue/ */
   int filter_timeout;          /* seconds of wall-clock per message in Sieve */
-  int filter_memory;           /* MiB address space for the filter process */
+  int filter_memory;           /* MiB address space for the filter process; 0 (test builds): no limit */
   int command_timeout;         /* seconds a password/token command may run */
   int vacation_max_days;       /* upper bound for vacation :days */
   char *dedupe_message_id;     /* yes | no: a Message-ID fetched from two accounts arrives once */

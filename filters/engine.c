@@ -178,7 +178,8 @@ engine_start (MsEngine *e, GError **error)
       do
         cpu[--i] = '0' + n % 10;
       while ((n /= 10) > 0 && i > 0);
-      setrlimit (RLIMIT_AS, &mem);
+      if (e->memory_mib > 0) /* 0 only in test builds: no limit */
+        setrlimit (RLIMIT_AS, &mem);
       setrlimit (RLIMIT_CORE, &core);
       if (dup2 (to[0], STDIN_FILENO) < 0 || dup2 (from[1], STDOUT_FILENO) < 0)
         _exit (127);

@@ -64,7 +64,8 @@ const char *ms_filter_request_option (const MsFilterRequest *request, const char
 
 /* @self_exe: the mailsift binary to run as filter process; @backend:
  * the Sieve implementation it runs.
- * @timeout_s: wall-clock seconds per request; @memory_mib: RLIMIT_AS. */
+ * @timeout_s: wall-clock seconds per request; @memory_mib: RLIMIT_AS in MiB,
+ * 0 for none (test builds only: the configuration refuses 0 elsewhere). */
 MsEngine *ms_engine_new (const char *self_exe, MsSieveBackend backend, int timeout_s, int memory_mib);
 MsSieveBackend ms_engine_get_backend (const MsEngine *engine);
 void ms_engine_free (MsEngine *engine);

@@ -1,6 +1,7 @@
 /* Unit tests: action post-processing (what libsieve leaves to us), the
  * wire format, the engine's crash/timeout handling, and the lint. */
 #include "action.h"
+#include "config.h"
 #include "engine.h"
 #include "lint.h"
 
@@ -376,7 +377,7 @@ test_engine_batch_in_order (void)
   g_assert_true (g_file_set_contents (script,
     "require [\"fileinto\", \"variables\"];\n"
     "if header :matches \"subject\" \"n*\" { fileinto \"f${1}\"; }\n", -1, NULL));
-  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_MAILSIFT, 5, 512);
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_MAILSIFT, 5, MS_FILTER_MEMORY_DEFAULT_MIB);
   for (guint i = 0; i < N; i++)
     {
       /* about 400 bytes each: the batch is more than 64 KiB */

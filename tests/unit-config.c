@@ -76,6 +76,37 @@ test_problems (void)
   g_assert_true (g_str_has_prefix (problems->pdata[2], p0));
 }
 
+/* filter_memory = 0 (no address-space limit) exists only in test builds,
+ * where ASan's shadow memory cannot fit under any limit; a normal build
+ * refuses it like any value below 32. */
+static void
+test_filter_memory_zero (void)
+{
+  g_autofree char *path = write_config ("[general]\nfilter_memory = 0\n", 0600);
+  g_autofree char *low = write_config ("[general]\nfilter_memory = 31\n", 0600);
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load (path, problems, &error);
+  g_autoptr (MsConfig) c_low = NULL;
+
+#ifdef MS_FILTER_MEMORY_UNLIMITED_OK
+  g_assert_no_error (error);
+  g_assert_nonnull (c);
+  g_assert_cmpint (c->filter_memory, ==, 0);
+#else
+  g_autofree char *want = g_strdup_printf ("%s:2: bad value '0' for filter_memory", path);
+  g_assert_null (c);
+  g_assert_error (error, MS_ERROR, MS_ERROR_CONFIG);
+  g_assert_cmpuint (problems->len, ==, 1);
+  g_assert_true (g_str_has_prefix (problems->pdata[0], want));
+  g_assert_nonnull (strstr (problems->pdata[0], "expected a whole number from 32 to 65536"));
+#endif
+  g_clear_error (&error);
+  c_low = ms_config_load (low, NULL, &error);
+  g_assert_null (c_low);
+  g_assert_error (error, MS_ERROR, MS_ERROR_CONFIG);
+}
+
 static void
 test_permissions (void)
 {
@@ -222,6 +253,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/values", test_values);
   g_test_add_func ("/config/problems", test_problems);
+  g_test_add_func ("/config/filter-memory-zero", test_filter_memory_zero);
   g_test_add_func ("/config/permissions", test_permissions);
   g_test_add_func ("/config/missing", test_missing);
   g_test_add_func ("/config/edit-distance", test_edit_distance);

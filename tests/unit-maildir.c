@@ -472,8 +472,9 @@ test_spool_edited_copy (void)
 
   /* "\r\r\n" keeps a CR before the LF in the file, and a bare CR, NULs
    * and 8-bit bytes stay; more than one read buffer */
+  static const char chunk[] = "line\r\r\n\0x\rz\xff\n";
   for (int i = 0; i < 20000; i++)
-    g_string_append_len (body, "line\r\r\n\0x\rz\xff\n", 15);
+    g_string_append_len (body, chunk, sizeof chunk - 1);
   g_assert_no_error (error);
   g_assert_true (ms_spool_writer_write (w, head, strlen (head), &error));
   g_assert_true (ms_spool_writer_write (w, body->str, body->len, &error));
