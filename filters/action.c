@@ -624,18 +624,6 @@ take_strings (GPtrArray *into, char **strv)
   g_free (strv);
 }
 
-/* A count of items that take at least @least bytes each: more than the
- * bytes left can hold is malformed. */
-static guint32
-get_count (MsWireReader *w, gsize least)
-{
-  guint32 n = ms_wire_get_u32 (w);
-
-  if (!w->bad && n > (gsize) (w->end - w->p) / least)
-    w->bad = TRUE;
-  return w->bad ? 0 : n;
-}
-
 MsFilterResult *
 ms_filter_result_decode (const guint8 *data, gsize len)
 {
@@ -654,7 +642,7 @@ ms_filter_result_decode (const guint8 *data, gsize len)
   take_strings (r->errors, ms_wire_get_strv (&w));
   take_strings (r->warnings, ms_wire_get_strv (&w));
   take_strings (r->trace, ms_wire_get_strv (&w));
-  n = get_count (&w, 4 * 4 + 8 + 9 * 4); /* the least an action takes */
+  n = ms_wire_get_count (&w, 4 * 4 + 8 + 9 * 4); /* the least an action takes */
   for (guint32 i = 0; i < n && !w.bad; i++)
     {
       MsAction *a = ms_action_new (MS_ACTION_KEEP, NULL);
@@ -678,7 +666,7 @@ ms_filter_result_decode (const guint8 *data, gsize len)
       a->options = ms_wire_get_strv (&w);
       g_ptr_array_add (r->actions, a);
     }
-  n = get_count (&w, 4 * 4);
+  n = ms_wire_get_count (&w, 4 * 4);
   for (guint32 i = 0; i < n && !w.bad; i++)
     {
       guint32 kind = ms_wire_get_u32 (&w);
@@ -694,7 +682,7 @@ ms_filter_result_decode (const guint8 *data, gsize len)
                                                                                      : MS_HEADER_EDIT_ADD,
                                                        name, value, last, index));
     }
-  n = get_count (&w, 2 * 4);
+  n = ms_wire_get_count (&w, 2 * 4);
   for (guint32 i = 0; i < n && !w.bad; i++)
     {
       g_autofree char *hash = ms_wire_get_str (&w);

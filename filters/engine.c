@@ -224,31 +224,25 @@ frame_reader_clear (FrameReader *r)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FrameReader, frame_reader_clear)
 
 /* A frame is built in one buffer, its length first, so that one write
- * can send it: frame_begin, then the payload, then frame_end. */
-static GByteArray *
-frame_begin (void)
+ * can send it: its 4 length bytes are reserved at @at, the payload
+ * appended, then frame_close fills in the length. Several frames can
+ * share a buffer. FALSE with @error when the payload is too large: the
+ * buffer is cut back to @at. */
+static gboolean
+frame_close (GByteArray *buf, guint at, const char *what, GError **error)
 {
-  GByteArray *f = g_byte_array_sized_new (512);
-
-  g_byte_array_set_size (f, 4);
-  return f;
-}
-
-static GBytes *
-frame_end (GByteArray *f, const char *what, GError **error)
-{
-  gsize size = f->len - 4;
+  gsize size = buf->len - at - 4;
   guint32 be = GUINT32_TO_BE ((guint32) size);
 
   if (size > MS_FRAME_MAX)
     {
+      g_byte_array_set_size (buf, at);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
                    "the %s is too large for the filter pipe (%" G_GSIZE_FORMAT " bytes)", what, size);
-      g_byte_array_unref (f);
-      return NULL;
+      return FALSE;
     }
-  memcpy (f->data, &be, sizeof be);
-  return g_byte_array_free_to_bytes (f);
+  memcpy (buf->data + at, &be, sizeof be);
+  return TRUE;
 }
 
 /* One read(2) into @r: the number of bytes, 0 at end of file, -1 with
@@ -352,10 +346,11 @@ write_all (int fd, const guint8 *data, gsize len, GError **error)
 static GBytes *
 request_frame (const MsFilterRequest *r, MsSieveBackend backend, GError **error)
 {
-  GByteArray *f = frame_begin ();
+  g_autoptr (GByteArray) f = g_byte_array_sized_new (512);
   gsize hlen = 0;
   const void *h = r->header ? g_bytes_get_data (r->header, &hlen) : NULL;
 
+  g_byte_array_set_size (f, 4); /* the length, filled in by frame_close */
   ms_wire_put_u32 (f, r->mode);
   ms_wire_put_u32 (f, backend);
   ms_wire_put_str (f, r->script_path, FALSE);
@@ -367,7 +362,9 @@ request_frame (const MsFilterRequest *r, MsSieveBackend backend, GError **error)
   ms_wire_put_u32 (f, r->trace ? 1 : 0);
   ms_wire_put_str (f, r->message_path, FALSE);
   ms_wire_put_strv (f, (char *const *) r->options, -1, FALSE);
-  return frame_end (f, "request", error);
+  if (!frame_close (f, 0, "request", error))
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&f));
 }
 
 static char *
@@ -785,22 +782,10 @@ static gboolean
 append_result_frame (GByteArray *out, const MsFilterResult *result, GError **error)
 {
   guint at = out->len;
-  guint32 be;
-  gsize size;
 
   g_byte_array_set_size (out, at + 4);
   ms_filter_result_encode (result, out);
-  size = out->len - at - 4;
-  if (size > MS_FRAME_MAX)
-    {
-      g_byte_array_set_size (out, at);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                   "the result is too large for the filter pipe (%" G_GSIZE_FORMAT " bytes)", size);
-      return FALSE;
-    }
-  be = GUINT32_TO_BE ((guint32) size);
-  memcpy (out->data + at, &be, sizeof be);
-  return TRUE;
+  return frame_close (out, at, "result", error);
 }
 
 int

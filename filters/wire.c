@@ -136,6 +136,21 @@ ms_wire_get_str (MsWireReader *r)
   return g_strndup ((const char *) at, len);
 }
 
+/* A count read as @n: checked against what is left. */
+static guint32
+check_count (MsWireReader *r, guint32 n, gsize least)
+{
+  if (!r->bad && n > (gsize) (r->end - r->p) / least)
+    r->bad = TRUE;
+  return r->bad ? 0 : n;
+}
+
+guint32
+ms_wire_get_count (MsWireReader *r, gsize least)
+{
+  return check_count (r, ms_wire_get_u32 (r), least);
+}
+
 char **
 ms_wire_get_strv (MsWireReader *r)
 {
@@ -144,13 +159,10 @@ ms_wire_get_strv (MsWireReader *r)
 
   if (r->bad || n == MS_WIRE_NULL)
     return NULL;
-  /* each string takes at least its length: a count beyond what is left
-   * is a lie, not a reason to allocate */
-  if (n > (gsize) (r->end - r->p) / 4)
-    {
-      r->bad = TRUE;
-      return NULL;
-    }
+  /* each string takes at least its length */
+  n = check_count (r, n, 4);
+  if (r->bad)
+    return NULL;
   v = g_ptr_array_new_full (n + 1, g_free);
   for (guint32 i = 0; i < n; i++)
     {

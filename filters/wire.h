@@ -39,6 +39,10 @@ guint64 ms_wire_get_u64 (MsWireReader *r);
 const guint8 *ms_wire_get_bytes (MsWireReader *r, gsize *len_out);
 /* Transfer full; NULL for NULL or when bad. */
 char *ms_wire_get_str (MsWireReader *r);
+/* A count of items that take at least @least bytes each; a count more
+ * than the bytes left can hold is malformed (bad, 0), not a reason to
+ * allocate. */
+guint32 ms_wire_get_count (MsWireReader *r, gsize least);
 /* Transfer full; NULL for NULL or when bad. */
 char **ms_wire_get_strv (MsWireReader *r);
 /* Whether everything read was there and well-formed, and nothing is
