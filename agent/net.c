@@ -48,6 +48,10 @@ typedef struct {
   gboolean trace;
   gboolean secret;        /* in an AUTH or LOGIN exchange: client lines hidden */
   GString *trace_line;    /* the server line being read, its first bytes */
+  /* IMAP: the first bytes of the text line in progress, for
+   * ms_net_imap_unsafe(), and whether a line was seen (the greeting) */
+  GString *imap_head;
+  gboolean greeted;
   guint trace_in, trace_out; /* lines shown since the last command, answer */
 } NetStream;
 
@@ -63,6 +67,8 @@ net_stream_free (NetStream *ns)
   g_free (ns->tls_buf);
   if (ns->trace_line)
     g_string_free (ns->trace_line, TRUE);
+  if (ns->imap_head)
+    g_string_free (ns->imap_head, TRUE);
   g_free (ns);
 }
 
@@ -127,6 +133,65 @@ net_refuse (NetStream *ns, const char *format, ...)
   return FALSE;
 }
 
+
+/* ---------------------------------------------------------------- libetpan's parser
+ *
+ * Two kinds of IMAP line make libetpan 1.9.4 dereference NULL (its
+ * newer releases still have the first):
+ * - a quoted string or literal inside the response code of the greeting,
+ *   or of a "+" continuation: mailimap_connect(), mailimap_idle() and the
+ *   OAUTH2 exchange parse those without the parser context that the
+ *   string parsers read ("* OK [BADCHARSET ("UTF-8")] ready");
+ * - a PERMANENTFLAGS code whose first flag does not parse and that is
+ *   not closed right after it: the error path frees a list that was
+ *   never made ("* OK [PERMANENTFLAGS (\x01] x").
+ * Such a line never reaches libetpan: the connection is refused with a
+ * reason instead of the account process dying. The flag syntax checked
+ * is RFC 3501's, which is stricter than what libetpan accepts. */
+
+#define NET_IMAP_HEAD 512 /* where those codes are: at the start of a line */
+
+static gboolean
+imap_atom_char (guchar c)
+{
+  return c > 0x20 && c < 0x7f && strchr ("(){%*\"\\]", c) == NULL;
+}
+
+const char *
+ms_net_imap_unsafe (const char *line, gsize len, gboolean greeting)
+{
+  static const char perm[] = "[PERMANENTFLAGS (";
+  const char *open, *p, *end = line + len;
+
+  if (greeting || (len > 0 && line[0] == '+'))
+    {
+      open = memchr (line, '[', len);
+      for (p = open; p != NULL && p < end && *p != ']'; p++)
+        if (*p == '"' || *p == '{')
+          return greeting ? "a quoted string or literal in the response code of its greeting"
+                          : "a quoted string or literal in the response code of a continuation";
+    }
+  for (p = line; p + sizeof perm - 1 <= end; p++)
+    {
+      const char *f;
+
+      if (*p != '[' || g_ascii_strncasecmp (p, perm, sizeof perm - 1) != 0)
+        continue;
+      f = p + sizeof perm - 1;
+      if (f < end && *f == ')')
+        continue; /* an empty list */
+      if (f < end && *f == '\\')
+        f++; /* a system flag, or \* */
+      if (f < end && *f == '*' && f[-1] == '\\')
+        f++;
+      else
+        while (f < end && imap_atom_char ((guchar) *f))
+          f++;
+      if (f == p + sizeof perm - 1 || f[-1] == '\\' || f >= end || (*f != ' ' && *f != ')'))
+        return "a malformed PERMANENTFLAGS response code";
+    }
+  return NULL;
+}
 
 /* "...{123}\r\n": the size of the literal that follows the line, or -1. */
 static gint64
@@ -283,6 +348,8 @@ net_account (NetStream *ns, const char *buf, gsize n)
       if (ns->trace)
         g_string_append_len (ns->trace_line, buf,
                              (gssize) MIN (take, NET_TRACE_WIDTH + 2 - MIN (ns->trace_line->len, NET_TRACE_WIDTH + 2)));
+      if (l->imap && ns->line_len < NET_IMAP_HEAD)
+        g_string_append_len (ns->imap_head, buf, (gssize) MIN (take, NET_IMAP_HEAD - ns->line_len));
       ns->line_len += take;
       ns->text += take;
       if (l->line && ns->line_len > l->line)
@@ -314,6 +381,15 @@ net_account (NetStream *ns, const char *buf, gsize n)
         break;
       if (ns->trace)
         trace_in_line (ns);
+      if (l->imap)
+        {
+          const char *why = ms_net_imap_unsafe (ns->imap_head->str, ns->imap_head->len, !ns->greeted);
+          g_string_truncate (ns->imap_head, 0);
+          if (why != NULL)
+            return net_refuse (ns, "the server sent %s, which the IMAP library cannot read "
+                               "safely", why);
+        }
+      ns->greeted = TRUE;
       ns->lines++;
       if (l->lines && ns->lines > l->lines)
         return net_refuse (ns, "the server sent more than %" G_GUINT64_FORMAT " lines in answer to "
@@ -902,6 +978,7 @@ ms_net_connect (const MsNetOptions *options, GError **error)
   ns->trace = ms_log_shows (MS_LOG_DEBUG);
   if (ns->trace)
     ns->trace_line = g_string_new (NULL);
+  ns->imap_head = g_string_new (NULL);
   ns->where = strchr (options->host, ':') != NULL /* an IPv6 address */
                 ? g_strdup_printf ("[%s]:%u", options->host, options->port)
                 : g_strdup_printf ("%s:%u", options->host, options->port);

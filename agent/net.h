@@ -80,6 +80,11 @@ typedef struct {
 #define MS_NET_LITERAL_MAX (1024 * 1024)
 #define MS_NET_LITERALS_MAX (16 * 1024 * 1024)
 
+/* Why libetpan must not parse the IMAP text line @line (@len bytes, or
+ * its first bytes), the server's first line if @greeting: a static
+ * phrase, or NULL when it is safe. IMAP streams refuse such a line. */
+const char *ms_net_imap_unsafe (const char *line, gsize len, gboolean greeting);
+
 /* The defaults above, for IMAP (@imap) or a line protocol. */
 void ms_net_limits_init (MsNetLimits *limits, gboolean imap);
 

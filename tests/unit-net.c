@@ -1091,6 +1091,51 @@ test_no_tls_backend (void)
   g_test_trap_assert_passed ();
 }
 
+/* Lines libetpan 1.9.4 would crash on are told apart from the lines
+ * real servers send. */
+static void
+test_imap_unsafe (void)
+{
+  static const char *safe[] = {
+    "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN] Dovecot ready.\r\n",
+    "* OK The Microsoft Exchange IMAP4 service is ready. \"quoted\" text after no code\r\n",
+    "* OK [ALERT] a \"quote\" after the code\r\n",
+    "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] Flags permitted.\r\n",
+    "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n",
+    "* ok [permanentflags (\\*)] x\r\n",
+    "* OK [PERMANENTFLAGS (Junk)]\r\n",
+  };
+  static const char *bad_greeting[] = {
+    "* OK [BADCHARSET (\"UTF-8\")] ready\r\n",
+    "* PREAUTH [X {3}\r\n",
+  };
+  static const char *bad_always[] = {
+    "* OK [PERMANENTFLAGS (\x01] x\r\n",
+    "* OK [PERMANENTFLAGS (] x\r\n",
+    "* OK [PERMANENTFLAGS (\\ \\Seen)] x\r\n",
+    "A1 OK [PERMANENTFLAGS (\\Seen",
+    "* OK [PERMANENTFLAGS (\"x\")] x\r\n",
+    "* OK [PERMANENTFLAGS (\\*x)] x\r\n",
+    "+ [BADCHARSET (\"UTF-8\")] idling\r\n",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (safe); i++)
+    {
+      g_assert_null (ms_net_imap_unsafe (safe[i], strlen (safe[i]), TRUE));
+      g_assert_null (ms_net_imap_unsafe (safe[i], strlen (safe[i]), FALSE));
+    }
+  for (i = 0; i < G_N_ELEMENTS (bad_greeting); i++)
+    {
+      g_assert_nonnull (ms_net_imap_unsafe (bad_greeting[i], strlen (bad_greeting[i]), TRUE));
+      g_assert_null (ms_net_imap_unsafe (bad_greeting[i], strlen (bad_greeting[i]), FALSE));
+    }
+  for (i = 0; i < G_N_ELEMENTS (bad_always); i++)
+    g_assert_nonnull (ms_net_imap_unsafe (bad_always[i], strlen (bad_always[i]), FALSE));
+  /* a cut-off line is judged on what is there */
+  g_assert_nonnull (ms_net_imap_unsafe ("* OK [PERMANENTFLAGS (\\Se", 25, FALSE));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1118,6 +1163,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/starttls/injected", test_starttls_injected);
   g_test_add_func ("/net/plain/no-fingerprint", test_plain_has_no_fingerprint);
   g_test_add_func ("/net/refused", test_refused);
+  g_test_add_func ("/net/imap-unsafe", test_imap_unsafe);
   g_test_add_func ("/net/timeout", test_timeout);
   g_test_add_func ("/net/wait-input/plain", test_wait_input_plain);
   g_test_add_func ("/net/wait-input/outlasts-timeout", test_wait_outlasts_timeout);
