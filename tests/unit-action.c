@@ -315,7 +315,7 @@ static void
 test_engine_crash_keeps (void)
 {
   g_autofree char *exe = fake_worker ("head -c 4 >/dev/null; kill -SEGV $$");
-  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_LIBSIEVE, 5, 512);
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_LIBSIEVE, 5, MS_FILTER_MEMORY_DEFAULT_MIB);
   MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
 
   for (int i = 0; i < 3; i++) /* and again: a new process each time */
@@ -332,7 +332,7 @@ static void
 test_engine_timeout_keeps (void)
 {
   g_autofree char *exe = fake_worker ("exec sleep 60");
-  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_LIBSIEVE, 1, 512);
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_LIBSIEVE, 1, MS_FILTER_MEMORY_DEFAULT_MIB);
   MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
   gint64 start = g_get_monotonic_time ();
   g_autoptr (MsFilterResult) r = ms_engine_run (engine, &req);
@@ -345,7 +345,7 @@ test_engine_timeout_keeps (void)
 static void
 test_engine_missing_exe (void)
 {
-  g_autoptr (MsEngine) engine = ms_engine_new ("/nonexistent/mailsift", MS_SIEVE_LIBSIEVE, 2, 512);
+  g_autoptr (MsEngine) engine = ms_engine_new ("/nonexistent/mailsift", MS_SIEVE_LIBSIEVE, 2, MS_FILTER_MEMORY_DEFAULT_MIB);
   MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
   g_autoptr (MsFilterResult) r = ms_engine_run (engine, &req);
   g_autofree char *l = lines (r);
@@ -408,7 +408,7 @@ static void
 test_engine_batch_crash_keeps (void)
 {
   g_autofree char *exe = fake_worker ("head -c 4 >/dev/null; kill -SEGV $$");
-  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_LIBSIEVE, 5, 512);
+  g_autoptr (MsEngine) engine = ms_engine_new (exe, MS_SIEVE_LIBSIEVE, 5, MS_FILTER_MEMORY_DEFAULT_MIB);
   MsFilterRequest req = { .mode = MS_FILTER_EXECUTE, .script_path = "/s.sieve" };
   const MsFilterRequest *ptrs[5] = { &req, &req, &req, &req, &req };
   MsFilterResult *results[5];
@@ -503,7 +503,7 @@ test_engine_sandboxed (void)
 
   for (int backend = MS_SIEVE_MAILSIFT; backend <= MS_SIEVE_LIBSIEVE; backend++)
     {
-      g_autoptr (MsEngine) engine = ms_engine_new (exe, backend, 5, 512);
+      g_autoptr (MsEngine) engine = ms_engine_new (exe, backend, 5, MS_FILTER_MEMORY_DEFAULT_MIB);
       MsFilterRequest req = { .mode = MS_FILTER_EXECUTE,
                               .script_path = backend == MS_SIEVE_MAILSIFT ? script : header_script,
                               .header = header_bytes, .size = strlen (whole),
