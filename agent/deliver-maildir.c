@@ -33,6 +33,21 @@ ms_fsync_dir (const char *dir, GError **error)
   return TRUE;
 }
 
+gboolean
+ms_mkdir_synced (const char *dir, GError **error)
+{
+  g_autofree char *parent = NULL;
+
+  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  parent = g_path_get_dirname (dir);
+  if (strcmp (parent, dir) != 0 && !ms_mkdir_synced (parent, error))
+    return FALSE;
+  if (mkdir (dir, 0700) != 0 && errno != EEXIST)
+    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", dir);
+  return ms_fsync_dir (parent, error);
+}
+
 char *
 ms_maildir_folder_dir (const char *root, const char *folder, const char *separator,
                        GError **error)
@@ -191,11 +206,8 @@ open_folder (const char *dir, gboolean is_subfolder, GError **error)
       fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0 && errno == ENOENT)
         {
-          if (g_mkdir_with_parents (parent, 0700) != 0)
-            {
-              ms_set_errno_error (error, errno, MS_ERROR_FOLDER, "cannot create %s", parent);
-              return -1;
-            }
+          if (!ms_mkdir_synced (parent, error))
+            return -1;
           if (mkdir (dir, 0700) == 0)
             created = TRUE;
           fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

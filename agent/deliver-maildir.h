@@ -72,6 +72,11 @@ guint ms_maildir_sweep_tmp (const char *dir);
 /* fsync a directory by path. */
 gboolean ms_fsync_dir (const char *dir, GError **error);
 
+/* mkdir -p @dir (mode 0700), durably: each directory it makes has its
+ * parent fsync'd, so the new entry survives a power loss. A directory
+ * that exists is left alone. Errors are MS_ERROR_TEMPORARY. */
+gboolean ms_mkdir_synced (const char *dir, GError **error);
+
 /* Put @content (a whole message, LF line ends) into the INBOX at @root,
  * durably: a note from mailsift itself. */
 gboolean ms_maildir_add_message (const char *root, GBytes *content, GError **error);

@@ -127,16 +127,16 @@ ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
                                          g_random_int (), g_random_int ());
   g_autofree char *file = g_build_filename (dir, id, NULL);
   MsQueueEntry entry = { 0 };
-  gboolean made = !g_file_test (dir, G_FILE_TEST_EXISTS);
 
   g_return_val_if_fail ((source_path == NULL) != (content == NULL), FALSE);
 
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create queue folder %s", dir);
   /* the folder's own entry too must be on disk before a row names a
    * file in it, or a crash can leave rows whose files are all gone */
-  if (made && !ms_fsync_dir (ms_state_get_dir (state), error))
-    return FALSE;
+  if (!ms_mkdir_synced (dir, error))
+    {
+      g_prefix_error (error, "queue folder: ");
+      return FALSE;
+    }
   entry.id = id;
   entry.created = g_get_real_time () / G_USEC_PER_SEC;
   entry.reason = (char *) reason;

@@ -1,5 +1,7 @@
 #include "state.h"
 
+#include "deliver-maildir.h"
+
 #include "error.h"
 
 #include <errno.h>
@@ -134,9 +136,12 @@ ms_state_open_checked (const char *dir, MsStateHealth *health_out, GError **erro
 
   if (health_out)
     *health_out = MS_STATE_OK;
-  if (g_mkdir_with_parents (dir, 0700) != 0)
+  /* made durably: losing the folder's entry would lose the journal */
+  if (!ms_mkdir_synced (dir, error))
     {
-      ms_set_errno_error (error, errno, MS_ERROR_CONFIG, "cannot create state folder %s", dir);
+      g_prefix_error (error, "state folder: ");
+      if (error && *error)
+        (*error)->code = MS_ERROR_CONFIG;
       if (health_out)
         *health_out = MS_STATE_UNUSABLE;
       return NULL;
@@ -881,8 +886,8 @@ ms_lock_file (const char *dir, const char *name, gboolean wait, gboolean *busy_o
 
   if (busy_out)
     *busy_out = FALSE;
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    return (ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot create %s", dir), -1);
+  if (!ms_mkdir_synced (dir, error))
+    return -1;
   fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return (ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot open %s", path), -1);

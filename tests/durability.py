@@ -13,6 +13,8 @@ sockets, in order. From that log this checks that
   - a queue file was written, fsync'd and its directory fsync'd (and the
     parent of state/queue/ when it was made) before the state store's
     next write, the commit of the row naming it;
+  - the state folder, which mailsift makes on the first run, has its
+    parent fsync'd before the server hears anything;
   - a queue row goes (the state store writes) only after the smarthost's
     250 to the end of DATA, and the file only after that commit.
 
@@ -224,7 +226,7 @@ class Box:
     def __init__(self, tmp, shims, extra=""):
         self.tmp = tmp
         self.maildir = os.path.join(tmp, "Maildir")  # made by mailsift: its mkdirs are checked too
-        self.state = os.path.join(tmp, "state")
+        self.state = os.path.join(tmp, "var", "state")  # both made by mailsift
         script = os.path.join(tmp, "s.sieve")
         with open(script, "w") as f:
             f.write(SCRIPT)
@@ -283,6 +285,12 @@ def fetch_case(dc, shims, protocol, msgs):
         log = b.trace()
         n = check_deliveries(f"{protocol} fetch", log, b.maildir, fetch=True)
         check_queue_files(f"{protocol} fetch with a redirect", log, b.state)
+        told = next((e.idx for e in log.ev if told_server(e)), len(log.ev))
+        made = [e for e in log.ev[:told] if e.kind == "mkdir" and e.f[-1] == log.state_dir]
+        bad = log.made_dirs_synced(os.path.join(log.state_dir, "state.db"), told, told)
+        check(f"{protocol} fetch: the state folder mailsift made has its parent fsync'd before "
+              "the server is told anything", made and not bad,
+              f"mkdir of {log.state_dir}: {made}; parents not synced: {bad}")
         check(f"{protocol} fetch: the trace saw the server told ({protocol} commands) and all "
               f"{len(msgs)} messages", n == len(msgs) and any(told_server(e) for e in log.ev),
               f"{n} placed\n" + "\n".join(repr(e) for e in log.ev if e.kind == "send"))
