@@ -30,6 +30,11 @@ fail (MsSmtp *s, const char *what, GError **error)
   g_autofree char *reply = last_reply (s);
   int code = s->session ? s->session->response_code : 0;
 
+  if (code == 0) /* no answer at all */
+    {
+      g_free (reply);
+      reply = g_strdup ("the connection was closed or broke before the server answered");
+    }
   g_set_error (error, MS_ERROR, code >= 500 && code < 600 ? MS_ERROR_ACCOUNT : MS_ERROR_TEMPORARY,
                "smtp %s (%s:%d): %s failed: %s", s->host->name, s->host->host, s->net.port, what,
                reply);
@@ -154,9 +159,29 @@ broken (MsSmtp *s, int r)
   return r == MAILSMTP_ERROR_STREAM || (r != MAILSMTP_NO_ERROR && s->session->response_code == 0);
 }
 
+static gboolean send_transaction (MsSmtp *s, const char *from, char *const *rcpts,
+                                  const char *message, gsize len, int *codes, char **replies,
+                                  GError **error);
+
 gboolean
 ms_smtp_send (MsSmtp *s, const char *from, char *const *rcpts, const char *message, gsize len,
               int *codes, char **replies, GError **error)
+{
+  guint n = g_strv_length ((char **) rcpts);
+
+  for (guint i = 0; i < n; i++)
+    codes[i] = 0, replies[i] = NULL;
+  if (send_transaction (s, from, rcpts, message, len, codes, replies, error))
+    return TRUE;
+  /* broken off: the replies gathered so far mean nothing */
+  for (guint i = 0; i < n; i++)
+    g_clear_pointer (&replies[i], g_free);
+  return FALSE;
+}
+
+static gboolean
+send_transaction (MsSmtp *s, const char *from, char *const *rcpts, const char *message, gsize len,
+                  int *codes, char **replies, GError **error)
 {
   guint n = g_strv_length ((char **) rcpts);
   guint accepted = 0;

@@ -22,7 +22,7 @@ MsSmtp *ms_smtp_connect (const MsSmtpHost *host, GError **error);
  * with CRLF). @codes[i] gets the reply code for rcpts[i] (250 when the
  * message was accepted for it) and @replies[i] the reply text (transfer
  * full). FALSE with @error only when the connection broke: then nothing
- * in @codes is final. */
+ * in @codes is final and every @replies[i] is NULL. */
 gboolean ms_smtp_send (MsSmtp *smtp, const char *from, char *const *rcpts, const char *message,
                        gsize len, int *codes, char **replies, GError **error);
 

@@ -23,6 +23,8 @@ messages from memory and misbehave on request:
      its output (command_timeout)
  12. STARTTLS (IMAP, SMTP) and STLS (POP3) answered together with injected
      data before the TLS handshake
+ 13. a smarthost that drops the connection at DATA: the redirect stays
+     queued and goes out once on the next flush
 
 Each case checks the Maildir byte for byte against what the server sent and
 the server's command log (no DELE / UID STORE \\Deleted / EXPUNGE for a
@@ -471,7 +473,9 @@ class SmtpHandler(Handler):
     """Just enough of a smarthost for `mailsift queue flush` to reach
     STARTTLS: EHLO offers it; with the starttls_inject fault the 220 comes
     with these bytes in the same write and TLS never starts, without it
-    STARTTLS gets 454. Everything else: 502."""
+    STARTTLS gets 454. MAIL, RCPT and DATA are accepted (what DATA brings
+    goes to box.received); the drop_at fault drops the connection at that
+    command instead. Everything else: 502."""
 
     def handle(self):
         box, fault = self.box, self.box.fault
@@ -489,6 +493,22 @@ class SmtpHandler(Handler):
                 return self.hold()
             elif verb == "STARTTLS":
                 self.send(b"454 TLS not available\r\n")
+            elif verb == fault.get("drop_at"):
+                return self.drop()
+            elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
+                self.send(b"250 ok\r\n")
+            elif verb == "DATA":
+                self.send(b"354 go on\r\n")
+                data = []
+                while True:
+                    line = self.readline()
+                    if line is None:
+                        return
+                    if line == ".":
+                        break
+                    data.append(line[1:] if line.startswith(".") else line)
+                box.received.append("\n".join(data))
+                self.send(b"250 queued\r\n")
             elif verb == "QUIT":
                 self.send(b"221 bye\r\n")
                 return
@@ -949,6 +969,46 @@ def case_starttls_injection(tmp):
               not sent and p.returncode == 0 and "1 to retry later" in out, f"{sent}\n{tail(out)}")
 
 
+def case_smtp_drop(tmp):
+    """The smarthost drops the connection at DATA, after accepting MAIL and
+    RCPT: the redirect stays queued (nothing half-sent counts), and the
+    next flush sends it once. Under make check-sanitizers this also holds
+    that the replies gathered before the drop are freed."""
+    box = Box([])
+    box.received = []
+    box.fault["drop_at"] = "DATA"
+    with FakeServer(SmtpHandler, box) as srv:
+        script = os.path.join(tmp, "redirect.sieve")
+        with open(script, "w") as f:
+            f.write('redirect "bob@example.net";\n')
+        cfg = os.path.join(tmp, "smtp-config")
+        with open(cfg, "w") as f:
+            f.write(f"[general]\nmaildir = {tmp}/Maildir\nstate_dir = {tmp}/state\nscript = {script}\n"
+                    f"addresses = me@example.org\n[smtp main]\nhost = {HOST}\nport = {srv.port}\n"
+                    f"tls = none\n")
+        os.chmod(cfg, 0o600)
+        msg = message(1500)
+        p = subprocess.run([MAILSIFT, "deliver", "-c", cfg, "-f", "alice@example.org", "-a",
+                            "me@example.org"], input=msg, capture_output=True, timeout=60)
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        rcpts = [line for _, line, _ in box.log if line.upper().startswith("RCPT")]
+        st = subprocess.run([MAILSIFT, "queue", "-c", cfg], capture_output=True, timeout=60)
+        check("SMTP dropped at DATA after RCPT was accepted: deliver exits 0, says the connection "
+              "broke, and the redirect stays queued", p.returncode == 0 and rcpts and box.received == []
+              and "DATA failed: the connection was closed or broke" in out
+              and "bob@example.net" in st.stdout.decode(errors="replace"),
+              f"exit {p.returncode}, {rcpts}\n{tail(out)}\n{st.stdout.decode()}")
+        box.fault.clear()
+        q = subprocess.run([MAILSIFT, "queue", "flush", "-c", cfg], capture_output=True, timeout=60)
+        out = (q.stdout + q.stderr).decode(errors="replace")
+        st = subprocess.run([MAILSIFT, "queue", "-c", cfg], capture_output=True, timeout=60)
+        body = msg.split(b"\n\n", 1)[1].rstrip(b"\n")
+        check("once the smarthost behaves, the next flush sends it once and the queue is empty",
+              q.returncode == 0 and len(box.received) == 1 and box.received[0].encode("latin-1").endswith(body)
+              and "bob@example.net" not in st.stdout.decode(errors="replace"),
+              f"exit {q.returncode}, received {len(box.received)}\n{tail(out)}\n{st.stdout.decode()}")
+
+
 def refusal_reports(out, where, text=ImapHandler.REFUSAL):
     """Log lines that report @where (a regex: "INBOX UID 30") as refused by
     the server with @text."""
@@ -1240,6 +1300,7 @@ def main():
         ("timeouts", case_timeouts),
         ("password_command time limit", case_command_timeout),
         ("STARTTLS injection", case_starttls_injection),
+        ("SMTP drop at DATA", case_smtp_drop),
         ("run", case_run),
         ("IDLE on a dead connection", case_idle_dead),
     ]
