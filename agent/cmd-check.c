@@ -57,8 +57,12 @@ check_script (MsEngine *engine, const char *path, guint *n_warnings)
     print_labelled (path, warnings->pdata[i], "warning");
   *n_warnings += warnings->len;
 
-  /* The lint errors above include constructs that crash libsieve's
-   * parser; the filter process survives that, but say why it died. */
+  /* A lint error means the script must not run (deliver keeps the
+   * message instead), and some of them crash libsieve's parser: it is
+   * not handed to libsieve either. Its own errors come once these are
+   * fixed. */
+  if (!ok)
+    return FALSE;
   result = ms_engine_run (engine, &req);
   for (guint i = 0; i < result->errors->len; i++, ok = FALSE)
     print_labelled (path, result->errors->pdata[i], "error");
