@@ -227,19 +227,29 @@ ms_spool_writer_write (MsSpoolWriter *w, const char *buf, gsize n, GError **erro
         }
     }
   start = w->out_len;
-  /* CRLF -> LF; a CR at the end of a chunk waits to see whether LF follows */
-  for (gsize i = 0; i < n; i++)
+  /* CRLF -> LF; a CR at the end of a chunk waits to see whether LF
+   * follows. The text between CRs is copied as it is. */
+  for (gsize i = 0; i < n;)
     {
+      const char *cr;
+      gsize run;
+
       if (w->pending_cr)
         {
           w->pending_cr = FALSE;
           if (buf[i] != '\n')
             w->out[w->out_len++] = '\r';
         }
-      if (buf[i] == '\r')
-        w->pending_cr = TRUE;
-      else
-        w->out[w->out_len++] = buf[i];
+      cr = memchr (buf + i, '\r', n - i);
+      run = (cr ? (gsize) (cr - buf) : n) - i;
+      memcpy (w->out + w->out_len, buf + i, run);
+      w->out_len += run;
+      i += run;
+      if (cr)
+        {
+          w->pending_cr = TRUE;
+          i++;
+        }
     }
   header_tap (&w->tap, w->out + start, w->out_len - start);
   w->size += w->out_len - start;

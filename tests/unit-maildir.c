@@ -502,6 +502,45 @@ test_spool_edited_copy (void)
   g_assert_true (g_file_test (spool->path, G_FILE_TEST_EXISTS));
 }
 
+/* CRLF becomes LF whatever the chunks: the text is fed split at every
+ * position (and byte by byte), and the file must equal a reference made
+ * byte by byte. A CR not followed by LF stays, also at the end. */
+static void
+test_spool_crlf_chunks (void)
+{
+  static const char text[] = "A: b\r\n\r\nx\r\r\ny\rz\r\n\r\r\r\n\r";
+  const gsize n = sizeof text - 1;
+  g_autofree char *root = make_root ();
+  g_autoptr (GString) want = g_string_new (NULL);
+
+  for (gsize i = 0; i < n; i++)
+    if (!(text[i] == '\r' && i + 1 < n && text[i + 1] == '\n'))
+      g_string_append_c (want, text[i]);
+  for (gsize cut = 0; cut <= n + 1; cut++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (MsSpoolWriter) w = ms_spool_writer_new (root, NULL, &error);
+      g_autoptr (MsSpool) spool = NULL;
+      g_autofree char *data = NULL;
+      gsize len;
+
+      g_assert_no_error (error);
+      if (cut <= n)
+        {
+          g_assert_true (ms_spool_writer_write (w, text, cut, &error));
+          g_assert_true (ms_spool_writer_write (w, text + cut, n - cut, &error));
+        }
+      else /* byte by byte */
+        for (gsize i = 0; i < n; i++)
+          g_assert_true (ms_spool_writer_write (w, text + i, 1, &error));
+      spool = ms_spool_writer_finish (g_steal_pointer (&w), &error);
+      g_assert_no_error (error);
+      g_assert_true (g_file_get_contents (spool->path, &data, &len, NULL));
+      g_assert_cmpmem (data, len, want->str, want->len);
+      g_assert_cmpuint (spool->size, ==, want->len);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -517,5 +556,6 @@ main (int argc, char **argv)
   g_test_add_func ("/maildir/sweep-tmp-dead-process", test_sweep_tmp_dead_process);
   g_test_add_func ("/maildir/symlinks-refused", test_symlinks_refused);
   g_test_add_func ("/maildir/spool-edited-copy", test_spool_edited_copy);
+  g_test_add_func ("/maildir/spool-crlf-chunks", test_spool_crlf_chunks);
   return g_test_run ();
 }
