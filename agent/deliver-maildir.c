@@ -34,6 +34,52 @@ ms_fsync_dir (const char *dir, GError **error)
 }
 
 gboolean
+ms_sync_many (const char *const *paths, guint n, const char *crash_point, GError **error)
+{
+  g_autofree dev_t *devs = g_new (dev_t, n);
+  g_autofree guint *counts = g_new0 (guint, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      struct stat st;
+
+      if (stat (paths[i], &st) != 0)
+        return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot sync %s", paths[i]);
+      devs[i] = st.st_dev;
+    }
+  /* counts[i]: how many paths share the device of the first path with it */
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j <= i; j++)
+      if (devs[j] == devs[i])
+        {
+          counts[j]++;
+          break;
+        }
+  for (guint i = 0; i < n; i++)
+    {
+      int fd, r;
+
+      if (counts[i] == 0)
+        continue; /* synced with the first path on its filesystem */
+      fd = open (paths[i], O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        return ms_set_errno_error (error, errno, MS_ERROR_TEMPORARY, "cannot sync %s", paths[i]);
+      r = counts[i] > 1 ? syncfs (fd) : fsync (fd);
+      if (r != 0 && !(errno == EINVAL && counts[i] == 1))
+        {
+          int saved = errno;
+          close (fd);
+          return ms_set_errno_error (error, saved, MS_ERROR_TEMPORARY, "%s %s",
+                                     counts[i] > 1 ? "syncfs of the filesystem of" : "fsync", paths[i]);
+        }
+      close (fd);
+      if (crash_point)
+        ms_crash_point (crash_point);
+    }
+  return TRUE;
+}
+
+gboolean
 ms_mkdir_synced (const char *dir, GError **error)
 {
   g_autofree char *parent = NULL;

@@ -221,10 +221,12 @@ deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan *ahead, M
   return TRUE;
 }
 
-/* Step 1 of a batch: names from the journal, fsync, journal commit. */
+/* Step 1 of a batch: names from the journal, sync, journal commit. */
 static gboolean
 journal_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *items, GError **error)
 {
+  g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+
   for (guint i = 0; i < items->len; i++)
     {
       MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
@@ -238,9 +240,12 @@ journal_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *item
           if (!ms_spool_rename (item->spool, recorded, error))
             return FALSE;
         }
-      if (!ms_spool_sync (item->spool, error))
-        return FALSE;
+      if (item->spool->path)
+        g_ptr_array_add (paths, item->spool->path);
     }
+  /* the files' data and names in tmp/, all at once */
+  if (!ms_sync_many ((const char *const *) paths->pdata, paths->len, "spool-fsync", error))
+    return FALSE;
   if (!ms_state_begin (f->state, error))
     return FALSE;
   for (guint i = 0; i < items->len; i++)

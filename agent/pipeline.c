@@ -817,6 +817,7 @@ ms_pipeline_batch_commit (MsPipeline *p, GError **error)
 {
   g_autoptr (GHashTable) dirs = g_steal_pointer (&p->sync_later);
   g_autoptr (GPtrArray) queued = g_steal_pointer (&p->queued_later);
+  g_autoptr (GPtrArray) paths = NULL;
   GHashTableIter iter;
   gpointer dir;
 
@@ -830,15 +831,15 @@ ms_pipeline_batch_commit (MsPipeline *p, GError **error)
   g_clear_pointer (&p->duplicates_pending, g_hash_table_unref);
   /* the copies are durable before the records that let the server be
    * told: folders first, then the one short state transaction */
+  paths = g_ptr_array_new ();
   g_hash_table_iter_init (&iter, dirs);
   while (g_hash_table_iter_next (&iter, &dir, NULL))
-    if (!ms_fsync_dir (dir, error))
-      {
-        batch_rollback (p, queued);
-        return FALSE;
-      }
-    else
-      ms_crash_point ("folder-fsync");
+    g_ptr_array_add (paths, dir);
+  if (!ms_sync_many ((const char *const *) paths->pdata, paths->len, "folder-fsync", error))
+    {
+      batch_rollback (p, queued);
+      return FALSE;
+    }
   if (!ms_state_batch_commit (p->state, error))
     {
       /* the kept writes are gone with the failed commit */

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Shows that tests/durability.py notices each missing fsync: for every
 # fsync call, and every call of a directory fsync helper, in the spool,
-# Maildir and queue code (and the batch commit's folder fsync in
-# pipeline.c), a copy of the built tree gets that one call removed, is
+# Maildir and queue code (ms_sync_many, in deliver-maildir.c, syncs a
+# fetch batch's spool files and its folders), a copy of the built tree gets that one call removed, is
 # rebuilt, and the test runs against it. Every site must say FAIL.
 # Not part of `make check` (a dozen rebuilds, a few minutes); run it
 # by hand in a tree configured and built in place (./configure && make):
@@ -30,8 +30,9 @@ maildir-place_in-dir|agent/deliver-maildir.c|place_in (const|sync_dir_fd (sub_fd
 queue-write_file_durably|agent/queue.c|write_file_durably (const|fsync (fd)|0
 queue-write_with_prepend|agent/queue.c|write_with_prepend (const|fsync (fd)|0
 queue-dir|agent/queue.c|write_entry_file (const|ms_fsync_dir (dir, error)|TRUE
-queue-new-folder-parent|agent/queue.c|ms_queue_add (MsState|ms_fsync_dir (ms_state_get_dir (state), error)|TRUE
-pipeline-batch-dirs|agent/pipeline.c|ms_pipeline_batch_commit (MsPipeline|ms_fsync_dir (dir, error)|TRUE'
+mkdir-synced-parent|agent/deliver-maildir.c|ms_mkdir_synced (const|ms_fsync_dir (parent, error)|TRUE
+sync-many-syncfs|agent/deliver-maildir.c|ms_sync_many (const|syncfs (fd)|0
+sync-many-fsync|agent/deliver-maildir.c|ms_sync_many (const|fsync (fd)|0'
 
 # Every fsync-like call and helper call in those files has a row above
 # (the count less the definitions of the two helpers).

@@ -225,7 +225,8 @@ class Box:
 
     def __init__(self, tmp, shims, extra=""):
         self.tmp = tmp
-        self.maildir = os.path.join(tmp, "Maildir")  # made by mailsift: its mkdirs are checked too
+        # made by mailsift, and its parent too: their mkdirs are checked
+        self.maildir = os.path.join(tmp, "mail", "Maildir")
         self.state = os.path.join(tmp, "var", "state")  # both made by mailsift
         script = os.path.join(tmp, "s.sieve")
         with open(script, "w") as f:
@@ -269,7 +270,8 @@ class Box:
             return db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
 
 
-def fetch_case(dc, shims, protocol, msgs):
+def fetch_case(dc, shims, protocol, msgs, name=None):
+    name = name or f"{protocol} fetch"
     dc.expunge_all("test")
     dc.fill("test", msgs)
     with tempfile.TemporaryDirectory(prefix="ms-dur-") as tmp:
@@ -279,19 +281,19 @@ def fetch_case(dc, shims, protocol, msgs):
                             f"timeout = 10\n")
         code, out = b.run("fetch")
         left = len(dc.list("test"))
-        check(f"{protocol} fetch, after_delivery = delete, under the trace: all delivered and removed",
+        check(f"{name}, after_delivery = delete, under the trace: all delivered and removed",
               code == 0 and b.delivered() == len(msgs) and left == 0,
               f"exit {code}, delivered {b.delivered()}, left {left}\n{out}")
         log = b.trace()
-        n = check_deliveries(f"{protocol} fetch", log, b.maildir, fetch=True)
-        check_queue_files(f"{protocol} fetch with a redirect", log, b.state)
+        n = check_deliveries(name, log, b.maildir, fetch=True)
+        check_queue_files(f"{name} with a redirect", log, b.state)
         told = next((e.idx for e in log.ev if told_server(e)), len(log.ev))
         made = [e for e in log.ev[:told] if e.kind == "mkdir" and e.f[-1] == log.state_dir]
         bad = log.made_dirs_synced(os.path.join(log.state_dir, "state.db"), told, told)
-        check(f"{protocol} fetch: the state folder mailsift made has its parent fsync'd before "
+        check(f"{name}: the state folder mailsift made has its parent fsync'd before "
               "the server is told anything", made and not bad,
               f"mkdir of {log.state_dir}: {made}; parents not synced: {bad}")
-        check(f"{protocol} fetch: the trace saw the server told ({protocol} commands) and all "
+        check(f"{name}: the trace saw the server told ({protocol} commands) and all "
               f"{len(msgs)} messages", n == len(msgs) and any(told_server(e) for e in log.ev),
               f"{n} placed\n" + "\n".join(repr(e) for e in log.ev if e.kind == "send"))
 
@@ -344,6 +346,8 @@ def main():
             with servers.Dovecot() as dc:
                 fetch_case(dc, [trace], "imap", msgs)
                 fetch_case(dc, [trace], "pop3", msgs)
+                # a batch of one file in one folder: fsync, not syncfs
+                fetch_case(dc, [trace], "imap", [message(14, "forward this, alone")], "imap fetch of one message")
     results.print_tap()
     # a missing server skips its part (tests/install-deps.sh installs both)
     if not smtp:
