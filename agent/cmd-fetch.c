@@ -164,7 +164,7 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
           f.progress = draw_progress;
           f.progress_data = &start;
         }
-      ok = ops->fetch (&f, &error);
+      ok = ms_fetch_run (&f, ops, &error);
       if (f.progress)
         fprintf (stderr, "\r\033[K");
       if (!ok)

@@ -1,16 +1,22 @@
+/* mailsift - the fetch engine (see source.h): what to fetch, in which
+ * batches, and when to tell the server, the same for every protocol.
+ *
+ * For each folder: select it, list it, recover from a UIDVALIDITY change
+ * (IMAP), confirm the identity of what is to be removed where a server
+ * reuses keys (POP3), then sort the messages: new (fetched in batches),
+ * too big (left there, with a note in the INBOX), expired (keep_days)
+ * and delivered before but still there although after_delivery removes
+ * them (a crash came between the record and the server: done now). A
+ * batch is fetched, delivered and recorded (fetch-deliver.c) before the
+ * server hears anything about it. */
 #include "source.h"
 
 #include "crash.h"
-#include "deliver-maildir.h"
 #include "error.h"
-#include "respond.h"
+#include "header.h"
+#include "utf7.h"
 
-#include <fcntl.h>
-#include <glib/gstdio.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 const MsSourceOps *
 ms_source_for (const MsAccount *account)
@@ -23,387 +29,743 @@ ms_source_for (const MsAccount *account)
 }
 
 void
-ms_fetch_item_clear (gpointer data)
+ms_source_msg_clear (gpointer msg)
 {
-  MsFetchItem *item = data;
-
-  g_clear_pointer (&item->uid, g_free);
-  g_clear_pointer (&item->spool, ms_spool_free);
+  g_clear_pointer (&((MsSourceMsg *) msg)->key, g_free);
 }
 
-static void
-count_actions (MsFetch *f, const MsPlan *plan)
+/* One session: the source, and what it removed (keys_reused). */
+typedef struct {
+  MsFetch *f;
+  const MsSourceOps *ops;
+  MsSource *src;
+  GPtrArray *removed; /* keys, owned */
+} Run;
+
+/* One folder's messages, sorted. The arrays hold copies of the listed
+ * messages' fields; the keys stay owned by the listing. */
+typedef struct {
+  const char *folder;
+  MsFolderInfo info;
+  GArray *todo;     /* MsSourceMsg: new, to fetch */
+  GArray *oversize; /* MsSourceMsg: too big, a note is due */
+  GArray *expired;  /* MsSourceMsg: keep_days passed */
+  GArray *redo;     /* MsSourceMsg: delivered, still to be removed or moved */
+} Sorted;
+
+static gboolean
+after_is (const MsAccount *a, const char *how)
 {
-  for (guint i = 0; i < plan->result->actions->len; i++)
-    {
-      const MsAction *a = plan->result->actions->pdata[i];
-      g_autofree char *key = a->kind == MS_ACTION_FILEINTO ? g_strdup (a->target)
-                             : a->kind == MS_ACTION_KEEP   ? g_strdup ("INBOX")
-                                                           : g_strdup (ms_action_kind_to_string (a->kind));
-      gpointer n = g_hash_table_lookup (f->stats.folders, key);
-      g_hash_table_replace (f->stats.folders, g_steal_pointer (&key), GUINT_TO_POINTER (GPOINTER_TO_UINT (n) + 1));
-    }
+  return g_strcmp0 (a->after_delivery, how) == 0
+         || (strcmp (how, "move:") == 0 && g_str_has_prefix (a->after_delivery, "move:"));
 }
 
-/* The envelope of a fetched message: no SMTP envelope exists, so the
- * sender is its Return-Path and the recipient your first address. */
-static void
-fetched_envelope (MsFetch *f, MsSpool *spool, MsEnvelope *envelope, char **sender_out)
+static GArray *
+ids_of (const MsSourceMsg *msgs, guint n)
 {
-  gsize hlen;
-  const char *h = g_bytes_get_data (spool->header, &hlen);
-  g_autoptr (MsHeaderView) view = ms_header_view_new (h, hlen);
-  const char *rp = ms_header_view_get_first (view, "Return-Path");
+  GArray *ids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
 
-  *sender_out = NULL;
-  if (rp)
-    {
-      while (*rp == ' ' || *rp == '<')
-        rp++;
-      *sender_out = g_strndup (rp, strcspn (rp, ">"));
-    }
-  envelope->envelope_from = *sender_out;
-  envelope->envelope_to = f->config->addresses && f->config->addresses[0] ? f->config->addresses[0]
-                                                                          : f->account->user;
+  for (guint i = 0; i < n; i++)
+    g_array_append_val (ids, msgs[i].id);
+  return ids;
 }
 
-gboolean
-ms_fetch_deadline_passed (MsFetch *f)
+/* Remove @n messages; where keys are reused, remember them, to forget
+ * their records once the removal is done. */
+static gboolean
+remove_msgs (Run *run, const MsSourceMsg *msgs, guint n, GError **error)
 {
-  if (f->deadline_hit)
+  g_autoptr (GArray) ids = ids_of (msgs, n);
+
+  if (n == 0)
     return TRUE;
-  if (f->deadline == 0 || g_get_monotonic_time () < f->deadline)
+  if (!run->ops->remove (run->src, ids, error))
     return FALSE;
-  f->deadline_hit = TRUE;
-  g_warning ("account %s: fetch_deadline (%d s) reached; what was delivered is recorded and told "
-             "to the server, the rest stays there for the next run", f->account->name,
-             f->account->fetch_deadline);
+  for (guint i = 0; run->ops->keys_reused && i < n; i++)
+    g_ptr_array_add (run->removed, g_strdup (msgs[i].key));
   return TRUE;
 }
 
-gint64
-ms_fetch_net_deadline (const MsFetch *f)
-{
-  return f->deadline ? f->deadline + (gint64) f->account->timeout * G_USEC_PER_SEC : 0;
-}
-
-MsPlan *
-ms_fetch_plan (MsFetch *f, MsSpool *spool)
-{
-  g_autofree char *sender = NULL;
-  MsEnvelope envelope = { 0 };
-
-  fetched_envelope (f, spool, &envelope, &sender);
-  envelope.message_path = spool->path;
-  return ms_pipeline_plan (f->pipeline, spool->header, spool->size, &envelope);
-}
-
-void
-ms_fetch_dry (MsFetch *f, MsSpool *spool, const char *where)
-{
-  g_autoptr (MsPlan) plan = ms_fetch_plan (f, spool);
-  g_autoptr (GString) line = g_string_new (NULL);
-  g_auto (GStrv) actions = NULL;
-  const char *subject;
-
-  subject = ms_header_view_get_first (plan->view, "Subject");
-  g_string_printf (line, "%s %s: %s \"%s\" ->", f->account->name, where, plan->message_id,
-                   subject ? subject : "");
-  actions = ms_filter_result_format (plan->result);
-  for (guint i = 0; actions[i]; i++)
-    g_string_append_printf (line, "%s %s", i ? ";" : "", actions[i]);
-  printf ("%s\n", line->str);
-  for (guint i = 0; i < plan->result->errors->len; i++)
-    printf ("    error: %s\n", (char *) plan->result->errors->pdata[i]);
-  for (guint i = 0; i < plan->notes->len; i++)
-    printf ("    note: %s\n", (char *) plan->notes->pdata[i]);
-  f->stats.messages++;
-  f->stats.bytes += spool->size;
-}
-
-
-/* With dedupe_message_id: a message whose Message-ID was delivered in the
- * last 30 days (from any account) is recorded as seen without being
- * delivered again. TRUE when it was such a duplicate (or on error). */
+/* Tell the server what after_delivery says about @n messages that are
+ * delivered and recorded. */
 static gboolean
-is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error)
+tell_delivered (Run *run, const MsSourceMsg *msgs, guint n, GError **error)
 {
-  gsize hlen;
-  const char *h = g_bytes_get_data (spool->header, &hlen);
-  g_autoptr (MsHeaderView) view = ms_header_view_new (h, hlen);
-  const char *msgid = ms_header_view_get_first (view, "Message-ID");
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  gboolean found = FALSE;
+  const MsAccount *a = run->f->account;
+  g_autoptr (GArray) ids = NULL;
 
-  if (msgid == NULL)
-    return FALSE;
-  if (!ms_state_msgid_delivered (f->state, msgid, f->account->name, now - 30 * 86400, &found, error))
+  if (n == 0 || run->f->dry_run)
     return TRUE;
-  if (!found)
-    return FALSE;
-  if (!ms_state_begin (f->state, error))
-    return TRUE;
-  if (!ms_state_seen_record (f->state, origin->account, origin->folder, origin->uid, now, msgid,
-                             origin->server_size, error)
-      || !ms_state_seen_set_header (f->state, origin->account, origin->folder, origin->uid,
-                                    spool->header, error)
-      || !ms_state_journal_end (f->state, origin->account, origin->folder, origin->uid, error)
-      || !ms_state_commit (f->state, error))
-    {
-      ms_state_rollback (f->state);
-      return TRUE;
-    }
-  g_info ("account %s: message %s was already delivered (from another account); not delivered "
-          "again", f->account->name, msgid);
-  f->stats.duplicates++;
+  if (after_is (a, "delete"))
+    return remove_msgs (run, msgs, n, error);
+  ids = ids_of (msgs, n);
+  if (after_is (a, "seen") && run->ops->mark_seen)
+    return run->ops->mark_seen (run->src, ids, error);
+  if (after_is (a, "move:") && run->ops->copy)
+    return run->ops->copy (run->src, ids, a->after_delivery + strlen ("move:"), TRUE, error);
   return TRUE;
 }
 
-/* Filter and deliver one message of a batch; its outcome goes into
- * @item, with @ahead (transfer full), its plan made with the batch's, if
- * it still holds. FALSE with @error only for a temporary failure, which
- * stops the batch; a message that cannot be delivered for its own
- * reasons is logged, counted and kept on the server. @plan_out gets the
- * plan of a delivered message, for the counts once the batch is
- * committed. */
+/* Whether @seen holds keys of another UIDVALIDITY and none of @validity. */
 static gboolean
-deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan *ahead, MsPlan **plan_out,
-             GError **error)
+validity_changed (GHashTable *seen, guint32 validity)
 {
-  MsOrigin origin = { f->account->name, folder, item->uid, item->server_size };
-  MsSpool *spool = item->spool;
-  g_autoptr (MsPlan) plan = ahead;
-  g_autofree char *summary = NULL;
-  g_autoptr (GError) local = NULL;
+  g_autofree char *prefix = g_strdup_printf ("%u:", validity);
+  GHashTableIter iter;
+  gpointer key;
+  gboolean other = FALSE;
 
-  item->outcome = MS_FETCH_KEPT_ON_SERVER;
-  if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0 && is_duplicate (f, spool, &origin, &local))
+  g_hash_table_iter_init (&iter, seen);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
     {
-      if (local != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      item->outcome = MS_FETCH_DELIVERED;
-      return TRUE;
+      if (g_str_has_prefix (key, prefix))
+        return FALSE;
+      other = TRUE;
     }
-  if (plan == NULL || !ms_pipeline_plan_is_current (f->pipeline, plan))
-    {
-      g_clear_pointer (&plan, ms_plan_free);
-      plan = ms_fetch_plan (f, spool);
-    }
-  /* fileinto_target = server: the source filed it there already */
-  for (guint i = plan->result->actions->len; f->fileinto_on_server && i-- > 0;)
-    if (((MsAction *) plan->result->actions->pdata[i])->kind == MS_ACTION_FILEINTO)
-      g_ptr_array_remove_index (plan->result->actions, i);
-  for (guint i = 0; i < plan->result->errors->len; i++)
-    g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,
-               (char *) plan->result->errors->pdata[i]);
-  for (guint i = 0; i < plan->notes->len; i++)
-    g_message ("account %s: message %s: %s", f->account->name, plan->message_id,
-               (char *) plan->notes->pdata[i]);
-  if (!ms_pipeline_execute (f->pipeline, plan, spool, &origin, &summary, &local))
-    {
-      g_prefix_error (&local, "account %s: message %s: ", f->account->name, plan->message_id);
-      f->stats.failed++;
-      if (local->code == MS_ERROR_TEMPORARY)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      /* not delivered: it stays on the server, and in the journal */
-      g_warning ("%s", local->message);
-      return TRUE;
-    }
-  g_info ("account %s: message %s: %s", f->account->name, plan->message_id, summary);
-  item->outcome = MS_FETCH_DELIVERED;
-  *plan_out = g_steal_pointer (&plan);
-  return TRUE;
+  return other;
 }
 
-/* Step 1 of a batch: names from the journal, sync, journal commit. */
+/* The folder's UIDVALIDITY changed, so every key is new. Rather than
+ * fetch everything again, the server's messages are matched to what was
+ * delivered by Message-ID and size, and the matches recorded under their
+ * new keys, all or none. Messages without a Message-ID, or whose header
+ * the server will not show, are fetched again (a duplicate is better
+ * than a loss). */
 static gboolean
-journal_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *items, GError **error)
+recover_validity (Run *run, const char *folder, GArray *msgs, GHashTable *seen, GError **error)
 {
-  g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+  MsFetch *f = run->f;
+  g_autoptr (GHashTable) known = ms_state_seen_identities (f->state, f->account->name, folder, error);
+  g_autoptr (GHashTable) ids = known ? run->ops->identify (run->src, folder, msgs, error) : NULL;
+  guint matched = 0;
 
-  for (guint i = 0; i < items->len; i++)
+  if (ids == NULL || !ms_state_begin (f->state, error))
+    return FALSE;
+  for (guint i = 0; i < msgs->len; i++)
     {
-      MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
-      const char *recorded = g_hash_table_lookup (journal, item->uid);
+      const MsSourceMsg *m = &g_array_index (msgs, MsSourceMsg, i);
+      const char *msgid = g_hash_table_lookup (ids, GUINT_TO_POINTER (m->id));
+      g_autofree char *identity = msgid ? g_strdup_printf ("%s %" G_GUINT64_FORMAT, msgid, m->size) : NULL;
+      gint64 *when = identity ? g_hash_table_lookup (known, identity) : NULL;
+      gint64 *copy;
 
-      if (recorded && g_strcmp0 (recorded, item->spool->unique) != 0)
-        {
-          g_message ("account %s: message %s was being delivered when mailsift stopped; "
-                     "delivering it again under the same name (no duplicate)", f->account->name,
-                     item->uid);
-          if (!ms_spool_rename (item->spool, recorded, error))
-            return FALSE;
-        }
-      if (item->spool->path)
-        g_ptr_array_add (paths, item->spool->path);
-    }
-  /* the files' data and names in tmp/, all at once */
-  if (!ms_sync_many ((const char *const *) paths->pdata, paths->len, "spool-fsync", error))
-    return FALSE;
-  if (!ms_state_begin (f->state, error))
-    return FALSE;
-  for (guint i = 0; i < items->len; i++)
-    {
-      MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
-      if (!ms_state_journal_begin (f->state, f->account->name, folder, item->uid,
-                                   item->spool->unique, error))
+      if (when == NULL)
+        continue;
+      if (!ms_state_seen_record (f->state, f->account->name, folder, m->key, *when, msgid, m->size, error))
         {
           ms_state_rollback (f->state);
           return FALSE;
         }
+      copy = g_new (gint64, 1);
+      *copy = *when;
+      g_hash_table_replace (seen, g_strdup (m->key), copy);
+      matched++;
     }
   if (!ms_state_commit (f->state, error))
     {
       ms_state_rollback (f->state);
       return FALSE;
     }
-  ms_crash_point ("journal-commit");
+  g_warning ("account %s: the UIDVALIDITY of %s changed (the server renumbered it); %u of %u "
+             "messages matched what was delivered before by Message-ID and size, the other %u "
+             "are fetched as new", f->account->name, folder, matched, msgs->len, msgs->len - matched);
+  return TRUE;
+}
+
+static gboolean
+expired (const MsAccount *a, const gint64 *fetched, gint64 now)
+{
+  return a->keep_days > 0 && now - *fetched >= (gint64) a->keep_days * 86400;
+}
+
+/* keys_reused: before messages recorded as delivered are removed, their
+ * header (fetched alone) must be the one recorded under their key, with
+ * the same size; one that is not, or whose header the server will not
+ * show, is taken out of @seen and delivered as new, not removed. */
+static gboolean
+confirm_same (Run *run, const char *folder, GArray *msgs, GHashTable *seen, gboolean removes,
+              GError **error)
+{
+  MsFetch *f = run->f;
+  g_autoptr (GArray) check = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+  g_autoptr (GArray) heads = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+  g_autoptr (GHashTable) shown = g_hash_table_new (g_str_hash, g_str_equal);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  g_array_set_clear_func (heads, ms_fetch_item_clear);
+  for (guint i = 0; i < msgs->len; i++)
+    {
+      const MsSourceMsg *m = &g_array_index (msgs, MsSourceMsg, i);
+      gint64 *fetched = g_hash_table_lookup (seen, m->key);
+      if (fetched && (removes || expired (f->account, fetched, now)))
+        g_array_append_val (check, *m);
+    }
+  if (check->len == 0)
+    return TRUE;
+  if (!run->ops->fetch (run->src, folder, (MsSourceMsg *) check->data, check->len, TRUE, heads, error))
+    return FALSE;
+  for (guint i = 0; i < heads->len; i++)
+    {
+      MsFetchItem *item = &g_array_index (heads, MsFetchItem, i);
+      g_autoptr (MsHeaderView) view = NULL;
+      gboolean same = FALSE;
+      gsize hlen;
+      const char *h = g_bytes_get_data (item->spool->header, &hlen);
+
+      view = ms_header_view_new (h, hlen);
+      if (!ms_state_seen_same_message (f->state, f->account->name, folder, item->uid, item->server_size,
+                                       ms_header_view_get_first (view, "Message-ID"), item->spool->header,
+                                       &same, error))
+        return FALSE;
+      if (same)
+        g_hash_table_add (shown, item->uid);
+    }
+  for (guint i = 0; i < check->len; i++)
+    {
+      const MsSourceMsg *m = &g_array_index (check, MsSourceMsg, i);
+      if (g_hash_table_contains (shown, m->key))
+        continue;
+      g_warning ("account %s: message %s: the server lists a message under the %s of one "
+                 "delivered before, but its size or header differ, or it would not show them "
+                 "(the server reused the %s); delivering it rather than deleting it",
+                 f->account->name, m->key, run->ops->key_name, run->ops->key_name);
+      g_hash_table_remove (seen, m->key);
+    }
+  return TRUE;
+}
+
+/* Sort the listed @msgs of @s->folder against @seen (see Sorted); every
+ * listed key goes into @present. */
+static void
+sort_msgs (Run *run, Sorted *s, GArray *msgs, GHashTable *seen, GHashTable *present)
+{
+  MsFetch *f = run->f;
+  const MsAccount *a = f->account;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint64 limit = (guint64) a->max_message_size * 1024;
+  gboolean fetch_big = g_strcmp0 (a->oversize, "fetch") == 0;
+  /* redo a removal a crash interrupted, where the server can do it
+   * exactly once: a COPY without MOVE or UIDPLUS leaves the original
+   * (flagged \Deleted) in place, and redoing it would copy again */
+  gboolean removes = after_is (a, "delete") || (after_is (a, "move:") && s->info.exact_move);
+
+  for (guint i = 0; i < msgs->len; i++)
+    {
+      const MsSourceMsg *m = &g_array_index (msgs, MsSourceMsg, i);
+      gint64 *fetched = g_hash_table_lookup (seen, m->key);
+
+      g_hash_table_add (present, m->key);
+      if (fetched == NULL)
+        {
+          /* (a run of several sessions counts and reports each once) */
+          gboolean first = g_hash_table_add (f->counted, g_strdup (m->key));
+
+          f->stats.total += first;
+          if (limit && m->size > limit && !fetch_big)
+            {
+              g_autofree char *where = run->ops->describe (s->folder, m);
+              if (first)
+                g_warning ("account %s: %s is %" G_GUINT64_FORMAT " KiB, over max_message_size; "
+                           "left on the server", a->name, where, m->size / 1024);
+              f->stats.skipped += first;
+              if (ms_fetch_notice_due (f, s->folder, m->key))
+                g_array_append_val (s->oversize, *m);
+            }
+          else if (!g_hash_table_contains (f->skip, m->key))
+            g_array_append_val (s->todo, *m);
+        }
+      else if (expired (a, fetched, now))
+        g_array_append_val (s->expired, *m);
+      /* Delivered before. If it is still here although it should have
+       * been removed, mailsift stopped between recording it and telling
+       * the server: tell it now. (\Seen is not redone on every run.) */
+      else if (removes)
+        g_array_append_val (s->redo, *m);
+    }
+}
+
+/* ---------------------------------------------------------------- fileinto_target = server */
+
+/* What fileinto_target = server does with one batch: copies and moves
+ * by target folder, and the messages by what is left to do. */
+typedef struct {
+  GHashTable *copies;  /* target -> GArray of ids */
+  GHashTable *moves;   /* target -> GArray of ids */
+  GArray *filed;       /* MsSourceMsg: copied, then removed */
+  GArray *discarded;   /* MsSourceMsg: nothing to file or keep: after_delivery */
+  GPtrArray *record;   /* MsFetchItem *: to record as seen (still in the folder) */
+  GPtrArray *done;     /* MsPlan *: handled on the server, nothing here */
+} Sift;
+
+static void
+add_id (GHashTable *by_target, const char *target, guint32 id)
+{
+  GArray *ids = g_hash_table_lookup (by_target, target);
+
+  if (ids == NULL)
+    {
+      ids = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_hash_table_insert (by_target, g_strdup (target), ids);
+    }
+  g_array_append_val (ids, id);
+}
+
+/* The fileinto targets of @plan (UTF-7, not copied by an earlier run
+ * that stopped before recording the message), and whether anything
+ * else (keep, redirect, a reply) needs the message here. */
+static GPtrArray *
+sift_targets (MsFetch *f, const char *folder, const char *key, MsPlan *plan, gboolean *local_out,
+              gboolean *filed_before_out, GError **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
+
+  *local_out = *filed_before_out = FALSE;
+  for (guint k = 0; k < plan->result->errors->len; k++)
+    g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,
+               (char *) plan->result->errors->pdata[k]);
+  for (guint k = 0; k < plan->result->actions->len; k++)
+    {
+      MsAction *a = plan->result->actions->pdata[k];
+      if (a->kind == MS_ACTION_FILEINTO)
+        {
+          /* IMAP names folders in modified UTF-7 (only names that encode
+           * got through the pipeline's policy) */
+          g_ptr_array_add (targets, ms_utf7_imap_encode (a->target));
+          if (a->edits > 0)
+            g_message ("account %s: message %s: fileinto \"%s\" on the server: the server copies the "
+                       "message as it is, without the script's header changes", f->account->name,
+                       plan->message_id, a->target);
+        }
+      else if (a->kind != MS_ACTION_DISCARD)
+        *local_out = TRUE;
+    }
+  for (guint k = targets->len; k-- > 0;)
+    {
+      g_autofree char *name = g_strdup_printf ("copy:%s", (char *) targets->pdata[k]);
+      char *where = g_strdup_printf ("%s (on the server)", (char *) targets->pdata[k]);
+      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (f->stats.folders, where));
+      gboolean copied = FALSE;
+
+      g_info ("account %s: message %s: fileinto \"%s\" on the server", f->account->name,
+              plan->message_id, (char *) targets->pdata[k]);
+      g_hash_table_replace (f->stats.folders, where, GUINT_TO_POINTER (count + 1));
+      if (!ms_state_copy_done (f->state, f->account->name, folder, key, name, &copied, error))
+        return NULL;
+      if (copied)
+        {
+          g_info ("account %s: message %s is in \"%s\" on the server already (copied by an "
+                  "earlier run)", f->account->name, plan->message_id, (char *) targets->pdata[k]);
+          g_ptr_array_remove_index (targets, k);
+          *filed_before_out = TRUE;
+        }
+    }
+  return g_steal_pointer (&targets);
+}
+
+/* Sort the messages of @heads (header or whole) into @sift, @need_body
+ * (MsSourceMsg: to be fetched whole and delivered here) and @whole
+ * (MsFetchItem: fetched whole already, to be delivered here). */
+static gboolean
+sift_sort (MsFetch *f, const char *folder, const MsFolderInfo *info, GHashTable *by_key, GArray *heads,
+           GPtrArray *plans, Sift *sift, GArray *need_body, GArray *whole, GError **error)
+{
+  for (guint i = 0; i < heads->len; i++)
+    {
+      MsFetchItem *item = &g_array_index (heads, MsFetchItem, i);
+      const MsSourceMsg *m = g_hash_table_lookup (by_key, item->uid);
+      MsPlan *plan = ms_fetch_plan (f, item->spool);
+      gboolean local, filed_before;
+      g_autoptr (GPtrArray) targets = NULL;
+
+      g_ptr_array_add (plans, plan);
+      targets = sift_targets (f, folder, item->uid, plan, &local, &filed_before, error);
+      if (targets == NULL)
+        return FALSE;
+      if (local || targets->len != 1 || !info->can_move)
+        for (guint k = 0; k < targets->len; k++)
+          add_id (sift->copies, targets->pdata[k], m->id);
+      if (local && f->needs_body)
+        {
+          /* here whole already: handed on (heads keeps an empty item) */
+          g_array_append_val (whole, *item);
+          memset (item, 0, sizeof *item);
+          continue;
+        }
+      if (local)
+        {
+          g_array_append_val (need_body, *m);
+          continue;
+        }
+      g_ptr_array_add (sift->done, plan);
+      if (targets->len == 1 && info->can_move)
+        add_id (sift->moves, targets->pdata[0], m->id);
+      else
+        {
+          g_array_append_val (targets->len || filed_before ? sift->filed : sift->discarded, *m);
+          g_ptr_array_add (sift->record, item);
+        }
+      f->stats.messages++;
+    }
+  return TRUE;
+}
+
+/* Record as seen what stays in the folder (flagged \Deleted without
+ * UIDPLUS, or discarded), so that it is not filtered again, and the
+ * duplicate IDs of what was handled on the server. */
+static gboolean
+sift_record (MsFetch *f, const char *folder, Sift *sift, GError **error)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (sift->record->len == 0 && sift->done->len == 0)
+    return TRUE;
+  if (!ms_state_begin (f->state, error))
+    return FALSE;
+  for (guint i = 0; i < sift->done->len; i++)
+    if (!ms_pipeline_record_duplicates (f->pipeline, sift->done->pdata[i], error))
+      goto fail;
+  for (guint i = 0; i < sift->record->len; i++)
+    {
+      MsFetchItem *item = sift->record->pdata[i];
+      gsize hlen;
+      const char *h = g_bytes_get_data (item->spool->header, &hlen);
+      g_autoptr (MsHeaderView) view = ms_header_view_new (h, hlen);
+
+      if (!ms_state_seen_record (f->state, f->account->name, folder, item->uid, now,
+                                 ms_header_view_get_first (view, "Message-ID"), item->server_size, error))
+        goto fail;
+    }
+  if (!ms_state_commit (f->state, error))
+    goto fail;
+  ms_crash_point ("state-commit");
+  return TRUE;
+fail:
+  ms_state_rollback (f->state);
+  return FALSE;
+}
+
+/* Copy @ids into @target, then record that at once, in a commit of its
+ * own: when a later step fails (another copy, local delivery), the next
+ * run does not copy them again. A crash between the server's OK and the
+ * commit costs one duplicate of each. */
+static gboolean
+copy_and_record (Run *run, const char *folder, GArray *ids, GHashTable *keys, const char *target,
+                 GError **error)
+{
+  g_autoptr (GPtrArray) record = g_ptr_array_new ();
+  g_autofree char *name = g_strdup_printf ("copy:%s", target);
+
+  if (!run->ops->copy (run->src, ids, target, FALSE, error))
+    return FALSE;
+  ms_crash_point ("sift-copy");
+  for (guint i = 0; i < ids->len; i++)
+    g_ptr_array_add (record, g_hash_table_lookup (keys, GUINT_TO_POINTER (g_array_index (ids, guint32, i))));
+  g_ptr_array_add (record, NULL);
+  return ms_state_copies_record (run->f->state, run->f->account->name, folder,
+                                 (const char *const *) record->pdata, name, error);
+}
+
+/* fileinto_target = server: filter @batch by header, carry out fileinto
+ * on the server (copy, or move when that is all the script does), and
+ * put into @need_body the messages that must also be delivered here
+ * (keep, redirect, replies). Server first, then here: each copy is
+ * recorded as soon as the server made it, so a failure later costs no
+ * second copy; a crash in between files a message twice at worst, never
+ * loses it. A script that reads bodies gets whole messages instead of
+ * headers; those to be delivered here then go to @whole (MsFetchItem)
+ * and need no second fetch. */
+static gboolean
+sift_batch (Run *run, const Sorted *s, const MsSourceMsg *batch, guint n, GArray *need_body,
+            GArray *whole, GError **error)
+{
+  MsFetch *f = run->f;
+  g_autoptr (GArray) heads = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+  g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_plan_free);
+  g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) keys = g_hash_table_new (NULL, NULL);
+  g_autoptr (GArray) filed = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+  g_autoptr (GArray) discarded = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+  g_autoptr (GPtrArray) record = g_ptr_array_new ();
+  g_autoptr (GPtrArray) done = g_ptr_array_new ();
+  Sift sift = { g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref),
+                g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref),
+                filed, discarded, record, done };
+  gboolean ok;
+  GHashTableIter iter;
+  gpointer target, ids;
+
+  g_array_set_clear_func (heads, ms_fetch_item_clear);
+  for (guint i = 0; i < n; i++)
+    {
+      g_hash_table_insert (by_key, batch[i].key, (gpointer) &batch[i]);
+      g_hash_table_insert (keys, GUINT_TO_POINTER (batch[i].id), batch[i].key);
+    }
+  ok = run->ops->fetch (run->src, s->folder, batch, n, !f->needs_body, heads, error)
+       && sift_sort (f, s->folder, &s->info, by_key, heads, plans, &sift, need_body, whole, error);
+  g_hash_table_iter_init (&iter, sift.copies);
+  while (ok && g_hash_table_iter_next (&iter, &target, &ids))
+    ok = copy_and_record (run, s->folder, ids, keys, target, error);
+  g_hash_table_iter_init (&iter, sift.moves);
+  while (ok && g_hash_table_iter_next (&iter, &target, &ids))
+    ok = run->ops->copy (run->src, ids, target, TRUE, error);
+  ok = ok && remove_msgs (run, (MsSourceMsg *) filed->data, filed->len, error)
+       && sift_record (f, s->folder, &sift, error)
+       && tell_delivered (run, (MsSourceMsg *) discarded->data, discarded->len, error);
+  g_hash_table_unref (sift.copies);
+  g_hash_table_unref (sift.moves);
+  return ok;
+}
+
+/* One batch of new messages: fetched, delivered (or shown, in a dry
+ * run), then told to the server. */
+static gboolean
+fetch_batch (Run *run, const Sorted *s, GHashTable *journal, const MsSourceMsg *batch, guint n,
+             GError **error)
+{
+  MsFetch *f = run->f;
+  g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+  g_autoptr (GArray) bodies = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+  g_autoptr (GArray) told = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+  g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GError) fetch_error = NULL;
+  g_autoptr (GError) deliver_error = NULL;
+  gboolean fetched;
+
+  g_array_set_clear_func (items, ms_fetch_item_clear);
+  for (guint i = 0; i < n; i++)
+    g_hash_table_insert (by_key, batch[i].key, (gpointer) &batch[i]);
+  if (f->fileinto_on_server)
+    {
+      if (!sift_batch (run, s, batch, n, bodies, items, error))
+        return FALSE;
+      batch = (const MsSourceMsg *) bodies->data;
+      n = bodies->len;
+    }
+  /* a dry run needs only the header, unless the script reads bodies */
+  fetched = n == 0 || run->ops->fetch (run->src, s->folder, batch, n, f->dry_run && !f->needs_body,
+                                       items, &fetch_error);
+  if (f->dry_run)
+    for (guint i = 0; i < items->len; i++)
+      {
+        MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
+        g_autofree char *where = run->ops->describe (s->folder, g_hash_table_lookup (by_key, item->uid));
+        ms_fetch_dry (f, item->spool, where);
+      }
+  /* what arrived whole before a failure is delivered all the same */
+  else if (!ms_fetch_deliver_batch (f, s->folder, journal, items, &deliver_error) && fetched)
+    {
+      g_propagate_error (error, g_steal_pointer (&deliver_error));
+      return FALSE;
+    }
+  if (!fetched)
+    {
+      if (deliver_error)
+        g_warning ("%s", deliver_error->message);
+      g_propagate_error (error, g_steal_pointer (&fetch_error));
+      return FALSE;
+    }
   for (guint i = 0; i < items->len; i++)
     {
       MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
-      g_hash_table_replace (journal, g_strdup (item->uid), g_strdup (item->spool->unique));
+      if (item->outcome == MS_FETCH_DELIVERED)
+        g_array_append_val (told, *(MsSourceMsg *) g_hash_table_lookup (by_key, item->uid));
+    }
+  if (!tell_delivered (run, (MsSourceMsg *) told->data, told->len, error))
+    return FALSE;
+  if (f->progress)
+    f->progress (f, f->progress_data);
+  return TRUE;
+}
+
+/* The new messages of @s, in batches of at most MS_FETCH_BATCH_MAX
+ * messages and MS_FETCH_BATCH_BYTES, until fetch_deadline. */
+static gboolean
+fetch_new (Run *run, const Sorted *s, GHashTable *journal, GError **error)
+{
+  const MsSourceMsg *todo = (const MsSourceMsg *) s->todo->data;
+
+  for (guint start = 0, n; start < s->todo->len && !ms_fetch_deadline_passed (run->f); start += n)
+    {
+      guint64 bytes = todo[start].size;
+
+      for (n = 1; start + n < s->todo->len && n < MS_FETCH_BATCH_MAX
+                  && bytes + todo[start + n].size <= MS_FETCH_BATCH_BYTES; n++)
+        bytes += todo[start + n].size;
+      if (!fetch_batch (run, s, journal, todo + start, n, error))
+        return FALSE;
     }
   return TRUE;
 }
 
-/* The batch's messages filtered at once (ms_pipeline_plan_many): each
- * plan is used when its message is delivered, unless duplicate records
- * of the messages before it have changed what the filter would see. */
-static void
-plan_ahead (MsFetch *f, GArray *items, MsPlan **ahead)
+/* A note in the INBOX about each message left on the server as too big. */
+static gboolean
+note_oversize (Run *run, const Sorted *s, GError **error)
 {
-  g_autofree MsPlanInput *inputs = g_new0 (MsPlanInput, items->len);
-  g_autoptr (GPtrArray) senders = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) notes = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+  g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
 
-  for (guint i = 0; i < items->len; i++)
+  if (s->oversize->len == 0)
+    return TRUE;
+  g_array_set_clear_func (notes, ms_fetch_item_clear);
+  for (guint i = 0; i < s->oversize->len; i++)
+    g_hash_table_insert (by_key, g_array_index (s->oversize, MsSourceMsg, i).key,
+                         &g_array_index (s->oversize, MsSourceMsg, i));
+  if (!run->ops->fetch (run->src, s->folder, (MsSourceMsg *) s->oversize->data, s->oversize->len,
+                        TRUE, notes, error))
+    return FALSE;
+  for (guint i = 0; i < notes->len; i++)
     {
-      MsSpool *spool = g_array_index (items, MsFetchItem, i).spool;
-      char *sender = NULL;
-
-      fetched_envelope (f, spool, &inputs[i].envelope, &sender);
-      g_ptr_array_add (senders, sender);
-      inputs[i].envelope.message_path = spool->path;
-      inputs[i].header = spool->header;
-      inputs[i].size = spool->size;
+      MsFetchItem *item = &g_array_index (notes, MsFetchItem, i);
+      g_autofree char *where = run->ops->describe (s->folder, g_hash_table_lookup (by_key, item->uid));
+      ms_fetch_notice_oversize (run->f, s->folder, item, where);
     }
-  ms_pipeline_plan_many (f->pipeline, items->len, inputs, ahead);
+  return TRUE;
 }
 
-gboolean
-ms_fetch_deliver_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *items,
-                        GError **error)
+static void
+sorted_clear (Sorted *s)
 {
-  g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_plan_free);
-  g_autofree MsPlan **ahead = g_new0 (MsPlan *, items->len + 1);
-  g_autoptr (GError) stop = NULL;
-  gboolean dedupe = g_strcmp0 (f->config->dedupe_message_id, "yes") == 0;
-  guint duplicates = f->stats.duplicates;
-  int lock = -1;
+  g_clear_pointer (&s->todo, g_array_unref);
+  g_clear_pointer (&s->oversize, g_array_unref);
+  g_clear_pointer (&s->expired, g_array_unref);
+  g_clear_pointer (&s->redo, g_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sorted, sorted_clear)
+
+/* Select and list @folder, and everything that follows for it. */
+static gboolean
+fetch_folder (Run *run, const char *folder, GError **error)
+{
+  MsFetch *f = run->f;
+  const MsAccount *a = f->account;
+  g_autoptr (GHashTable) seen = ms_state_seen_all (f->state, a->name, folder, error);
+  g_autoptr (GHashTable) journal = seen ? ms_state_journal_all (f->state, a->name, folder, error) : NULL;
+  g_autoptr (GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GArray) msgs = NULL;
+  g_auto (Sorted) s = { folder, { 0 }, NULL, NULL, NULL, NULL };
+  gboolean complete = TRUE;
+
+  if (journal == NULL || (run->ops->select && !run->ops->select (run->src, folder, &s.info, error)))
+    return FALSE;
+  if (f->uidnext && !f->dry_run && s.info.next)
+    {
+      guint32 *next = g_new (guint32, 1);
+      *next = s.info.next;
+      g_hash_table_replace (f->uidnext, g_strdup (folder), next);
+    }
+  if ((msgs = run->ops->list (run->src, folder, &complete, error)) == NULL)
+    return FALSE;
+  if (s.info.validity && msgs->len > 0 && !f->dry_run && run->ops->identify
+      && validity_changed (seen, s.info.validity) && !recover_validity (run, folder, msgs, seen, error))
+    return FALSE;
+  if (run->ops->keys_reused && !f->dry_run
+      && !confirm_same (run, folder, msgs, seen, after_is (a, "delete"), error))
+    return FALSE;
+  s.todo = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+  s.oversize = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+  s.expired = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+  s.redo = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+  sort_msgs (run, &s, msgs, seen, present);
+  if (!f->dry_run)
+    {
+      if (complete)
+        ms_fetch_forget_journal (f, folder, journal, present);
+      if (!remove_msgs (run, (MsSourceMsg *) s.expired->data, s.expired->len, error)
+          || !tell_delivered (run, (MsSourceMsg *) s.redo->data, s.redo->len, error))
+        return FALSE;
+    }
+  if (!fetch_new (run, &s, journal, error) || !note_oversize (run, &s, error))
+    return FALSE;
+  /* forget what the folder no longer holds (or what an old UIDVALIDITY
+   * named); after a listing cut short, what is missing may still be there */
+  if (!f->dry_run && complete)
+    {
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, seen);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (!g_hash_table_contains (present, key))
+          ms_state_seen_forget (f->state, a->name, folder, key, NULL);
+    }
+  return TRUE;
+}
+
+/* The removals are done (POP3: QUIT confirmed them): forget their
+ * records, so that a new message the server may give one of their keys
+ * is not taken for them. */
+static void
+forget_removed (MsFetch *f, GPtrArray *removed)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = TRUE;
+
+  if (ms_state_begin (f->state, &error))
+    {
+      for (guint i = 0; ok && i < removed->len; i++)
+        ok = ms_state_seen_forget (f->state, f->account->name, "", removed->pdata[i], &error);
+      if (ok && ms_state_commit (f->state, &error))
+        return;
+      ms_state_rollback (f->state);
+    }
+  /* harmless: the next run checks a header before it removes anything */
+  g_warning ("account %s: the records of the messages just deleted could not be removed: %s",
+             f->account->name, error->message);
+}
+
+/* One session: login to logout. */
+static gboolean
+session (MsFetch *f, const MsSourceOps *ops, GError **error)
+{
+  static const char *const mailbox[] = { "", NULL };
+  const char *const *folders = ops->has_folders ? (const char *const *) f->account->folders : mailbox;
+  g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+  Run run = { f, ops, NULL, removed };
   gboolean ok;
 
-  for (guint i = 0; i < items->len; i++)
-    g_array_index (items, MsFetchItem, i).outcome = MS_FETCH_KEPT_ON_SERVER;
-  if (items->len == 0)
-    return TRUE;
-  if (!journal_batch (f, folder, journal, items, error))
+  run.src = ops->open (f, error);
+  if (run.src == NULL)
     return FALSE;
-  /* accounts fetch in parallel: the check and the record of a Message-ID
-   * must not interleave, or both copies get through */
-  if (dedupe)
-    lock = ms_lock_file (f->config->state_dir, "dedupe.lock", TRUE, NULL, NULL);
-  ok = ms_pipeline_batch_begin (f->pipeline, error);
-  if (ok)
-    plan_ahead (f, items, ahead);
-  for (guint i = 0; ok && i < items->len; i++)
-    {
-      MsPlan *plan = NULL;
-      gboolean go_on = deliver_one (f, folder, &g_array_index (items, MsFetchItem, i),
-                                    g_steal_pointer (&ahead[i]), &plan, &stop);
-      g_ptr_array_add (plans, plan); /* NULL for a duplicate or a failure */
-      if (!go_on)
-        break;
-    }
-  for (guint i = 0; i < items->len; i++)
-    g_clear_pointer (&ahead[i], ms_plan_free);
-  if (ok && !ms_pipeline_batch_commit (f->pipeline, error))
+  ok = TRUE;
+  for (guint i = 0; ok && folders && folders[i] && !f->deadline_hit; i++)
+    ok = fetch_folder (&run, folders[i], error);
+  if (!ops->close (run.src, ok, ok ? error : NULL))
     ok = FALSE;
-  if (lock >= 0)
-    close (lock);
-  if (!ok)
+  if (ok && removed->len && !f->dry_run)
     {
-      /* nothing of the batch is recorded: the journal finds the copies
-       * already made when it is fetched again */
-      for (guint i = 0; i < items->len; i++)
-        g_array_index (items, MsFetchItem, i).outcome = MS_FETCH_KEPT_ON_SERVER;
-      f->stats.duplicates = duplicates;
-      return FALSE;
+      forget_removed (f, removed);
+      g_info ("account %s: %u messages deleted on the server", f->account->name, removed->len);
     }
-  for (guint i = 0; i < plans->len; i++)
-    if (plans->pdata[i])
-      {
-        count_actions (f, plans->pdata[i]);
-        f->stats.messages++;
-        f->stats.bytes += g_array_index (items, MsFetchItem, i).spool->size;
-      }
-  if (stop)
-    {
-      g_propagate_error (error, g_steal_pointer (&stop));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-void
-ms_fetch_forget_journal (MsFetch *f, const char *folder, GHashTable *journal, GHashTable *present)
-{
-  g_autoptr (GHashTable) copied = ms_state_copy_uids (f->state, f->account->name, folder, NULL);
-  GHashTableIter iter;
-  gpointer uid;
-
-  g_hash_table_iter_init (&iter, journal);
-  while (g_hash_table_iter_next (&iter, &uid, NULL))
-    if (!g_hash_table_contains (present, uid))
-      {
-        ms_state_journal_end (f->state, f->account->name, folder, uid, NULL);
-        g_hash_table_iter_remove (&iter);
-      }
-  /* the copies made on a server of a message that is gone */
-  if (copied == NULL)
-    return;
-  g_hash_table_iter_init (&iter, copied);
-  while (g_hash_table_iter_next (&iter, &uid, NULL))
-    if (!g_hash_table_contains (present, uid))
-      ms_state_copy_forget (f->state, f->account->name, folder, uid, NULL);
+  return ok;
 }
 
 gboolean
-ms_fetch_notice_due (MsFetch *f, const char *folder, const char *uid)
+ms_fetch_run (MsFetch *f, const MsSourceOps *ops, GError **error)
 {
-  gboolean sent = FALSE;
+  g_autoptr (GHashTable) skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) counted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gboolean ok;
 
-  return !f->dry_run && ms_state_notice_sent (f->state, f->account->name, folder, uid, &sent, NULL)
-         && !sent;
-}
-
-void
-ms_fetch_notice_oversize (MsFetch *f, const char *folder, const MsFetchItem *item, const char *where)
-{
-  const MsConfig *c = f->config;
-  g_autoptr (GBytes) note = ms_oversize_notice_build (c->addresses && c->addresses[0] ? c->addresses[0] : NULL,
-                                                      f->account->name, where, item->server_size,
-                                                      (guint64) f->account->max_message_size * 1024,
-                                                      item->spool->header);
-  g_autoptr (GError) error = NULL;
-
-  if (!ms_maildir_add_message (c->maildir, note, &error)
-      || !ms_state_notice_record (f->state, f->account->name, folder, item->uid,
-                                  g_get_real_time () / G_USEC_PER_SEC, &error))
-    g_warning ("account %s: the note about the oversize message %s could not be written: %s",
-               f->account->name, where, error->message);
+  f->skip = skip;
+  f->counted = counted;
+  f->fileinto_on_server = ops->copy && g_strcmp0 (f->account->fileinto_target, "server") == 0
+                          && !f->dry_run;
+  /* asked once per fetch: the filter process knows when the script (or
+   * a script it includes) changed */
+  f->needs_body = (f->dry_run || f->fileinto_on_server) && ms_pipeline_needs_body (f->pipeline);
+  /* A session that came out of step ends without logging out (the
+   * server removes nothing of it; what it delivered is removed by the
+   * next session, as after a crash); the next one leaves out the message
+   * that did it. Each one leaves out one more, so this ends. */
+  for (;;)
+    {
+      f->out_of_step = FALSE;
+      ok = session (f, ops, error);
+      if (ok || !f->out_of_step)
+        break;
+      g_clear_error (error);
+      g_info ("account %s: reconnecting to fetch the rest", f->account->name);
+    }
+  f->skip = f->counted = NULL;
+  return ok;
 }

@@ -1,15 +1,15 @@
-/* mailsift - IMAP source.
+/* mailsift - IMAP source: the protocol steps the fetch engine uses
+ * (fetch.c), and IDLE.
  *
- * Per folder: SELECT, list UID and size, then the UIDs not yet delivered
- * (state key "UIDVALIDITY:UID") in batches: one UID FETCH of BODY.PEEK[]
- * per batch, each body streamed through libetpan's body handler into a
+ * SELECT gives UIDVALIDITY (state keys are "UIDVALIDITY:UID"); a listing
+ * is FETCH 1:* (UID RFC822.SIZE); a batch is one UID FETCH of
+ * BODY.PEEK[], each body streamed through libetpan's body handler into a
  * spool file of its own (memory stays flat whatever the size; the att
- * handler closes the file once it learns the UID), then the batch is
- * delivered (ms_fetch_deliver_batch) and only then is the server told, in
+ * handler closes the file once it learns the UID). The server is told in
  * one command per kind: \Seen, \Deleted + UID EXPUNGE (only of our own
- * UIDs, and only with UIDPLUS), or UID MOVE. A message the server will
- * not return (a tagged NO) holds up no other: it is reported, counted as
- * failed and left on the server for the next run. */
+ * UIDs, and only with UIDPLUS), UID COPY or UID MOVE. A message the
+ * server will not return (a tagged NO) holds up no other: it is
+ * reported, counted as failed and left on the server for the next run. */
 #include "source.h"
 
 #include "crash.h"
@@ -21,12 +21,8 @@
 #include <libetpan/libetpan.h>
 #include <string.h>
 
-typedef struct {
-  guint32 uid;
-  guint32 size;
-} ImapMsg;
-
-typedef struct {
+typedef struct _MsSource Imap;
+struct _MsSource {
   MsFetch *fetch;
   mailimap *imap;
   MsNetOptions net;
@@ -41,7 +37,8 @@ typedef struct {
   GHashTable *mismatched; /* UIDs whose body was not that size */
   guint64 body_bytes;     /* of the body being received, as RFC822.SIZE counts */
   gboolean body_cr;       /* its last byte was CR */
-} Imap;
+  guint32 validity;       /* of the folder selected */
+};
 
 static gboolean
 imap_fail (Imap *im, int r, const char *what, GError **error)
@@ -86,7 +83,7 @@ default_limits (Imap *im)
  * literal bytes than they add up to. A message of unknown size (0) lifts
  * the bound to max_message_size alone. */
 static void
-body_limits (Imap *im, const ImapMsg *msgs, guint n)
+body_limits (Imap *im, const MsSourceMsg *msgs, guint n)
 {
   const MsAccount *a = im->fetch->account;
   guint64 limit = g_strcmp0 (a->oversize, "fetch") != 0 ? (guint64) a->max_message_size * 1024 : 0;
@@ -353,7 +350,7 @@ static void
 on_listed (struct mailimap_msg_att *att, void *data)
 {
   GArray *msgs = data;
-  ImapMsg m = { 0, 0 };
+  MsSourceMsg m = { NULL, 0, 0 };
 
   for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
     {
@@ -361,11 +358,11 @@ on_listed (struct mailimap_msg_att *att, void *data)
       if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
         continue;
       if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
-        m.uid = item->att_data.att_static->att_data.att_uid;
+        m.id = item->att_data.att_static->att_data.att_uid;
       else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
         m.size = item->att_data.att_static->att_data.att_rfc822_size;
     }
-  if (m.uid)
+  if (m.id)
     g_array_append_val (msgs, m);
 }
 
@@ -373,15 +370,16 @@ on_listed (struct mailimap_msg_att *att, void *data)
  * *@complete_out is FALSE when the server listed only some of them (a
  * tagged NO): then what is not listed must not be taken for gone. */
 static GArray *
-list_folder (Imap *im, const char *folder, gboolean *complete_out, GError **error)
+imap_list (MsSource *im, const char *folder, gboolean *complete_out, GError **error)
 {
-  g_autoptr (GArray) msgs = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
+  g_autoptr (GArray) msgs = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
   guint32 exists = im->imap->imap_selection_info->sel_exists;
   struct mailimap_set *set;
   struct mailimap_fetch_type *ft;
   int r;
 
   *complete_out = TRUE;
+  g_array_set_clear_func (msgs, ms_source_msg_clear);
   if (exists == 0)
     return g_steal_pointer (&msgs);
   set = mailimap_set_new_interval (1, 0);
@@ -407,6 +405,11 @@ list_folder (Imap *im, const char *folder, gboolean *complete_out, GError **erro
       imap_fail (im, r, "FETCH 1:* (UID RFC822.SIZE)", error);
       return NULL;
     }
+  for (guint i = 0; i < msgs->len; i++)
+    {
+      MsSourceMsg *m = &g_array_index (msgs, MsSourceMsg, i);
+      m->key = g_strdup_printf ("%u:%u", im->validity, m->id);
+    }
   return g_steal_pointer (&msgs);
 }
 
@@ -425,7 +428,7 @@ uid_set (GArray *uids)
  * *@refused_out is what it said. FALSE with @error: the session broke,
  * or a spool file could not be written. */
 static gboolean
-fetch_set (Imap *im, const ImapMsg *msgs, guint n, gboolean header_only, char **refused_out,
+fetch_set (Imap *im, const MsSourceMsg *msgs, guint n, gboolean header_only, char **refused_out,
            GError **error)
 {
   g_autoptr (GArray) uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
@@ -434,7 +437,7 @@ fetch_set (Imap *im, const ImapMsg *msgs, guint n, gboolean header_only, char **
   int r;
 
   for (guint i = 0; i < n; i++)
-    g_array_append_val (uids, msgs[i].uid);
+    g_array_append_val (uids, msgs[i].id);
   set = uid_set (uids);
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
   mailimap_fetch_type_new_fetch_att_list_add (
@@ -472,8 +475,8 @@ fetch_set (Imap *im, const ImapMsg *msgs, guint n, gboolean header_only, char **
  * @error when the session failed: @items still holds the messages that
  * arrived whole before that. */
 static gboolean
-fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs, guint n,
-             gboolean header_only, GArray *items, GError **error)
+imap_fetch_msgs (MsSource *im, const char *folder, const MsSourceMsg *msgs, guint n,
+                 gboolean header_only, GArray *items, GError **error)
 {
   g_autoptr (GHashTable) received = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) ms_spool_free);
   g_autoptr (GHashTable) refused = g_hash_table_new (NULL, NULL);
@@ -483,7 +486,7 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
   gboolean ok;
 
   for (guint i = 0; i < n; i++)
-    g_hash_table_insert (sizes, GUINT_TO_POINTER (msgs[i].uid), GUINT_TO_POINTER (msgs[i].size));
+    g_hash_table_insert (sizes, GUINT_TO_POINTER (msgs[i].id), GUINT_TO_POINTER (msgs[i].size));
   im->received = received;
   im->sizes = sizes;
   im->mismatched = mismatched;
@@ -495,7 +498,7 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
    * alone, so that one the server cannot return holds up no other. */
   for (guint i = 0; ok && batch_refused && i < n; i++)
     {
-      gpointer uid = GUINT_TO_POINTER (msgs[i].uid);
+      gpointer uid = GUINT_TO_POINTER (msgs[i].id);
       g_autofree char *alone = NULL;
 
       if (g_hash_table_contains (received, uid) || g_hash_table_contains (mismatched, uid))
@@ -508,7 +511,7 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
         continue; /* it came this time (or is gone: see below) */
       g_warning ("account %s: %s UID %u: the server would not return it (\"%s\"); it stays on "
                  "the server and is tried again next time", im->fetch->account->name, folder,
-                 msgs[i].uid, alone);
+                 msgs[i].id, alone);
       im->fetch->stats.failed++;
       g_hash_table_add (refused, uid);
     }
@@ -518,16 +521,16 @@ fetch_batch (Imap *im, const char *folder, guint32 validity, const ImapMsg *msgs
   for (guint i = 0; i < n; i++)
     {
       MsSpool *spool = NULL;
-      if (g_hash_table_steal_extended (received, GUINT_TO_POINTER (msgs[i].uid), NULL, (gpointer *) &spool))
+      if (g_hash_table_steal_extended (received, GUINT_TO_POINTER (msgs[i].id), NULL, (gpointer *) &spool))
         {
-          MsFetchItem item = { g_strdup_printf ("%u:%u", validity, msgs[i].uid), msgs[i].size, spool,
+          MsFetchItem item = { g_strdup (msgs[i].key), (gint64) msgs[i].size, spool,
                                MS_FETCH_KEPT_ON_SERVER };
           g_array_append_val (items, item);
         }
-      else if (ok && !g_hash_table_contains (refused, GUINT_TO_POINTER (msgs[i].uid))
-               && !g_hash_table_contains (mismatched, GUINT_TO_POINTER (msgs[i].uid)))
+      else if (ok && !g_hash_table_contains (refused, GUINT_TO_POINTER (msgs[i].id))
+               && !g_hash_table_contains (mismatched, GUINT_TO_POINTER (msgs[i].id)))
         g_info ("account %s: the server sent no body for UID %u (gone, or a server that cannot "
-                "render it); it stays on the server", im->fetch->account->name, msgs[i].uid);
+                "render it); it stays on the server", im->fetch->account->name, msgs[i].id);
     }
   return ok;
 }
@@ -599,52 +602,15 @@ copy_uids (Imap *im, GArray *uids, const char *folder, gboolean move, GError **e
   return FALSE;
 }
 
-/* Tell the server, after the messages are delivered and recorded:
- * @expired (keep_days passed) are deleted, @delivered get after_delivery. */
-static gboolean
-tell_server (Imap *im, GArray *expired, GArray *delivered, GError **error)
-{
-  const char *how = im->fetch->account->after_delivery;
-
-  if (g_strcmp0 (how, "delete") == 0 && delivered->len)
-    {
-      g_array_append_vals (expired, delivered->data, delivered->len);
-      g_array_set_size (delivered, 0);
-    }
-  if (expired->len && !delete_uids (im, expired, error))
-    return FALSE;
-  if (delivered->len == 0)
-    return TRUE;
-  if (g_strcmp0 (how, "seen") == 0)
-    return store_flag (im, delivered, mailimap_flag_new_seen (), error);
-  if (g_str_has_prefix (how, "move:"))
-    return copy_uids (im, delivered, how + 5, TRUE, error);
-  return TRUE;
-}
-
-typedef struct {
-  guint32 size;
-  char *msgid; /* NULL: the message has none */
-} ImapIdentity;
-
-static void
-imap_identity_free (gpointer p)
-{
-  ImapIdentity *id = p;
-
-  g_free (id->msgid);
-  g_free (id);
-}
-
-/* on_att for recover_uidvalidity: UID -> ImapIdentity into @data. */
+/* on_att for imap_identify: UID -> Message-ID into @data (a message
+ * without one is left out). */
 static void
 on_identity (struct mailimap_msg_att *att, void *data)
 {
   GHashTable *ids = data;
-  guint32 uid = 0, size = 0;
+  guint32 uid = 0;
   const char *hdr = NULL;
   size_t hlen = 0;
-  ImapIdentity *id;
 
   for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
     {
@@ -655,54 +621,38 @@ on_identity (struct mailimap_msg_att *att, void *data)
       st = item->att_data.att_static;
       if (st->att_type == MAILIMAP_MSG_ATT_UID)
         uid = st->att_data.att_uid;
-      else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
-        size = st->att_data.att_rfc822_size;
       else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && st->att_data.att_body_section)
         {
           hdr = st->att_data.att_body_section->sec_body_part;
           hlen = st->att_data.att_body_section->sec_length;
         }
     }
-  if (uid == 0)
-    return;
-  id = g_new0 (ImapIdentity, 1);
-  id->size = size;
-  if (hdr)
+  if (uid != 0 && hdr != NULL)
     {
       g_autoptr (MsHeaderView) view = ms_header_view_new (hdr, hlen);
-      id->msgid = g_strdup (ms_header_view_get_first (view, "Message-ID"));
+      const char *msgid = ms_header_view_get_first (view, "Message-ID");
+      if (msgid)
+        g_hash_table_replace (ids, GUINT_TO_POINTER (uid), g_strdup (msgid));
     }
-  g_hash_table_replace (ids, GUINT_TO_POINTER (uid), id);
 }
 
-/* The folder's UIDVALIDITY changed, so every UID is new to us. Rather
- * than fetch everything again, match the server's messages (@msgs) to
- * what was delivered by Message-ID and size, and record the matches under
- * their new UIDs. Messages without a Message-ID, or whose header the
- * server will not return, are fetched again (a duplicate is better than
- * a loss). */
-static gboolean
-recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GArray *msgs,
-                     GHashTable *seen, GError **error)
+/* The Message-ID of each of @msgs (after a UIDVALIDITY change). A NO
+ * does not say which message it is about: each one missing is asked for
+ * alone, so that one the server will not return costs only itself (it
+ * is fetched again as new). */
+static GHashTable *
+imap_identify (MsSource *im, const char *folder, GArray *msgs, GError **error)
 {
-  MsFetch *f = im->fetch;
-  g_autoptr (GHashTable) known = ms_state_seen_identities (f->state, f->account->name, folder, error);
-  g_autoptr (GHashTable) ids = g_hash_table_new_full (NULL, NULL, NULL, imap_identity_free);
+  g_autoptr (GHashTable) ids = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr (GHashTable) asked = g_hash_table_new (NULL, NULL);
   struct mailimap_set *set;
   struct mailimap_fetch_type *ft;
-  clist *fields;
-  guint matched = 0;
-  GHashTableIter iter;
-  gpointer uid, value;
+  clist *fields = clist_new ();
   int r;
 
-  if (known == NULL)
-    return FALSE;
-  fields = clist_new ();
   clist_append (fields, strdup ("MESSAGE-ID"));
   ft = mailimap_fetch_type_new_fetch_att_list_empty ();
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
-  mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_rfc822_size ());
   mailimap_fetch_type_new_fetch_att_list_add (
     ft, mailimap_fetch_att_new_body_peek_section (
           mailimap_section_new_header_fields (mailimap_header_list_new (fields))));
@@ -711,12 +661,9 @@ recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GArray *msg
   r = run_fetch (im, FALSE, set, ft, on_identity, ids);
   default_limits (im);
   mailimap_set_free (set);
-  /* a NO does not say which message it is about: each one missing is
-   * asked for alone, so that one the server will not return costs only
-   * itself */
   for (guint i = 0; refused (r) && i < msgs->len; i++)
     {
-      guint32 one = g_array_index (msgs, ImapMsg, i).uid;
+      guint32 one = g_array_index (msgs, MsSourceMsg, i).id;
       int r1;
 
       if (g_hash_table_contains (ids, GUINT_TO_POINTER (one)))
@@ -729,458 +676,11 @@ recover_uidvalidity (Imap *im, const char *folder, guint32 validity, GArray *msg
     }
   mailimap_fetch_type_free (ft);
   if (r != MAILIMAP_NO_ERROR && !refused (r))
-    return imap_fail (im, r, "FETCH (Message-ID) after a UIDVALIDITY change", error);
-
-  /* all matches or none: a half-recorded recovery would look finished */
-  if (!ms_state_begin (f->state, error))
-    return FALSE;
-  g_hash_table_iter_init (&iter, ids);
-  while (g_hash_table_iter_next (&iter, &uid, &value))
     {
-      ImapIdentity *id = value;
-      g_autofree char *identity = id->msgid ? g_strdup_printf ("%s %u", id->msgid, id->size) : NULL;
-      gint64 *when = identity ? g_hash_table_lookup (known, identity) : NULL;
-      g_autofree char *key = NULL;
-      gint64 *copy;
-
-      if (when == NULL)
-        continue;
-      key = g_strdup_printf ("%u:%u", validity, GPOINTER_TO_UINT (uid));
-      if (!ms_state_seen_record (f->state, f->account->name, folder, key, *when, id->msgid,
-                                 id->size, error))
-        {
-          ms_state_rollback (f->state);
-          return FALSE;
-        }
-      copy = g_new (gint64, 1);
-      *copy = *when;
-      g_hash_table_replace (seen, g_steal_pointer (&key), copy);
-      matched++;
+      imap_fail (im, r, "FETCH (Message-ID) after a UIDVALIDITY change", error);
+      return NULL;
     }
-  if (!ms_state_commit (f->state, error))
-    {
-      ms_state_rollback (f->state);
-      return FALSE;
-    }
-  g_warning ("account %s: the UIDVALIDITY of %s changed (the server renumbered it); %u of %u "
-             "messages matched what was delivered before by Message-ID and size, the other %u "
-             "are fetched as new", f->account->name, folder, matched, msgs->len,
-             msgs->len - MIN (matched, msgs->len));
-  return TRUE;
-}
-
-/* Whether @seen holds keys of another UIDVALIDITY and none of @validity. */
-static gboolean
-uidvalidity_changed (GHashTable *seen, guint32 validity)
-{
-  g_autofree char *prefix = g_strdup_printf ("%u:", validity);
-  GHashTableIter iter;
-  gpointer key;
-  gboolean other = FALSE;
-
-  g_hash_table_iter_init (&iter, seen);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    {
-      if (g_str_has_prefix (key, prefix))
-        return FALSE;
-      other = TRUE;
-    }
-  return other;
-}
-
-static void
-add_uid (GHashTable *by_folder, const char *folder, guint32 uid)
-{
-  GArray *uids = g_hash_table_lookup (by_folder, folder);
-
-  if (uids == NULL)
-    {
-      uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-      g_hash_table_insert (by_folder, g_strdup (folder), uids);
-    }
-  g_array_append_val (uids, uid);
-}
-
-/* The name of a UID COPY into @target in the state's record of copies. */
-static char *
-copy_target (const char *target)
-{
-  return g_strdup_printf ("copy:%s", target);
-}
-
-/* Whether @uid (the state key) was copied into @target by an earlier run
- * that did not get as far as recording the message as seen. */
-static gboolean
-copied_before (Imap *im, const char *folder, const char *uid, const char *target,
-               gboolean *done_out, GError **error)
-{
-  g_autofree char *name = copy_target (target);
-
-  return ms_state_copy_done (im->fetch->state, im->fetch->account->name, folder, uid, name,
-                             done_out, error);
-}
-
-/* UID COPY @uids into @target, then record that at once, in a commit of
- * its own: when a later step fails (another COPY, local delivery), the
- * next run does not copy them again. A crash between the server's OK
- * and the commit costs one duplicate of each. */
-static gboolean
-copy_and_record (Imap *im, const char *folder, guint32 validity, GArray *uids, const char *target,
-                 GError **error)
-{
-  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *name = copy_target (target);
-
-  if (!copy_uids (im, uids, target, FALSE, error))
-    return FALSE;
-  ms_crash_point ("sift-copy");
-  for (guint i = 0; i < uids->len; i++)
-    g_ptr_array_add (keys, g_strdup_printf ("%u:%u", validity, g_array_index (uids, guint32, i)));
-  g_ptr_array_add (keys, NULL);
-  return ms_state_copies_record (im->fetch->state, im->fetch->account->name, folder,
-                                 (const char *const *) keys->pdata, name, error);
-}
-
-/* fileinto_target = server: filter @batch by header, carry out fileinto
- * on the server (COPY, or MOVE when that is all the script does), and
- * put into @need_body the messages that must also be delivered here
- * (keep, redirect, replies). Server first, then local: each COPY is
- * recorded as soon as the server made it, so a failure later costs no
- * second copy; a crash in between files a message twice at worst,
- * never loses it. A script that reads bodies gets whole messages
- * instead of headers; those to be delivered here then go to @whole
- * (MsFetchItem) and need no second fetch. */
-static gboolean
-file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *batch, guint n,
-                GArray *need_body, GArray *whole, GError **error)
-{
-  MsFetch *f = im->fetch;
-  gboolean has_move = mailimap_has_extension (im->imap, "MOVE");
-  g_autoptr (GArray) heads = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
-  g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_plan_free);
-  g_autoptr (GHashTable) copies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                         (GDestroyNotify) g_array_unref);
-  g_autoptr (GHashTable) moves = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                        (GDestroyNotify) g_array_unref);
-  g_autoptr (GArray) filed = g_array_new (FALSE, FALSE, sizeof (guint32));    /* copied, then removed */
-  g_autoptr (GArray) discarded = g_array_new (FALSE, FALSE, sizeof (guint32)); /* after_delivery */
-  g_autoptr (GArray) none = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr (GPtrArray) record = g_ptr_array_new (); /* MsFetchItem *: seen, not gone from the folder */
-  g_autoptr (GPtrArray) done = g_ptr_array_new ();   /* MsPlan *: handled here, nothing local */
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_array_set_clear_func (heads, ms_fetch_item_clear);
-  if (!fetch_batch (im, folder, validity, batch, n, !f->needs_body, heads, error))
-    return FALSE;
-  for (guint i = 0; i < heads->len; i++)
-    {
-      MsFetchItem *item = &g_array_index (heads, MsFetchItem, i);
-      MsPlan *plan = ms_fetch_plan (f, item->spool);
-      guint32 uid = (guint32) g_ascii_strtoull (strchr (item->uid, ':') + 1, NULL, 10);
-      g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
-      gboolean local = FALSE, filed_before = FALSE;
-
-      g_ptr_array_add (plans, plan);
-      for (guint k = 0; k < plan->result->errors->len; k++)
-        g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,
-                   (char *) plan->result->errors->pdata[k]);
-      for (guint k = 0; k < plan->result->actions->len; k++)
-        {
-          MsAction *a = plan->result->actions->pdata[k];
-          /* IMAP names folders in modified UTF-7 (apply_policy let only
-           * names through that encode) */
-          if (a->kind == MS_ACTION_FILEINTO)
-            {
-              g_ptr_array_add (targets, ms_utf7_imap_encode (a->target));
-              if (a->edits > 0)
-                g_message ("account %s: message %s: fileinto \"%s\" on the server: the server copies the "
-                           "message as it is, without the script's header changes", f->account->name,
-                           plan->message_id, a->target);
-            }
-          else if (a->kind != MS_ACTION_DISCARD)
-            local = TRUE;
-        }
-      for (guint k = 0; k < targets->len; k++)
-        {
-          g_info ("account %s: message %s: fileinto \"%s\" on the server", f->account->name,
-                  plan->message_id, (char *) targets->pdata[k]);
-          char *where = g_strdup_printf ("%s (on the server)", (char *) targets->pdata[k]);
-          guint count = GPOINTER_TO_UINT (g_hash_table_lookup (f->stats.folders, where));
-          g_hash_table_replace (f->stats.folders, where, GUINT_TO_POINTER (count + 1));
-        }
-      /* what an earlier run copied already is not copied again */
-      for (guint k = targets->len; k-- > 0;)
-        {
-          gboolean copied = FALSE;
-          if (!copied_before (im, folder, item->uid, targets->pdata[k], &copied, error))
-            return FALSE;
-          if (copied)
-            {
-              g_info ("account %s: message %s is in \"%s\" on the server already (copied by an "
-                      "earlier run)", f->account->name, plan->message_id, (char *) targets->pdata[k]);
-              g_ptr_array_remove_index (targets, k);
-              filed_before = TRUE;
-            }
-        }
-      if (local && f->needs_body)
-        {
-          /* already here whole: hand it on (heads keeps an empty item) */
-          for (guint k = 0; k < targets->len; k++)
-            add_uid (copies, targets->pdata[k], uid);
-          g_array_append_val (whole, *item);
-          memset (item, 0, sizeof *item);
-          continue;
-        }
-      if (local)
-        {
-          ImapMsg m = { uid, (guint32) item->server_size };
-          g_array_append_val (need_body, m);
-          for (guint k = 0; k < targets->len; k++)
-            add_uid (copies, targets->pdata[k], uid);
-          continue;
-        }
-      g_ptr_array_add (done, plan);
-      if (targets->len == 1 && has_move)
-        add_uid (moves, targets->pdata[0], uid);
-      else
-        {
-          for (guint k = 0; k < targets->len; k++)
-            add_uid (copies, targets->pdata[k], uid);
-          g_array_append_val (targets->len || filed_before ? filed : discarded, uid);
-          g_ptr_array_add (record, item);
-        }
-      f->stats.messages++;
-    }
-
-  g_hash_table_iter_init (&iter, copies);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!copy_and_record (im, folder, validity, value, key, error))
-      return FALSE;
-  g_hash_table_iter_init (&iter, moves);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!copy_uids (im, value, key, TRUE, error))
-      return FALSE;
-  if (filed->len && !delete_uids (im, filed, error))
-    return FALSE;
-  /* what is still in the folder (flagged \Deleted without UIDPLUS, or
-   * discarded) must not be filtered again; the duplicate IDs of what was
-   * handled here are recorded now (the others' with their delivery) */
-  if (record->len || done->len)
-    {
-      gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-      if (!ms_state_begin (f->state, error))
-        return FALSE;
-      for (guint i = 0; i < done->len; i++)
-        if (!ms_pipeline_record_duplicates (f->pipeline, done->pdata[i], error))
-          {
-            ms_state_rollback (f->state);
-            return FALSE;
-          }
-      for (guint i = 0; i < record->len; i++)
-        {
-          MsFetchItem *item = record->pdata[i];
-          g_autoptr (MsHeaderView) view = NULL;
-          gsize hlen;
-          const char *h = g_bytes_get_data (item->spool->header, &hlen);
-          view = ms_header_view_new (h, hlen);
-          if (!ms_state_seen_record (f->state, f->account->name, folder, item->uid, now,
-                                     ms_header_view_get_first (view, "Message-ID"), item->server_size, error))
-            {
-              ms_state_rollback (f->state);
-              return FALSE;
-            }
-        }
-      if (!ms_state_commit (f->state, error))
-        {
-          ms_state_rollback (f->state);
-          return FALSE;
-        }
-      ms_crash_point ("state-commit");
-    }
-  return tell_server (im, none, discarded, error);
-}
-
-/* Fetch, deliver and commit @todo in batches. */
-static gboolean
-fetch_new (Imap *im, const char *folder, guint32 validity, GHashTable *journal, GArray *todo,
-           GError **error)
-{
-  MsFetch *f = im->fetch;
-
-  for (guint start = 0, n; start < todo->len && !ms_fetch_deadline_passed (f); start += n)
-    {
-      const ImapMsg *batch = &g_array_index (todo, ImapMsg, start);
-      g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
-      g_autoptr (GArray) expired = g_array_new (FALSE, FALSE, sizeof (guint32));
-      g_autoptr (GArray) delivered = g_array_new (FALSE, FALSE, sizeof (guint32));
-      g_autoptr (GError) fetch_error = NULL;
-      g_autoptr (GError) deliver_error = NULL;
-      g_autoptr (GArray) bodies = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
-      guint64 bytes = batch[0].size;
-      guint n_fetch;
-      gboolean fetched;
-
-      for (n = 1; start + n < todo->len && n < MS_FETCH_BATCH_MAX
-                  && bytes + batch[n].size <= MS_FETCH_BATCH_BYTES; n++)
-        bytes += batch[n].size;
-      n_fetch = n;
-      g_array_set_clear_func (items, ms_fetch_item_clear);
-      if (f->fileinto_on_server)
-        {
-          if (!file_on_server (im, folder, validity, batch, n, bodies, items, error))
-            return FALSE;
-          batch = (const ImapMsg *) bodies->data;
-          n_fetch = bodies->len;
-        }
-      g_array_set_clear_func (items, ms_fetch_item_clear);
-      /* a dry run needs only the header, unless the script reads bodies */
-      fetched = n_fetch == 0
-                || fetch_batch (im, folder, validity, batch, n_fetch, f->dry_run && !f->needs_body, items,
-                                &fetch_error);
-      if (f->dry_run)
-        {
-          for (guint i = 0; i < items->len; i++)
-            {
-              MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
-              g_autofree char *where = g_strdup_printf ("%s UID %s", folder, strchr (item->uid, ':') + 1);
-              ms_fetch_dry (f, item->spool, where);
-            }
-        }
-      /* what arrived whole before a failure is delivered all the same */
-      else if (!ms_fetch_deliver_batch (f, folder, journal, items, &deliver_error) && fetched)
-        {
-          g_propagate_error (error, g_steal_pointer (&deliver_error));
-          return FALSE;
-        }
-      if (!fetched)
-        {
-          if (deliver_error)
-            g_warning ("%s", deliver_error->message);
-          g_propagate_error (error, g_steal_pointer (&fetch_error));
-          return FALSE;
-        }
-      for (guint i = 0; i < items->len; i++)
-        {
-          MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
-          guint32 uid = (guint32) g_ascii_strtoull (strchr (item->uid, ':') + 1, NULL, 10);
-          if (item->outcome == MS_FETCH_DELIVERED)
-            g_array_append_val (delivered, uid);
-        }
-      if (!f->dry_run && !tell_server (im, expired, delivered, error))
-        return FALSE;
-      if (f->progress)
-        f->progress (f, f->progress_data);
-    }
-  return TRUE;
-}
-
-static gboolean
-fetch_folder (Imap *im, const char *folder, GError **error)
-{
-  MsFetch *f = im->fetch;
-  const MsAccount *a = f->account;
-  g_autoptr (GHashTable) seen = ms_state_seen_all (f->state, a->name, folder, error);
-  g_autoptr (GHashTable) journal = seen ? ms_state_journal_all (f->state, a->name, folder, error) : NULL;
-  g_autoptr (GArray) msgs = NULL;
-  g_autoptr (GArray) todo = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
-  g_autoptr (GArray) expired = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr (GArray) redo = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr (GArray) oversize = g_array_new (FALSE, FALSE, sizeof (ImapMsg));
-  g_autoptr (GArray) notes = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
-  g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  guint64 limit = (guint64) a->max_message_size * 1024;
-  /* redo a delete or move a crash interrupted, where the server can do it
-   * exactly once: a COPY without MOVE or UIDPLUS leaves the original
-   * (flagged \Deleted) in place, and redoing it would copy again */
-  gboolean removes = g_strcmp0 (a->after_delivery, "delete") == 0
-                     || (g_str_has_prefix (a->after_delivery, "move:")
-                         && (mailimap_has_extension (im->imap, "MOVE")
-                             || mailimap_has_extension (im->imap, "UIDPLUS")));
-  gboolean complete;
-  guint32 validity;
-  GHashTableIter iter;
-  gpointer key;
-  int r;
-
-  if (journal == NULL)
-    return FALSE;
-  r = mailimap_select (im->imap, folder);
-  if (r != MAILIMAP_NO_ERROR)
-    return imap_fail (im, r, folder, error);
-  validity = im->imap->imap_selection_info->sel_uidvalidity;
-  if (f->uidnext && !f->dry_run)
-    {
-      guint32 *next = g_new (guint32, 1);
-      *next = im->imap->imap_selection_info->sel_uidnext;
-      g_hash_table_replace (f->uidnext, g_strdup (folder), next);
-    }
-  msgs = list_folder (im, folder, &complete, error);
-  if (msgs == NULL)
-    return FALSE;
-  if (msgs->len > 0 && uidvalidity_changed (seen, validity) && !f->dry_run
-      && !recover_uidvalidity (im, folder, validity, msgs, seen, error))
-    return FALSE;
-
-  for (guint i = 0; i < msgs->len; i++)
-    {
-      ImapMsg *m = &g_array_index (msgs, ImapMsg, i);
-      char *uid = g_strdup_printf ("%u:%u", validity, m->uid);
-      gint64 *fetched = g_hash_table_lookup (seen, uid);
-
-      g_hash_table_add (present, uid);
-      if (fetched == NULL)
-        {
-          f->stats.total++;
-          if (limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
-            {
-              g_warning ("account %s: %s UID %u is %u KiB, over max_message_size; left on the server",
-                         a->name, folder, m->uid, m->size / 1024);
-              f->stats.skipped++;
-              if (ms_fetch_notice_due (f, folder, uid))
-                g_array_append_val (oversize, *m);
-            }
-          else
-            g_array_append_val (todo, *m);
-        }
-      else if (a->keep_days > 0 && now - *fetched >= (gint64) a->keep_days * 86400)
-        g_array_append_val (expired, m->uid);
-      /* Delivered before. If it is still here although it should have
-       * been deleted or moved, mailsift stopped between recording it and
-       * telling the server: tell it now. (\Seen is not redone on every
-       * run.) */
-      else if (removes)
-        g_array_append_val (redo, m->uid);
-    }
-  if (!f->dry_run)
-    {
-      if (complete)
-        ms_fetch_forget_journal (f, folder, journal, present);
-      if (!tell_server (im, expired, redo, error))
-        return FALSE;
-    }
-  if (!fetch_new (im, folder, validity, journal, todo, error))
-    return FALSE;
-  /* a note in the INBOX about each message left on the server as too big */
-  g_array_set_clear_func (notes, ms_fetch_item_clear);
-  if (oversize->len && !fetch_batch (im, folder, validity, (ImapMsg *) oversize->data,
-                                     oversize->len, TRUE, notes, error))
-    return FALSE;
-  for (guint i = 0; i < notes->len; i++)
-    {
-      MsFetchItem *item = &g_array_index (notes, MsFetchItem, i);
-      g_autofree char *where = g_strdup_printf ("%s UID %s", folder, strchr (item->uid, ':') + 1);
-      ms_fetch_notice_oversize (f, folder, item, where);
-    }
-
-  /* forget what the folder no longer holds (or what an old UIDVALIDITY
-   * named); after a listing cut short, what is missing may still be there */
-  g_hash_table_iter_init (&iter, seen);
-  while (!f->dry_run && complete && g_hash_table_iter_next (&iter, &key, NULL))
-    if (!g_hash_table_contains (present, key))
-      ms_state_seen_forget (f->state, a->name, folder, key, NULL);
-  return TRUE;
+  return g_steal_pointer (&ids);
 }
 
 /* LOGOUT after a good session; after a failure close without it (it
@@ -1201,23 +701,57 @@ imap_close (Imap *im, gboolean logout)
   im->imap = NULL;
 }
 
-static gboolean
-imap_fetch (MsFetch *f, GError **error)
+static MsSource *
+imap_open (MsFetch *f, GError **error)
 {
-  Imap im = { .fetch = f };
-  gboolean ok = connect_and_login (&im, error);
+  Imap *im = g_new0 (Imap, 1);
 
-  if (ok)
-    ms_net_set_deadline (im.imap->imap_stream, ms_fetch_net_deadline (f));
-  f->fileinto_on_server = g_strcmp0 (f->account->fileinto_target, "server") == 0 && !f->dry_run;
-  /* asked once per fetch: the filter process knows when the script (or
-   * a script it includes) changed */
-  f->needs_body = ok && (f->dry_run || f->fileinto_on_server) && ms_pipeline_needs_body (f->pipeline);
-  for (guint i = 0; ok && f->account->folders && f->account->folders[i] && !f->deadline_hit; i++)
-    ok = fetch_folder (&im, f->account->folders[i], error);
-  imap_close (&im, ok);
-  g_clear_error (&im.write_error);
-  return ok;
+  im->fetch = f;
+  if (!connect_and_login (im, error))
+    {
+      imap_close (im, FALSE);
+      g_clear_error (&im->write_error);
+      g_free (im);
+      return NULL;
+    }
+  ms_net_set_deadline (im->imap->imap_stream, ms_fetch_net_deadline (f));
+  return im;
+}
+
+static gboolean
+imap_end (MsSource *im, gboolean ok, GError **error)
+{
+  imap_close (im, ok);
+  g_clear_error (&im->write_error);
+  g_free (im);
+  return TRUE;
+}
+
+static gboolean
+imap_select (MsSource *im, const char *folder, MsFolderInfo *info, GError **error)
+{
+  int r = mailimap_select (im->imap, folder);
+
+  if (r != MAILIMAP_NO_ERROR)
+    return imap_fail (im, r, folder, error);
+  im->validity = im->imap->imap_selection_info->sel_uidvalidity;
+  info->validity = im->validity;
+  info->next = im->imap->imap_selection_info->sel_uidnext;
+  info->can_move = mailimap_has_extension (im->imap, "MOVE");
+  info->exact_move = info->can_move || mailimap_has_extension (im->imap, "UIDPLUS");
+  return TRUE;
+}
+
+static gboolean
+imap_mark_seen (MsSource *im, GArray *uids, GError **error)
+{
+  return store_flag (im, uids, mailimap_flag_new_seen (), error);
+}
+
+static char *
+imap_describe (const char *folder, const MsSourceMsg *m)
+{
+  return g_strdup_printf ("%s UID %u", folder, m->id);
 }
 
 /* Whether an untagged line the server sent during IDLE announces new
@@ -1470,6 +1004,17 @@ ms_imap_store_append (gpointer data, const char *folder, const char *const *flag
 
 const MsSourceOps ms_source_imap = {
   .name = "imap",
-  .fetch = imap_fetch,
+  .key_name = "UID",
+  .has_folders = TRUE,
+  .open = imap_open,
+  .close = imap_end,
+  .select = imap_select,
+  .list = imap_list,
+  .fetch = imap_fetch_msgs,
+  .remove = delete_uids,
+  .mark_seen = imap_mark_seen,
+  .copy = copy_uids,
+  .identify = imap_identify,
+  .describe = imap_describe,
   .wait = imap_wait,
 };

@@ -1,10 +1,14 @@
-/* mailsift - a mail source: one account on one server, as a small vtable
- * (one file per protocol: source-pop3.c, source-imap.c).
+/* mailsift - fetching: one engine (fetch.c) over the protocol steps a
+ * source offers (source-pop3.c, source-imap.c).
  *
- * A source fetches every new message into a spool file and hands it to
- * ms_fetch_deliver(), which runs the pipeline (filter, deliver durably,
- * record as seen in the same transaction); only when that returns TRUE
- * does the source tell the server (DELE, flags, move). */
+ * A source only speaks its protocol: log in, select a folder, list its
+ * messages, fetch some of them into spool files, and tell the server
+ * what to do with some (remove, mark seen, copy or move). The engine
+ * decides everything else, once for both protocols: which messages are
+ * new, which were delivered but not yet removed (a crash), which are too
+ * big or expired, the batches, dry runs, the journal, and when the
+ * server may be told: only after ms_fetch_deliver_batch() (fetch-deliver.c)
+ * has filtered, delivered durably and recorded a batch. */
 #pragma once
 
 #include "config.h"
@@ -49,21 +53,91 @@ struct _MsFetch {
    * coming in. 0: never. */
   gint64 deadline;
   gboolean deadline_hit; /* the fetch stopped there; the rest stays on the server */
+  /* kept across the sessions of one run: keys not to ask for again
+   * (they came out of step), and keys counted in the stats */
+  GHashTable *skip;
+  GHashTable *counted;
+  /* the source could not go on with this session (a message was not
+   * what the listing said): the engine starts a new one, leaving out
+   * what went into @skip */
+  gboolean out_of_step;
   /* called after each message; may draw a progress line */
   void (*progress) (MsFetch *fetch, gpointer data);
   gpointer progress_data;
 };
 
+/* One message as the server lists it. */
+typedef struct {
+  char *key;     /* the state key: POP3 UIDL, IMAP "UIDVALIDITY:UID" */
+  guint64 size;  /* as the server counts it (LIST, RFC822.SIZE); 0: not given */
+  guint32 id;    /* what the protocol names it by: POP3 message number, IMAP UID */
+} MsSourceMsg;
+
+/* Free what a listed message holds (for a GArray's clear func). */
+void ms_source_msg_clear (gpointer msg);
+
+/* What selecting a folder tells. */
+typedef struct {
+  guint32 validity;  /* IMAP UIDVALIDITY: keys start "VALIDITY:"; 0 for POP3 */
+  guint32 next;      /* IMAP UIDNEXT (for the IDLE wait); 0: unknown */
+  gboolean exact_move; /* a move can be redone after a crash without a
+                        * second copy (MOVE or UIDPLUS) */
+  gboolean can_move;   /* the server moves in one step (MOVE) */
+} MsFolderInfo;
+
+typedef struct _MsSource MsSource;
+
+/* The protocol steps. Each FALSE sets @error (the session is then
+ * closed without LOGOUT/QUIT). Sets of messages are given as arrays of
+ * MsSourceMsg ids (guint32). */
 typedef struct {
   const char *name;
-  /* Fetch and deliver everything new; FALSE with @error when the account
-   * could not be used (the messages delivered before that stay
-   * delivered and recorded). */
-  gboolean (*fetch) (MsFetch *fetch, GError **error);
+  const char *key_name; /* what the protocol calls a key, for messages */
+  /* IMAP: the account's folders; POP3: one mailbox, named "" */
+  gboolean has_folders;
+  /* POP3: a key may come back on another message after the first is
+   * removed: one recorded as delivered is removed only when its header is
+   * the one recorded, and its record goes once the removal is done */
+  gboolean keys_reused;
+  /* Connect and log in. */
+  MsSource *(*open) (MsFetch *fetch, GError **error);
+  /* Log out when @ok (POP3: QUIT, which carries out the removals; TRUE
+   * when the server confirmed them), else just drop the connection.
+   * Frees @source. */
+  gboolean (*close) (MsSource *source, gboolean ok, GError **error);
+  /* Optional (IMAP): SELECT. */
+  gboolean (*select) (MsSource *source, const char *folder, MsFolderInfo *info, GError **error);
+  /* Every message in @folder (MsSourceMsg, by id). *@complete_out is
+   * FALSE when the server listed only some (then what is missing must
+   * not be taken for gone). */
+  GArray *(*list) (MsSource *source, const char *folder, gboolean *complete_out, GError **error);
+  /* Fetch @n messages (whole, or their header) into spool files, as
+   * MsFetchItem in @items, in the order asked for. A message the server
+   * will not return is reported, counted as failed and left out. FALSE:
+   * the session failed; @items holds what arrived whole before. */
+  gboolean (*fetch) (MsSource *source, const char *folder, const MsSourceMsg *msgs, guint n,
+                     gboolean header_only, GArray *items, GError **error);
+  /* Remove @ids from the server (POP3: DELE, carried out at QUIT). */
+  gboolean (*remove) (MsSource *source, GArray *ids, GError **error);
+  /* Optional (IMAP): flag @ids \Seen. */
+  gboolean (*mark_seen) (MsSource *source, GArray *ids, GError **error);
+  /* Optional (IMAP): copy @ids into @target (UTF-7 name), or move them,
+   * creating the folder if it is missing. */
+  gboolean (*copy) (MsSource *source, GArray *ids, const char *target, gboolean move, GError **error);
+  /* Optional (IMAP, after a UIDVALIDITY change): id -> "MESSAGE-ID SIZE"
+   * of the messages @msgs that have a Message-ID. */
+  GHashTable *(*identify) (MsSource *source, const char *folder, GArray *msgs, GError **error);
+  /* How logs name a message: "INBOX UID 7", "message 3". Transfer full. */
+  char *(*describe) (const char *folder, const MsSourceMsg *msg);
   /* Optional (push): block until the server reports a change, @timeout_s
    * passes or @stop is cancelled. NULL: poll every poll_interval. */
   gboolean (*wait) (MsFetch *fetch, int timeout_s, GCancellable *stop, GError **error);
 } MsSourceOps;
+
+/* Fetch everything new from the account @fetch names, with @ops: deliver
+ * it and tell the server. FALSE with @error when the account could not
+ * be used (what was delivered before that stays delivered and recorded). */
+gboolean ms_fetch_run (MsFetch *fetch, const MsSourceOps *ops, GError **error);
 
 /* deliver_to = imap:ACCOUNT: a connection to the destination account,
  * opened at the first message; ms_imap_store_append fits

@@ -320,7 +320,7 @@ fake_fetch (const guint8 *data, size_t size, MsFetchStats *stats_out, GError **e
   f.uidnext = uidnext;
   f.pipeline = &pipeline;
   f.state = state;
-  if (!ops->fetch (&f, &error))
+  if (!ms_fetch_run (&f, ops, &error))
     g_assert_nonnull (error);
   else
     g_assert_no_error (error);
