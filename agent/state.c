@@ -277,6 +277,50 @@ ms_state_rollback (MsState *s)
   s->depth--;
 }
 
+/* How many transactions are open: savepoints in a batch, or the outer
+ * one and its savepoints. */
+static guint
+txn_level (MsState *s)
+{
+  return s->kept ? s->marks->len : s->depth;
+}
+
+gboolean
+ms_state_txn_begin (MsStateTxn *txn, MsState *s, GError **error)
+{
+  g_return_val_if_fail (txn->state == NULL, FALSE);
+  if (!ms_state_begin (s, error))
+    return FALSE;
+  txn->state = s;
+  txn->level = txn_level (s);
+  return TRUE;
+}
+
+gboolean
+ms_state_txn_commit (MsStateTxn *txn, GError **error)
+{
+  MsState *s = g_steal_pointer (&txn->state);
+
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_warn_if_fail (txn_level (s) == txn->level);
+  if (ms_state_commit (s, error))
+    return TRUE;
+  /* a failed COMMIT can leave the transaction open, with the write lock */
+  ms_state_rollback (s);
+  return FALSE;
+}
+
+void
+ms_state_txn_rollback (MsStateTxn *txn)
+{
+  MsState *s = g_steal_pointer (&txn->state);
+
+  if (s == NULL)
+    return;
+  g_warn_if_fail (txn_level (s) == txn->level);
+  ms_state_rollback (s);
+}
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 static sqlite3_stmt *
@@ -322,30 +366,22 @@ gboolean
 ms_state_batch_commit (MsState *s, GError **error)
 {
   g_autoptr (GPtrArray) kept = g_steal_pointer (&s->kept);
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
 
   g_return_val_if_fail (kept != NULL, FALSE);
   g_warn_if_fail (s->marks->len == 0);
   g_clear_pointer (&s->marks, g_array_unref);
   if (kept->len == 0)
     return TRUE;
-  if (!ms_state_begin (s, error))
+  if (!ms_state_txn_begin (&txn, s, error))
     return FALSE;
   for (guint i = 0; i < kept->len; i++)
     {
       KeptWrite *k = kept->pdata[i];
       if (sqlite3_step (k->st) != SQLITE_DONE)
-        {
-          db_error (s, error, k->what);
-          ms_state_rollback (s);
-          return FALSE;
-        }
+        return db_error (s, error, k->what);
     }
-  if (!ms_state_commit (s, error))
-    {
-      ms_state_rollback (s);
-      return FALSE;
-    }
-  return TRUE;
+  return ms_state_txn_commit (&txn, error);
 }
 
 void
@@ -687,25 +723,18 @@ ms_state_copies_record (MsState *s, const char *account, const char *folder,
                         const char *const *uids, const char *target, GError **error)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
 
   /* a savepoint inside someone's transaction, or a write kept for a
    * batch's commit, would not be durable */
   g_assert (s->depth == 0 && s->kept == NULL);
-  if (!ms_state_begin (s, error))
+  if (!ms_state_txn_begin (&txn, s, error))
     return FALSE;
   for (guint i = 0; uids[i]; i++)
     if (!exec_bound (s, "INSERT OR REPLACE INTO copied VALUES (?1, ?2, ?3, ?4, ?5)", "copy record",
                      error, account, folder, uids[i], target, now))
-      {
-        ms_state_rollback (s);
-        return FALSE;
-      }
-  if (!ms_state_commit (s, error))
-    {
-      ms_state_rollback (s);
       return FALSE;
-    }
-  return TRUE;
+  return ms_state_txn_commit (&txn, error);
 }
 
 gboolean

@@ -49,6 +49,34 @@ gboolean ms_state_begin (MsState *state, GError **error);
 gboolean ms_state_commit (MsState *state, GError **error);
 void ms_state_rollback (MsState *state);
 
+/* The same transaction, rolled back when it goes out of scope without
+ * a commit:
+ *
+ *   g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
+ *
+ *   if (!ms_state_txn_begin (&txn, state, error))
+ *     return FALSE;
+ *   ... writes: a return from here on rolls them back ...
+ *   if (!ms_state_txn_commit (&txn, error))
+ *     return FALSE;
+ *
+ * Guards nest as ms_state_begin does, and must end innermost first
+ * (as scopes do). */
+typedef struct {
+  MsState *state; /* NULL: not open (never begun, committed or rolled back) */
+  guint level;    /* the nesting level it opened */
+} MsStateTxn;
+
+#define MS_STATE_TXN_INIT { NULL, 0 }
+
+gboolean ms_state_txn_begin (MsStateTxn *txn, MsState *state, GError **error);
+/* Commit @txn. When the commit fails it is rolled back, so either way
+ * @txn is over. */
+gboolean ms_state_txn_commit (MsStateTxn *txn, GError **error);
+/* Roll back @txn if it is open; nothing when it is not. */
+void ms_state_txn_rollback (MsStateTxn *txn);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MsStateTxn, ms_state_txn_rollback)
+
 /* A batch whose writes wait: from ms_state_batch_begin to
  * ms_state_batch_commit every write is kept in memory (prepared, with
  * its values) instead of being made, so the store stays free for other

@@ -1,11 +1,14 @@
 /* Unit tests: the state store's batches (writes kept until the commit,
- * so the store stays free for other processes), and how it reports a
- * store that cannot be used. */
+ * so the store stays free for other processes), its transaction guard,
+ * and how it reports a store that cannot be used. */
 #include "error.h"
 #include "state.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 static char *
 make_dir (void)
@@ -180,6 +183,183 @@ test_health (void)
   ms_state_free (s);
 }
 
+/* Whether another connection can write at once: no transaction of @s
+ * holds the write lock. */
+static void
+assert_unlocked (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsState) other = ms_state_open (dir, &error);
+  gint64 started = g_get_monotonic_time ();
+
+  g_assert_no_error (error);
+  g_assert_true (ms_state_meta_set (other, "probe", "1", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, G_USEC_PER_SEC);
+}
+
+static char *
+meta_elsewhere (const char *dir, const char *key)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsState) other = ms_state_open (dir, &error);
+
+  g_assert_no_error (error);
+  return ms_state_meta_get (other, key);
+}
+
+static gboolean
+write_in_txn (MsState *s, const char *key, gboolean commit, GError **error)
+{
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
+
+  if (!ms_state_txn_begin (&txn, s, error))
+    return FALSE;
+  if (!ms_state_meta_set (s, key, "1", error))
+    return FALSE;
+  if (commit && !ms_state_txn_commit (&txn, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* A guard that goes out of scope without a commit rolls back and lets
+ * go of the write lock; nested in another, it undoes only its own
+ * writes. */
+static void
+test_txn_scope_exit_rolls_back (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsState) s = ms_state_open (dir, &error);
+  g_autofree char *a = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (write_in_txn (s, "a", FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_null (ms_state_meta_get (s, "a"));
+  assert_unlocked (dir);
+
+  {
+    g_auto (MsStateTxn) outer = MS_STATE_TXN_INIT;
+
+    g_assert_true (ms_state_txn_begin (&outer, s, &error));
+    g_assert_true (ms_state_meta_set (s, "outer", "1", &error));
+    g_assert_true (write_in_txn (s, "inner", FALSE, &error));
+    g_assert_true (write_in_txn (s, "kept", TRUE, &error));
+    g_assert_no_error (error);
+    g_assert_true (ms_state_txn_commit (&outer, &error));
+    g_assert_no_error (error);
+    g_assert_null (outer.state);
+  }
+  a = meta_elsewhere (dir, "outer");
+  g_assert_cmpstr (a, ==, "1");
+  g_clear_pointer (&a, g_free);
+  a = meta_elsewhere (dir, "kept");
+  g_assert_cmpstr (a, ==, "1");
+  g_clear_pointer (&a, g_free);
+  a = meta_elsewhere (dir, "inner");
+  g_assert_null (a);
+
+  /* an explicit rollback, then the scope's: the second does nothing */
+  {
+    g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
+
+    g_assert_true (ms_state_txn_begin (&txn, s, &error));
+    g_assert_true (ms_state_meta_set (s, "b", "1", &error));
+    ms_state_txn_rollback (&txn);
+    g_assert_null (txn.state);
+  }
+  g_assert_null (ms_state_meta_get (s, "b"));
+  assert_unlocked (dir);
+
+  /* inside a batch a guard is a savepoint of the kept writes */
+  g_assert_true (ms_state_batch_begin (s, &error));
+  g_assert_true (write_in_txn (s, "batch-undone", FALSE, &error));
+  g_assert_true (write_in_txn (s, "batch-kept", TRUE, &error));
+  g_assert_true (ms_state_batch_commit (s, &error));
+  g_assert_no_error (error);
+  a = meta_elsewhere (dir, "batch-kept");
+  g_assert_cmpstr (a, ==, "1");
+  g_clear_pointer (&a, g_free);
+  a = meta_elsewhere (dir, "batch-undone");
+  g_assert_null (a);
+}
+
+/* A committed guard's writes are in the store for everyone, and the
+ * lock is free. */
+static void
+test_txn_commit_persists (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr (GError) error = NULL;
+  MsState *s = ms_state_open (dir, &error);
+  g_autofree char *value = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (write_in_txn (s, "a", TRUE, &error));
+  g_assert_no_error (error);
+  assert_unlocked (dir);
+  ms_state_free (s);
+  value = meta_elsewhere (dir, "a");
+  g_assert_cmpstr (value, ==, "1");
+}
+
+/* A commit that fails (here the write-ahead log cannot grow, as on a
+ * full disk) returns FALSE with the error and rolls back: nothing of the
+ * transaction is in the store, the lock is free, and the next
+ * transaction is an outer one again that commits for real. */
+static void
+test_txn_failed_commit_rolls_back (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autofree char *wal = g_build_filename (dir, "state.db-wal", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsState) s = ms_state_open (dir, &error);
+  g_autofree char *big = g_strnfill (256 * 1024, 'x');
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
+  struct rlimit saved, limit;
+  struct stat st;
+  void (*old_handler) (int);
+  gboolean committed;
+  g_autofree char *value = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  g_assert_true (ms_state_txn_begin (&txn, s, &error));
+  g_assert_true (ms_state_meta_set (s, "big", big, &error));
+  g_assert_no_error (error);
+
+  /* the commit appends the transaction's pages to the log: past its end,
+   * every write fails with EFBIG */
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  limit = saved;
+  limit.rlim_cur = st.st_size;
+  old_handler = signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+  committed = ms_state_txn_commit (&txn, &error);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  signal (SIGXFSZ, old_handler);
+
+  g_assert_false (committed);
+  g_test_message ("%s", error->message);
+  g_assert_error (error, MS_ERROR, MS_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (error->message, "state.db: commit: "));
+  g_assert_null (txn.state);
+  g_clear_error (&error);
+  g_assert_null (ms_state_meta_get (s, "big"));
+  value = meta_elsewhere (dir, "big");
+  g_assert_null (value);
+  assert_unlocked (dir);
+  /* no transaction of @s is left open (a batch begins only outside) */
+  g_assert_true (ms_state_batch_begin (s, &error));
+  ms_state_batch_rollback (s);
+
+  g_assert_true (write_in_txn (s, "after", TRUE, &error));
+  g_assert_no_error (error);
+  value = meta_elsewhere (dir, "after");
+  g_assert_cmpstr (value, ==, "1");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -188,5 +368,8 @@ main (int argc, char **argv)
   g_test_add_func ("/state/batch-savepoints", test_batch_savepoints);
   g_test_add_func ("/state/batch-commit-all-or-nothing", test_batch_commit_all_or_nothing);
   g_test_add_func ("/state/health", test_health);
+  g_test_add_func ("/state/txn-scope-exit-rolls-back", test_txn_scope_exit_rolls_back);
+  g_test_add_func ("/state/txn-commit-persists", test_txn_commit_persists);
+  g_test_add_func ("/state/txn-failed-commit-rolls-back", test_txn_failed_commit_rolls_back);
   return g_test_run ();
 }
