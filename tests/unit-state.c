@@ -3,6 +3,7 @@
  * its schema versions (stores made by earlier mailsift versions), and
  * how it reports a store that cannot be used. */
 #include "error.h"
+#include "queue.h"
 #include "state.h"
 
 #include <glib/gstdio.h>
@@ -306,41 +307,53 @@ test_txn_commit_persists (void)
   g_assert_cmpstr (value, ==, "1");
 }
 
-/* A commit that fails (here the write-ahead log cannot grow, as on a
- * full disk) returns FALSE with the error and rolls back: nothing of the
- * transaction is in the store, the lock is free, and the next
- * transaction is an outer one again that commits for real. */
+/* From here to log_growth_restore, no file of the process grows past
+ * the present size of <@dir>/state.db-wal: a commit, which appends the
+ * transaction's pages to that log, fails with EFBIG, as on a full disk. */
+static void
+log_growth_stop (const char *dir, struct rlimit *saved)
+{
+  g_autofree char *wal = g_build_filename (dir, "state.db-wal", NULL);
+  struct rlimit limit;
+  struct stat st;
+
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, saved), ==, 0);
+  limit = *saved;
+  limit.rlim_cur = st.st_size;
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+}
+
+static void
+log_growth_restore (const struct rlimit *saved)
+{
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, saved), ==, 0);
+  signal (SIGXFSZ, SIG_DFL);
+}
+
+/* A commit that fails returns FALSE with the error and rolls back:
+ * nothing of the transaction is in the store, the lock is free, and the
+ * next transaction is an outer one again that commits for real. */
 static void
 test_txn_failed_commit_rolls_back (void)
 {
   g_autofree char *dir = make_dir ();
-  g_autofree char *wal = g_build_filename (dir, "state.db-wal", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (MsState) s = ms_state_open (dir, &error);
   g_autofree char *big = g_strnfill (256 * 1024, 'x');
   g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
-  struct rlimit saved, limit;
-  struct stat st;
-  void (*old_handler) (int);
+  struct rlimit saved;
   gboolean committed;
   g_autofree char *value = NULL;
 
   g_assert_no_error (error);
-  g_assert_cmpint (g_stat (wal, &st), ==, 0);
   g_assert_true (ms_state_txn_begin (&txn, s, &error));
   g_assert_true (ms_state_meta_set (s, "big", big, &error));
   g_assert_no_error (error);
-
-  /* the commit appends the transaction's pages to the log: past its end,
-   * every write fails with EFBIG */
-  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
-  limit = saved;
-  limit.rlim_cur = st.st_size;
-  old_handler = signal (SIGXFSZ, SIG_IGN);
-  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+  log_growth_stop (dir, &saved);
   committed = ms_state_txn_commit (&txn, &error);
-  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
-  signal (SIGXFSZ, old_handler);
+  log_growth_restore (&saved);
 
   g_assert_false (committed);
   g_test_message ("%s", error->message);
@@ -360,6 +373,88 @@ test_txn_failed_commit_rolls_back (void)
   g_assert_no_error (error);
   value = meta_elsewhere (dir, "after");
   g_assert_cmpstr (value, ==, "1");
+}
+
+/* The entries of the queue, and the files in its folder. */
+static void
+assert_queue (MsState *s, const char *dir, guint rows, guint files)
+{
+  g_autofree char *qdir = g_build_filename (dir, "queue", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) entries = ms_state_queue_list (s, &error);
+  g_autoptr (GDir) d = g_dir_open (qdir, 0, NULL);
+  guint n = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, rows);
+  while (d && g_dir_read_name (d))
+    n++;
+  g_assert_cmpuint (n, ==, files);
+}
+
+/* A message queued: its row and its file. One that cannot be queued,
+ * whether writing its file or committing its row fails, leaves neither,
+ * nor a transaction open; inside the caller's transaction, it undoes
+ * only its own row. */
+static void
+test_queue_add_failures (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsState) s = ms_state_open (dir, &error);
+  g_autoptr (GBytes) content = g_bytes_new_static ("Subject: x\n\nbody\n", 17);
+  g_autofree char *big = g_strnfill (256 * 1024, 'x');
+  const char *rcpts[] = { "a@example.org", NULL };
+  const char *big_rcpts[] = { big, NULL };
+  g_autofree char *value = NULL;
+  struct rlimit saved;
+  gboolean queued;
+
+  g_assert_no_error (error);
+
+  /* the file cannot be made: its source is missing */
+  g_assert_false (ms_queue_add (s, "redirect", "me@example.org", rcpts, "<o@x>",
+                                "/nonexistent/message", NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_TEMPORARY);
+  g_clear_error (&error);
+  assert_queue (s, dir, 0, 0);
+  assert_unlocked (dir);
+
+  /* the row cannot be committed */
+  log_growth_stop (dir, &saved);
+  queued = ms_queue_add (s, "vacation", "", big_rcpts, "<o@x>", NULL, NULL, content, NULL, NULL,
+                         &error);
+  log_growth_restore (&saved);
+  g_assert_false (queued);
+  g_assert_error (error, MS_ERROR, MS_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (error->message, "state.db: commit: "));
+  g_clear_error (&error);
+  assert_queue (s, dir, 0, 0);
+  assert_unlocked (dir);
+  g_assert_true (ms_state_batch_begin (s, &error));
+  ms_state_batch_rollback (s);
+
+  /* in the caller's transaction: its own write stays */
+  {
+    g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
+
+    g_assert_true (ms_state_txn_begin (&txn, s, &error));
+    g_assert_true (ms_state_meta_set (s, "caller", "1", &error));
+    g_assert_false (ms_queue_add (s, "redirect", "me@example.org", rcpts, "<o@x>",
+                                  "/nonexistent/message", NULL, NULL, NULL, NULL, &error));
+    g_clear_error (&error);
+    g_assert_true (ms_state_txn_commit (&txn, &error));
+    g_assert_no_error (error);
+  }
+  value = meta_elsewhere (dir, "caller");
+  g_assert_cmpstr (value, ==, "1");
+  assert_queue (s, dir, 0, 0);
+
+  g_assert_true (ms_queue_add (s, "vacation", "", rcpts, "<o@x>", NULL, NULL, content, NULL, NULL,
+                               &error));
+  g_assert_no_error (error);
+  assert_queue (s, dir, 1, 1);
+  assert_unlocked (dir);
 }
 
 /* ---------------------------------------------------------------- schema versions */
@@ -804,6 +899,7 @@ main (int argc, char **argv)
   g_test_add_func ("/state/txn-scope-exit-rolls-back", test_txn_scope_exit_rolls_back);
   g_test_add_func ("/state/txn-commit-persists", test_txn_commit_persists);
   g_test_add_func ("/state/txn-failed-commit-rolls-back", test_txn_failed_commit_rolls_back);
+  g_test_add_func ("/state/queue-add-failures", test_queue_add_failures);
   g_test_add_func ("/state/schema/fresh", test_schema_fresh);
   g_test_add_func ("/state/schema/oldest", test_schema_oldest);
   g_test_add_func ("/state/schema/partial-alters", test_schema_partial_alters);
