@@ -127,6 +127,7 @@ ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
                                          g_random_int (), g_random_int ());
   g_autofree char *file = g_build_filename (dir, id, NULL);
   MsQueueEntry entry = { 0 };
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
 
   g_return_val_if_fail ((source_path == NULL) != (content == NULL), FALSE);
 
@@ -150,20 +151,20 @@ ms_queue_add (MsState *state, const char *reason, const char *envelope_from,
    * takes the state store's write lock, held until that commit: so a
    * queue file that no committed row names belongs to a writer holding
    * the lock, or to one that crashed or rolled back. The sweep at the
-   * start of every flush relies on that. */
-  if (!ms_state_begin (state, error))
+   * start of every flush relies on that. On any failure the file is
+   * removed and the row is not kept: the guard rolls it back on return,
+   * as a failed commit does. */
+  if (!ms_state_txn_begin (&txn, state, error))
     return FALSE;
   if (!ms_state_queue_insert (state, &entry, error)
       || !write_entry_file (file, dir, source_path, prepend, content, error))
     {
-      ms_state_rollback (state);
       unlink (file);
       return FALSE;
     }
   ms_crash_point ("queue-file");
-  if (!ms_state_commit (state, error))
+  if (!ms_state_txn_commit (&txn, error))
     {
-      ms_state_rollback (state);
       unlink (file);
       return FALSE;
     }
@@ -284,12 +285,13 @@ sweep (MsState *state, const char *dir)
   g_autoptr (GPtrArray) entries = NULL;
   g_autoptr (GHashTable) named = NULL;
   g_autoptr (GDir) d = NULL;
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
   const char *name;
   guint removed = 0;
 
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     return;
-  if (!ms_state_begin (state, &error))
+  if (!ms_state_txn_begin (&txn, state, &error))
     {
       g_info ("queue: %s not checked for left-over files this time: %s", dir, error->message);
       return;
@@ -299,7 +301,6 @@ sweep (MsState *state, const char *dir)
   if (d == NULL)
     {
       g_info ("queue: %s not checked for left-over files this time: %s", dir, error->message);
-      ms_state_rollback (state);
       return;
     }
   named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -316,7 +317,7 @@ sweep (MsState *state, const char *dir)
       else if (errno != ENOENT)
         g_warning ("queue: cannot remove %s, which no queue entry names: %s", path, g_strerror (errno));
     }
-  ms_state_rollback (state); /* only read: nothing to commit */
+  ms_state_txn_rollback (&txn); /* only read: nothing to commit */
   if (removed)
     g_info ("queue: removed %u file(s) in %s that no queue entry named (left by an interrupted "
             "run)", removed, dir);

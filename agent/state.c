@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
 /* A write of a batch, kept until the batch commits: the statement,
  * prepared and bound, not yet stepped. */
 typedef struct {
@@ -43,9 +45,32 @@ struct _MsState {
   MsStateHealth health;
 };
 
-static const char schema[] =
+/* Set on every connection that writes. */
+static const char pragmas[] =
   "PRAGMA journal_mode=WAL;"
-  "PRAGMA synchronous=FULL;"
+  "PRAGMA synchronous=FULL;";
+
+/* The layout of state.db is numbered by its PRAGMA user_version. Each
+ * step of migrations[] (below) takes a store from version N to N + 1 in
+ * one transaction with the new number: a store is at one version, never
+ * between two, and a step that fails is rolled back and the store not
+ * used. A store at a version above the last step was made by a newer
+ * mailsift and is refused, never changed back.
+ *
+ * Every mailsift before these versions left user_version at 0. It made
+ * the tables it knew where they were missing, in the form each had when
+ * it was first made, and on every open added the columns of later
+ * versions with ALTER TABLE, ignoring the errors. So version 0 is a new,
+ * empty file, or any of the layouts those left: each table as first
+ * made, or absent when it came later; each later column there or not
+ * (a file made before it came, and opened by no version that added it,
+ * lacks it). Steps 1 and 2 take all of them: a table is made only where
+ * missing, a column added only where PRAGMA table_info lacks it. A later
+ * step sees only the layout of the version before it, and needs neither. */
+
+/* Step 1: every table, as the mailsift that first made it made it. */
+static const char first_tables[] =
+  /* the first store: queue and vacation history */
   "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
   "CREATE TABLE IF NOT EXISTS queue ("
   "  id TEXT PRIMARY KEY, created INTEGER NOT NULL, reason TEXT NOT NULL,"
@@ -55,27 +80,31 @@ static const char schema[] =
   "CREATE TABLE IF NOT EXISTS vacation ("
   "  sender TEXT NOT NULL, handle TEXT NOT NULL, sent INTEGER NOT NULL,"
   "  PRIMARY KEY (sender, handle));"
+  /* fetch */
   "CREATE TABLE IF NOT EXISTS seen ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
-  "  fetched INTEGER NOT NULL, msgid TEXT, size INTEGER,"
-  "  PRIMARY KEY (account, folder, uid));"
+  "  fetched INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
   "CREATE TABLE IF NOT EXISTS journal ("
   "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL,"
   "  name TEXT NOT NULL, started INTEGER NOT NULL, PRIMARY KEY (account, folder, uid));"
-  "CREATE TABLE IF NOT EXISTS copied ("
-  "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL, target TEXT NOT NULL,"
-  "  made INTEGER NOT NULL, PRIMARY KEY (account, folder, uid, target));"
-  "CREATE TABLE IF NOT EXISTS notice ("
-  "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL, sent INTEGER NOT NULL,"
-  "  PRIMARY KEY (account, folder, uid));"
-  "CREATE TABLE IF NOT EXISTS delivered_ids (msgid TEXT PRIMARY KEY, at INTEGER NOT NULL, account TEXT);"
-  "CREATE TABLE IF NOT EXISTS duplicate ("
-  "  hash TEXT PRIMARY KEY, first INTEGER NOT NULL, last INTEGER NOT NULL);"
-  "CREATE INDEX IF NOT EXISTS duplicate_last ON duplicate (last);"
+  /* mailsift status */
   "CREATE TABLE IF NOT EXISTS account_status ("
   "  account TEXT PRIMARY KEY, last_ok INTEGER, last_error TEXT, last_error_at INTEGER,"
   "  fetched_total INTEGER NOT NULL DEFAULT 0);"
-  "INSERT OR IGNORE INTO meta VALUES ('schema', '1');";
+  /* dedupe_message_id */
+  "CREATE TABLE IF NOT EXISTS delivered_ids (msgid TEXT PRIMARY KEY, at INTEGER NOT NULL);"
+  /* notes about messages over max_message_size */
+  "CREATE TABLE IF NOT EXISTS notice ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL, sent INTEGER NOT NULL,"
+  "  PRIMARY KEY (account, folder, uid));"
+  /* Sieve duplicate */
+  "CREATE TABLE IF NOT EXISTS duplicate ("
+  "  hash TEXT PRIMARY KEY, first INTEGER NOT NULL, last INTEGER NOT NULL);"
+  "CREATE INDEX IF NOT EXISTS duplicate_last ON duplicate (last);"
+  /* server-side COPY and APPEND */
+  "CREATE TABLE IF NOT EXISTS copied ("
+  "  account TEXT NOT NULL, folder TEXT NOT NULL, uid TEXT NOT NULL, target TEXT NOT NULL,"
+  "  made INTEGER NOT NULL, PRIMARY KEY (account, folder, uid, target));";
 
 /* What a person can do about an error of the store, by SQLite's
  * primary result code; NULL when there is nothing to say. */
@@ -122,6 +151,121 @@ db_error (MsState *s, GError **error, const char *what)
   return FALSE;
 }
 
+static gboolean
+migrate_first_tables (sqlite3 *db)
+{
+  return sqlite3_exec (db, first_tables, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* Add @column, of @type, to @table unless it has it. */
+static gboolean
+add_column (sqlite3 *db, const char *table, const char *column, const char *type)
+{
+  sqlite3_stmt *st = NULL;
+  g_autofree char *sql = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT 1 FROM pragma_table_info (?1) WHERE name = ?2 COLLATE NOCASE",
+                          -1, &st, NULL) != SQLITE_OK)
+    return FALSE;
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, column, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  /* now: finalizing later would clear the error of the ALTER */
+  sqlite3_finalize (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return FALSE;
+  sql = g_strdup_printf ("ALTER TABLE %s ADD COLUMN %s %s", table, column, type);
+  return sqlite3_exec (db, sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* Step 2: the columns added to tables after they were first made, in
+ * the order they came. */
+static gboolean
+migrate_later_columns (sqlite3 *db)
+{
+  return add_column (db, "seen", "msgid", "TEXT")            /* UIDVALIDITY recovery */
+         && add_column (db, "seen", "size", "INTEGER")
+         && add_column (db, "delivered_ids", "account", "TEXT") /* dedupe across accounts */
+         && add_column (db, "seen", "header_sha256", "TEXT");   /* reused POP3 UIDLs */
+}
+
+/* migrations[N] takes a store from version N to N + 1. FALSE: it failed,
+ * with the connection's error. A new step goes at the end, and
+ * MS_STATE_SCHEMA_VERSION grows by one. */
+static const struct {
+  const char *what;
+  gboolean (*run) (sqlite3 *db);
+} migrations[] = {
+  { "make the tables missing", migrate_first_tables },
+  { "add the columns missing", migrate_later_columns },
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MS_STATE_SCHEMA_VERSION);
+
+static gboolean
+read_version (MsState *s, gint64 *version_out, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = NULL;
+
+  if (sqlite3_prepare_v2 (s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK
+      || sqlite3_step (st) != SQLITE_ROW)
+    return db_error (s, error, "schema version");
+  *version_out = sqlite3_column_int64 (st, 0);
+  return TRUE;
+}
+
+/* FALSE, with @error, for a version this build does not know. */
+static gboolean
+version_known (MsState *s, gint64 version, GError **error)
+{
+  if (version >= 0 && version <= MS_STATE_SCHEMA_VERSION)
+    return TRUE;
+  s->health = MS_STATE_UNUSABLE;
+  g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY,
+               "state store %s/state.db: schema version %" G_GINT64_FORMAT ", newer than this "
+               "mailsift knows (%d): a newer mailsift has used it; use that one (this one does not "
+               "change it back)", s->dir, version, MS_STATE_SCHEMA_VERSION);
+  return FALSE;
+}
+
+/* Take the store to MS_STATE_SCHEMA_VERSION, a step at a time. */
+static gboolean
+migrate (MsState *s, GError **error)
+{
+  gint64 version;
+
+  if (!read_version (s, &version, error))
+    return FALSE;
+  while (version >= 0 && version < MS_STATE_SCHEMA_VERSION)
+    {
+      g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
+      g_autofree char *step = NULL;
+      g_autofree char *bump = NULL;
+
+      /* the version again, under the write lock: another process may
+       * have taken the step meanwhile */
+      if (!ms_state_txn_begin (&txn, s, error) || !read_version (s, &version, error))
+        return FALSE;
+      if (version < 0 || version >= MS_STATE_SCHEMA_VERSION)
+        break;
+      step = g_strdup_printf ("schema migration from version %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                              " (%s)", version, version + 1, migrations[version].what);
+      bump = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, version + 1);
+      if (!migrations[version].run (s->db) || sqlite3_exec (s->db, bump, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error (s, error, step);
+      if (!ms_state_txn_commit (&txn, error))
+        {
+          g_prefix_error (error, "%s: ", step);
+          return FALSE;
+        }
+      version++;
+    }
+  return version_known (s, version, error);
+}
+
 MsState *
 ms_state_open (const char *dir, GError **error)
 {
@@ -150,21 +294,17 @@ ms_state_open_checked (const char *dir, MsStateHealth *health_out, GError **erro
   s->dir = g_strdup (dir);
   if (sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK
       || sqlite3_busy_timeout (s->db, 10000) != SQLITE_OK
-      || sqlite3_exec (s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+      || sqlite3_exec (s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+    db_error (s, error, "cannot open");
+  else if (migrate (s, error))
     {
-      db_error (s, error, "cannot open");
-      if (health_out)
-        *health_out = s->health;
-      ms_state_free (s);
-      return NULL;
+      chmod (path, 0600);
+      return s;
     }
-  /* columns added after the first schema: add them to an older file */
-  sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN msgid TEXT", NULL, NULL, NULL);
-  sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN size INTEGER", NULL, NULL, NULL);
-  sqlite3_exec (s->db, "ALTER TABLE seen ADD COLUMN header_sha256 TEXT", NULL, NULL, NULL);
-  sqlite3_exec (s->db, "ALTER TABLE delivered_ids ADD COLUMN account TEXT", NULL, NULL, NULL);
-  chmod (path, 0600);
-  return s;
+  if (health_out)
+    *health_out = s->health;
+  ms_state_free (s);
+  return NULL;
 }
 
 MsState *
@@ -172,6 +312,7 @@ ms_state_open_readonly (const char *dir, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, "state.db", NULL);
   MsState *s;
+  gint64 version;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -187,12 +328,12 @@ ms_state_open_readonly (const char *dir, GError **error)
   if (sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK
       || sqlite3_busy_timeout (s->db, 1000) != SQLITE_OK
       || sqlite3_exec (s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
-    {
-      db_error (s, error, "cannot open");
-      ms_state_free (s);
-      return NULL;
-    }
-  return s;
+    db_error (s, error, "cannot open");
+  /* an older version is read as it is: a reader cannot migrate */
+  else if (read_version (s, &version, error) && version_known (s, version, error))
+    return s;
+  ms_state_free (s);
+  return NULL;
 }
 
 void
@@ -277,7 +418,49 @@ ms_state_rollback (MsState *s)
   s->depth--;
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+/* How many transactions are open: savepoints in a batch, or the outer
+ * one and its savepoints. */
+static guint
+txn_level (MsState *s)
+{
+  return s->kept ? s->marks->len : s->depth;
+}
+
+gboolean
+ms_state_txn_begin (MsStateTxn *txn, MsState *s, GError **error)
+{
+  g_return_val_if_fail (txn->state == NULL, FALSE);
+  if (!ms_state_begin (s, error))
+    return FALSE;
+  txn->state = s;
+  txn->level = txn_level (s);
+  return TRUE;
+}
+
+gboolean
+ms_state_txn_commit (MsStateTxn *txn, GError **error)
+{
+  MsState *s = g_steal_pointer (&txn->state);
+
+  g_return_val_if_fail (s != NULL, FALSE);
+  g_warn_if_fail (txn_level (s) == txn->level);
+  if (ms_state_commit (s, error))
+    return TRUE;
+  /* a failed COMMIT can leave the transaction open, with the write lock */
+  ms_state_rollback (s);
+  return FALSE;
+}
+
+void
+ms_state_txn_rollback (MsStateTxn *txn)
+{
+  MsState *s = g_steal_pointer (&txn->state);
+
+  if (s == NULL)
+    return;
+  g_warn_if_fail (txn_level (s) == txn->level);
+  ms_state_rollback (s);
+}
 
 static sqlite3_stmt *
 prepare (MsState *s, const char *sql, GError **error)
@@ -322,30 +505,22 @@ gboolean
 ms_state_batch_commit (MsState *s, GError **error)
 {
   g_autoptr (GPtrArray) kept = g_steal_pointer (&s->kept);
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
 
   g_return_val_if_fail (kept != NULL, FALSE);
   g_warn_if_fail (s->marks->len == 0);
   g_clear_pointer (&s->marks, g_array_unref);
   if (kept->len == 0)
     return TRUE;
-  if (!ms_state_begin (s, error))
+  if (!ms_state_txn_begin (&txn, s, error))
     return FALSE;
   for (guint i = 0; i < kept->len; i++)
     {
       KeptWrite *k = kept->pdata[i];
       if (sqlite3_step (k->st) != SQLITE_DONE)
-        {
-          db_error (s, error, k->what);
-          ms_state_rollback (s);
-          return FALSE;
-        }
+        return db_error (s, error, k->what);
     }
-  if (!ms_state_commit (s, error))
-    {
-      ms_state_rollback (s);
-      return FALSE;
-    }
-  return TRUE;
+  return ms_state_txn_commit (&txn, error);
 }
 
 void
@@ -687,25 +862,18 @@ ms_state_copies_record (MsState *s, const char *account, const char *folder,
                         const char *const *uids, const char *target, GError **error)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
 
   /* a savepoint inside someone's transaction, or a write kept for a
    * batch's commit, would not be durable */
   g_assert (s->depth == 0 && s->kept == NULL);
-  if (!ms_state_begin (s, error))
+  if (!ms_state_txn_begin (&txn, s, error))
     return FALSE;
   for (guint i = 0; uids[i]; i++)
     if (!exec_bound (s, "INSERT OR REPLACE INTO copied VALUES (?1, ?2, ?3, ?4, ?5)", "copy record",
                      error, account, folder, uids[i], target, now))
-      {
-        ms_state_rollback (s);
-        return FALSE;
-      }
-  if (!ms_state_commit (s, error))
-    {
-      ms_state_rollback (s);
       return FALSE;
-    }
-  return TRUE;
+  return ms_state_txn_commit (&txn, error);
 }
 
 gboolean

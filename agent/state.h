@@ -18,9 +18,15 @@ typedef enum {
   MS_STATE_UNUSABLE,
 } MsStateHealth;
 
-/* Open (creating the folder with mode 0700 and the schema if needed).
- * Errors: MS_ERROR_TEMPORARY (busy, I/O, unusable) or MS_ERROR_CONFIG
- * (cannot be created where configured). Transfer full. */
+/* The version of the layout of state.db (its PRAGMA user_version) that
+ * this build makes and uses. */
+#define MS_STATE_SCHEMA_VERSION 2
+
+/* Open (creating the folder with mode 0700 and the schema if needed),
+ * taking a store of an older schema version to MS_STATE_SCHEMA_VERSION.
+ * Errors: MS_ERROR_TEMPORARY (busy, I/O, unusable: also a store of a
+ * newer schema version, or one that a migration step failed on) or
+ * MS_ERROR_CONFIG (cannot be created where configured). Transfer full. */
 MsState *ms_state_open (const char *state_dir, GError **error);
 /* The same; on failure *@health_out (optional) tells BUSY from
  * UNUSABLE. */
@@ -29,7 +35,8 @@ MsState *ms_state_open_checked (const char *state_dir, MsStateHealth *health_out
  * reads the duplicate history this way, and never writes; in its sandbox
  * it can read a store in WAL mode only while another connection, the
  * agent's, has it open, since it cannot create state.db-wal and -shm).
- * Errors:
+ * A store of an older schema version is read as it is; one of a newer
+ * version is refused. Errors:
  * G_FILE_ERROR_NOENT when there is none yet, MS_ERROR_TEMPORARY.
  * Transfer full. */
 MsState *ms_state_open_readonly (const char *state_dir, GError **error);
@@ -48,6 +55,34 @@ MsStateHealth ms_state_get_health (MsState *state);
 gboolean ms_state_begin (MsState *state, GError **error);
 gboolean ms_state_commit (MsState *state, GError **error);
 void ms_state_rollback (MsState *state);
+
+/* The same transaction, rolled back when it goes out of scope without
+ * a commit:
+ *
+ *   g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
+ *
+ *   if (!ms_state_txn_begin (&txn, state, error))
+ *     return FALSE;
+ *   ... writes: a return from here on rolls them back ...
+ *   if (!ms_state_txn_commit (&txn, error))
+ *     return FALSE;
+ *
+ * Guards nest as ms_state_begin does, and must end innermost first
+ * (as scopes do). */
+typedef struct {
+  MsState *state; /* NULL: not open (never begun, committed or rolled back) */
+  guint level;    /* the nesting level it opened */
+} MsStateTxn;
+
+#define MS_STATE_TXN_INIT { NULL, 0 }
+
+gboolean ms_state_txn_begin (MsStateTxn *txn, MsState *state, GError **error);
+/* Commit @txn. When the commit fails it is rolled back, so either way
+ * @txn is over. */
+gboolean ms_state_txn_commit (MsStateTxn *txn, GError **error);
+/* Roll back @txn if it is open; nothing when it is not. */
+void ms_state_txn_rollback (MsStateTxn *txn);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MsStateTxn, ms_state_txn_rollback)
 
 /* A batch whose writes wait: from ms_state_batch_begin to
  * ms_state_batch_commit every write is kept in memory (prepared, with
