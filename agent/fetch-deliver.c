@@ -127,6 +127,7 @@ is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error
   const char *msgid = ms_header_view_get_first (view, "Message-ID");
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   gboolean found = FALSE;
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
 
   if (msgid == NULL)
     return FALSE;
@@ -134,18 +135,14 @@ is_duplicate (MsFetch *f, MsSpool *spool, const MsOrigin *origin, GError **error
     return TRUE;
   if (!found)
     return FALSE;
-  if (!ms_state_begin (f->state, error))
-    return TRUE;
-  if (!ms_state_seen_record (f->state, origin->account, origin->folder, origin->uid, now, msgid,
-                             origin->server_size, error)
+  if (!ms_state_txn_begin (&txn, f->state, error)
+      || !ms_state_seen_record (f->state, origin->account, origin->folder, origin->uid, now, msgid,
+                                origin->server_size, error)
       || !ms_state_seen_set_header (f->state, origin->account, origin->folder, origin->uid,
                                     spool->header, error)
       || !ms_state_journal_end (f->state, origin->account, origin->folder, origin->uid, error)
-      || !ms_state_commit (f->state, error))
-    {
-      ms_state_rollback (f->state);
-      return TRUE;
-    }
+      || !ms_state_txn_commit (&txn, error))
+    return TRUE;
   g_info ("account %s: message %s was already delivered (from another account); not delivered "
           "again", f->account->name, msgid);
   f->stats.duplicates++;
@@ -219,6 +216,7 @@ static gboolean
 journal_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *items, GError **error)
 {
   g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
 
   for (guint i = 0; i < items->len; i++)
     {
@@ -239,23 +237,17 @@ journal_batch (MsFetch *f, const char *folder, GHashTable *journal, GArray *item
   /* the files' data and names in tmp/, all at once */
   if (!ms_sync_many ((const char *const *) paths->pdata, paths->len, "spool-fsync", error))
     return FALSE;
-  if (!ms_state_begin (f->state, error))
+  if (!ms_state_txn_begin (&txn, f->state, error))
     return FALSE;
   for (guint i = 0; i < items->len; i++)
     {
       MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
       if (!ms_state_journal_begin (f->state, f->account->name, folder, item->uid,
                                    item->spool->unique, error))
-        {
-          ms_state_rollback (f->state);
-          return FALSE;
-        }
+        return FALSE;
     }
-  if (!ms_state_commit (f->state, error))
-    {
-      ms_state_rollback (f->state);
-      return FALSE;
-    }
+  if (!ms_state_txn_commit (&txn, error))
+    return FALSE;
   ms_crash_point ("journal-commit");
   for (guint i = 0; i < items->len; i++)
     {

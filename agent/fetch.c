@@ -138,8 +138,9 @@ recover_validity (Run *run, const char *folder, GArray *msgs, GHashTable *seen, 
   g_autoptr (GHashTable) known = ms_state_seen_identities (f->state, f->account->name, folder, error);
   g_autoptr (GHashTable) ids = known ? run->ops->identify (run->src, folder, msgs, error) : NULL;
   guint matched = 0;
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
 
-  if (ids == NULL || !ms_state_begin (f->state, error))
+  if (ids == NULL || !ms_state_txn_begin (&txn, f->state, error))
     return FALSE;
   for (guint i = 0; i < msgs->len; i++)
     {
@@ -152,20 +153,14 @@ recover_validity (Run *run, const char *folder, GArray *msgs, GHashTable *seen, 
       if (when == NULL)
         continue;
       if (!ms_state_seen_record (f->state, f->account->name, folder, m->key, *when, msgid, m->size, error))
-        {
-          ms_state_rollback (f->state);
-          return FALSE;
-        }
+        return FALSE;
       copy = g_new (gint64, 1);
       *copy = *when;
       g_hash_table_replace (seen, g_strdup (m->key), copy);
       matched++;
     }
-  if (!ms_state_commit (f->state, error))
-    {
-      ms_state_rollback (f->state);
-      return FALSE;
-    }
+  if (!ms_state_txn_commit (&txn, error))
+    return FALSE;
   g_warning ("account %s: the UIDVALIDITY of %s changed (the server renumbered it); %u of %u "
              "messages matched what was delivered before by Message-ID and size, the other %u "
              "are fetched as new", f->account->name, folder, matched, msgs->len, msgs->len - matched);
@@ -416,14 +411,15 @@ static gboolean
 sift_record (MsFetch *f, const char *folder, Sift *sift, GError **error)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
 
   if (sift->record->len == 0 && sift->done->len == 0)
     return TRUE;
-  if (!ms_state_begin (f->state, error))
+  if (!ms_state_txn_begin (&txn, f->state, error))
     return FALSE;
   for (guint i = 0; i < sift->done->len; i++)
     if (!ms_pipeline_record_duplicates (f->pipeline, sift->done->pdata[i], error))
-      goto fail;
+      return FALSE;
   for (guint i = 0; i < sift->record->len; i++)
     {
       MsFetchItem *item = sift->record->pdata[i];
@@ -433,15 +429,12 @@ sift_record (MsFetch *f, const char *folder, Sift *sift, GError **error)
 
       if (!ms_state_seen_record (f->state, f->account->name, folder, item->uid, now,
                                  ms_header_view_get_first (view, "Message-ID"), item->server_size, error))
-        goto fail;
+        return FALSE;
     }
-  if (!ms_state_commit (f->state, error))
-    goto fail;
+  if (!ms_state_txn_commit (&txn, error))
+    return FALSE;
   ms_crash_point ("state-commit");
   return TRUE;
-fail:
-  ms_state_rollback (f->state);
-  return FALSE;
 }
 
 /* Copy @ids into @target, then record that at once, in a commit of its
@@ -698,16 +691,13 @@ static void
 forget_removed (MsFetch *f, GPtrArray *removed)
 {
   g_autoptr (GError) error = NULL;
-  gboolean ok = TRUE;
+  g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
+  gboolean ok = ms_state_txn_begin (&txn, f->state, &error);
 
-  if (ms_state_begin (f->state, &error))
-    {
-      for (guint i = 0; ok && i < removed->len; i++)
-        ok = ms_state_seen_forget (f->state, f->account->name, "", removed->pdata[i], &error);
-      if (ok && ms_state_commit (f->state, &error))
-        return;
-      ms_state_rollback (f->state);
-    }
+  for (guint i = 0; ok && i < removed->len; i++)
+    ok = ms_state_seen_forget (f->state, f->account->name, "", removed->pdata[i], &error);
+  if (ok && ms_state_txn_commit (&txn, &error))
+    return;
   /* harmless: the next run checks a header before it removes anything */
   g_warning ("account %s: the records of the messages just deleted could not be removed: %s",
              f->account->name, error->message);

@@ -750,22 +750,20 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
     }
   if (ok && needs_state)
     {
-      ok = ms_state_begin (p->state, error);
-      if (ok && !(queue_responses (p, plan, &w, error)
-                  && ms_pipeline_record_duplicates (p, plan, error)
-                  && (origin == NULL
-                      || record_origin (p, plan, origin, error))
-                  && ms_state_commit (p->state, error)))
-        {
-          ms_state_rollback (p->state);
-          ok = FALSE;
-        }
+      g_auto (MsStateTxn) txn = MS_STATE_TXN_INIT;
+
+      ok = ms_state_txn_begin (&txn, p->state, error)
+           && queue_responses (p, plan, &w, error)
+           && ms_pipeline_record_duplicates (p, plan, error)
+           && (origin == NULL || record_origin (p, plan, origin, error))
+           && ms_state_txn_commit (&txn, error);
       /* in a batch, the commit is the batch's (ms_pipeline_batch_commit) */
       if (ok && p->sync_later == NULL)
         ms_crash_point ("state-commit");
       if (!ok)
         {
           /* undo, so that the MTA's retry does not deliver twice */
+          ms_state_txn_rollback (&txn);
           for (guint i = 0; i < w.queued->len; i++)
             unlink (w.queued->pdata[i]);
           for (guint i = 0; i < w.targets->len; i++)
