@@ -5,6 +5,7 @@
 #include "crash.h"
 #include "error.h"
 #include "log.h"
+#include "deliver-imap.h"
 #include "deliver-maildir.h"
 #include "queue.h"
 #include "source.h"

@@ -15,6 +15,7 @@
 #include "crash.h"
 #include "error.h"
 #include "header.h"
+#include "imap-session.h"
 #include "net.h"
 #include "utf7.h"
 
@@ -23,9 +24,8 @@
 
 typedef struct _MsSource Imap;
 struct _MsSource {
+  MsImapSession s;
   MsFetch *fetch;
-  mailimap *imap;
-  MsNetOptions net;
   /* while a batch streams in: */
   GHashTable *received;  /* UID -> MsSpool; NULL: not fetching bodies */
   gboolean header_only;  /* dry run: keep the header, store nothing */
@@ -40,22 +40,6 @@ struct _MsSource {
   guint32 validity;       /* of the folder selected */
 };
 
-static gboolean
-imap_fail (Imap *im, int r, const char *what, GError **error)
-{
-  const char *reply = im->imap && im->imap->imap_response ? im->imap->imap_response : "";
-  const GError *cause = im->imap ? ms_net_stream_error (im->imap->imap_stream) : NULL;
-
-  /* a dropped connection (a bound hit, a timeout) says why itself */
-  if (cause)
-    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed: %s",
-                 im->fetch->account->name, what, cause->message);
-  else
-    g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s failed (libetpan error %d)%s%s",
-                 im->fetch->account->name, what, r, *reply ? ": " : "", reply);
-  return FALSE;
-}
-
 /* What the server may send while a command's answers hold up to @lines
  * lines (a listing: one per message) besides the usual. */
 static void
@@ -67,7 +51,7 @@ expect_lines (Imap *im, guint64 lines)
   l.lines += lines;
   l.text += lines * 256;
   l.literals += lines * 1024; /* a header field per message */
-  ms_net_set_limits (im->imap->imap_stream, &l);
+  ms_net_set_limits (im->s.imap->imap_stream, &l);
 }
 
 /* Back to the limits for any command. */
@@ -100,7 +84,7 @@ body_limits (Imap *im, const MsSourceMsg *msgs, guint n)
   ms_net_limits_init (&l, TRUE);
   l.literal = unknown ? limit : limit ? MIN (largest, limit) : largest;
   l.literals = unknown ? 0 : total;
-  ms_net_set_limits (im->imap->imap_stream, &l);
+  ms_net_set_limits (im->s.imap->imap_stream, &l);
 }
 
 static guint32
@@ -194,7 +178,7 @@ on_progress (size_t current, size_t maximum, void *data)
 
 /* FETCH (@by_uid: UID FETCH) @ft of @set, each FETCH response handed to
  * @on_msg as it arrives. Returns libetpan's code: see refused() for the
- * server's tagged NO (its text in im->imap->imap_response; the session
+ * server's tagged NO (its text in im->s.imap->imap_response; the session
  * goes on); anything else but MAILIMAP_NO_ERROR is a broken session.
  *
  * The result list belongs to us only after MAILIMAP_NO_ERROR (it is
@@ -210,11 +194,11 @@ run_fetch (Imap *im, gboolean by_uid, struct mailimap_set *set, struct mailimap_
   clist *result = NULL;
   int r;
 
-  mailimap_set_progress_callback (im->imap, on_progress, NULL, NULL);
-  mailimap_set_msg_att_handler (im->imap, on_msg, data);
-  r = by_uid ? mailimap_uid_fetch (im->imap, set, ft, &result)
-             : mailimap_fetch (im->imap, set, ft, &result);
-  mailimap_set_msg_att_handler (im->imap, NULL, NULL);
+  mailimap_set_progress_callback (im->s.imap, on_progress, NULL, NULL);
+  mailimap_set_msg_att_handler (im->s.imap, on_msg, data);
+  r = by_uid ? mailimap_uid_fetch (im->s.imap, set, ft, &result)
+             : mailimap_fetch (im->s.imap, set, ft, &result);
+  mailimap_set_msg_att_handler (im->s.imap, NULL, NULL);
   if (r == MAILIMAP_NO_ERROR && result != NULL)
     mailimap_fetch_list_free (result);
   return r;
@@ -230,119 +214,7 @@ refused (int r)
 static const char *
 server_text (Imap *im)
 {
-  return im->imap->imap_response ? im->imap->imap_response : "";
-}
-
-/* Whether the server's greeting is "* BYE ..." (it will not serve us).
- * libetpan 1.9.4's mailimap_connect() leaks the parsed greeting then (48
- * bytes a connection, for as long as `mailsift run` keeps trying), so
- * it is not called for one: the first bytes are looked at in libetpan's
- * buffer, where mailimap_connect() will read them. A greeting that
- * arrives in pieces of fewer than 6 bytes still goes the old way. */
-static gboolean
-greeting_is_bye (mailstream *stream)
-{
-  if (stream->read_buffer_len == 0 && mailstream_feed_read_buffer (stream) <= 0)
-    return FALSE; /* mailimap_connect reports it */
-  return stream->read_buffer_len >= 6 && g_ascii_strncasecmp (stream->read_buffer, "* BYE ", 6) == 0;
-}
-
-/* CAPABILITY: what the server offers, kept in imap_connection_info.
- * libetpan 1.9.4's mailimap_capability() copies that after a tagged OK
- * without looking: a server that answers OK without an untagged
- * CAPABILITY response (where there was none before) made it dereference
- * NULL and killed the account process. With an empty list in place
- * first, such an answer means what it says: no extensions. An untagged
- * CAPABILITY replaces the list (libetpan frees the old one). */
-static void
-ask_capability (Imap *im)
-{
-  struct mailimap_connection_info *info = im->imap->imap_connection_info;
-  struct mailimap_capability_data *caps = NULL;
-
-  if (info == NULL)
-    return; /* (libetpan makes it at the greeting) */
-  if (info->imap_capability == NULL)
-    {
-      clist *none = clist_new ();
-
-      if (none == NULL || (info->imap_capability = mailimap_capability_data_new (none)) == NULL)
-        g_error ("out of memory");
-    }
-  if (mailimap_capability (im->imap, &caps) == MAILIMAP_NO_ERROR)
-    mailimap_capability_data_free (caps);
-}
-
-static gboolean
-connect_and_login (Imap *im, GError **error)
-{
-  const MsAccount *a = im->fetch->account;
-  g_autofree char *secret = NULL;
-  gboolean oauth2 = a->password_command == NULL;
-  mailstream *stream;
-  int r;
-
-  ms_net_options_init (&im->net, a->host, ms_account_port (a), a->tls, a->ca_file,
-                       a->pin_sha256, a->timeout);
-  if ((im->net.tls != MS_TLS_NONE && !ms_net_tls_available (error))
-      || (stream = ms_net_connect (&im->net, error)) == NULL)
-    {
-      g_prefix_error (error, "account %s: ", a->name);
-      return FALSE;
-    }
-  im->imap = mailimap_new (0, NULL);
-  {
-    MsNetLimits l;
-    ms_net_limits_init (&l, TRUE);
-    ms_net_set_limits (stream, &l);
-  }
-  if (greeting_is_bye (stream))
-    {
-      /* (imap_fail would find no response text: the greeting is unread) */
-      mailstream_close (stream);
-      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: the server refused the "
-                   "connection (its greeting was BYE)", a->name);
-      return FALSE;
-    }
-  r = mailimap_connect (im->imap, stream);
-  if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
-    return imap_fail (im, r, "the greeting", error);
-  if (im->net.tls == MS_TLS_STARTTLS)
-    {
-      r = mailimap_starttls (im->imap);
-      if (r == MAILIMAP_ERROR_STARTTLS && ms_net_starttls_injected (im->imap->imap_stream, error))
-        {
-          g_prefix_error (error, "account %s: ", a->name);
-          return FALSE;
-        }
-      if (r != MAILIMAP_NO_ERROR)
-        return imap_fail (im, r, "STARTTLS (does the server offer it? tls = implicit?)", error);
-      if (!ms_net_starttls (im->imap->imap_stream, &im->net, error))
-        {
-          g_prefix_error (error, "account %s: ", a->name);
-          return FALSE;
-        }
-      /* what the server said before TLS cannot be trusted */
-      mailimap_capability_data_free (im->imap->imap_connection_info->imap_capability);
-      im->imap->imap_connection_info->imap_capability = NULL;
-      ask_capability (im);
-    }
-  secret = ms_account_secret (a, oauth2, error);
-  if (secret == NULL)
-    return FALSE;
-  r = oauth2 ? mailimap_oauth2_authenticate (im->imap, a->user, secret)
-             : mailimap_login (im->imap, a->user, secret);
-  if (r != MAILIMAP_NO_ERROR)
-    {
-      const char *reply = im->imap->imap_response ? im->imap->imap_response : "";
-      g_set_error (error, MS_ERROR, MS_ERROR_ACCOUNT, "account %s: login as %s refused%s%s; "
-                   "check user and %s", a->name, a->user, *reply ? ": " : "", reply,
-                   oauth2 ? "oauth2_token_command" : "password_command");
-      return FALSE;
-    }
-  if (im->imap->imap_connection_info == NULL || im->imap->imap_connection_info->imap_capability == NULL)
-    ask_capability (im);
-  return TRUE;
+  return im->s.imap->imap_response ? im->s.imap->imap_response : "";
 }
 
 /* on_att for list_folder: the UID and size of one message. */
@@ -373,7 +245,7 @@ static GArray *
 imap_list (MsSource *im, const char *folder, gboolean *complete_out, GError **error)
 {
   g_autoptr (GArray) msgs = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
-  guint32 exists = im->imap->imap_selection_info->sel_exists;
+  guint32 exists = im->s.imap->imap_selection_info->sel_exists;
   struct mailimap_set *set;
   struct mailimap_fetch_type *ft;
   int r;
@@ -402,7 +274,7 @@ imap_list (MsSource *im, const char *folder, gboolean *complete_out, GError **er
     }
   else if (r != MAILIMAP_NO_ERROR)
     {
-      imap_fail (im, r, "FETCH 1:* (UID RFC822.SIZE)", error);
+      ms_imap_fail (&im->s, r, "FETCH 1:* (UID RFC822.SIZE)", error);
       return NULL;
     }
   for (guint i = 0; i < msgs->len; i++)
@@ -445,11 +317,11 @@ fetch_set (Imap *im, const MsSourceMsg *msgs, guint n, gboolean header_only, cha
                                                               : mailimap_section_new (NULL)));
   /* the handlers see every FETCH response, so they are there only now */
   im->header_only = header_only;
-  mailimap_set_msg_body_handler (im->imap, on_body, im);
+  mailimap_set_msg_body_handler (im->s.imap, on_body, im);
   body_limits (im, msgs, n);
   r = run_fetch (im, TRUE, set, ft, on_att, im);
   default_limits (im);
-  mailimap_set_msg_body_handler (im->imap, NULL, NULL);
+  mailimap_set_msg_body_handler (im->s.imap, NULL, NULL);
   g_clear_pointer (&im->writer, ms_spool_writer_free); /* a body cut off */
   im->body_bytes = 0;
   im->body_cr = FALSE;
@@ -465,7 +337,7 @@ fetch_set (Imap *im, const MsSourceMsg *msgs, guint n, gboolean header_only, cha
       *refused_out = g_strdup (server_text (im));
       return TRUE;
     }
-  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID FETCH BODY.PEEK[]", error);
+  return r == MAILIMAP_NO_ERROR || ms_imap_fail (&im->s, r, "UID FETCH BODY.PEEK[]", error);
 }
 
 /* Fetch @n messages of @folder (whole, or only their header); each one
@@ -545,12 +417,12 @@ store_flag (Imap *im, GArray *uids, struct mailimap_flag *flag, GError **error)
 
   mailimap_flag_list_add (flags, flag);
   att = mailimap_store_att_flags_new_add_flags_silent (flags);
-  r = mailimap_uid_store (im->imap, set, att);
+  r = mailimap_uid_store (im->s.imap, set, att);
   mailimap_store_att_flags_free (att);
   mailimap_set_free (set);
   if (r == MAILIMAP_NO_ERROR)
     ms_crash_point ("imap-store");
-  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID STORE", error);
+  return r == MAILIMAP_NO_ERROR || ms_imap_fail (&im->s, r, "UID STORE", error);
 }
 
 /* Remove exactly @uids: UID EXPUNGE needs UIDPLUS; without it a plain
@@ -564,14 +436,14 @@ delete_uids (Imap *im, GArray *uids, GError **error)
 
   if (!store_flag (im, uids, mailimap_flag_new_deleted (), error))
     return FALSE;
-  if (!mailimap_has_extension (im->imap, "UIDPLUS"))
+  if (!mailimap_has_extension (im->s.imap, "UIDPLUS"))
     return TRUE;
   set = uid_set (uids);
-  r = mailimap_uid_expunge (im->imap, set);
+  r = mailimap_uid_expunge (im->s.imap, set);
   mailimap_set_free (set);
   if (r == MAILIMAP_NO_ERROR)
     ms_crash_point ("imap-expunge");
-  return r == MAILIMAP_NO_ERROR || imap_fail (im, r, "UID EXPUNGE", error);
+  return r == MAILIMAP_NO_ERROR || ms_imap_fail (&im->s, r, "UID EXPUNGE", error);
 }
 
 /* Copy @uids into @folder, or move them (UID MOVE, else COPY and
@@ -579,25 +451,25 @@ delete_uids (Imap *im, GArray *uids, GError **error)
 static gboolean
 copy_uids (Imap *im, GArray *uids, const char *folder, gboolean move, GError **error)
 {
-  gboolean use_move = move && mailimap_has_extension (im->imap, "MOVE");
+  gboolean use_move = move && mailimap_has_extension (im->s.imap, "MOVE");
 
   for (int attempt = 0; attempt < 2; attempt++)
     {
       struct mailimap_set *set = uid_set (uids);
-      int r = use_move ? mailimap_uid_move (im->imap, set, folder) : mailimap_uid_copy (im->imap, set, folder);
+      int r = use_move ? mailimap_uid_move (im->s.imap, set, folder) : mailimap_uid_copy (im->s.imap, set, folder);
       mailimap_set_free (set);
       if (r == MAILIMAP_NO_ERROR && use_move)
         ms_crash_point ("imap-move");
       if (r == MAILIMAP_NO_ERROR)
         return !move || use_move || delete_uids (im, uids, error);
       /* [TRYCREATE]: the folder does not exist yet */
-      if (attempt == 0 && mailimap_create (im->imap, folder) == MAILIMAP_NO_ERROR)
+      if (attempt == 0 && mailimap_create (im->s.imap, folder) == MAILIMAP_NO_ERROR)
         {
-          mailimap_subscribe (im->imap, folder);
+          mailimap_subscribe (im->s.imap, folder);
           g_message ("account %s: created the folder %s on the server", im->fetch->account->name, folder);
           continue;
         }
-      return imap_fail (im, r, use_move ? "UID MOVE" : "UID COPY", error);
+      return ms_imap_fail (&im->s, r, use_move ? "UID MOVE" : "UID COPY", error);
     }
   return FALSE;
 }
@@ -677,28 +549,10 @@ imap_identify (MsSource *im, const char *folder, GArray *msgs, GError **error)
   mailimap_fetch_type_free (ft);
   if (r != MAILIMAP_NO_ERROR && !refused (r))
     {
-      imap_fail (im, r, "FETCH (Message-ID) after a UIDVALIDITY change", error);
+      ms_imap_fail (&im->s, r, "FETCH (Message-ID) after a UIDVALIDITY change", error);
       return NULL;
     }
   return g_steal_pointer (&ids);
-}
-
-/* LOGOUT after a good session; after a failure close without it (it
- * would wait for an answer from a server that may be gone). */
-static void
-imap_close (Imap *im, gboolean logout)
-{
-  if (im->imap == NULL)
-    return;
-  if (logout)
-    mailimap_logout (im->imap);
-  else if (im->imap->imap_stream)
-    {
-      mailstream_close (im->imap->imap_stream);
-      im->imap->imap_stream = NULL;
-    }
-  mailimap_free (im->imap);
-  im->imap = NULL;
 }
 
 static MsSource *
@@ -707,21 +561,21 @@ imap_open (MsFetch *f, GError **error)
   Imap *im = g_new0 (Imap, 1);
 
   im->fetch = f;
-  if (!connect_and_login (im, error))
+  if (!ms_imap_session_open (&im->s, f->account, error))
     {
-      imap_close (im, FALSE);
+      ms_imap_session_close (&im->s, FALSE);
       g_clear_error (&im->write_error);
       g_free (im);
       return NULL;
     }
-  ms_net_set_deadline (im->imap->imap_stream, ms_fetch_net_deadline (f));
+  ms_net_set_deadline (im->s.imap->imap_stream, ms_fetch_net_deadline (f));
   return im;
 }
 
 static gboolean
 imap_end (MsSource *im, gboolean ok, GError **error)
 {
-  imap_close (im, ok);
+  ms_imap_session_close (&im->s, ok);
   g_clear_error (&im->write_error);
   g_free (im);
   return TRUE;
@@ -730,15 +584,15 @@ imap_end (MsSource *im, gboolean ok, GError **error)
 static gboolean
 imap_select (MsSource *im, const char *folder, MsFolderInfo *info, GError **error)
 {
-  int r = mailimap_select (im->imap, folder);
+  int r = mailimap_select (im->s.imap, folder);
 
   if (r != MAILIMAP_NO_ERROR)
-    return imap_fail (im, r, folder, error);
-  im->validity = im->imap->imap_selection_info->sel_uidvalidity;
+    return ms_imap_fail (&im->s, r, folder, error);
+  im->validity = im->s.imap->imap_selection_info->sel_uidvalidity;
   info->validity = im->validity;
-  info->next = im->imap->imap_selection_info->sel_uidnext;
-  info->can_move = mailimap_has_extension (im->imap, "MOVE");
-  info->exact_move = info->can_move || mailimap_has_extension (im->imap, "UIDPLUS");
+  info->next = im->s.imap->imap_selection_info->sel_uidnext;
+  info->can_move = mailimap_has_extension (im->s.imap, "MOVE");
+  info->exact_move = info->can_move || mailimap_has_extension (im->s.imap, "UIDPLUS");
   return TRUE;
 }
 
@@ -752,254 +606,6 @@ static char *
 imap_describe (const char *folder, const MsSourceMsg *m)
 {
   return g_strdup_printf ("%s UID %u", folder, m->id);
-}
-
-/* Whether an untagged line the server sent during IDLE announces new
- * mail ("* 12 EXISTS"). Keep-alives ("* OK Still here"), flag changes and
- * expunges do not need a fetch. */
-static gboolean
-idle_news (const char *line)
-{
-  const char *p = line;
-
-  if (!g_str_has_prefix (p, "* "))
-    return FALSE;
-  p += 2;
-  if (!g_ascii_isdigit (*p))
-    return FALSE;
-  while (g_ascii_isdigit (*p))
-    p++;
-  return g_ascii_strncasecmp (p, " EXISTS", 7) == 0;
-}
-
-typedef struct {
-  MsFetch *fetch;
-  const char *folder;
-  gint64 deadline;       /* monotonic */
-  GCancellable *done;    /* cancelled once any folder has news, or failed */
-  gboolean news;
-  gboolean no_idle;      /* the server does not offer IDLE */
-  GError *error;
-} IdleFolder;
-
-/* One folder's IDLE on a connection of its own: until new mail, the
- * deadline, an error, or @done. Every idle_keepalive seconds it ends IDLE
- * and starts it again: the server's answer to DONE proves the connection
- * is alive (a NAT or a suspended laptop can drop it without a word). */
-static gpointer
-idle_folder (gpointer data)
-{
-  IdleFolder *w = data;
-  MsFetch *f = w->fetch;
-  Imap im = { .fetch = f };
-  gboolean ok = connect_and_login (&im, &w->error);
-  guint32 *known;
-  int r;
-
-  if (ok && (r = mailimap_select (im.imap, w->folder)) != MAILIMAP_NO_ERROR)
-    ok = imap_fail (&im, r, w->folder, &w->error);
-  /* mail that arrived after the last fetch looked: fetch now */
-  known = ok && f->uidnext ? g_hash_table_lookup (f->uidnext, w->folder) : NULL;
-  if (known && im.imap->imap_selection_info->sel_uidnext != *known)
-    w->news = TRUE;
-  else if (ok && !mailimap_has_idle (im.imap))
-    w->no_idle = TRUE;
-  while (ok && !w->news && !w->no_idle && !g_cancellable_is_cancelled (w->done))
-    {
-      gint64 left = w->deadline - g_get_monotonic_time ();
-      gint64 slice = MIN (left, (gint64) f->account->idle_keepalive * G_USEC_PER_SEC);
-
-      if (left <= 0)
-        break;
-      if ((r = mailimap_idle (im.imap)) != MAILIMAP_NO_ERROR)
-        {
-          ok = imap_fail (&im, r, "IDLE", &w->error);
-          break;
-        }
-      for (gint64 end = g_get_monotonic_time () + slice; !w->news;)
-        {
-          const char *line;
-          gint64 wait = MAX (end - g_get_monotonic_time (), 0);
-
-          if (!ms_net_wait_input (im.imap->imap_stream, (int) (wait / 1000), w->done))
-            break; /* time for a keep-alive check, or the wait is over */
-          line = mailimap_read_line (im.imap);
-          if (line == NULL || g_str_has_prefix (line, "* BYE"))
-            {
-              g_set_error (&w->error, MS_ERROR, MS_ERROR_TEMPORARY, "account %s: %s: the server "
-                           "ended the connection during IDLE%s%s", f->account->name, w->folder,
-                           line ? ": " : "", line ? g_strchomp ((char *) line) : "");
-              ok = FALSE;
-              break;
-            }
-          w->news = idle_news (line);
-        }
-      if (ok && (r = mailimap_idle_done (im.imap)) != MAILIMAP_NO_ERROR)
-        ok = imap_fail (&im, r, "ending IDLE (the connection is dead?)", &w->error);
-    }
-  imap_close (&im, ok);
-  if (w->news || !ok)
-    g_cancellable_cancel (w->done);
-  return NULL;
-}
-
-static void
-on_stop (GCancellable *stop, gpointer done)
-{
-  g_cancellable_cancel (done);
-}
-
-/* Wait for new mail with IDLE (RFC 2177) on every folder, each on a
- * connection of its own, for at most @timeout_s (kept under 29 minutes,
- * as RFC 2177 asks) or until @stop is cancelled. TRUE: new mail (or the
- * time is up), so fetch again; FALSE with @error: a connection failed.
- * Without IDLE on the server, waits poll_interval and returns TRUE. */
-static gboolean
-imap_wait (MsFetch *f, int timeout_s, GCancellable *stop, GError **error)
-{
-  const char *const inbox[] = { "INBOX", NULL };
-  const char *const *folders = f->account->folders && f->account->folders[0]
-                                 ? (const char *const *) f->account->folders : inbox;
-  guint n = g_strv_length ((char **) folders);
-  g_autofree IdleFolder *w = g_new0 (IdleFolder, n);
-  g_autofree GThread **threads = g_new0 (GThread *, n);
-  g_autoptr (GCancellable) done = g_cancellable_new ();
-  gint64 deadline = g_get_monotonic_time () + (gint64) MIN (timeout_s, 28 * 60) * G_USEC_PER_SEC;
-  gulong stop_id = stop ? g_cancellable_connect (stop, G_CALLBACK (on_stop), done, NULL) : 0;
-  gboolean ok = TRUE, no_idle = FALSE;
-
-  for (guint i = 0; i < n; i++)
-    {
-      w[i] = (IdleFolder) { f, folders[i], deadline, done, FALSE, FALSE, NULL };
-      threads[i] = g_thread_new ("idle", idle_folder, &w[i]);
-    }
-  for (guint i = 0; i < n; i++)
-    {
-      g_thread_join (threads[i]);
-      no_idle |= w[i].no_idle;
-      if (w[i].error && ok)
-        {
-          g_propagate_error (error, g_steal_pointer (&w[i].error));
-          ok = FALSE;
-        }
-      g_clear_error (&w[i].error);
-    }
-  if (stop)
-    g_cancellable_disconnect (stop, stop_id);
-  if (ok && no_idle && !g_cancellable_is_cancelled (done))
-    {
-      g_info ("account %s: the server has no IDLE; checking every %d s", f->account->name,
-              f->account->poll_interval);
-      g_usleep ((gulong) f->account->poll_interval * G_USEC_PER_SEC);
-    }
-  return ok;
-}
-
-/* ---------------------------------------------------------------- deliver_to = imap: */
-
-struct _MsImapStore {
-  MsFetch as;  /* only .account (the destination) and .config: what the
-                * connection code above reads */
-  Imap im;
-};
-
-MsImapStore *
-ms_imap_store_new (const MsConfig *config, const MsAccount *target)
-{
-  MsImapStore *s = g_new0 (MsImapStore, 1);
-
-  s->as.account = target;
-  s->as.config = config;
-  s->im.fetch = &s->as;
-  return s;
-}
-
-void
-ms_imap_store_free (MsImapStore *s)
-{
-  if (s == NULL)
-    return;
-  imap_close (&s->im, TRUE);
-  g_free (s);
-}
-
-static struct mailimap_flag_list *
-append_flags (const char *const *flags)
-{
-  struct mailimap_flag_list *list = mailimap_flag_list_new_empty ();
-
-  for (guint i = 0; flags && flags[i]; i++)
-    {
-      const char *f = flags[i];
-      struct mailimap_flag *flag =
-        g_ascii_strcasecmp (f, "\\Seen") == 0       ? mailimap_flag_new_seen ()
-        : g_ascii_strcasecmp (f, "\\Answered") == 0 ? mailimap_flag_new_answered ()
-        : g_ascii_strcasecmp (f, "\\Flagged") == 0  ? mailimap_flag_new_flagged ()
-        : g_ascii_strcasecmp (f, "\\Deleted") == 0  ? mailimap_flag_new_deleted ()
-        : g_ascii_strcasecmp (f, "\\Draft") == 0    ? mailimap_flag_new_draft ()
-        : f[0] == '\\'                              ? mailimap_flag_new_flag_extension (strdup (f + 1))
-                                                     : mailimap_flag_new_flag_keyword (strdup (f));
-      mailimap_flag_list_add (list, flag);
-    }
-  return list;
-}
-
-gboolean
-ms_imap_store_append (gpointer data, const char *folder, const char *const *flags, MsSpool *spool,
-                      GError **error)
-{
-  MsImapStore *s = data;
-  g_autofree char *mailbox = ms_utf7_imap_encode (folder);
-  g_autofree char *text = NULL;
-  g_autoptr (GString) wire = NULL;
-  g_autoptr (GError) local = NULL;
-  gsize len;
-  int r = MAILIMAP_NO_ERROR;
-
-  if (mailbox == NULL)
-    mailbox = g_strdup ("INBOX");
-  if (!g_file_get_contents (spool->path, &text, &len, &local))
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "cannot read %s: %s", spool->path, local->message);
-      return FALSE;
-    }
-  /* IMAP wants CRLF line ends; the spool file has LF */
-  wire = g_string_sized_new (len + len / 30 + 2);
-  for (gsize i = 0; i < len; i++)
-    {
-      if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r'))
-        g_string_append_c (wire, '\r');
-      g_string_append_c (wire, text[i]);
-    }
-  if (s->im.imap == NULL && !connect_and_login (&s->im, &local))
-    {
-      imap_close (&s->im, FALSE);
-      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "deliver_to = imap:%s: %s",
-                   s->as.account->name, local->message);
-      return FALSE;
-    }
-  for (int attempt = 0; attempt < 2; attempt++)
-    {
-      struct mailimap_flag_list *list = append_flags (flags);
-      r = mailimap_append (s->im.imap, mailbox, list, NULL, wire->str, wire->len);
-      mailimap_flag_list_free (list);
-      if (r == MAILIMAP_NO_ERROR)
-        return TRUE;
-      /* [TRYCREATE]: a folder the destination does not have yet */
-      if (attempt == 0 && r == MAILIMAP_ERROR_APPEND
-          && mailimap_create (s->im.imap, mailbox) == MAILIMAP_NO_ERROR)
-        {
-          mailimap_subscribe (s->im.imap, mailbox);
-          g_message ("account %s: created the folder %s", s->as.account->name, folder);
-          continue;
-        }
-      break;
-    }
-  imap_fail (&s->im, r, "APPEND", error);
-  g_prefix_error (error, "deliver_to = imap:%s: ", s->as.account->name);
-  /* a broken connection is opened again for the next message */
-  imap_close (&s->im, FALSE);
-  return FALSE;
 }
 
 const MsSourceOps ms_source_imap = {
@@ -1016,5 +622,5 @@ const MsSourceOps ms_source_imap = {
   .copy = copy_uids,
   .identify = imap_identify,
   .describe = imap_describe,
-  .wait = imap_wait,
+  .wait = ms_imap_wait,
 };

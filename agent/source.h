@@ -139,15 +139,8 @@ typedef struct {
  * be used (what was delivered before that stays delivered and recorded). */
 gboolean ms_fetch_run (MsFetch *fetch, const MsSourceOps *ops, GError **error);
 
-/* deliver_to = imap:ACCOUNT: a connection to the destination account,
- * opened at the first message; ms_imap_store_append fits
- * MsPipeline.append (folder in UTF-8, created if missing). */
-typedef struct _MsImapStore MsImapStore;
-MsImapStore *ms_imap_store_new (const MsConfig *config, const MsAccount *target);
-gboolean ms_imap_store_append (gpointer store, const char *folder, const char *const *flags,
-                               MsSpool *spool, GError **error);
-void ms_imap_store_free (MsImapStore *store);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsImapStore, ms_imap_store_free)
+/* The IMAP source's wait step (imap-idle.c). */
+gboolean ms_imap_wait (MsFetch *fetch, int timeout_s, GCancellable *stop, GError **error);
 
 extern const MsSourceOps ms_source_pop3;
 extern const MsSourceOps ms_source_imap;
