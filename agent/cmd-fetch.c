@@ -104,7 +104,7 @@ watch_account (MsConfig *config, MsAccount *account)
       if (code == MS_EX_OK || kind < 0)
         {
           backoff = 0;
-          waited = ops->wait && g_strcmp0 (account->idle, "yes") == 0
+          waited = ops->wait && account->idle
                      ? ops->wait (&f, 28 * 60, NULL, &error)
                      : (g_usleep ((gulong) account->poll_interval * G_USEC_PER_SEC), TRUE);
           if (waited)
@@ -267,7 +267,7 @@ ms_cmd_fetch (int argc, char **argv)
       g_ptr_array_add (chosen, a);
     }
   for (guint i = 0; argc == 1 && i < config->accounts->len; i++)
-    if (g_strcmp0 (((MsAccount *) config->accounts->pdata[i])->fetch, "no") != 0)
+    if (((MsAccount *) config->accounts->pdata[i])->fetch)
       g_ptr_array_add (chosen, config->accounts->pdata[i]);
   if (chosen->len == 0)
     {

@@ -63,9 +63,9 @@ const MsConfigKey ms_config_keys[] = {
        "MiB of memory the Sieve filter process may use."),
   KEY ("general", "vacation_max_days", MS_KEY_INT, "30", vacation_max_days, 1, 365,
        "Largest :days a vacation action may ask for; larger values are lowered."),
-  CHOICE ("general", "dedupe_message_id", "no", dedupe_message_id, "yes|no",
-          "yes: mail that reaches two of your accounts (same Message-ID) is delivered once; "
-          "Message-IDs are remembered for 30 days."),
+  KEY ("general", "dedupe_message_id", MS_KEY_BOOL, "no", dedupe_message_id, 0, 0,
+       "yes: mail that reaches two of your accounts (same Message-ID) is delivered once; "
+       "Message-IDs are remembered for 30 days."),
   KEY ("general", "queue_lifetime", MS_KEY_INT, "5", queue_lifetime, 1, 60,
        "Days a queued message (redirect, vacation...) is retried before it is given up and you "
        "get a failure notice."),
@@ -88,8 +88,8 @@ const MsConfigKey ms_config_keys[] = {
   ACCT_CHOICE ("tls", "implicit", tls, "implicit|starttls|none",
                "implicit (TLS from the start), starttls, or none (only to a loopback host, "
                "or with allow_plaintext = yes)."),
-  ACCT_CHOICE ("allow_plaintext", "no", allow_plaintext, "yes|no",
-               "Allow tls = none to a host that is not loopback. Sends your password unprotected."),
+  ACCT ("allow_plaintext", MS_KEY_BOOL, "no", allow_plaintext, 0, 0,
+        "Allow tls = none to a host that is not loopback. Sends your password unprotected."),
   ACCT ("ca_file", MS_KEY_PATH, NULL, ca_file, 0, 0,
         "Trust only this CA certificate file (PEM) for the server, instead of the system's."),
   ACCT ("pin_sha256", MS_KEY_STRING, NULL, pin_sha256, 0, 0,
@@ -111,7 +111,7 @@ const MsConfigKey ms_config_keys[] = {
   ACCT ("script", MS_KEY_PATH, NULL, script, 0, 0, "Sieve script for this account (default: [general] script)."),
   ACCT ("poll_interval", MS_KEY_INT, "300", poll_interval, 10, 86400,
         "Seconds between checks for new mail in mailsift run, where IDLE is not used."),
-  ACCT_CHOICE ("idle", "yes", idle, "yes|no", "Use IMAP IDLE for push delivery in mailsift run."),
+  ACCT ("idle", MS_KEY_BOOL, "yes", idle, 0, 0, "Use IMAP IDLE for push delivery in mailsift run."),
   ACCT ("idle_keepalive", MS_KEY_INT, "300", idle_keepalive, 5, 1680,
         "Seconds between checks that an idling IMAP connection is still alive."),
   ACCT_CHOICE ("fileinto_target", "local", fileinto_target, "local|server",
@@ -121,8 +121,8 @@ const MsConfigKey ms_config_keys[] = {
   ACCT ("deliver_to", MS_KEY_STRING, "maildir", deliver_to, 0, 0,
         "maildir: kept and filed mail goes into the local Maildir; imap:ACCOUNT: it is appended "
         "to that IMAP account's folders instead (mailbox migration)."),
-  ACCT_CHOICE ("fetch", "yes", fetch, "yes|no",
-               "no: never fetch this account; it only receives mail (deliver_to = imap:NAME)."),
+  ACCT ("fetch", MS_KEY_BOOL, "yes", fetch, 0, 0,
+        "no: never fetch this account; it only receives mail (deliver_to = imap:NAME)."),
   ACCT ("max_message_size", MS_KEY_INT, "0", max_message_size, 0, G_MAXINT,
         "Largest message to fetch, in KiB; 0 means no limit."),
   ACCT_CHOICE ("oversize", "skip", oversize, "skip|fetch",
@@ -135,8 +135,8 @@ const MsConfigKey ms_config_keys[] = {
   SMTP ("port", MS_KEY_INT, "0", port, 0, 65535, "Port; 0 means 465 for tls = implicit, else 587."),
   SMTP_CHOICE ("tls", "starttls", tls, "implicit|starttls|none",
                "implicit, starttls, or none (only to a loopback host, or with allow_plaintext = yes)."),
-  SMTP_CHOICE ("allow_plaintext", "no", allow_plaintext, "yes|no",
-               "Allow tls = none to a host that is not loopback."),
+  SMTP ("allow_plaintext", MS_KEY_BOOL, "no", allow_plaintext, 0, 0,
+        "Allow tls = none to a host that is not loopback."),
   SMTP ("ca_file", MS_KEY_PATH, NULL, ca_file, 0, 0, "Trust only this CA certificate file (PEM)."),
   SMTP ("pin_sha256", MS_KEY_STRING, NULL, pin_sha256, 0, 0,
         "Accept exactly the certificate with this SHA-256 fingerprint."),
@@ -282,6 +282,14 @@ set_value (gpointer base, const MsConfigKey *key, const char *value, const char 
       g_free (*(char **) field);
       *(char **) field = g_strdup (value);
       return TRUE;
+    case MS_KEY_BOOL:
+      if (strcmp (value, "yes") != 0 && strcmp (value, "no") != 0)
+        {
+          *why_out = g_strdup ("expected one of: yes|no");
+          return FALSE;
+        }
+      *(gboolean *) field = value[0] == 'y';
+      return TRUE;
     case MS_KEY_PATH:
       if (*value == '\0')
         {
@@ -362,7 +370,7 @@ free_fields (gpointer base, const char *group)
   for (const MsConfigKey *k = ms_config_keys; k->name; k++)
     {
       gpointer field = G_STRUCT_MEMBER_P (base, k->offset);
-      if (strcmp (k->group, group) != 0 || k->type == MS_KEY_INT)
+      if (strcmp (k->group, group) != 0 || k->type == MS_KEY_INT || k->type == MS_KEY_BOOL)
         continue;
       if (k->type == MS_KEY_STRV)
         g_strfreev (*(char ***) field);
@@ -464,8 +472,7 @@ check_account (Checker *c, MsAccount *a)
   if (a->password_command == NULL && a->oauth2_token_command == NULL)
     problem (c, group, NULL, "[%s]: set password_command (or oauth2_token_command); passwords "
              "are never written in the config or on the command line", group);
-  if (g_strcmp0 (a->tls, "none") == 0 && a->host && !is_loopback (a->host)
-      && g_strcmp0 (a->allow_plaintext, "yes") != 0)
+  if (g_strcmp0 (a->tls, "none") == 0 && a->host && !is_loopback (a->host) && !a->allow_plaintext)
     problem (c, group, "tls", "[%s]: tls = none would send your password unencrypted to %s; "
              "use implicit or starttls (or set allow_plaintext = yes if you must)", group, a->host);
   if (a->pin_sha256)
@@ -530,8 +537,7 @@ check_smtp (Checker *c, MsSmtpHost *h)
   if (h->user && h->password_command == NULL && h->oauth2_token_command == NULL)
     problem (c, group, NULL, "[%s]: user is set but neither password_command nor "
              "oauth2_token_command", group);
-  if (g_strcmp0 (h->tls, "none") == 0 && h->host && !is_loopback (h->host)
-      && g_strcmp0 (h->allow_plaintext, "yes") != 0)
+  if (g_strcmp0 (h->tls, "none") == 0 && h->host && !is_loopback (h->host) && !h->allow_plaintext)
     problem (c, group, "tls", "[%s]: tls = none would send your mail (and password) unencrypted "
              "to %s; use starttls or implicit", group, h->host);
 }

@@ -34,7 +34,7 @@ typedef struct {
   char *host;
   int port;                   /* 0: the protocol's port for the tls mode */
   char *tls;                  /* implicit | starttls | none */
-  char *allow_plaintext;      /* yes | no: tls = none to a non-loopback host */
+  gboolean allow_plaintext;   /* yes | no: tls = none to a non-loopback host */
   char *ca_file;
   char *pin_sha256;
   char *user;
@@ -46,11 +46,11 @@ typedef struct {
   int keep_days;              /* delete from the server N days after fetching; 0 = never */
   char *script;               /* per-account Sieve script; NULL = [general] script */
   int poll_interval;          /* seconds between polls in `run` */
-  char *idle;                 /* yes | no */
+  gboolean idle;              /* yes | no */
   int idle_keepalive;         /* seconds between DONE/IDLE liveness checks */
   char *fileinto_target;      /* local | server: where Sieve fileinto puts mail (IMAP) */
   char *deliver_to;           /* maildir | imap:ACCOUNT: where kept and filed mail goes */
-  char *fetch;                /* yes | no: no = only a deliver_to destination, never fetched */
+  gboolean fetch;             /* yes | no: no = only a deliver_to destination, never fetched */
   int max_message_size;       /* KiB; 0 = no limit */
   char *oversize;             /* skip | fetch: what to do above max_message_size */
   int timeout;                /* seconds for connect and each network read */
@@ -64,7 +64,7 @@ typedef struct {
   char *host;
   int port;                   /* 0: 465 for implicit TLS, 587 otherwise */
   char *tls;                  /* implicit | starttls | none */
-  char *allow_plaintext;
+  gboolean allow_plaintext;
   char *ca_file;
   char *pin_sha256;
   char *user;                 /* NULL: no AUTH */
@@ -88,7 +88,7 @@ typedef struct {
   int filter_memory;           /* MiB address space for the filter process; 0 (test builds): no limit */
   int command_timeout;         /* seconds a password/token command may run */
   int vacation_max_days;       /* upper bound for vacation :days */
-  char *dedupe_message_id;     /* yes | no: a Message-ID fetched from two accounts arrives once */
+  gboolean dedupe_message_id;  /* yes | no: a Message-ID fetched from two accounts arrives once */
   char *sieve_engine;          /* "mailsift" or "libsieve" */
   char *spamtest_header;       /* Sieve spamtest: the scanner's header */
   char *spamtest_type;         /* "score" or "strlen" */
@@ -113,6 +113,7 @@ typedef enum {
   MS_KEY_INT,
   MS_KEY_CHARS,  /* a short string of punctuation characters */
   MS_KEY_CHOICE, /* one of the words in choices */
+  MS_KEY_BOOL,   /* yes or no, stored as a gboolean */
 } MsKeyType;
 
 typedef struct {

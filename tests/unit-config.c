@@ -27,6 +27,7 @@ test_defaults (void)
   g_assert_cmpstr (c->subaddress_separator, ==, "+");
   g_assert_cmpstr (c->folder_separator, ==, ".");
   g_assert_cmpint (c->filter_timeout, ==, 5);
+  g_assert_false (c->dedupe_message_id);
   g_assert_true (g_str_has_suffix (c->state_dir, "/mailsift"));
   /* every key has help text for the man page and check */
   for (const MsConfigKey *k = ms_config_keys; k->name; k++)
@@ -38,7 +39,8 @@ test_values (void)
 {
   g_autofree char *path = write_config ("[general]\nmaildir = ~/Mail\nscript = rules.sieve\n"
                                         "addresses = me@example.org, me@work.example ;x@y.z\n"
-                                        "filter_timeout = 12\nsubaddress_separator = +-\n", 0600);
+                                        "filter_timeout = 12\nsubaddress_separator = +-\n"
+                                        "dedupe_message_id = yes\n", 0600);
   g_autoptr (GError) error = NULL;
   g_autoptr (MsConfig) c = ms_config_load (path, NULL, &error);
   g_autofree char *dir = g_path_get_dirname (path);
@@ -52,6 +54,7 @@ test_values (void)
   g_assert_cmpstr (c->addresses[1], ==, "me@work.example");
   g_assert_cmpint (c->filter_timeout, ==, 12);
   g_assert_cmpstr (c->subaddress_separator, ==, "+-");
+  g_assert_true (c->dedupe_message_id);
 }
 
 static void
@@ -139,7 +142,8 @@ test_accounts (void)
                                         "user = me\npassword_command = echo 's3cret word'\n"
                                         "after_delivery = delete\n"
                                         "[account home]\nprotocol = imap\nhost = 127.0.0.1\n"
-                                        "tls = none\nuser = me\npassword_command = printf 'x\\ny'\n",
+                                        "tls = none\nuser = me\npassword_command = printf 'x\\ny'\n"
+                                        "idle = no\nfetch = no\nallow_plaintext = yes\n",
                                         0600);
   g_autoptr (GError) error = NULL;
   g_autoptr (MsConfig) c = ms_config_load (path, NULL, &error);
@@ -157,6 +161,13 @@ test_accounts (void)
   g_assert_cmpint (ms_account_port (work), ==, 995);
   g_assert_cmpint (ms_account_port (home), ==, 143);
   g_assert_cmpstr (home->folders[0], ==, "INBOX");
+  /* yes | no keys: the defaults, then the file's */
+  g_assert_true (work->idle);
+  g_assert_true (work->fetch);
+  g_assert_false (work->allow_plaintext);
+  g_assert_false (home->idle);
+  g_assert_false (home->fetch);
+  g_assert_true (home->allow_plaintext);
   secret = ms_account_secret (work, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (secret, ==, "s3cret word");
@@ -216,7 +227,7 @@ test_account_problems (void)
 {
   g_autofree char *path = write_config ("[account a]\nprotocol = pop3\nhost = mail.example.org\n"
                                         "tls = none\nuser = me\nafter_delivery = seen\n"
-                                        "pin_sha256 = AB:CD\n"
+                                        "pin_sha256 = AB:CD\nidle = maybe\n"
                                         "[account b]\nprotocol = smtp\nhots = x\n"
                                         "[account]\n", 0600);
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
@@ -231,6 +242,7 @@ test_account_problems (void)
   g_assert_nonnull (strstr (all, "unencrypted to mail.example.org"));  /* a: tls = none */
   g_assert_nonnull (strstr (all, "POP3 has no flags"));                /* a: seen */
   g_assert_nonnull (strstr (all, "64 hex digits"));                    /* a: pin */
+  g_assert_nonnull (strstr (all, "'maybe' for idle: expected one of: yes|no")); /* a: idle */
   g_assert_nonnull (strstr (all, "bad value 'smtp' for protocol"));    /* b */
   g_assert_nonnull (strstr (all, "did you mean 'host'?"));             /* b: hots */
   g_assert_nonnull (strstr (all, "needs a name"));                     /* [account] */
