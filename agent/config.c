@@ -258,6 +258,48 @@ expand_path (const char *value, const char *config_dir)
   return g_build_filename (config_dir, value, NULL);
 }
 
+static const MsConfigKey *
+find_key (const char *group, const char *name)
+{
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    if (strcmp (k->group, group) == 0 && strcmp (k->name, name) == 0)
+      return k;
+  return NULL;
+}
+
+/* The index of @word in the choices of @key, or -1. */
+static int
+choice_index (const MsConfigKey *key, const char *word)
+{
+  g_auto (GStrv) words = g_strsplit (key->choices, "|", -1);
+
+  for (int i = 0; words[i]; i++)
+    if (strcmp (words[i], word) == 0)
+      return i;
+  return -1;
+}
+
+int
+ms_config_choice_value (const char *group, const char *key, const char *word)
+{
+  const MsConfigKey *k = find_key (group, key);
+
+  g_return_val_if_fail (k != NULL && k->type == MS_KEY_CHOICE, -1);
+  return choice_index (k, word);
+}
+
+const char *
+ms_config_choice_word (const char *group, const char *key, int value)
+{
+  const MsConfigKey *k = find_key (group, key);
+  g_auto (GStrv) words = NULL;
+
+  g_return_val_if_fail (k != NULL && k->type == MS_KEY_CHOICE, NULL);
+  words = g_strsplit (k->choices, "|", -1);
+  g_return_val_if_fail (value >= 0 && (guint) value < g_strv_length (words), NULL);
+  return g_intern_string (words[value]); /* kept for good, so the caller need not free it */
+}
+
 /* Parse one value in file syntax into its field. FALSE with @why_out set
  * when the value is not acceptable. */
 static gboolean
@@ -270,14 +312,15 @@ set_value (gpointer base, const MsConfigKey *key, const char *value, const char 
     {
     case MS_KEY_CHOICE:
       {
-        g_auto (GStrv) words = g_strsplit (key->choices, "|", -1);
-        if (!g_strv_contains ((const char *const *) words, value))
+        int i = choice_index (key, value);
+        if (i < 0)
           {
             *why_out = g_strdup_printf ("expected one of: %s", key->choices);
             return FALSE;
           }
+        *(int *) field = i;
+        return TRUE;
       }
-      G_GNUC_FALLTHROUGH;
     case MS_KEY_STRING:
       g_free (*(char **) field);
       *(char **) field = g_strdup (value);
@@ -356,12 +399,19 @@ static void
 apply_defaults (gpointer base, const char *group)
 {
   for (const MsConfigKey *k = ms_config_keys; k->name; k++)
-    if (k->default_value != NULL && strcmp (k->group, group) == 0)
-      {
-        g_autofree char *why = NULL;
-        gboolean ok = set_value (base, k, k->default_value, NULL, &why);
-        g_assert (ok);
-      }
+    {
+      g_autofree char *why = NULL;
+
+      if (strcmp (k->group, group) != 0)
+        continue;
+      if (k->default_value != NULL)
+        {
+          gboolean ok = set_value (base, k, k->default_value, NULL, &why);
+          g_assert (ok);
+        }
+      else if (k->type == MS_KEY_CHOICE)
+        *(int *) G_STRUCT_MEMBER_P (base, k->offset) = -1; /* not set (MS_PROTOCOL_UNSET) */
+    }
 }
 
 static void
@@ -370,7 +420,8 @@ free_fields (gpointer base, const char *group)
   for (const MsConfigKey *k = ms_config_keys; k->name; k++)
     {
       gpointer field = G_STRUCT_MEMBER_P (base, k->offset);
-      if (strcmp (k->group, group) != 0 || k->type == MS_KEY_INT || k->type == MS_KEY_BOOL)
+      if (strcmp (k->group, group) != 0 || k->type == MS_KEY_INT || k->type == MS_KEY_BOOL
+          || k->type == MS_KEY_CHOICE)
         continue;
       if (k->type == MS_KEY_STRV)
         g_strfreev (*(char ***) field);
@@ -463,7 +514,7 @@ check_account (Checker *c, MsAccount *a)
                  "'_' and '-'", group);
         break;
       }
-  if (a->protocol == NULL)
+  if (a->protocol == MS_PROTOCOL_UNSET)
     problem (c, group, NULL, "[%s]: protocol is missing (imap or pop3)", group);
   if (a->host == NULL || *a->host == '\0')
     problem (c, group, NULL, "[%s]: host is missing", group);
@@ -472,7 +523,7 @@ check_account (Checker *c, MsAccount *a)
   if (a->password_command == NULL && a->oauth2_token_command == NULL)
     problem (c, group, NULL, "[%s]: set password_command (or oauth2_token_command); passwords "
              "are never written in the config or on the command line", group);
-  if (g_strcmp0 (a->tls, "none") == 0 && a->host && !is_loopback (a->host) && !a->allow_plaintext)
+  if (a->tls == MS_TLS_NONE && a->host && !is_loopback (a->host) && !a->allow_plaintext)
     problem (c, group, "tls", "[%s]: tls = none would send your password unencrypted to %s; "
              "use implicit or starttls (or set allow_plaintext = yes if you must)", group, a->host);
   if (a->pin_sha256)
@@ -487,13 +538,13 @@ check_account (Checker *c, MsAccount *a)
         problem (c, group, "pin_sha256", "[%s]: pin_sha256 must be 64 hex digits (colons "
                  "allowed), as mailsift prints it when a certificate is refused", group);
     }
-  if (g_strcmp0 (a->fileinto_target, "server") == 0 && g_strcmp0 (a->protocol, "imap") != 0)
+  if (a->fileinto_target == MS_FILEINTO_SERVER && a->protocol != MS_PROTOCOL_IMAP)
     problem (c, group, "fileinto_target", "[%s]: fileinto_target = server needs protocol = imap "
              "(a POP3 server has no folders)", group);
   if (a->after_delivery)
     {
       const char *v = a->after_delivery;
-      gboolean imap = g_strcmp0 (a->protocol, "imap") == 0;
+      gboolean imap = a->protocol == MS_PROTOCOL_IMAP;
       gboolean ok = strcmp (v, "keep") == 0 || strcmp (v, "delete") == 0
                     || (imap && (strcmp (v, "seen") == 0
                                  || (g_str_has_prefix (v, "move:") && v[5] != '\0')));
@@ -520,7 +571,7 @@ check_deliver_to (Checker *c, const MsConfig *config, const MsAccount *a)
   if (!g_str_has_prefix (a->deliver_to, "imap:"))
     problem (c, group, "deliver_to", "[%s]: deliver_to = %s: expected maildir or imap:ACCOUNT",
              group, a->deliver_to);
-  else if (to == NULL || g_strcmp0 (to->protocol, "imap") != 0)
+  else if (to == NULL || to->protocol != MS_PROTOCOL_IMAP)
     problem (c, group, "deliver_to", "[%s]: deliver_to = %s: there is no IMAP [account %s]",
              group, a->deliver_to, a->deliver_to + 5);
   else if (to == a)
@@ -537,7 +588,7 @@ check_smtp (Checker *c, MsSmtpHost *h)
   if (h->user && h->password_command == NULL && h->oauth2_token_command == NULL)
     problem (c, group, NULL, "[%s]: user is set but neither password_command nor "
              "oauth2_token_command", group);
-  if (g_strcmp0 (h->tls, "none") == 0 && h->host && !is_loopback (h->host) && !h->allow_plaintext)
+  if (h->tls == MS_TLS_NONE && h->host && !is_loopback (h->host) && !h->allow_plaintext)
     problem (c, group, "tls", "[%s]: tls = none would send your mail (and password) unencrypted "
              "to %s; use starttls or implicit", group, h->host);
 }
@@ -547,7 +598,7 @@ ms_smtp_host_port (const MsSmtpHost *h)
 {
   if (h->port > 0)
     return h->port;
-  return g_strcmp0 (h->tls, "implicit") == 0 ? 465 : 587;
+  return h->tls == MS_TLS_IMPLICIT ? 465 : 587;
 }
 
 MsAccount *
@@ -565,11 +616,11 @@ ms_config_find_account (const MsConfig *config, const char *name)
 int
 ms_account_port (const MsAccount *a)
 {
-  gboolean implicit = g_strcmp0 (a->tls, "implicit") == 0;
+  gboolean implicit = a->tls == MS_TLS_IMPLICIT;
 
   if (a->port > 0)
     return a->port;
-  if (g_strcmp0 (a->protocol, "pop3") == 0)
+  if (a->protocol == MS_PROTOCOL_POP3)
     return implicit ? 995 : 110;
   return implicit ? 993 : 143;
 }
@@ -766,13 +817,10 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
       keys = g_key_file_get_keys (kf, group, NULL, NULL);
       for (guint ki = 0; keys && keys[ki]; ki++)
         {
-          const MsConfigKey *key = NULL;
+          const MsConfigKey *key = find_key (kind, keys[ki]);
           g_autofree char *value = NULL;
           g_autofree char *why = NULL;
 
-          for (const MsConfigKey *k = ms_config_keys; k->name; k++)
-            if (strcmp (k->group, kind) == 0 && strcmp (k->name, keys[ki]) == 0)
-              key = k;
           if (key == NULL)
             {
               const MsConfigKey *near = closest_key (kind, keys[ki]);

@@ -15,9 +15,9 @@
 const MsSourceOps *
 ms_source_for (const MsAccount *account)
 {
-  if (g_strcmp0 (account->protocol, "pop3") == 0)
+  if (account->protocol == MS_PROTOCOL_POP3)
     return &ms_source_pop3;
-  if (g_strcmp0 (account->protocol, "imap") == 0)
+  if (account->protocol == MS_PROTOCOL_IMAP)
     return &ms_source_imap;
   return NULL;
 }

@@ -293,7 +293,7 @@ sieve_options (MsPipeline *p)
     { "maildir", c->maildir },
     { "folder_separator", c->folder_separator },
     { "spamtest_header", c->spamtest_header },
-    { "spamtest_type", c->spamtest_type },
+    { "spamtest_type", ms_config_choice_word ("general", "spamtest_type", c->spamtest_type) },
     { "spamtest_max", c->spamtest_max },
     { "virustest_header", c->virustest_header },
     { "virustest_max", c->virustest_max },

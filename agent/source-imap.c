@@ -89,7 +89,7 @@ static void
 body_limits (Imap *im, const ImapMsg *msgs, guint n)
 {
   const MsAccount *a = im->fetch->account;
-  guint64 limit = g_strcmp0 (a->oversize, "fetch") != 0 ? (guint64) a->max_message_size * 1024 : 0;
+  guint64 limit = a->oversize != MS_OVERSIZE_FETCH ? (guint64) a->max_message_size * 1024 : 0;
   guint64 largest = 0, total = 0;
   gboolean unknown = FALSE;
   MsNetLimits l;
@@ -1133,7 +1133,7 @@ fetch_folder (Imap *im, const char *folder, GError **error)
       if (fetched == NULL)
         {
           f->stats.total++;
-          if (limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
+          if (limit && m->size > limit && a->oversize != MS_OVERSIZE_FETCH)
             {
               g_warning ("account %s: %s UID %u is %u KiB, over max_message_size; left on the server",
                          a->name, folder, m->uid, m->size / 1024);
@@ -1209,7 +1209,7 @@ imap_fetch (MsFetch *f, GError **error)
 
   if (ok)
     ms_net_set_deadline (im.imap->imap_stream, ms_fetch_net_deadline (f));
-  f->fileinto_on_server = g_strcmp0 (f->account->fileinto_target, "server") == 0 && !f->dry_run;
+  f->fileinto_on_server = f->account->fileinto_target == MS_FILEINTO_SERVER && !f->dry_run;
   /* asked once per fetch: the filter process knows when the script (or
    * a script it includes) changed */
   f->needs_body = ok && (f->dry_run || f->fileinto_on_server) && ms_pipeline_needs_body (f->pipeline);

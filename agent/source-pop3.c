@@ -236,7 +236,7 @@ static guint64
 message_cap (Pop3 *p, const Pop3Msg *m)
 {
   const MsAccount *a = p->fetch->account;
-  guint64 limit = g_strcmp0 (a->oversize, "fetch") != 0 ? (guint64) a->max_message_size * 1024 : 0;
+  guint64 limit = a->oversize != MS_OVERSIZE_FETCH ? (guint64) a->max_message_size * 1024 : 0;
   guint64 cap = m->size ? m->size + MS_FETCH_SIZE_SLACK : 0;
 
   return cap && limit ? MIN (cap, limit) : cap ? cap : limit;
@@ -711,7 +711,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
           gboolean first = g_hash_table_add (p->counted, g_strdup (m->uidl));
 
           f->stats.total += first;
-          if (limit && m->size > limit && g_strcmp0 (a->oversize, "fetch") != 0)
+          if (limit && m->size > limit && a->oversize != MS_OVERSIZE_FETCH)
             {
               if (first)
                 g_warning ("account %s: message %s is %" G_GUINT64_FORMAT " KiB, over "

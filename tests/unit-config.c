@@ -157,7 +157,9 @@ test_accounts (void)
   g_assert_nonnull (work);
   g_assert_nonnull (home);
   g_assert_null (ms_config_find_account (c, "nope"));
-  g_assert_cmpstr (work->tls, ==, "implicit"); /* secure by default */
+  g_assert_cmpint (work->tls, ==, MS_TLS_IMPLICIT); /* secure by default */
+  g_assert_cmpint (work->protocol, ==, MS_PROTOCOL_POP3);
+  g_assert_cmpint (home->tls, ==, MS_TLS_NONE);
   g_assert_cmpint (ms_account_port (work), ==, 995);
   g_assert_cmpint (ms_account_port (home), ==, 143);
   g_assert_cmpstr (home->folders[0], ==, "INBOX");
@@ -248,6 +250,117 @@ test_account_problems (void)
   g_assert_nonnull (strstr (all, "needs a name"));                     /* [account] */
 }
 
+/* Every MS_KEY_CHOICE key with the enum constants of its words, in the
+ * order of its choices: the loader stores the index of the word, so the
+ * enums in config.h must follow the choices strings. */
+#define CHOICE_ENUM(g, k, ...) \
+  { g, k, { __VA_ARGS__ }, G_N_ELEMENTS (((int[]) { __VA_ARGS__ })) }
+static const struct {
+  const char *group;
+  const char *key;
+  int values[4];
+  guint n_values;
+} choice_enums[] = {
+  CHOICE_ENUM ("general", "sieve_engine", MS_SIEVE_ENGINE_MAILSIFT, MS_SIEVE_ENGINE_LIBSIEVE),
+  CHOICE_ENUM ("general", "spamtest_type", MS_SPAMTEST_SCORE, MS_SPAMTEST_STRLEN),
+  CHOICE_ENUM ("general", "smtp_balance", MS_SMTP_BALANCE_FAILOVER, MS_SMTP_BALANCE_ROUND_ROBIN),
+  CHOICE_ENUM ("general", "log_level", MS_LOG_LEVEL_NOTICE, MS_LOG_LEVEL_INFO, MS_LOG_LEVEL_DEBUG),
+  CHOICE_ENUM ("general", "log", MS_LOG_TO_STDERR, MS_LOG_TO_SYSLOG),
+  CHOICE_ENUM ("account", "protocol", MS_PROTOCOL_IMAP, MS_PROTOCOL_POP3),
+  CHOICE_ENUM ("account", "tls", MS_TLS_IMPLICIT, MS_TLS_STARTTLS, MS_TLS_NONE),
+  CHOICE_ENUM ("account", "fileinto_target", MS_FILEINTO_LOCAL, MS_FILEINTO_SERVER),
+  CHOICE_ENUM ("account", "oversize", MS_OVERSIZE_SKIP, MS_OVERSIZE_FETCH),
+  CHOICE_ENUM ("smtp", "tls", MS_TLS_IMPLICIT, MS_TLS_STARTTLS, MS_TLS_NONE),
+  CHOICE_ENUM ("smtp", "auth", MS_SMTP_AUTH_AUTO, MS_SMTP_AUTH_PLAIN, MS_SMTP_AUTH_LOGIN,
+               MS_SMTP_AUTH_XOAUTH2),
+};
+
+/* The value a file with "@key = @word" in a group of @key's kind stores
+ * in @key's field. */
+static int
+stored_choice (const char *path, const MsConfigKey *key, const char *word)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = NULL;
+  gpointer base;
+
+  if (strcmp (key->group, "general") == 0)
+    text = g_strdup_printf ("[general]\n%s = %s\n", key->name, word);
+  else if (strcmp (key->group, "account") == 0)
+    text = g_strdup_printf ("[account a]\nhost = 127.0.0.1\nuser = me\npassword_command = true\n%s"
+                            "%s = %s\n", strcmp (key->name, "protocol") ? "protocol = imap\n" : "",
+                            key->name, word);
+  else
+    text = g_strdup_printf ("[smtp s]\nhost = 127.0.0.1\n%s = %s\n", key->name, word);
+  g_assert_true (g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error));
+  c = ms_config_load (path, NULL, &error);
+  g_assert_no_error (error);
+  base = strcmp (key->group, "general") == 0   ? (gpointer) c
+         : strcmp (key->group, "account") == 0 ? c->accounts->pdata[0]
+                                               : c->smtp->pdata[0];
+  return *(int *) G_STRUCT_MEMBER_P (base, key->offset);
+}
+
+static void
+test_choice_enums (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ms-config-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "config", NULL);
+  guint n_keys = 0;
+
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    {
+      g_auto (GStrv) words = NULL;
+      guint e = 0;
+
+      if (k->type != MS_KEY_CHOICE)
+        continue;
+      n_keys++;
+      g_test_message ("[%s] %s = %s", k->group, k->name, k->choices);
+      while (e < G_N_ELEMENTS (choice_enums)
+             && (strcmp (choice_enums[e].group, k->group) != 0 || strcmp (choice_enums[e].key, k->name) != 0))
+        e++;
+      g_assert_cmpuint (e, <, G_N_ELEMENTS (choice_enums)); /* a new choice: list its enum above */
+      words = g_strsplit (k->choices, "|", -1);
+      g_assert_cmpuint (g_strv_length (words), ==, choice_enums[e].n_values);
+      for (guint i = 0; words[i]; i++)
+        {
+          int value = choice_enums[e].values[i];
+          g_assert_cmpint (ms_config_choice_value (k->group, k->name, words[i]), ==, value);
+          g_assert_cmpstr (ms_config_choice_word (k->group, k->name, value), ==, words[i]);
+          g_assert_cmpint (stored_choice (path, k, words[i]), ==, value);
+        }
+      g_assert_cmpint (ms_config_choice_value (k->group, k->name, "no-such-word"), ==, -1);
+    }
+  g_assert_cmpuint (n_keys, ==, G_N_ELEMENTS (choice_enums));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* protocol has no default: a group without it is refused, and one with
+ * a word that is not a protocol is told both. */
+static void
+test_protocol_missing (void)
+{
+  g_autofree char *path = write_config ("[account a]\nhost = h\nuser = me\npassword_command = true\n"
+                                        "[account b]\nprotocol = ftp\nhost = h\nuser = me\n"
+                                        "password_command = true\n", 0600);
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load (path, problems, &error);
+  g_autofree char *p0 = g_strdup_printf ("%s:1: [account a]: protocol is missing (imap or pop3)", path);
+  g_autofree char *p1 = g_strdup_printf ("%s:6: bad value 'ftp' for protocol: expected one of: "
+                                         "imap|pop3", path);
+  g_autofree char *p2 = g_strdup_printf ("%s:5: [account b]: protocol is missing (imap or pop3)", path);
+
+  g_assert_null (c);
+  g_assert_cmpuint (problems->len, ==, 3);
+  g_assert_cmpstr (problems->pdata[0], ==, p0);
+  g_assert_cmpstr (problems->pdata[1], ==, p1);
+  g_assert_cmpstr (problems->pdata[2], ==, p2);
+}
+
 static void
 test_edit_distance (void)
 {
@@ -272,5 +385,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/accounts", test_accounts);
   g_test_add_func ("/config/account-problems", test_account_problems);
   g_test_add_func ("/config/command-timeout", test_command_timeout);
+  g_test_add_func ("/config/choice-enums", test_choice_enums);
+  g_test_add_func ("/config/protocol-missing", test_protocol_missing);
   return g_test_run ();
 }
