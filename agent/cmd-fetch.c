@@ -148,13 +148,13 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
       pipeline.engine = engine;
       pipeline.state = opt_dry_run ? NULL : state; /* a dry run records nothing */
       pipeline.script = account->script;
-      if (g_str_has_prefix (account->deliver_to, "imap:"))
+      if (account->deliver_to == MS_DELIVER_TO_IMAP)
         {
           /* checked when the config was read */
-          store = ms_imap_store_new (config, ms_config_find_account (config, account->deliver_to + 5));
+          store = ms_imap_store_new (config, ms_config_find_account (config, account->deliver_to_account));
           pipeline.append = ms_imap_store_append;
           pipeline.append_data = store;
-          pipeline.append_to = account->deliver_to + 5;
+          pipeline.append_to = account->deliver_to_account;
         }
       f.dry_run = opt_dry_run;
       f.pipeline = &pipeline;

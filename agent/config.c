@@ -11,17 +11,20 @@
 #include <unistd.h>
 
 #define KEY(g, n, t, d, field, lo, hi, h) \
-  { g, n, t, d, G_STRUCT_OFFSET (MsConfig, field), lo, hi, NULL, h }
+  { g, n, t, d, G_STRUCT_OFFSET (MsConfig, field), lo, hi, NULL, h, 0 }
 #define CHOICE(g, n, d, field, choices, h) \
-  { g, n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsConfig, field), 0, 0, choices, h }
+  { g, n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsConfig, field), 0, 0, choices, h, 0 }
 #define ACCT(n, t, d, field, lo, hi, h) \
-  { "account", n, t, d, G_STRUCT_OFFSET (MsAccount, field), lo, hi, NULL, h }
+  { "account", n, t, d, G_STRUCT_OFFSET (MsAccount, field), lo, hi, NULL, h, 0 }
 #define SMTP(n, t, d, field, lo, hi, h) \
-  { "smtp", n, t, d, G_STRUCT_OFFSET (MsSmtpHost, field), lo, hi, NULL, h }
+  { "smtp", n, t, d, G_STRUCT_OFFSET (MsSmtpHost, field), lo, hi, NULL, h, 0 }
 #define SMTP_CHOICE(n, d, field, choices, h) \
-  { "smtp", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsSmtpHost, field), 0, 0, choices, h }
+  { "smtp", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsSmtpHost, field), 0, 0, choices, h, 0 }
 #define ACCT_CHOICE(n, d, field, choices, h) \
-  { "account", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsAccount, field), 0, 0, choices, h }
+  { "account", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsAccount, field), 0, 0, choices, h, 0 }
+#define ACCT_CHOICE_ARG(n, d, field, arg_field, choices, h) \
+  { "account", n, MS_KEY_CHOICE_ARG, d, G_STRUCT_OFFSET (MsAccount, field), 0, 0, choices, h, \
+    G_STRUCT_OFFSET (MsAccount, arg_field) }
 
 const MsConfigKey ms_config_keys[] = {
   KEY ("general", "maildir", MS_KEY_PATH, "~/Maildir", maildir, 0, 0,
@@ -103,9 +106,10 @@ const MsConfigKey ms_config_keys[] = {
         "Seconds this account's password_command or oauth2_token_command may run; 0: the "
         "[general] command_timeout."),
   ACCT ("folders", MS_KEY_STRV, "INBOX", folders, 0, 0, "IMAP folders to fetch, comma-separated."),
-  ACCT ("after_delivery", MS_KEY_STRING, "keep", after_delivery, 0, 0,
-        "What happens on the server once a message is delivered: keep, seen, delete or "
-        "move:FOLDER (POP3: keep or delete). Nothing is fetched twice either way."),
+  ACCT_CHOICE_ARG ("after_delivery", "keep", after_delivery, move_folder,
+                   "keep|seen|delete|move:FOLDER",
+                   "What happens on the server once a message is delivered: keep, seen, delete or "
+                   "move:FOLDER (POP3: keep or delete). Nothing is fetched twice either way."),
   ACCT ("keep_days", MS_KEY_INT, "0", keep_days, 0, 36500,
         "Delete messages from the server this many days after they were fetched; 0 never."),
   ACCT ("script", MS_KEY_PATH, NULL, script, 0, 0, "Sieve script for this account (default: [general] script)."),
@@ -118,9 +122,10 @@ const MsConfigKey ms_config_keys[] = {
                "local: fileinto delivers into the local Maildir folder; server: moves the message "
                "into that folder on the IMAP server, fetching its body only if it is also kept, "
                "redirected or answered."),
-  ACCT ("deliver_to", MS_KEY_STRING, "maildir", deliver_to, 0, 0,
-        "maildir: kept and filed mail goes into the local Maildir; imap:ACCOUNT: it is appended "
-        "to that IMAP account's folders instead (mailbox migration)."),
+  ACCT_CHOICE_ARG ("deliver_to", "maildir", deliver_to, deliver_to_account,
+                   "maildir|imap:ACCOUNT",
+                   "maildir: kept and filed mail goes into the local Maildir; imap:ACCOUNT: it is "
+                   "appended to that IMAP account's folders instead (mailbox migration)."),
   ACCT ("fetch", MS_KEY_BOOL, "yes", fetch, 0, 0,
         "no: never fetch this account; it only receives mail (deliver_to = imap:NAME)."),
   ACCT ("max_message_size", MS_KEY_INT, "0", max_message_size, 0, G_MAXINT,
@@ -151,7 +156,7 @@ const MsConfigKey ms_config_keys[] = {
   SMTP_CHOICE ("auth", "auto", auth, "auto|plain|login|xoauth2",
                "AUTH mechanism; auto picks XOAUTH2 with a token command, else PLAIN."),
   SMTP ("timeout", MS_KEY_INT, "60", timeout, 5, 3600, "Seconds for connecting and each reply."),
-  { NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL },
+  { NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0 },
 };
 
 char *
@@ -222,6 +227,7 @@ typedef struct {
   const char *text;
   GPtrArray *problems;
   GError *first;
+  GHashTable *written; /* MS_KEY_CHOICE_ARG field -> the value as written, for messages */
 } Checker;
 
 static void problem (Checker *c, const char *group, const char *key, const char *fmt, ...)
@@ -267,15 +273,27 @@ find_key (const char *group, const char *name)
   return NULL;
 }
 
-/* The index of @word in the choices of @key, or -1. */
+/* The index of @value among the words in the choices of @key, or -1. A
+ * word with a colon ("move:FOLDER") stands for every value that begins
+ * with what comes up to the colon ("move:"); the rest of the value is
+ * put in @arg_out (NULL for other words). */
 static int
-choice_index (const MsConfigKey *key, const char *word)
+choice_index (const MsConfigKey *key, const char *value, const char **arg_out)
 {
   g_auto (GStrv) words = g_strsplit (key->choices, "|", -1);
 
   for (int i = 0; words[i]; i++)
-    if (strcmp (words[i], word) == 0)
-      return i;
+    {
+      const char *colon = strchr (words[i], ':');
+      gsize len = colon ? (gsize) (colon + 1 - words[i]) : 0;
+
+      if (colon ? strncmp (value, words[i], len) == 0 : strcmp (value, words[i]) == 0)
+        {
+          if (arg_out)
+            *arg_out = colon ? value + len : NULL;
+          return i;
+        }
+    }
   return -1;
 }
 
@@ -284,8 +302,8 @@ ms_config_choice_value (const char *group, const char *key, const char *word)
 {
   const MsConfigKey *k = find_key (group, key);
 
-  g_return_val_if_fail (k != NULL && k->type == MS_KEY_CHOICE, -1);
-  return choice_index (k, word);
+  g_return_val_if_fail (k != NULL && (k->type == MS_KEY_CHOICE || k->type == MS_KEY_CHOICE_ARG), -1);
+  return choice_index (k, word, NULL);
 }
 
 const char *
@@ -294,7 +312,7 @@ ms_config_choice_word (const char *group, const char *key, int value)
   const MsConfigKey *k = find_key (group, key);
   g_auto (GStrv) words = NULL;
 
-  g_return_val_if_fail (k != NULL && k->type == MS_KEY_CHOICE, NULL);
+  g_return_val_if_fail (k != NULL && (k->type == MS_KEY_CHOICE || k->type == MS_KEY_CHOICE_ARG), NULL);
   words = g_strsplit (k->choices, "|", -1);
   g_return_val_if_fail (value >= 0 && (guint) value < g_strv_length (words), NULL);
   return g_intern_string (words[value]); /* kept for good, so the caller need not free it */
@@ -312,7 +330,7 @@ set_value (gpointer base, const MsConfigKey *key, const char *value, const char 
     {
     case MS_KEY_CHOICE:
       {
-        int i = choice_index (key, value);
+        int i = choice_index (key, value, NULL);
         if (i < 0)
           {
             *why_out = g_strdup_printf ("expected one of: %s", key->choices);
@@ -320,6 +338,15 @@ set_value (gpointer base, const MsConfigKey *key, const char *value, const char 
           }
         *(int *) field = i;
         return TRUE;
+      }
+    case MS_KEY_CHOICE_ARG:
+      {
+        char **arg_field = G_STRUCT_MEMBER_P (base, key->arg_offset);
+        const char *arg = NULL;
+        *(int *) field = choice_index (key, value, &arg);
+        g_free (*arg_field);
+        *arg_field = g_strdup (arg);
+        return TRUE; /* which values fit depends on other keys: check_account, check_deliver_to */
       }
     case MS_KEY_STRING:
       g_free (*(char **) field);
@@ -423,7 +450,9 @@ free_fields (gpointer base, const char *group)
       if (strcmp (k->group, group) != 0 || k->type == MS_KEY_INT || k->type == MS_KEY_BOOL
           || k->type == MS_KEY_CHOICE)
         continue;
-      if (k->type == MS_KEY_STRV)
+      if (k->type == MS_KEY_CHOICE_ARG)
+        g_free (*(char **) G_STRUCT_MEMBER_P (base, k->arg_offset));
+      else if (k->type == MS_KEY_STRV)
         g_strfreev (*(char ***) field);
       else
         g_free (*(char **) field);
@@ -493,6 +522,15 @@ group_kind (const char *group)
   return NULL;
 }
 
+/* The value of a MS_KEY_CHOICE_ARG field as the file gave it. */
+static const char *
+written (Checker *c, gconstpointer field)
+{
+  const char *text = g_hash_table_lookup (c->written, field);
+
+  return text ? text : "";
+}
+
 static gboolean
 is_loopback (const char *host)
 {
@@ -541,21 +579,22 @@ check_account (Checker *c, MsAccount *a)
   if (a->fileinto_target == MS_FILEINTO_SERVER && a->protocol != MS_PROTOCOL_IMAP)
     problem (c, group, "fileinto_target", "[%s]: fileinto_target = server needs protocol = imap "
              "(a POP3 server has no folders)", group);
-  if (a->after_delivery)
-    {
-      const char *v = a->after_delivery;
-      gboolean imap = a->protocol == MS_PROTOCOL_IMAP;
-      gboolean ok = strcmp (v, "keep") == 0 || strcmp (v, "delete") == 0
-                    || (imap && (strcmp (v, "seen") == 0
-                                 || (g_str_has_prefix (v, "move:") && v[5] != '\0')));
-      if (ok && g_str_has_prefix (v, "move:") && a->folders
-          && g_strv_contains ((const char *const *) a->folders, v + 5))
-        problem (c, group, "after_delivery", "[%s]: after_delivery = %s moves mail into a folder "
-                 "that is also in folders: it would be fetched again and again", group, v);
-      if (!ok)
-        problem (c, group, "after_delivery", "[%s]: after_delivery = %s: expected keep or "
-                 "delete%s", group, v, imap ? ", seen or move:FOLDER" : " (POP3 has no flags or folders)");
-    }
+  /* after_delivery: set_value took any value; which ones fit depends on the protocol */
+  {
+    const char *v = written (c, &a->after_delivery);
+    MsAfterDelivery how = a->after_delivery;
+    gboolean imap = a->protocol == MS_PROTOCOL_IMAP;
+    gboolean ok = how == MS_AFTER_DELIVERY_KEEP || how == MS_AFTER_DELIVERY_DELETE
+                  || (imap && (how == MS_AFTER_DELIVERY_SEEN
+                               || (how == MS_AFTER_DELIVERY_MOVE && *a->move_folder != '\0')));
+    if (ok && how == MS_AFTER_DELIVERY_MOVE && a->folders
+        && g_strv_contains ((const char *const *) a->folders, a->move_folder))
+      problem (c, group, "after_delivery", "[%s]: after_delivery = %s moves mail into a folder "
+               "that is also in folders: it would be fetched again and again", group, v);
+    if (!ok)
+      problem (c, group, "after_delivery", "[%s]: after_delivery = %s: expected keep or "
+               "delete%s", group, v, imap ? ", seen or move:FOLDER" : " (POP3 has no flags or folders)");
+  }
 }
 
 /* After every group is read: deliver_to must name another IMAP account. */
@@ -565,15 +604,15 @@ check_deliver_to (Checker *c, const MsConfig *config, const MsAccount *a)
   g_autofree char *group = g_strdup_printf ("account %s", a->name);
   const MsAccount *to;
 
-  if (a->deliver_to == NULL || strcmp (a->deliver_to, "maildir") == 0)
+  if (a->deliver_to == MS_DELIVER_TO_MAILDIR)
     return;
-  to = g_str_has_prefix (a->deliver_to, "imap:") ? ms_config_find_account (config, a->deliver_to + 5) : NULL;
-  if (!g_str_has_prefix (a->deliver_to, "imap:"))
+  to = a->deliver_to_account ? ms_config_find_account (config, a->deliver_to_account) : NULL;
+  if (a->deliver_to != MS_DELIVER_TO_IMAP)
     problem (c, group, "deliver_to", "[%s]: deliver_to = %s: expected maildir or imap:ACCOUNT",
-             group, a->deliver_to);
+             group, written (c, &a->deliver_to));
   else if (to == NULL || to->protocol != MS_PROTOCOL_IMAP)
     problem (c, group, "deliver_to", "[%s]: deliver_to = %s: there is no IMAP [account %s]",
-             group, a->deliver_to, a->deliver_to + 5);
+             group, written (c, &a->deliver_to), a->deliver_to_account);
   else if (to == a)
     problem (c, group, "deliver_to", "[%s]: deliver_to names the account itself", group);
 }
@@ -719,6 +758,7 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local = NULL;
   g_auto (GStrv) groups = NULL;
+  g_autoptr (GHashTable) written = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   Checker c = { 0 };
   gsize len;
   int fd;
@@ -732,6 +772,7 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
     }
   c.path = path;
   c.problems = problems;
+  c.written = written;
 
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -842,6 +883,8 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
           g_strstrip (value);
           if (!set_value (base, key, value, config_dir, &why))
             problem (&c, group, keys[ki], "bad value '%s' for %s: %s", value, keys[ki], why);
+          else if (key->type == MS_KEY_CHOICE_ARG)
+            g_hash_table_insert (written, G_STRUCT_MEMBER_P (base, key->offset), g_strdup (value));
         }
       if (base != config && strcmp (kind, "account") == 0)
         check_account (&c, base);

@@ -98,6 +98,24 @@ typedef enum {
   MS_SMTP_BALANCE_ROUND_ROBIN,
 } MsSmtpBalance;
 
+/* after_delivery: keep | seen | delete | move:FOLDER (FOLDER in
+ * move_folder). INVALID: none of these, only while the file is read. */
+typedef enum {
+  MS_AFTER_DELIVERY_INVALID = -1,
+  MS_AFTER_DELIVERY_KEEP,
+  MS_AFTER_DELIVERY_SEEN,
+  MS_AFTER_DELIVERY_DELETE,
+  MS_AFTER_DELIVERY_MOVE,
+} MsAfterDelivery;
+
+/* deliver_to: maildir | imap:ACCOUNT (ACCOUNT in deliver_to_account).
+ * INVALID: neither, only while the file is read. */
+typedef enum {
+  MS_DELIVER_TO_INVALID = -1,
+  MS_DELIVER_TO_MAILDIR,
+  MS_DELIVER_TO_IMAP,
+} MsDeliverTo;
+
 /* One [account NAME] group: a mailbox to fetch from. */
 typedef struct {
   char *name;
@@ -113,14 +131,16 @@ typedef struct {
   char *oauth2_token_command; /* likewise, for XOAUTH2 */
   int command_timeout;        /* seconds either command may run; 0 in the file: [general] */
   char **folders;             /* IMAP folders to fetch; default INBOX */
-  char *after_delivery;       /* keep | seen | delete | move:FOLDER */
+  MsAfterDelivery after_delivery; /* keep | seen | delete | move:FOLDER */
+  char *move_folder;          /* after_delivery = move:FOLDER: the FOLDER; else NULL */
   int keep_days;              /* delete from the server N days after fetching; 0 = never */
   char *script;               /* per-account Sieve script; NULL = [general] script */
   int poll_interval;          /* seconds between polls in `run` */
   gboolean idle;              /* yes | no */
   int idle_keepalive;         /* seconds between DONE/IDLE liveness checks */
   MsFileintoTarget fileinto_target; /* local | server: where Sieve fileinto puts mail (IMAP) */
-  char *deliver_to;           /* maildir | imap:ACCOUNT: where kept and filed mail goes */
+  MsDeliverTo deliver_to;     /* maildir | imap:ACCOUNT: where kept and filed mail goes */
+  char *deliver_to_account;   /* deliver_to = imap:ACCOUNT: the ACCOUNT; NULL for maildir */
   gboolean fetch;             /* yes | no: no = only a deliver_to destination, never fetched */
   int max_message_size;       /* KiB; 0 = no limit */
   MsOversize oversize;        /* skip | fetch: what to do above max_message_size */
@@ -185,6 +205,9 @@ typedef enum {
   MS_KEY_CHARS,  /* a short string of punctuation characters */
   MS_KEY_CHOICE, /* one of the words in choices, stored as its index (an enum above) */
   MS_KEY_BOOL,   /* yes or no, stored as a gboolean */
+  MS_KEY_CHOICE_ARG, /* as CHOICE, where a word with a colon takes an argument (move:FOLDER)
+                      * that goes to the string at arg_offset; a value that is none of the
+                      * words is -1, for the checks of the whole group to report */
 } MsKeyType;
 
 typedef struct {
@@ -194,8 +217,9 @@ typedef struct {
   const char *default_value;   /* in file syntax; NULL = unset */
   gsize offset;                /* into MsConfig, or MsAccount for "account" */
   int min, max;                /* MS_KEY_INT bounds */
-  const char *choices;         /* MS_KEY_CHOICE: "a|b|c" */
+  const char *choices;         /* MS_KEY_CHOICE, MS_KEY_CHOICE_ARG: "a|b|c" */
   const char *help;
+  gsize arg_offset;            /* MS_KEY_CHOICE_ARG: the char * for the argument */
 } MsConfigKey;
 
 /* The table, terminated by an entry with name NULL. */
@@ -212,13 +236,14 @@ char *ms_config_default_path (void);
  * A file that others may read or write is refused. Transfer full. */
 MsConfig *ms_config_load (const char *path, GPtrArray *problems, GError **error);
 
-/* The word in the choices of the MS_KEY_CHOICE key @key of @group
- * ("general", "account" or "smtp") that @value stands for, for messages:
- * ms_config_choice_word ("account", "tls", MS_TLS_NONE) is "none". */
+/* The word in the choices of the MS_KEY_CHOICE (or _ARG) key @key of
+ * @group ("general", "account" or "smtp") that @value stands for, for
+ * messages: ms_config_choice_word ("account", "tls", MS_TLS_NONE) is
+ * "none", and for after_delivery MS_AFTER_DELIVERY_MOVE "move:FOLDER". */
 const char *ms_config_choice_word (const char *group, const char *key, int value);
 
 /* The index of @word in the choices of that key (its enum value), or -1
- * when it is not one of them. */
+ * when it is not one of them ("move:Archive" is the word "move:FOLDER"). */
 int ms_config_choice_value (const char *group, const char *key, const char *word);
 
 /* A config with every default, as if an empty file had been read. */

@@ -604,9 +604,9 @@ copy_uids (Imap *im, GArray *uids, const char *folder, gboolean move, GError **e
 static gboolean
 tell_server (Imap *im, GArray *expired, GArray *delivered, GError **error)
 {
-  const char *how = im->fetch->account->after_delivery;
+  MsAfterDelivery how = im->fetch->account->after_delivery;
 
-  if (g_strcmp0 (how, "delete") == 0 && delivered->len)
+  if (how == MS_AFTER_DELIVERY_DELETE && delivered->len)
     {
       g_array_append_vals (expired, delivered->data, delivered->len);
       g_array_set_size (delivered, 0);
@@ -615,10 +615,10 @@ tell_server (Imap *im, GArray *expired, GArray *delivered, GError **error)
     return FALSE;
   if (delivered->len == 0)
     return TRUE;
-  if (g_strcmp0 (how, "seen") == 0)
+  if (how == MS_AFTER_DELIVERY_SEEN)
     return store_flag (im, delivered, mailimap_flag_new_seen (), error);
-  if (g_str_has_prefix (how, "move:"))
-    return copy_uids (im, delivered, how + 5, TRUE, error);
+  if (how == MS_AFTER_DELIVERY_MOVE)
+    return copy_uids (im, delivered, im->fetch->account->move_folder, TRUE, error);
   return TRUE;
 }
 
@@ -1094,8 +1094,8 @@ fetch_folder (Imap *im, const char *folder, GError **error)
   /* redo a delete or move a crash interrupted, where the server can do it
    * exactly once: a COPY without MOVE or UIDPLUS leaves the original
    * (flagged \Deleted) in place, and redoing it would copy again */
-  gboolean removes = g_strcmp0 (a->after_delivery, "delete") == 0
-                     || (g_str_has_prefix (a->after_delivery, "move:")
+  gboolean removes = a->after_delivery == MS_AFTER_DELIVERY_DELETE
+                     || (a->after_delivery == MS_AFTER_DELIVERY_MOVE
                          && (mailimap_has_extension (im->imap, "MOVE")
                              || mailimap_has_extension (im->imap, "UIDPLUS")));
   gboolean complete;

@@ -564,7 +564,7 @@ fetch_batch (Pop3 *p, Pop3Msg **msgs, guint n, GHashTable *journal, GPtrArray *d
       g_propagate_error (error, g_steal_pointer (&fetch_error));
       return FALSE;
     }
-  if (g_strcmp0 (f->account->after_delivery, "delete") == 0)
+  if (f->account->after_delivery == MS_AFTER_DELIVERY_DELETE)
     for (guint i = 0; i < items->len; i++)
       if (g_array_index (items, MsFetchItem, i).outcome == MS_FETCH_DELIVERED)
         {
@@ -670,7 +670,7 @@ pop3_run (Pop3 *p, GHashTable *seen, GHashTable *journal, GError **error)
 {
   MsFetch *f = p->fetch;
   const MsAccount *a = f->account;
-  gboolean delete = g_strcmp0 (a->after_delivery, "delete") == 0;
+  gboolean delete = a->after_delivery == MS_AFTER_DELIVERY_DELETE;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint64 limit = (guint64) a->max_message_size * 1024;
   g_autoptr (GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);

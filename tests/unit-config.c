@@ -250,7 +250,7 @@ test_account_problems (void)
   g_assert_nonnull (strstr (all, "needs a name"));                     /* [account] */
 }
 
-/* Every MS_KEY_CHOICE key with the enum constants of its words, in the
+/* Every MS_KEY_CHOICE(_ARG) key with the enum constants of its words, in the
  * order of its choices: the loader stores the index of the word, so the
  * enums in config.h must follow the choices strings. */
 #define CHOICE_ENUM(g, k, ...) \
@@ -270,13 +270,17 @@ static const struct {
   CHOICE_ENUM ("account", "tls", MS_TLS_IMPLICIT, MS_TLS_STARTTLS, MS_TLS_NONE),
   CHOICE_ENUM ("account", "fileinto_target", MS_FILEINTO_LOCAL, MS_FILEINTO_SERVER),
   CHOICE_ENUM ("account", "oversize", MS_OVERSIZE_SKIP, MS_OVERSIZE_FETCH),
+  CHOICE_ENUM ("account", "after_delivery", MS_AFTER_DELIVERY_KEEP, MS_AFTER_DELIVERY_SEEN,
+               MS_AFTER_DELIVERY_DELETE, MS_AFTER_DELIVERY_MOVE),
+  CHOICE_ENUM ("account", "deliver_to", MS_DELIVER_TO_MAILDIR, MS_DELIVER_TO_IMAP),
   CHOICE_ENUM ("smtp", "tls", MS_TLS_IMPLICIT, MS_TLS_STARTTLS, MS_TLS_NONE),
   CHOICE_ENUM ("smtp", "auth", MS_SMTP_AUTH_AUTO, MS_SMTP_AUTH_PLAIN, MS_SMTP_AUTH_LOGIN,
                MS_SMTP_AUTH_XOAUTH2),
 };
 
 /* The value a file with "@key = @word" in a group of @key's kind stores
- * in @key's field. */
+ * in @key's field. (There is an IMAP [account ACCOUNT] for deliver_to =
+ * imap:ACCOUNT.) */
 static int
 stored_choice (const char *path, const MsConfigKey *key, const char *word)
 {
@@ -289,8 +293,9 @@ stored_choice (const char *path, const MsConfigKey *key, const char *word)
     text = g_strdup_printf ("[general]\n%s = %s\n", key->name, word);
   else if (strcmp (key->group, "account") == 0)
     text = g_strdup_printf ("[account a]\nhost = 127.0.0.1\nuser = me\npassword_command = true\n%s"
-                            "%s = %s\n", strcmp (key->name, "protocol") ? "protocol = imap\n" : "",
-                            key->name, word);
+                            "%s = %s\n[account ACCOUNT]\nprotocol = imap\nhost = h\nuser = me\n"
+                            "password_command = true\n",
+                            strcmp (key->name, "protocol") ? "protocol = imap\n" : "", key->name, word);
   else
     text = g_strdup_printf ("[smtp s]\nhost = 127.0.0.1\n%s = %s\n", key->name, word);
   g_assert_true (g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error));
@@ -314,7 +319,7 @@ test_choice_enums (void)
       g_auto (GStrv) words = NULL;
       guint e = 0;
 
-      if (k->type != MS_KEY_CHOICE)
+      if (k->type != MS_KEY_CHOICE && k->type != MS_KEY_CHOICE_ARG)
         continue;
       n_keys++;
       g_test_message ("[%s] %s = %s", k->group, k->name, k->choices);
@@ -361,6 +366,67 @@ test_protocol_missing (void)
   g_assert_cmpstr (problems->pdata[2], ==, p2);
 }
 
+/* after_delivery and deliver_to: what is read, and the messages for
+ * values that do not fit the account. */
+static void
+test_delivery_targets (void)
+{
+  g_autofree char *path = write_config ("[account a]\nprotocol = imap\nhost = h\nuser = me\n"
+                                        "password_command = true\nafter_delivery = move:Archive\n"
+                                        "deliver_to = imap:b\n"
+                                        "[account b]\nprotocol = imap\nhost = h\nuser = me\n"
+                                        "password_command = true\nafter_delivery = seen\n", 0600);
+  g_autofree char *bad = write_config ("[account c]\nprotocol = imap\nhost = h\nuser = me\n"
+                                       "password_command = true\nafter_delivery = archive\n"
+                                       "deliver_to = mbox\n"
+                                       "[account d]\nprotocol = imap\nhost = h\nuser = me\n"
+                                       "password_command = true\nafter_delivery = move:\n"
+                                       "deliver_to = imap:\n"
+                                       "[account e]\nprotocol = imap\nhost = h\nuser = me\n"
+                                       "password_command = true\nafter_delivery = move:INBOX\n"
+                                       "deliver_to = imap:e\n"
+                                       "[account f]\nprotocol = pop3\nhost = h\nuser = me\n"
+                                       "password_command = true\nafter_delivery = move:x\n"
+                                       "deliver_to = imap:f\n", 0600);
+  const char *want[] = {
+    "6: [account c]: after_delivery = archive: expected keep or delete, seen or move:FOLDER",
+    "13: [account d]: after_delivery = move:: expected keep or delete, seen or move:FOLDER",
+    "20: [account e]: after_delivery = move:INBOX moves mail into a folder that is also in "
+    "folders: it would be fetched again and again",
+    "27: [account f]: after_delivery = move:x: expected keep or delete (POP3 has no flags or folders)",
+    "7: [account c]: deliver_to = mbox: expected maildir or imap:ACCOUNT",
+    "14: [account d]: deliver_to = imap:: there is no IMAP [account ]",
+    "21: [account e]: deliver_to names the account itself",
+    "28: [account f]: deliver_to = imap:f: there is no IMAP [account f]",
+  };
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) c = ms_config_load (path, NULL, &error);
+  g_autoptr (MsConfig) c_bad = NULL;
+  MsAccount *a, *b;
+
+  g_assert_no_error (error);
+  a = ms_config_find_account (c, "a");
+  b = ms_config_find_account (c, "b");
+  g_assert_cmpint (a->after_delivery, ==, MS_AFTER_DELIVERY_MOVE);
+  g_assert_cmpstr (a->move_folder, ==, "Archive");
+  g_assert_cmpint (a->deliver_to, ==, MS_DELIVER_TO_IMAP);
+  g_assert_cmpstr (a->deliver_to_account, ==, "b");
+  g_assert_cmpint (b->after_delivery, ==, MS_AFTER_DELIVERY_SEEN);
+  g_assert_null (b->move_folder);
+  g_assert_cmpint (b->deliver_to, ==, MS_DELIVER_TO_MAILDIR); /* the default */
+  g_assert_null (b->deliver_to_account);
+
+  c_bad = ms_config_load (bad, problems, &error);
+  g_assert_null (c_bad);
+  g_assert_cmpuint (problems->len, ==, G_N_ELEMENTS (want));
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    {
+      g_autofree char *full = g_strdup_printf ("%s:%s", bad, want[i]);
+      g_assert_cmpstr (problems->pdata[i], ==, full);
+    }
+}
+
 static void
 test_edit_distance (void)
 {
@@ -387,5 +453,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/command-timeout", test_command_timeout);
   g_test_add_func ("/config/choice-enums", test_choice_enums);
   g_test_add_func ("/config/protocol-missing", test_protocol_missing);
+  g_test_add_func ("/config/delivery-targets", test_delivery_targets);
   return g_test_run ();
 }
