@@ -90,8 +90,8 @@ ms_cmd_deliver (int argc, char **argv)
       g_warning ("not delivering, the MTA will retry: %s", error->message);
       return MS_EX_TEMPFAIL;
     }
-  ms_log_set_level (ms_config_choice_word ("general", "log_level", config->log_level));
-  ms_log_set_target (ms_config_choice_word ("general", "log", config->log));
+  ms_log_set_level (config->log_level);
+  ms_log_set_target (config->log);
   if (maildir)
     {
       g_free (config->maildir);

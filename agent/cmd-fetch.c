@@ -253,8 +253,8 @@ ms_cmd_fetch (int argc, char **argv)
       g_printerr ("mailsift fetch: %s\n", error->message);
       return MS_EX_CONFIG;
     }
-  ms_log_set_level (ms_config_choice_word ("general", "log_level", config->log_level));
-  ms_log_set_target (ms_config_choice_word ("general", "log", config->log));
+  ms_log_set_level (config->log_level);
+  ms_log_set_target (config->log);
   for (int i = 1; i < argc; i++)
     {
       MsAccount *a = ms_config_find_account (config, argv[i]);

@@ -60,8 +60,8 @@ ms_cmd_queue (int argc, char **argv)
       g_printerr ("mailsift queue: %s\n", error->message);
       return MS_EX_CONFIG;
     }
-  ms_log_set_level (ms_config_choice_word ("general", "log_level", config->log_level));
-  ms_log_set_target (ms_config_choice_word ("general", "log", config->log));
+  ms_log_set_level (config->log_level);
+  ms_log_set_target (config->log);
   state = ms_state_open (config->state_dir, &error);
   if (state == NULL)
     {

@@ -296,8 +296,8 @@ ms_cmd_run (int argc, char **argv)
       g_printerr ("mailsift run: %s\n", error->message);
       return MS_EX_CONFIG;
     }
-  ms_log_set_level (ms_config_choice_word ("general", "log_level", a.config->log_level));
-  ms_log_set_target (ms_config_choice_word ("general", "log", a.config->log));
+  ms_log_set_level (a.config->log_level);
+  ms_log_set_target (a.config->log);
   if (a.config->accounts->len == 0)
     {
       g_printerr ("mailsift run: no accounts configured; add an [account NAME] group "
