@@ -105,7 +105,7 @@ watch_account (MsConfig *config, MsAccount *account)
       if (code == MS_EX_OK || kind < 0)
         {
           backoff = 0;
-          waited = ops->wait && g_strcmp0 (account->idle, "yes") == 0
+          waited = ops->wait && account->idle
                      ? ops->wait (&f, 28 * 60, NULL, &error)
                      : (g_usleep ((gulong) account->poll_interval * G_USEC_PER_SEC), TRUE);
           if (waited)
@@ -149,13 +149,13 @@ fetch_account (MsConfig *config, MsAccount *account, gboolean quiet, GHashTable 
       pipeline.engine = engine;
       pipeline.state = opt_dry_run ? NULL : state; /* a dry run records nothing */
       pipeline.script = account->script;
-      if (g_str_has_prefix (account->deliver_to, "imap:"))
+      if (account->deliver_to == MS_DELIVER_TO_IMAP)
         {
           /* checked when the config was read */
-          store = ms_imap_store_new (config, ms_config_find_account (config, account->deliver_to + 5));
+          store = ms_imap_store_new (config, ms_config_find_account (config, account->deliver_to_account));
           pipeline.append = ms_imap_store_append;
           pipeline.append_data = store;
-          pipeline.append_to = account->deliver_to + 5;
+          pipeline.append_to = account->deliver_to_account;
         }
       f.dry_run = opt_dry_run;
       f.pipeline = &pipeline;
@@ -268,7 +268,7 @@ ms_cmd_fetch (int argc, char **argv)
       g_ptr_array_add (chosen, a);
     }
   for (guint i = 0; argc == 1 && i < config->accounts->len; i++)
-    if (g_strcmp0 (((MsAccount *) config->accounts->pdata[i])->fetch, "no") != 0)
+    if (((MsAccount *) config->accounts->pdata[i])->fetch)
       g_ptr_array_add (chosen, config->accounts->pdata[i]);
   if (chosen->len == 0)
     {

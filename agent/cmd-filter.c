@@ -91,8 +91,9 @@ ms_cmd_filter_worker (int argc, char **argv)
       g_printerr ("mailsift filter-worker is started by mailsift itself, not by hand\n");
       return MS_EX_USAGE;
     }
-  if (log_level)
-    ms_log_set_level (log_level);
+  if (log_level) /* the agent's ms_log_get_level: a word of log_level */
+    ms_log_set_level (MAX (ms_config_choice_value ("general", "log_level", log_level),
+                           MS_LOG_LEVEL_NOTICE));
   ms_engine_set_duplicate_lookup (read_duplicate);
 #ifdef MS_ASAN_BUILD
   open_sanitizer_report ();

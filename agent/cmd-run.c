@@ -195,7 +195,7 @@ start_all (Agent *a)
       const MsAccount *account = a->config->accounts->pdata[i];
       Worker *w;
 
-      if (g_strcmp0 (account->fetch, "no") == 0)
+      if (!account->fetch)
         continue; /* only a deliver_to destination */
       w = g_new0 (Worker, 1);
       w->agent = a;

@@ -120,7 +120,8 @@ ms_cmd_status (int argc, char **argv)
           return MS_EX_TEMPFAIL;
         }
       ok_at = when (st.last_ok);
-      printf ("%s (%s %s@%s:%d)\n", a->name, a->protocol, a->user, a->host, ms_account_port (a));
+      printf ("%s (%s %s@%s:%d)\n", a->name, ms_config_choice_word ("account", "protocol", a->protocol),
+              a->user, a->host, ms_account_port (a));
       printf ("  last fetched:   %s\n", ok_at);
       if (st.last_error && st.last_error_at >= st.last_ok)
         {

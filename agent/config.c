@@ -11,17 +11,20 @@
 #include <unistd.h>
 
 #define KEY(g, n, t, d, field, lo, hi, h) \
-  { g, n, t, d, G_STRUCT_OFFSET (MsConfig, field), lo, hi, NULL, h }
+  { g, n, t, d, G_STRUCT_OFFSET (MsConfig, field), lo, hi, NULL, h, 0 }
 #define CHOICE(g, n, d, field, choices, h) \
-  { g, n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsConfig, field), 0, 0, choices, h }
+  { g, n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsConfig, field), 0, 0, choices, h, 0 }
 #define ACCT(n, t, d, field, lo, hi, h) \
-  { "account", n, t, d, G_STRUCT_OFFSET (MsAccount, field), lo, hi, NULL, h }
+  { "account", n, t, d, G_STRUCT_OFFSET (MsAccount, field), lo, hi, NULL, h, 0 }
 #define SMTP(n, t, d, field, lo, hi, h) \
-  { "smtp", n, t, d, G_STRUCT_OFFSET (MsSmtpHost, field), lo, hi, NULL, h }
+  { "smtp", n, t, d, G_STRUCT_OFFSET (MsSmtpHost, field), lo, hi, NULL, h, 0 }
 #define SMTP_CHOICE(n, d, field, choices, h) \
-  { "smtp", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsSmtpHost, field), 0, 0, choices, h }
+  { "smtp", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsSmtpHost, field), 0, 0, choices, h, 0 }
 #define ACCT_CHOICE(n, d, field, choices, h) \
-  { "account", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsAccount, field), 0, 0, choices, h }
+  { "account", n, MS_KEY_CHOICE, d, G_STRUCT_OFFSET (MsAccount, field), 0, 0, choices, h, 0 }
+#define ACCT_CHOICE_ARG(n, d, field, arg_field, choices, h) \
+  { "account", n, MS_KEY_CHOICE_ARG, d, G_STRUCT_OFFSET (MsAccount, field), 0, 0, choices, h, \
+    G_STRUCT_OFFSET (MsAccount, arg_field) }
 
 const MsConfigKey ms_config_keys[] = {
   KEY ("general", "maildir", MS_KEY_PATH, "~/Maildir", maildir, 0, 0,
@@ -63,9 +66,9 @@ const MsConfigKey ms_config_keys[] = {
        "MiB of memory the Sieve filter process may use."),
   KEY ("general", "vacation_max_days", MS_KEY_INT, "30", vacation_max_days, 1, 365,
        "Largest :days a vacation action may ask for; larger values are lowered."),
-  CHOICE ("general", "dedupe_message_id", "no", dedupe_message_id, "yes|no",
-          "yes: mail that reaches two of your accounts (same Message-ID) is delivered once; "
-          "Message-IDs are remembered for 30 days."),
+  KEY ("general", "dedupe_message_id", MS_KEY_BOOL, "no", dedupe_message_id, 0, 0,
+       "yes: mail that reaches two of your accounts (same Message-ID) is delivered once; "
+       "Message-IDs are remembered for 30 days."),
   KEY ("general", "queue_lifetime", MS_KEY_INT, "5", queue_lifetime, 1, 60,
        "Days a queued message (redirect, vacation...) is retried before it is given up and you "
        "get a failure notice."),
@@ -88,8 +91,8 @@ const MsConfigKey ms_config_keys[] = {
   ACCT_CHOICE ("tls", "implicit", tls, "implicit|starttls|none",
                "implicit (TLS from the start), starttls, or none (only to a loopback host, "
                "or with allow_plaintext = yes)."),
-  ACCT_CHOICE ("allow_plaintext", "no", allow_plaintext, "yes|no",
-               "Allow tls = none to a host that is not loopback. Sends your password unprotected."),
+  ACCT ("allow_plaintext", MS_KEY_BOOL, "no", allow_plaintext, 0, 0,
+        "Allow tls = none to a host that is not loopback. Sends your password unprotected."),
   ACCT ("ca_file", MS_KEY_PATH, NULL, ca_file, 0, 0,
         "Trust only this CA certificate file (PEM) for the server, instead of the system's."),
   ACCT ("pin_sha256", MS_KEY_STRING, NULL, pin_sha256, 0, 0,
@@ -103,26 +106,28 @@ const MsConfigKey ms_config_keys[] = {
         "Seconds this account's password_command or oauth2_token_command may run; 0: the "
         "[general] command_timeout."),
   ACCT ("folders", MS_KEY_STRV, "INBOX", folders, 0, 0, "IMAP folders to fetch, comma-separated."),
-  ACCT ("after_delivery", MS_KEY_STRING, "keep", after_delivery, 0, 0,
-        "What happens on the server once a message is delivered: keep, seen, delete or "
-        "move:FOLDER (POP3: keep or delete). Nothing is fetched twice either way."),
+  ACCT_CHOICE_ARG ("after_delivery", "keep", after_delivery, move_folder,
+                   "keep|seen|delete|move:FOLDER",
+                   "What happens on the server once a message is delivered: keep, seen, delete or "
+                   "move:FOLDER (POP3: keep or delete). Nothing is fetched twice either way."),
   ACCT ("keep_days", MS_KEY_INT, "0", keep_days, 0, 36500,
         "Delete messages from the server this many days after they were fetched; 0 never."),
   ACCT ("script", MS_KEY_PATH, NULL, script, 0, 0, "Sieve script for this account (default: [general] script)."),
   ACCT ("poll_interval", MS_KEY_INT, "300", poll_interval, 10, 86400,
         "Seconds between checks for new mail in mailsift run, where IDLE is not used."),
-  ACCT_CHOICE ("idle", "yes", idle, "yes|no", "Use IMAP IDLE for push delivery in mailsift run."),
+  ACCT ("idle", MS_KEY_BOOL, "yes", idle, 0, 0, "Use IMAP IDLE for push delivery in mailsift run."),
   ACCT ("idle_keepalive", MS_KEY_INT, "300", idle_keepalive, 5, 1680,
         "Seconds between checks that an idling IMAP connection is still alive."),
   ACCT_CHOICE ("fileinto_target", "local", fileinto_target, "local|server",
                "local: fileinto delivers into the local Maildir folder; server: moves the message "
                "into that folder on the IMAP server, fetching its body only if it is also kept, "
                "redirected or answered."),
-  ACCT ("deliver_to", MS_KEY_STRING, "maildir", deliver_to, 0, 0,
-        "maildir: kept and filed mail goes into the local Maildir; imap:ACCOUNT: it is appended "
-        "to that IMAP account's folders instead (mailbox migration)."),
-  ACCT_CHOICE ("fetch", "yes", fetch, "yes|no",
-               "no: never fetch this account; it only receives mail (deliver_to = imap:NAME)."),
+  ACCT_CHOICE_ARG ("deliver_to", "maildir", deliver_to, deliver_to_account,
+                   "maildir|imap:ACCOUNT",
+                   "maildir: kept and filed mail goes into the local Maildir; imap:ACCOUNT: it is "
+                   "appended to that IMAP account's folders instead (mailbox migration)."),
+  ACCT ("fetch", MS_KEY_BOOL, "yes", fetch, 0, 0,
+        "no: never fetch this account; it only receives mail (deliver_to = imap:NAME)."),
   ACCT ("max_message_size", MS_KEY_INT, "0", max_message_size, 0, G_MAXINT,
         "Largest message to fetch, in KiB; 0 means no limit."),
   ACCT_CHOICE ("oversize", "skip", oversize, "skip|fetch",
@@ -135,8 +140,8 @@ const MsConfigKey ms_config_keys[] = {
   SMTP ("port", MS_KEY_INT, "0", port, 0, 65535, "Port; 0 means 465 for tls = implicit, else 587."),
   SMTP_CHOICE ("tls", "starttls", tls, "implicit|starttls|none",
                "implicit, starttls, or none (only to a loopback host, or with allow_plaintext = yes)."),
-  SMTP_CHOICE ("allow_plaintext", "no", allow_plaintext, "yes|no",
-               "Allow tls = none to a host that is not loopback."),
+  SMTP ("allow_plaintext", MS_KEY_BOOL, "no", allow_plaintext, 0, 0,
+        "Allow tls = none to a host that is not loopback."),
   SMTP ("ca_file", MS_KEY_PATH, NULL, ca_file, 0, 0, "Trust only this CA certificate file (PEM)."),
   SMTP ("pin_sha256", MS_KEY_STRING, NULL, pin_sha256, 0, 0,
         "Accept exactly the certificate with this SHA-256 fingerprint."),
@@ -151,7 +156,7 @@ const MsConfigKey ms_config_keys[] = {
   SMTP_CHOICE ("auth", "auto", auth, "auto|plain|login|xoauth2",
                "AUTH mechanism; auto picks XOAUTH2 with a token command, else PLAIN."),
   SMTP ("timeout", MS_KEY_INT, "60", timeout, 5, 3600, "Seconds for connecting and each reply."),
-  { NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL },
+  { NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0 },
 };
 
 char *
@@ -222,6 +227,7 @@ typedef struct {
   const char *text;
   GPtrArray *problems;
   GError *first;
+  GHashTable *written; /* MS_KEY_CHOICE_ARG field -> the value as written, for messages */
 } Checker;
 
 static void problem (Checker *c, const char *group, const char *key, const char *fmt, ...)
@@ -258,6 +264,60 @@ expand_path (const char *value, const char *config_dir)
   return g_build_filename (config_dir, value, NULL);
 }
 
+static const MsConfigKey *
+find_key (const char *group, const char *name)
+{
+  for (const MsConfigKey *k = ms_config_keys; k->name; k++)
+    if (strcmp (k->group, group) == 0 && strcmp (k->name, name) == 0)
+      return k;
+  return NULL;
+}
+
+/* The index of @value among the words in the choices of @key, or -1. A
+ * word with a colon ("move:FOLDER") stands for every value that begins
+ * with what comes up to the colon ("move:"); the rest of the value is
+ * put in @arg_out (NULL for other words). */
+static int
+choice_index (const MsConfigKey *key, const char *value, const char **arg_out)
+{
+  g_auto (GStrv) words = g_strsplit (key->choices, "|", -1);
+
+  for (int i = 0; words[i]; i++)
+    {
+      const char *colon = strchr (words[i], ':');
+      gsize len = colon ? (gsize) (colon + 1 - words[i]) : 0;
+
+      if (colon ? strncmp (value, words[i], len) == 0 : strcmp (value, words[i]) == 0)
+        {
+          if (arg_out)
+            *arg_out = colon ? value + len : NULL;
+          return i;
+        }
+    }
+  return -1;
+}
+
+int
+ms_config_choice_value (const char *group, const char *key, const char *word)
+{
+  const MsConfigKey *k = find_key (group, key);
+
+  g_return_val_if_fail (k != NULL && (k->type == MS_KEY_CHOICE || k->type == MS_KEY_CHOICE_ARG), -1);
+  return choice_index (k, word, NULL);
+}
+
+const char *
+ms_config_choice_word (const char *group, const char *key, int value)
+{
+  const MsConfigKey *k = find_key (group, key);
+  g_auto (GStrv) words = NULL;
+
+  g_return_val_if_fail (k != NULL && (k->type == MS_KEY_CHOICE || k->type == MS_KEY_CHOICE_ARG), NULL);
+  words = g_strsplit (k->choices, "|", -1);
+  g_return_val_if_fail (value >= 0 && (guint) value < g_strv_length (words), NULL);
+  return g_intern_string (words[value]); /* kept for good, so the caller need not free it */
+}
+
 /* Parse one value in file syntax into its field. FALSE with @why_out set
  * when the value is not acceptable. */
 static gboolean
@@ -270,17 +330,35 @@ set_value (gpointer base, const MsConfigKey *key, const char *value, const char 
     {
     case MS_KEY_CHOICE:
       {
-        g_auto (GStrv) words = g_strsplit (key->choices, "|", -1);
-        if (!g_strv_contains ((const char *const *) words, value))
+        int i = choice_index (key, value, NULL);
+        if (i < 0)
           {
             *why_out = g_strdup_printf ("expected one of: %s", key->choices);
             return FALSE;
           }
+        *(int *) field = i;
+        return TRUE;
       }
-      G_GNUC_FALLTHROUGH;
+    case MS_KEY_CHOICE_ARG:
+      {
+        char **arg_field = G_STRUCT_MEMBER_P (base, key->arg_offset);
+        const char *arg = NULL;
+        *(int *) field = choice_index (key, value, &arg);
+        g_free (*arg_field);
+        *arg_field = g_strdup (arg);
+        return TRUE; /* which values fit depends on other keys: check_account, check_deliver_to */
+      }
     case MS_KEY_STRING:
       g_free (*(char **) field);
       *(char **) field = g_strdup (value);
+      return TRUE;
+    case MS_KEY_BOOL:
+      if (strcmp (value, "yes") != 0 && strcmp (value, "no") != 0)
+        {
+          *why_out = g_strdup ("expected one of: yes|no");
+          return FALSE;
+        }
+      *(gboolean *) field = value[0] == 'y';
       return TRUE;
     case MS_KEY_PATH:
       if (*value == '\0')
@@ -348,12 +426,19 @@ static void
 apply_defaults (gpointer base, const char *group)
 {
   for (const MsConfigKey *k = ms_config_keys; k->name; k++)
-    if (k->default_value != NULL && strcmp (k->group, group) == 0)
-      {
-        g_autofree char *why = NULL;
-        gboolean ok = set_value (base, k, k->default_value, NULL, &why);
-        g_assert (ok);
-      }
+    {
+      g_autofree char *why = NULL;
+
+      if (strcmp (k->group, group) != 0)
+        continue;
+      if (k->default_value != NULL)
+        {
+          gboolean ok = set_value (base, k, k->default_value, NULL, &why);
+          g_assert (ok);
+        }
+      else if (k->type == MS_KEY_CHOICE)
+        *(int *) G_STRUCT_MEMBER_P (base, k->offset) = -1; /* not set (MS_PROTOCOL_UNSET) */
+    }
 }
 
 static void
@@ -362,9 +447,12 @@ free_fields (gpointer base, const char *group)
   for (const MsConfigKey *k = ms_config_keys; k->name; k++)
     {
       gpointer field = G_STRUCT_MEMBER_P (base, k->offset);
-      if (strcmp (k->group, group) != 0 || k->type == MS_KEY_INT)
+      if (strcmp (k->group, group) != 0 || k->type == MS_KEY_INT || k->type == MS_KEY_BOOL
+          || k->type == MS_KEY_CHOICE)
         continue;
-      if (k->type == MS_KEY_STRV)
+      if (k->type == MS_KEY_CHOICE_ARG)
+        g_free (*(char **) G_STRUCT_MEMBER_P (base, k->arg_offset));
+      else if (k->type == MS_KEY_STRV)
         g_strfreev (*(char ***) field);
       else
         g_free (*(char **) field);
@@ -434,6 +522,15 @@ group_kind (const char *group)
   return NULL;
 }
 
+/* The value of a MS_KEY_CHOICE_ARG field as the file gave it. */
+static const char *
+written (Checker *c, gconstpointer field)
+{
+  const char *text = g_hash_table_lookup (c->written, field);
+
+  return text ? text : "";
+}
+
 static gboolean
 is_loopback (const char *host)
 {
@@ -455,7 +552,7 @@ check_account (Checker *c, MsAccount *a)
                  "'_' and '-'", group);
         break;
       }
-  if (a->protocol == NULL)
+  if (a->protocol == MS_PROTOCOL_UNSET)
     problem (c, group, NULL, "[%s]: protocol is missing (imap or pop3)", group);
   if (a->host == NULL || *a->host == '\0')
     problem (c, group, NULL, "[%s]: host is missing", group);
@@ -464,8 +561,7 @@ check_account (Checker *c, MsAccount *a)
   if (a->password_command == NULL && a->oauth2_token_command == NULL)
     problem (c, group, NULL, "[%s]: set password_command (or oauth2_token_command); passwords "
              "are never written in the config or on the command line", group);
-  if (g_strcmp0 (a->tls, "none") == 0 && a->host && !is_loopback (a->host)
-      && g_strcmp0 (a->allow_plaintext, "yes") != 0)
+  if (a->tls == MS_TLS_NONE && a->host && !is_loopback (a->host) && !a->allow_plaintext)
     problem (c, group, "tls", "[%s]: tls = none would send your password unencrypted to %s; "
              "use implicit or starttls (or set allow_plaintext = yes if you must)", group, a->host);
   if (a->pin_sha256)
@@ -480,24 +576,25 @@ check_account (Checker *c, MsAccount *a)
         problem (c, group, "pin_sha256", "[%s]: pin_sha256 must be 64 hex digits (colons "
                  "allowed), as mailsift prints it when a certificate is refused", group);
     }
-  if (g_strcmp0 (a->fileinto_target, "server") == 0 && g_strcmp0 (a->protocol, "imap") != 0)
+  if (a->fileinto_target == MS_FILEINTO_SERVER && a->protocol != MS_PROTOCOL_IMAP)
     problem (c, group, "fileinto_target", "[%s]: fileinto_target = server needs protocol = imap "
              "(a POP3 server has no folders)", group);
-  if (a->after_delivery)
-    {
-      const char *v = a->after_delivery;
-      gboolean imap = g_strcmp0 (a->protocol, "imap") == 0;
-      gboolean ok = strcmp (v, "keep") == 0 || strcmp (v, "delete") == 0
-                    || (imap && (strcmp (v, "seen") == 0
-                                 || (g_str_has_prefix (v, "move:") && v[5] != '\0')));
-      if (ok && g_str_has_prefix (v, "move:") && a->folders
-          && g_strv_contains ((const char *const *) a->folders, v + 5))
-        problem (c, group, "after_delivery", "[%s]: after_delivery = %s moves mail into a folder "
-                 "that is also in folders: it would be fetched again and again", group, v);
-      if (!ok)
-        problem (c, group, "after_delivery", "[%s]: after_delivery = %s: expected keep or "
-                 "delete%s", group, v, imap ? ", seen or move:FOLDER" : " (POP3 has no flags or folders)");
-    }
+  /* after_delivery: set_value took any value; which ones fit depends on the protocol */
+  {
+    const char *v = written (c, &a->after_delivery);
+    MsAfterDelivery how = a->after_delivery;
+    gboolean imap = a->protocol == MS_PROTOCOL_IMAP;
+    gboolean ok = how == MS_AFTER_DELIVERY_KEEP || how == MS_AFTER_DELIVERY_DELETE
+                  || (imap && (how == MS_AFTER_DELIVERY_SEEN
+                               || (how == MS_AFTER_DELIVERY_MOVE && *a->move_folder != '\0')));
+    if (ok && how == MS_AFTER_DELIVERY_MOVE && a->folders
+        && g_strv_contains ((const char *const *) a->folders, a->move_folder))
+      problem (c, group, "after_delivery", "[%s]: after_delivery = %s moves mail into a folder "
+               "that is also in folders: it would be fetched again and again", group, v);
+    if (!ok)
+      problem (c, group, "after_delivery", "[%s]: after_delivery = %s: expected keep or "
+               "delete%s", group, v, imap ? ", seen or move:FOLDER" : " (POP3 has no flags or folders)");
+  }
 }
 
 /* After every group is read: deliver_to must name another IMAP account. */
@@ -507,15 +604,15 @@ check_deliver_to (Checker *c, const MsConfig *config, const MsAccount *a)
   g_autofree char *group = g_strdup_printf ("account %s", a->name);
   const MsAccount *to;
 
-  if (a->deliver_to == NULL || strcmp (a->deliver_to, "maildir") == 0)
+  if (a->deliver_to == MS_DELIVER_TO_MAILDIR)
     return;
-  to = g_str_has_prefix (a->deliver_to, "imap:") ? ms_config_find_account (config, a->deliver_to + 5) : NULL;
-  if (!g_str_has_prefix (a->deliver_to, "imap:"))
+  to = a->deliver_to_account ? ms_config_find_account (config, a->deliver_to_account) : NULL;
+  if (a->deliver_to != MS_DELIVER_TO_IMAP)
     problem (c, group, "deliver_to", "[%s]: deliver_to = %s: expected maildir or imap:ACCOUNT",
-             group, a->deliver_to);
-  else if (to == NULL || g_strcmp0 (to->protocol, "imap") != 0)
+             group, written (c, &a->deliver_to));
+  else if (to == NULL || to->protocol != MS_PROTOCOL_IMAP)
     problem (c, group, "deliver_to", "[%s]: deliver_to = %s: there is no IMAP [account %s]",
-             group, a->deliver_to, a->deliver_to + 5);
+             group, written (c, &a->deliver_to), a->deliver_to_account);
   else if (to == a)
     problem (c, group, "deliver_to", "[%s]: deliver_to names the account itself", group);
 }
@@ -530,8 +627,7 @@ check_smtp (Checker *c, MsSmtpHost *h)
   if (h->user && h->password_command == NULL && h->oauth2_token_command == NULL)
     problem (c, group, NULL, "[%s]: user is set but neither password_command nor "
              "oauth2_token_command", group);
-  if (g_strcmp0 (h->tls, "none") == 0 && h->host && !is_loopback (h->host)
-      && g_strcmp0 (h->allow_plaintext, "yes") != 0)
+  if (h->tls == MS_TLS_NONE && h->host && !is_loopback (h->host) && !h->allow_plaintext)
     problem (c, group, "tls", "[%s]: tls = none would send your mail (and password) unencrypted "
              "to %s; use starttls or implicit", group, h->host);
 }
@@ -541,7 +637,7 @@ ms_smtp_host_port (const MsSmtpHost *h)
 {
   if (h->port > 0)
     return h->port;
-  return g_strcmp0 (h->tls, "implicit") == 0 ? 465 : 587;
+  return h->tls == MS_TLS_IMPLICIT ? 465 : 587;
 }
 
 MsAccount *
@@ -559,11 +655,11 @@ ms_config_find_account (const MsConfig *config, const char *name)
 int
 ms_account_port (const MsAccount *a)
 {
-  gboolean implicit = g_strcmp0 (a->tls, "implicit") == 0;
+  gboolean implicit = a->tls == MS_TLS_IMPLICIT;
 
   if (a->port > 0)
     return a->port;
-  if (g_strcmp0 (a->protocol, "pop3") == 0)
+  if (a->protocol == MS_PROTOCOL_POP3)
     return implicit ? 995 : 110;
   return implicit ? 993 : 143;
 }
@@ -662,6 +758,7 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local = NULL;
   g_auto (GStrv) groups = NULL;
+  g_autoptr (GHashTable) written = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   Checker c = { 0 };
   gsize len;
   int fd;
@@ -675,6 +772,7 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
     }
   c.path = path;
   c.problems = problems;
+  c.written = written;
 
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -760,13 +858,10 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
       keys = g_key_file_get_keys (kf, group, NULL, NULL);
       for (guint ki = 0; keys && keys[ki]; ki++)
         {
-          const MsConfigKey *key = NULL;
+          const MsConfigKey *key = find_key (kind, keys[ki]);
           g_autofree char *value = NULL;
           g_autofree char *why = NULL;
 
-          for (const MsConfigKey *k = ms_config_keys; k->name; k++)
-            if (strcmp (k->group, kind) == 0 && strcmp (k->name, keys[ki]) == 0)
-              key = k;
           if (key == NULL)
             {
               const MsConfigKey *near = closest_key (kind, keys[ki]);
@@ -788,6 +883,8 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
           g_strstrip (value);
           if (!set_value (base, key, value, config_dir, &why))
             problem (&c, group, keys[ki], "bad value '%s' for %s: %s", value, keys[ki], why);
+          else if (key->type == MS_KEY_CHOICE_ARG)
+            g_hash_table_insert (written, G_STRUCT_MEMBER_P (base, key->offset), g_strdup (value));
         }
       if (base != config && strcmp (kind, "account") == 0)
         check_account (&c, base);

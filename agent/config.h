@@ -27,14 +27,103 @@
 #endif
 #define MS_FILTER_MEMORY_DEFAULT G_STRINGIFY (MS_FILTER_MEMORY_DEFAULT_MIB)
 
+/* The values of the MS_KEY_CHOICE keys: each enum has its constants in
+ * the order of the words in the key's choices ("imap|pop3": IMAP is 0),
+ * since the loader stores the index of the word (tests/unit-config.c
+ * checks that they agree). A key without a default that the file does
+ * not set is -1. ms_config_choice_word gives the word back. */
+
+/* protocol: imap | pop3. UNSET: the key is missing (it has no default). */
+typedef enum {
+  MS_PROTOCOL_UNSET = -1,
+  MS_PROTOCOL_IMAP,
+  MS_PROTOCOL_POP3,
+} MsProtocol;
+
+/* tls: implicit | starttls | none */
+typedef enum {
+  MS_TLS_IMPLICIT, /* TLS from the first byte (imaps 993, pop3s 995, smtps 465) */
+  MS_TLS_STARTTLS, /* plain first, then the protocol's STARTTLS/STLS */
+  MS_TLS_NONE,     /* plaintext: only where the caller has allowed it */
+} MsTlsMode;
+
+/* fileinto_target: local | server */
+typedef enum {
+  MS_FILEINTO_LOCAL,
+  MS_FILEINTO_SERVER,
+} MsFileintoTarget;
+
+/* oversize: skip | fetch */
+typedef enum {
+  MS_OVERSIZE_SKIP,
+  MS_OVERSIZE_FETCH,
+} MsOversize;
+
+/* [smtp NAME] auth: auto | plain | login | xoauth2 */
+typedef enum {
+  MS_SMTP_AUTH_AUTO,
+  MS_SMTP_AUTH_PLAIN,
+  MS_SMTP_AUTH_LOGIN,
+  MS_SMTP_AUTH_XOAUTH2,
+} MsSmtpAuth;
+
+/* sieve_engine: mailsift | libsieve */
+typedef enum {
+  MS_SIEVE_ENGINE_MAILSIFT,
+  MS_SIEVE_ENGINE_LIBSIEVE,
+} MsSieveEngine;
+
+/* spamtest_type: score | strlen */
+typedef enum {
+  MS_SPAMTEST_SCORE,
+  MS_SPAMTEST_STRLEN,
+} MsSpamtestType;
+
+/* log_level: notice | info | debug */
+typedef enum {
+  MS_LOG_LEVEL_NOTICE,
+  MS_LOG_LEVEL_INFO,
+  MS_LOG_LEVEL_DEBUG,
+} MsLogLevel;
+
+/* log: stderr | syslog */
+typedef enum {
+  MS_LOG_TO_STDERR,
+  MS_LOG_TO_SYSLOG,
+} MsLogTarget;
+
+/* smtp_balance: failover | round-robin */
+typedef enum {
+  MS_SMTP_BALANCE_FAILOVER,
+  MS_SMTP_BALANCE_ROUND_ROBIN,
+} MsSmtpBalance;
+
+/* after_delivery: keep | seen | delete | move:FOLDER (FOLDER in
+ * move_folder). INVALID: none of these, only while the file is read. */
+typedef enum {
+  MS_AFTER_DELIVERY_INVALID = -1,
+  MS_AFTER_DELIVERY_KEEP,
+  MS_AFTER_DELIVERY_SEEN,
+  MS_AFTER_DELIVERY_DELETE,
+  MS_AFTER_DELIVERY_MOVE,
+} MsAfterDelivery;
+
+/* deliver_to: maildir | imap:ACCOUNT (ACCOUNT in deliver_to_account).
+ * INVALID: neither, only while the file is read. */
+typedef enum {
+  MS_DELIVER_TO_INVALID = -1,
+  MS_DELIVER_TO_MAILDIR,
+  MS_DELIVER_TO_IMAP,
+} MsDeliverTo;
+
 /* One [account NAME] group: a mailbox to fetch from. */
 typedef struct {
   char *name;
-  char *protocol;             /* imap | pop3 */
+  MsProtocol protocol;        /* imap | pop3 */
   char *host;
   int port;                   /* 0: the protocol's port for the tls mode */
-  char *tls;                  /* implicit | starttls | none */
-  char *allow_plaintext;      /* yes | no: tls = none to a non-loopback host */
+  MsTlsMode tls;              /* implicit | starttls | none */
+  gboolean allow_plaintext;   /* yes | no: tls = none to a non-loopback host */
   char *ca_file;
   char *pin_sha256;
   char *user;
@@ -42,17 +131,19 @@ typedef struct {
   char *oauth2_token_command; /* likewise, for XOAUTH2 */
   int command_timeout;        /* seconds either command may run; 0 in the file: [general] */
   char **folders;             /* IMAP folders to fetch; default INBOX */
-  char *after_delivery;       /* keep | seen | delete | move:FOLDER */
+  MsAfterDelivery after_delivery; /* keep | seen | delete | move:FOLDER */
+  char *move_folder;          /* after_delivery = move:FOLDER: the FOLDER; else NULL */
   int keep_days;              /* delete from the server N days after fetching; 0 = never */
   char *script;               /* per-account Sieve script; NULL = [general] script */
   int poll_interval;          /* seconds between polls in `run` */
-  char *idle;                 /* yes | no */
+  gboolean idle;              /* yes | no */
   int idle_keepalive;         /* seconds between DONE/IDLE liveness checks */
-  char *fileinto_target;      /* local | server: where Sieve fileinto puts mail (IMAP) */
-  char *deliver_to;           /* maildir | imap:ACCOUNT: where kept and filed mail goes */
-  char *fetch;                /* yes | no: no = only a deliver_to destination, never fetched */
+  MsFileintoTarget fileinto_target; /* local | server: where Sieve fileinto puts mail (IMAP) */
+  MsDeliverTo deliver_to;     /* maildir | imap:ACCOUNT: where kept and filed mail goes */
+  char *deliver_to_account;   /* deliver_to = imap:ACCOUNT: the ACCOUNT; NULL for maildir */
+  gboolean fetch;             /* yes | no: no = only a deliver_to destination, never fetched */
   int max_message_size;       /* KiB; 0 = no limit */
-  char *oversize;             /* skip | fetch: what to do above max_message_size */
+  MsOversize oversize;        /* skip | fetch: what to do above max_message_size */
   int timeout;                /* seconds for connect and each network read */
   int fetch_deadline;         /* seconds one fetch may take; 0 = no limit */
 } MsAccount;
@@ -63,15 +154,15 @@ typedef struct {
   char *name;
   char *host;
   int port;                   /* 0: 465 for implicit TLS, 587 otherwise */
-  char *tls;                  /* implicit | starttls | none */
-  char *allow_plaintext;
+  MsTlsMode tls;              /* implicit | starttls | none */
+  gboolean allow_plaintext;
   char *ca_file;
   char *pin_sha256;
   char *user;                 /* NULL: no AUTH */
   char *password_command;
   char *oauth2_token_command;
   int command_timeout;        /* as for accounts */
-  char *auth;                 /* auto | plain | login | xoauth2 */
+  MsSmtpAuth auth;            /* auto | plain | login | xoauth2 */
   int timeout;
 } MsSmtpHost;
 
@@ -88,21 +179,21 @@ typedef struct {
   int filter_memory;           /* MiB address space for the filter process; 0 (test builds): no limit */
   int command_timeout;         /* seconds a password/token command may run */
   int vacation_max_days;       /* upper bound for vacation :days */
-  char *dedupe_message_id;     /* yes | no: a Message-ID fetched from two accounts arrives once */
-  char *sieve_engine;          /* "mailsift" or "libsieve" */
+  gboolean dedupe_message_id;  /* yes | no: a Message-ID fetched from two accounts arrives once */
+  MsSieveEngine sieve_engine;  /* mailsift | libsieve */
   char *spamtest_header;       /* Sieve spamtest: the scanner's header */
-  char *spamtest_type;         /* "score" or "strlen" */
+  MsSpamtestType spamtest_type; /* score | strlen */
   char *spamtest_max;          /* the score that means certainly spam */
   char *virustest_header;      /* Sieve virustest: the scanner's header */
   char *virustest_max;         /* the score that means certainly infected */
   char *sieve_dir;             /* include :personal; NULL: the script's folder */
   char *sieve_global_dir;      /* include :global */
-  char *log_level;             /* "notice" or "info" / "debug" */
-  char *log;                   /* "stderr" or "syslog" */
+  MsLogLevel log_level;        /* notice | info | debug */
+  MsLogTarget log;             /* stderr | syslog */
   GPtrArray *accounts;         /* MsAccount*, in file order */
   GPtrArray *smtp;             /* MsSmtpHost*, in file order */
   int queue_lifetime;          /* days a queued message is retried */
-  char *smtp_balance;          /* failover | round-robin: how the [smtp NAME] hosts are used */
+  MsSmtpBalance smtp_balance;  /* failover | round-robin: how the [smtp NAME] hosts are used */
   int max_redirects;           /* redirects per message */
 } MsConfig;
 
@@ -112,7 +203,11 @@ typedef enum {
   MS_KEY_STRV,   /* comma- or semicolon-separated list */
   MS_KEY_INT,
   MS_KEY_CHARS,  /* a short string of punctuation characters */
-  MS_KEY_CHOICE, /* one of the words in choices */
+  MS_KEY_CHOICE, /* one of the words in choices, stored as its index (an enum above) */
+  MS_KEY_BOOL,   /* yes or no, stored as a gboolean */
+  MS_KEY_CHOICE_ARG, /* as CHOICE, where a word with a colon takes an argument (move:FOLDER)
+                      * that goes to the string at arg_offset; a value that is none of the
+                      * words is -1, for the checks of the whole group to report */
 } MsKeyType;
 
 typedef struct {
@@ -122,8 +217,9 @@ typedef struct {
   const char *default_value;   /* in file syntax; NULL = unset */
   gsize offset;                /* into MsConfig, or MsAccount for "account" */
   int min, max;                /* MS_KEY_INT bounds */
-  const char *choices;         /* MS_KEY_CHOICE: "a|b|c" */
+  const char *choices;         /* MS_KEY_CHOICE, MS_KEY_CHOICE_ARG: "a|b|c" */
   const char *help;
+  gsize arg_offset;            /* MS_KEY_CHOICE_ARG: the char * for the argument */
 } MsConfigKey;
 
 /* The table, terminated by an entry with name NULL. */
@@ -139,6 +235,16 @@ char *ms_config_default_path (void);
  * is also returned in @error (MS_ERROR_CONFIG) and NULL returned.
  * A file that others may read or write is refused. Transfer full. */
 MsConfig *ms_config_load (const char *path, GPtrArray *problems, GError **error);
+
+/* The word in the choices of the MS_KEY_CHOICE (or _ARG) key @key of
+ * @group ("general", "account" or "smtp") that @value stands for, for
+ * messages: ms_config_choice_word ("account", "tls", MS_TLS_NONE) is
+ * "none", and for after_delivery MS_AFTER_DELIVERY_MOVE "move:FOLDER". */
+const char *ms_config_choice_word (const char *group, const char *key, int value);
+
+/* The index of @word in the choices of that key (its enum value), or -1
+ * when it is not one of them ("move:Archive" is the word "move:FOLDER"). */
+int ms_config_choice_value (const char *group, const char *key, const char *word);
 
 /* A config with every default, as if an empty file had been read. */
 MsConfig *ms_config_new_default (void);

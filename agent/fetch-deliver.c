@@ -167,7 +167,7 @@ deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan *ahead, M
   g_autoptr (GError) local = NULL;
 
   item->outcome = MS_FETCH_KEPT_ON_SERVER;
-  if (g_strcmp0 (f->config->dedupe_message_id, "yes") == 0 && is_duplicate (f, spool, &origin, &local))
+  if (f->config->dedupe_message_id && is_duplicate (f, spool, &origin, &local))
     {
       if (local != NULL)
         {
@@ -287,7 +287,7 @@ ms_fetch_deliver_batch (MsFetch *f, const char *folder, GHashTable *journal, GAr
   g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_plan_free);
   g_autofree MsPlan **ahead = g_new0 (MsPlan *, items->len + 1);
   g_autoptr (GError) stop = NULL;
-  gboolean dedupe = g_strcmp0 (f->config->dedupe_message_id, "yes") == 0;
+  gboolean dedupe = f->config->dedupe_message_id;
   guint duplicates = f->stats.duplicates;
   int lock = -1;
   gboolean ok;

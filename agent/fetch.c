@@ -21,11 +21,15 @@
 const MsSourceOps *
 ms_source_for (const MsAccount *account)
 {
-  if (g_strcmp0 (account->protocol, "pop3") == 0)
-    return &ms_source_pop3;
-  if (g_strcmp0 (account->protocol, "imap") == 0)
-    return &ms_source_imap;
-  return NULL;
+  switch (account->protocol)
+    {
+    case MS_PROTOCOL_POP3:
+      return &ms_source_pop3;
+    case MS_PROTOCOL_IMAP:
+      return &ms_source_imap;
+    default:
+      return NULL;
+    }
 }
 
 void
@@ -52,13 +56,6 @@ typedef struct {
   GArray *expired;  /* MsSourceMsg: keep_days passed */
   GArray *redo;     /* MsSourceMsg: delivered, still to be removed or moved */
 } Sorted;
-
-static gboolean
-after_is (const MsAccount *a, const char *how)
-{
-  return g_strcmp0 (a->after_delivery, how) == 0
-         || (strcmp (how, "move:") == 0 && g_str_has_prefix (a->after_delivery, "move:"));
-}
 
 static GArray *
 ids_of (const MsSourceMsg *msgs, guint n)
@@ -96,13 +93,13 @@ tell_delivered (Run *run, const MsSourceMsg *msgs, guint n, GError **error)
 
   if (n == 0 || run->f->dry_run)
     return TRUE;
-  if (after_is (a, "delete"))
+  if (a->after_delivery == MS_AFTER_DELIVERY_DELETE)
     return remove_msgs (run, msgs, n, error);
   ids = ids_of (msgs, n);
-  if (after_is (a, "seen") && run->ops->mark_seen)
+  if (a->after_delivery == MS_AFTER_DELIVERY_SEEN && run->ops->mark_seen)
     return run->ops->mark_seen (run->src, ids, error);
-  if (after_is (a, "move:") && run->ops->copy)
-    return run->ops->copy (run->src, ids, a->after_delivery + strlen ("move:"), TRUE, error);
+  if (a->after_delivery == MS_AFTER_DELIVERY_MOVE && run->ops->copy)
+    return run->ops->copy (run->src, ids, a->move_folder, TRUE, error);
   return TRUE;
 }
 
@@ -238,11 +235,12 @@ sort_msgs (Run *run, Sorted *s, GArray *msgs, GHashTable *seen, GHashTable *pres
   const MsAccount *a = f->account;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint64 limit = (guint64) a->max_message_size * 1024;
-  gboolean fetch_big = g_strcmp0 (a->oversize, "fetch") == 0;
+  gboolean fetch_big = a->oversize == MS_OVERSIZE_FETCH;
   /* redo a removal a crash interrupted, where the server can do it
    * exactly once: a COPY without MOVE or UIDPLUS leaves the original
    * (flagged \Deleted) in place, and redoing it would copy again */
-  gboolean removes = after_is (a, "delete") || (after_is (a, "move:") && s->info.exact_move);
+  gboolean removes = a->after_delivery == MS_AFTER_DELIVERY_DELETE
+                     || (a->after_delivery == MS_AFTER_DELIVERY_MOVE && s->info.exact_move);
 
   for (guint i = 0; i < msgs->len; i++)
     {
@@ -652,7 +650,7 @@ fetch_folder (Run *run, const char *folder, GError **error)
       && validity_changed (seen, s.info.validity) && !recover_validity (run, folder, msgs, seen, error))
     return FALSE;
   if (run->ops->keys_reused && !f->dry_run
-      && !confirm_same (run, folder, msgs, seen, after_is (a, "delete"), error))
+      && !confirm_same (run, folder, msgs, seen, a->after_delivery == MS_AFTER_DELIVERY_DELETE, error))
     return FALSE;
   s.todo = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
   s.oversize = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
@@ -738,8 +736,7 @@ ms_fetch_run (MsFetch *f, const MsSourceOps *ops, GError **error)
 
   f->skip = skip;
   f->counted = counted;
-  f->fileinto_on_server = ops->copy && g_strcmp0 (f->account->fileinto_target, "server") == 0
-                          && !f->dry_run;
+  f->fileinto_on_server = ops->copy && f->account->fileinto_target == MS_FILEINTO_SERVER && !f->dry_run;
   /* asked once per fetch: the filter process knows when the script (or
    * a script it includes) changed */
   f->needs_body = (f->dry_run || f->fileinto_on_server) && ms_pipeline_needs_body (f->pipeline);

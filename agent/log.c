@@ -137,11 +137,11 @@ ms_log_init (MsLogDetail detail)
 }
 
 void
-ms_log_set_level (const char *level)
+ms_log_set_level (MsLogLevel level)
 {
-  MsLogDetail detail = g_strcmp0 (level, "debug") == 0 ? MS_LOG_DEBUG
-                       : g_strcmp0 (level, "info") == 0 ? MS_LOG_INFO
-                                                        : MS_LOG_NOTICE;
+  MsLogDetail detail = level == MS_LOG_LEVEL_DEBUG ? MS_LOG_DEBUG
+                       : level == MS_LOG_LEVEL_INFO ? MS_LOG_INFO
+                                                    : MS_LOG_NOTICE;
 
   if (log_detail != MS_LOG_QUIET)
     log_detail = MAX (log_detail, detail);
@@ -154,9 +154,9 @@ ms_log_shows (MsLogDetail detail)
 }
 
 void
-ms_log_set_target (const char *target)
+ms_log_set_target (MsLogTarget target)
 {
-  to_syslog = g_strcmp0 (target, "syslog") == 0;
+  to_syslog = target == MS_LOG_TO_SYSLOG;
 }
 
 const char *

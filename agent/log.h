@@ -4,6 +4,8 @@
  * to syslog (`log = syslog`). */
 #pragma once
 
+#include "config.h" /* MsLogLevel, MsLogTarget */
+
 #include <glib.h>
 
 /* How much is shown: quiet (warnings and errors only), notice, info
@@ -19,15 +21,15 @@ typedef enum {
 /* Install the GLib log writer with @detail. */
 void ms_log_init (MsLogDetail detail);
 
-/* Raise the detail to the config's log_level ("notice", "info", "debug");
- * never lowers what -v asked for, and leaves -q alone. */
-void ms_log_set_level (const char *level);
+/* Raise the detail to the config's log_level; never lowers what -v asked
+ * for, and leaves -q alone. */
+void ms_log_set_level (MsLogLevel level);
 
 /* Whether messages of @detail are shown (e.g. whether to build a trace). */
 gboolean ms_log_shows (MsLogDetail detail);
 
-/* Where lines go: "stderr" (the default) or "syslog" (facility mail). */
-void ms_log_set_target (const char *target);
+/* Where lines go: stderr (the default) or syslog (facility mail). */
+void ms_log_set_target (MsLogTarget target);
 
 /* The detail as -q/-v/-vv for a process this one starts: NULL for the
  * default. */

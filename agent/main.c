@@ -66,10 +66,10 @@ ms_engine_for_config (const MsConfig *config)
 {
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
 
-  MsSieveBackend backend = MS_SIEVE_MAILSIFT;
+  MsSieveBackend backend = config->sieve_engine == MS_SIEVE_ENGINE_LIBSIEVE ? MS_SIEVE_LIBSIEVE
+                                                                           : MS_SIEVE_MAILSIFT;
   MsEngine *engine;
 
-  ms_sieve_backend_from_string (config->sieve_engine, &backend); /* checked when loaded */
   engine = ms_engine_new (self ? self : "mailsift", backend, config->filter_timeout, config->filter_memory);
   ms_engine_set_log_level (engine, ms_log_get_level ());
   return engine;

@@ -874,14 +874,12 @@ tls_handshake (NetStream *ns, const MsNetOptions *options, const char *pin, GErr
 /* ---------------------------------------------------------------- public */
 
 void
-ms_net_options_init (MsNetOptions *o, const char *host, int port, const char *tls,
+ms_net_options_init (MsNetOptions *o, const char *host, int port, MsTlsMode tls,
                      const char *ca_file, const char *pin_sha256, int timeout_s)
 {
   o->host = host;
   o->port = (guint16) port;
-  o->tls = g_strcmp0 (tls, "implicit") == 0   ? MS_TLS_IMPLICIT
-           : g_strcmp0 (tls, "starttls") == 0 ? MS_TLS_STARTTLS
-                                              : MS_TLS_NONE;
+  o->tls = tls;
   o->ca_file = ca_file;
   o->pin_sha256 = pin_sha256;
   o->timeout_s = timeout_s;

@@ -9,14 +9,10 @@
  * byte to libetpan's parser. */
 #pragma once
 
+#include "config.h" /* MsTlsMode */
+
 #include <gio/gio.h>
 #include <libetpan/libetpan.h>
-
-typedef enum {
-  MS_TLS_IMPLICIT, /* TLS from the first byte (imaps 993, pop3s 995, smtps 465) */
-  MS_TLS_STARTTLS, /* plain first, then the protocol's STARTTLS/STLS */
-  MS_TLS_NONE,     /* plaintext: only where the caller has allowed it */
-} MsTlsMode;
 
 typedef struct {
   const char *host;       /* name or address; also the identity checked */
@@ -28,9 +24,8 @@ typedef struct {
   guint timeout_s;        /* connect and every read/write; 0 = 60 s */
 } MsNetOptions;
 
-/* Fill @options from configuration words: @tls is "implicit", "starttls"
- * or "none". The strings are borrowed. */
-void ms_net_options_init (MsNetOptions *options, const char *host, int port, const char *tls,
+/* Fill @options from configuration values. The strings are borrowed. */
+void ms_net_options_init (MsNetOptions *options, const char *host, int port, MsTlsMode tls,
                           const char *ca_file, const char *pin_sha256, int timeout_s);
 
 /* Fail with a clear message when GIO has no TLS backend (Debian package

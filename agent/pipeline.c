@@ -293,7 +293,7 @@ sieve_options (MsPipeline *p)
     { "maildir", c->maildir },
     { "folder_separator", c->folder_separator },
     { "spamtest_header", c->spamtest_header },
-    { "spamtest_type", c->spamtest_type },
+    { "spamtest_type", ms_config_choice_word ("general", "spamtest_type", c->spamtest_type) },
     { "spamtest_max", c->spamtest_max },
     { "virustest_header", c->virustest_header },
     { "virustest_max", c->virustest_max },
@@ -678,7 +678,7 @@ record_origin (MsPipeline *p, MsPlan *plan, const MsOrigin *origin, GError **err
          && ms_state_seen_set_header (p->state, origin->account, origin->folder, origin->uid,
                                       plan->header, error)
          && ms_state_journal_end (p->state, origin->account, origin->folder, origin->uid, error)
-         && (msgid == NULL || g_strcmp0 (p->config->dedupe_message_id, "yes") != 0
+         && (msgid == NULL || !p->config->dedupe_message_id
              || ms_state_msgid_record (p->state, msgid, origin->account, now, error));
 }
 

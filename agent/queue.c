@@ -363,7 +363,7 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
   guint n_hosts = config->smtp->len;
   g_autofree MsSmtp **conns = g_new0 (MsSmtp *, n_hosts + 1);
   g_autofree gboolean *down = g_new0 (gboolean, n_hosts + 1);
-  gboolean round_robin = g_strcmp0 (config->smtp_balance, "round-robin") == 0;
+  gboolean round_robin = config->smtp_balance == MS_SMTP_BALANCE_ROUND_ROBIN;
   g_autofree char *next = round_robin ? ms_state_meta_get (state, "smtp_next") : NULL;
   /* round-robin: each message starts at the next host in turn, also
    * across runs (deliver sends one message per run) */

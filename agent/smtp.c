@@ -65,12 +65,12 @@ authenticate (MsSmtp *s, GError **error)
 {
   const MsSmtpHost *h = s->host;
   g_autofree char *owner = g_strdup_printf ("smtp %s", h->name);
-  gboolean oauth2 = g_strcmp0 (h->auth, "xoauth2") == 0
-                    || (g_strcmp0 (h->auth, "auto") == 0 && h->password_command == NULL);
+  gboolean oauth2 = h->auth == MS_SMTP_AUTH_XOAUTH2
+                    || (h->auth == MS_SMTP_AUTH_AUTO && h->password_command == NULL);
   g_autofree char *secret = ms_config_run_secret (owner, oauth2 ? "oauth2_token_command" : "password_command",
                                                   oauth2 ? h->oauth2_token_command : h->password_command,
                                                   h->command_timeout, error);
-  const char *mech = g_strcmp0 (h->auth, "login") == 0 ? "LOGIN" : "PLAIN";
+  const char *mech = h->auth == MS_SMTP_AUTH_LOGIN ? "LOGIN" : "PLAIN";
   int r;
 
   if (secret == NULL)

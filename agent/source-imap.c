@@ -70,7 +70,7 @@ static void
 body_limits (Imap *im, const MsSourceMsg *msgs, guint n)
 {
   const MsAccount *a = im->fetch->account;
-  guint64 limit = g_strcmp0 (a->oversize, "fetch") != 0 ? (guint64) a->max_message_size * 1024 : 0;
+  guint64 limit = a->oversize != MS_OVERSIZE_FETCH ? (guint64) a->max_message_size * 1024 : 0;
   guint64 largest = 0, total = 0;
   gboolean unknown = FALSE;
   MsNetLimits l;

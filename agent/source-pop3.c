@@ -232,7 +232,7 @@ static guint64
 message_cap (Pop3 *p, const MsSourceMsg *m)
 {
   const MsAccount *a = p->fetch->account;
-  guint64 limit = g_strcmp0 (a->oversize, "fetch") != 0 ? (guint64) a->max_message_size * 1024 : 0;
+  guint64 limit = a->oversize != MS_OVERSIZE_FETCH ? (guint64) a->max_message_size * 1024 : 0;
   guint64 cap = m->size ? m->size + MS_FETCH_SIZE_SLACK : 0;
 
   return cap && limit ? MIN (cap, limit) : cap ? cap : limit;

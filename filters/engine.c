@@ -39,18 +39,6 @@ struct _MsEngine {
   guint served;
 };
 
-gboolean
-ms_sieve_backend_from_string (const char *name, MsSieveBackend *out)
-{
-  if (g_strcmp0 (name, "mailsift") == 0)
-    *out = MS_SIEVE_MAILSIFT;
-  else if (g_strcmp0 (name, "libsieve") == 0)
-    *out = MS_SIEVE_LIBSIEVE;
-  else
-    return FALSE;
-  return TRUE;
-}
-
 MsEngine *
 ms_engine_new (const char *self_exe, MsSieveBackend backend, int timeout_s, int memory_mib)
 {

@@ -24,9 +24,6 @@ typedef enum {
   MS_SIEVE_LIBSIEVE, /* libsieve 2.2.6 */
 } MsSieveBackend;
 
-/* "mailsift" or "libsieve" -> backend; anything else -> FALSE. */
-gboolean ms_sieve_backend_from_string (const char *name, MsSieveBackend *out);
-
 typedef struct {
   MsFilterMode mode;
   MsSieveBackend backend;           /* set by ms_engine_run from the engine */

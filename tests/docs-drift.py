@@ -30,7 +30,7 @@ def config_keys():
     keys = set()
     for m in re.finditer(r'^\s*(KEY|CHOICE)\s*\(\s*"\w+",\s*"(\w+)"', src, re.M):
         keys.add(m.group(2))
-    for m in re.finditer(r'^\s*(ACCT|SMTP|ACCT_CHOICE|SMTP_CHOICE)\s*\(\s*"(\w+)"', src, re.M):
+    for m in re.finditer(r'^\s*(ACCT|SMTP|ACCT_CHOICE|SMTP_CHOICE|ACCT_CHOICE_ARG)\s*\(\s*"(\w+)"', src, re.M):
         keys.add(m.group(2))
     return keys
 

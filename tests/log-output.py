@@ -5,7 +5,8 @@ with the password, and the whole login exchange, hidden; -q prints
 nothing when all went well and the error when not; stderr lines carry a
 timestamp unless stderr is the systemd journal (JOURNAL_STREAM); log =
 syslog sends them to the syslog socket (MAILSIFT_SYSLOG_SOCKET here)
-with facility mail; queue flush with nothing due says so. Prints TAP."""
+with facility mail; log_level in the config raises the detail; queue
+flush with nothing due says so. Prints TAP."""
 import base64
 import os
 import re
@@ -134,6 +135,25 @@ def syslog_cases(tmp):
           p.returncode == 0 and p.stdout == b"" and p.stderr == b"", f"{p.stdout!r} {p.stderr!r}")
 
 
+def level_cases(tmp):
+    """log_level in the config raises the detail as -v does; -q still wins."""
+    msg = b"From: a@example.org\nTo: me@example.org\nSubject: s\nMessage-ID: <l1@example.org>\n\nhi\n"
+    for level, args, want in (("notice", [], False), ("info", [], True), ("debug", ["-q"], False)):
+        d = os.path.join(tmp, "level-" + level)
+        os.makedirs(d)
+        cfg = os.path.join(d, "config")
+        with open(cfg, "w") as f:
+            f.write(f"[general]\nmaildir = {d}/Maildir\nstate_dir = {d}/state\nlog_level = {level}\n")
+        os.chmod(cfg, 0o600)
+        p = subprocess.run([MAILSIFT, "deliver", *args, "-c", cfg, "-f", "a@example.org"], input=msg,
+                           capture_output=True, timeout=60)
+        err = p.stderr.decode(errors="replace")
+        info = [l for l in err.splitlines() if ": info: " in l and "l1@example.org" in l]
+        check(f"log_level = {level}{' with -q' if args else ''}: "
+              f"{'a' if want else 'no'} line for the message at info",
+              p.returncode == 0 and bool(info) == want and (want or err == ""), f"exit {p.returncode}\n{err}")
+
+
 def main():
     if not servers.find_program("dovecot"):
         print("1..0 # SKIP dovecot is not installed (tests/install-deps.sh installs it)")
@@ -143,6 +163,7 @@ def main():
         quiet_cases(dc, tmp)
         stamp_cases(dc, tmp)
         syslog_cases(tmp)
+        level_cases(tmp)
     results.print_tap()
     return 0
 
