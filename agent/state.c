@@ -231,6 +231,23 @@ version_known (MsState *s, gint64 version, GError **error)
   return FALSE;
 }
 
+/* The pragmas of a writing connection. Turning a new file to WAL needs
+ * it to itself: while other processes open it at the same moment (the
+ * accounts of a first run), SQLite says SQLITE_BUSY at once, without
+ * its busy handler, so the wait is done here, as long as the busy
+ * timeout. */
+static int
+exec_pragmas (sqlite3 *db)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  int r;
+
+  while ((r = sqlite3_exec (db, pragmas, NULL, NULL, NULL)) == SQLITE_BUSY
+         && g_get_monotonic_time () < end)
+    g_usleep (10000 + g_random_int_range (0, 10000));
+  return r;
+}
+
 /* Take the store to MS_STATE_SCHEMA_VERSION, a step at a time. */
 static gboolean
 migrate (MsState *s, GError **error)
@@ -294,7 +311,7 @@ ms_state_open_checked (const char *dir, MsStateHealth *health_out, GError **erro
   s->dir = g_strdup (dir);
   if (sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK
       || sqlite3_busy_timeout (s->db, 10000) != SQLITE_OK
-      || sqlite3_exec (s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+      || exec_pragmas (s->db) != SQLITE_OK)
     db_error (s, error, "cannot open");
   else if (migrate (s, error))
     {

@@ -888,6 +888,60 @@ test_schema_step_fails (void)
   g_assert_cmpstr (queue, ==, "q1");
 }
 
+/* Several processes open a store that does not exist yet at the same
+ * moment (accounts fetched in parallel on the first run): each must
+ * get it, not "database is locked". Threads with a connection each
+ * meet the same locks. */
+typedef struct {
+  const char *dir;
+  gint *go;
+  gboolean ok;
+  char *why;
+} Opener;
+
+static gpointer
+open_at_once (gpointer data)
+{
+  Opener *o = data;
+  g_autoptr (GError) error = NULL;
+  MsState *s;
+
+  while (!g_atomic_int_get (o->go))
+    ;
+  s = ms_state_open (o->dir, &error);
+  o->ok = s != NULL;
+  o->why = error ? g_strdup (error->message) : NULL;
+  if (s)
+    ms_state_free (s);
+  return NULL;
+}
+
+static void
+test_open_concurrently (void)
+{
+  for (int round = 0; round < 20; round++)
+    {
+      g_autofree char *dir = make_dir ();
+      Opener o[6];
+      GThread *t[6];
+      gint go = 0;
+
+      for (int i = 0; i < 6; i++)
+        {
+          o[i] = (Opener) { dir, &go, FALSE, NULL };
+          t[i] = g_thread_new ("open", open_at_once, &o[i]);
+        }
+      g_atomic_int_set (&go, 1);
+      for (int i = 0; i < 6; i++)
+        {
+          g_thread_join (t[i]);
+          if (!o[i].ok)
+            g_error ("round %d, opener %d: %s", round, i, o[i].why);
+          g_free (o[i].why);
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -906,5 +960,6 @@ main (int argc, char **argv)
   g_test_add_func ("/state/schema/last-unversioned", test_schema_last_unversioned);
   g_test_add_func ("/state/schema/too-new", test_schema_too_new);
   g_test_add_func ("/state/schema/step-fails", test_schema_step_fails);
+  g_test_add_func ("/state/open-concurrently", test_open_concurrently);
   return g_test_run ();
 }
