@@ -890,7 +890,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
           MsAction *a = plan->result->actions->pdata[k];
           /* IMAP names folders in modified UTF-7 (apply_policy let only
            * names through that encode) */
-          if (a->kind == MS_ACTION_FILEINTO)
+          if (ms_action_info (a->kind)->named_folder)
             {
               g_ptr_array_add (targets, ms_utf7_imap_encode (a->target));
               if (a->edits > 0)
@@ -898,7 +898,7 @@ file_on_server (Imap *im, const char *folder, guint32 validity, const ImapMsg *b
                            "message as it is, without the script's header changes", f->account->name,
                            plan->message_id, a->target);
             }
-          else if (a->kind != MS_ACTION_DISCARD)
+          else if (ms_action_info (a->kind)->files || ms_action_info (a->kind)->sends)
             local = TRUE;
         }
       for (guint k = 0; k < targets->len; k++)
