@@ -37,12 +37,8 @@ static gboolean
 queued_something (const MsPlan *plan)
 {
   for (guint i = 0; i < plan->result->actions->len; i++)
-    {
-      MsActionKind k = ((MsAction *) plan->result->actions->pdata[i])->kind;
-      if (k == MS_ACTION_REDIRECT || k == MS_ACTION_VACATION || k == MS_ACTION_REJECT
-          || k == MS_ACTION_NOTIFY)
-        return TRUE;
-    }
+    if (ms_action_info (((MsAction *) plan->result->actions->pdata[i])->kind)->sends)
+      return TRUE;
   return FALSE;
 }
 

@@ -30,9 +30,8 @@ count_actions (MsFetch *f, const MsPlan *plan)
   for (guint i = 0; i < plan->result->actions->len; i++)
     {
       const MsAction *a = plan->result->actions->pdata[i];
-      g_autofree char *key = a->kind == MS_ACTION_FILEINTO ? g_strdup (a->target)
-                             : a->kind == MS_ACTION_KEEP   ? g_strdup ("INBOX")
-                                                           : g_strdup (ms_action_kind_to_string (a->kind));
+      g_autofree char *key = g_strdup (ms_action_info (a->kind)->files ? ms_action_folder (a)
+                                                                        : ms_action_kind_to_string (a->kind));
       gpointer n = g_hash_table_lookup (f->stats.folders, key);
       g_hash_table_replace (f->stats.folders, g_steal_pointer (&key), GUINT_TO_POINTER (GPOINTER_TO_UINT (n) + 1));
     }
@@ -184,7 +183,7 @@ deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan *ahead, M
     }
   /* fileinto_target = server: the source filed it there already */
   for (guint i = plan->result->actions->len; f->fileinto_on_server && i-- > 0;)
-    if (((MsAction *) plan->result->actions->pdata[i])->kind == MS_ACTION_FILEINTO)
+    if (ms_action_info (((MsAction *) plan->result->actions->pdata[i])->kind)->named_folder)
       g_ptr_array_remove_index (plan->result->actions, i);
   for (guint i = 0; i < plan->result->errors->len; i++)
     g_warning ("account %s: message %s: %s", f->account->name, plan->message_id,

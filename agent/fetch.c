@@ -319,7 +319,7 @@ sift_targets (MsFetch *f, const char *folder, const char *key, MsPlan *plan, gbo
   for (guint k = 0; k < plan->result->actions->len; k++)
     {
       MsAction *a = plan->result->actions->pdata[k];
-      if (a->kind == MS_ACTION_FILEINTO)
+      if (ms_action_info (a->kind)->named_folder)
         {
           /* IMAP names folders in modified UTF-7 (only names that encode
            * got through the pipeline's policy) */
@@ -329,7 +329,7 @@ sift_targets (MsFetch *f, const char *folder, const char *key, MsPlan *plan, gbo
                        "message as it is, without the script's header changes", f->account->name,
                        plan->message_id, a->target);
         }
-      else if (a->kind != MS_ACTION_DISCARD)
+      else if (ms_action_info (a->kind)->files || ms_action_info (a->kind)->sends)
         *local_out = TRUE;
     }
   for (guint k = targets->len; k-- > 0;)

@@ -168,6 +168,7 @@ apply_policy (MsPipeline *p, MsPlan *plan)
           continue;
         }
 
+      /* the checks differ from kind to kind: a switch, not the action table */
       switch (a->kind)
         {
         case MS_ACTION_FILEINTO:
@@ -506,6 +507,7 @@ queue_responses (MsPipeline *p, MsPlan *plan, Work *w, GError **error)
       const char *reason = ms_action_kind_to_string (a->kind);
       gboolean known = FALSE;
 
+      /* each answer is built its own way: a switch, not the action table */
       switch (a->kind)
         {
         case MS_ACTION_REDIRECT:
@@ -527,7 +529,7 @@ queue_responses (MsPipeline *p, MsPlan *plan, Work *w, GError **error)
           to = a->target + strlen ("mailto:");
           content = ms_notify_build (plan->view, a, from, to);
           break;
-        default:
+        default: /* sends nothing */
           continue;
         }
       /* automatic answers go out with the null sender (RFC 3834 4) */
@@ -583,12 +585,13 @@ add_target (Work *w, const MsConfig *config, const MsAction *a, GError **error)
 
   if (file == NULL)
     return FALSE;
-  dir = a->kind == MS_ACTION_KEEP ? g_strdup (config->maildir)
-                                  : ms_maildir_folder_dir (config->maildir, a->target, config->folder_separator, NULL);
+  dir = ms_action_info (a->kind)->named_folder
+          ? ms_maildir_folder_dir (config->maildir, a->target, config->folder_separator, NULL)
+          : g_strdup (config->maildir);
   g_assert (dir != NULL); /* apply_policy turned bad names into keep */
   g_ptr_array_add (w->dirs, dir);
   t.dir = dir;
-  t.is_subfolder = a->kind == MS_ACTION_FILEINTO;
+  t.is_subfolder = ms_action_info (a->kind)->named_folder;
   t.flags = (const char *const *) a->flags;
   g_array_append_val (w->targets, t);
   g_ptr_array_add (w->files, file);
@@ -690,7 +693,7 @@ record_origin (MsPipeline *p, MsPlan *plan, const MsOrigin *origin, GError **err
 static gboolean
 append_once (MsPipeline *p, Work *w, const MsAction *a, const MsOrigin *origin, GError **error)
 {
-  const char *folder = a->kind == MS_ACTION_KEEP ? "INBOX" : a->target;
+  const char *folder = ms_action_folder (a);
   g_autofree char *target = g_strdup_printf ("append:%s:%s", p->append_to ? p->append_to : "", folder);
   const char *uids[] = { origin ? origin->uid : NULL, NULL };
   gboolean done = FALSE;
@@ -733,11 +736,11 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
   for (guint i = 0; ok && i < r->actions->len; i++)
     {
       MsAction *a = r->actions->pdata[i];
-      if ((a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO) && p->append)
+      if (ms_action_info (a->kind)->files && p->append)
         needs_state = TRUE;
-      else if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)
+      else if (ms_action_info (a->kind)->files)
         ok = add_target (&w, p->config, a, error);
-      else if (a->kind != MS_ACTION_DISCARD)
+      else if (ms_action_info (a->kind)->sends)
         needs_state = TRUE;
     }
 
@@ -745,7 +748,7 @@ ms_pipeline_execute (MsPipeline *p, MsPlan *plan, MsSpool *spool, const MsOrigin
   for (guint i = 0; ok && p->append && i < r->actions->len; i++)
     {
       MsAction *a = r->actions->pdata[i];
-      if (a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO)
+      if (ms_action_info (a->kind)->files)
         ok = append_once (p, &w, a, origin, error);
     }
   if (ok && needs_state)
@@ -871,10 +874,13 @@ ms_pipeline_plan_without_state (MsPlan *plan, const char *why)
   for (guint i = 0; i < r->actions->len; i++)
     {
       MsAction *a = r->actions->pdata[i];
-      switch (a->kind)
+      const MsActionInfo *info = ms_action_info (a->kind);
+
+      /* only what sends mail needs the outbound queue */
+      if (!info->sends)
+        continue;
+      if (info->disposes)
         {
-        case MS_ACTION_REDIRECT:
-        case MS_ACTION_REJECT:
           /* the message goes nowhere else: the INBOX takes it */
           note (plan, "%s%s%s not done, the message is kept instead: %s", ms_action_kind_to_string (a->kind),
                 a->kind == MS_ACTION_REDIRECT ? " to " : "", a->kind == MS_ACTION_REDIRECT ? a->target : "",
@@ -884,18 +890,14 @@ ms_pipeline_plan_without_state (MsPlan *plan, const char *why)
             ms_action_free (g_ptr_array_steal_index (r->actions, i--));
           else
             replace_with_keep (r, i);
-          changed = TRUE;
-          break;
-        case MS_ACTION_VACATION:
-        case MS_ACTION_NOTIFY:
+        }
+      else
+        {
           /* an answer, not a copy: the message is delivered all the same */
           note (plan, "%s not sent: %s", ms_action_kind_to_string (a->kind), why);
           ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-          changed = TRUE;
-          break;
-        default:
-          break;
         }
+      changed = TRUE;
     }
   if (!r->failed && r->duplicates->len > 0)
     {

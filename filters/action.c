@@ -35,19 +35,6 @@ ms_action_free (MsAction *a)
   g_free (a);
 }
 
-const char *
-ms_action_kind_to_string (MsActionKind kind)
-{
-  static const char *const names[] = {
-    [MS_ACTION_KEEP] = "keep",         [MS_ACTION_FILEINTO] = "fileinto",
-    [MS_ACTION_REDIRECT] = "redirect", [MS_ACTION_DISCARD] = "discard",
-    [MS_ACTION_REJECT] = "reject",     [MS_ACTION_VACATION] = "vacation",
-    [MS_ACTION_NOTIFY] = "notify",
-  };
-  g_return_val_if_fail (kind <= MS_ACTION_NOTIFY, "?");
-  return names[kind];
-}
-
 static void
 append_quoted (GString *out, const char *s)
 {
@@ -85,53 +72,178 @@ flag_cmp (gconstpointer a, gconstpointer b)
   return g_ascii_strcasecmp (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* ---------------------------------------------------------------- kinds */
+
+static void
+format_target (GString *out, const MsAction *a)
+{
+  g_string_append_c (out, ' ');
+  append_quoted (out, a->target);
+}
+
+static void
+format_vacation (GString *out, const MsAction *a)
+{
+  g_string_append (out, " to=");
+  append_quoted (out, a->target);
+  g_string_append (out, " subject=");
+  append_quoted (out, a->subject);
+  g_string_append_printf (out, " days=%d", a->days);
+  if (a->from)
+    {
+      g_string_append (out, " from=");
+      append_quoted (out, a->from);
+    }
+  if (a->handle)
+    {
+      g_string_append (out, " handle=");
+      append_quoted (out, a->handle);
+    }
+  if (a->mime)
+    g_string_append (out, " mime");
+}
+
+static void
+format_notify (GString *out, const MsAction *a)
+{
+  g_string_append (out, " method=");
+  append_quoted (out, a->target);
+  if (a->priority)
+    g_string_append_printf (out, " priority=%s", a->priority);
+  if (a->text)
+    {
+      g_string_append (out, " message=");
+      append_quoted (out, a->text);
+    }
+}
+
+static gboolean
+same_mailbox (const MsAction *a, const MsAction *b)
+{
+  return strcmp (a->target, b->target) == 0;
+}
+
+static gboolean
+same_address (const MsAction *a, const MsAction *b)
+{
+  return ms_address_equal (a->target, b->target);
+}
+
+static gboolean
+same_method_and_message (const MsAction *a, const MsAction *b)
+{
+  return g_strcmp0 (a->target, b->target) == 0 && g_strcmp0 (a->text, b->text) == 0;
+}
+
+#define FIELD(name, member, list, address) { name, G_STRUCT_OFFSET (MsAction, member), list, address }
+
+static const MsActionField vacation_fields[] = {
+  FIELD (":from", from, FALSE, TRUE),
+  FIELD (":subject", subject, FALSE, FALSE),
+  FIELD (":handle", handle, FALSE, FALSE),
+  FIELD (":addresses", addresses, TRUE, TRUE),
+  { NULL },
+};
+
+static const MsActionField notify_fields[] = {
+  FIELD (":from", from, FALSE, TRUE),
+  FIELD ("method", target, FALSE, TRUE),
+  { NULL },
+};
+
+#undef FIELD
+
+/* The action table: what each kind does (see MsActionInfo). */
+static const MsActionInfo kinds[] = {
+  [MS_ACTION_KEEP] = {
+    .name = "keep",
+    .files = TRUE,
+    .disposes = TRUE,
+    .cancels_implicit_keep = TRUE,
+    .excludes_reject = TRUE,
+  },
+  [MS_ACTION_FILEINTO] = {
+    .name = "fileinto",
+    .files = TRUE,
+    .named_folder = TRUE,
+    .disposes = TRUE,
+    .cancels_implicit_keep = TRUE,
+    .excludes_reject = TRUE,
+    .format = format_target,
+    .same = same_mailbox,
+  },
+  [MS_ACTION_REDIRECT] = {
+    .name = "redirect",
+    .sends = TRUE,
+    .disposes = TRUE,
+    .cancels_implicit_keep = TRUE,
+    .excludes_reject = TRUE,
+    .format = format_target,
+    .same = same_address,
+  },
+  [MS_ACTION_DISCARD] = {
+    .name = "discard",
+    .cancels_implicit_keep = TRUE,
+  },
+  [MS_ACTION_REJECT] = {
+    .name = "reject",
+    .sends = TRUE,
+    .disposes = TRUE,
+    .cancels_implicit_keep = TRUE,
+    .format = format_target,
+  },
+  [MS_ACTION_VACATION] = {
+    .name = "vacation",
+    .sends = TRUE,
+    .excludes_reject = TRUE,
+    .format = format_vacation,
+    /* no .same: one vacation response per message */
+    .header_fields = vacation_fields,
+  },
+  [MS_ACTION_NOTIFY] = {
+    .name = "notify",
+    .sends = TRUE,
+    .format = format_notify,
+    .same = same_method_and_message,
+    .header_fields = notify_fields,
+  },
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (kinds) == MS_ACTION_N_KINDS);
+
+const MsActionInfo *
+ms_action_info (MsActionKind kind)
+{
+  static const MsActionInfo unknown = { .name = "?" };
+
+  g_return_val_if_fail ((guint) kind < MS_ACTION_N_KINDS, &unknown);
+  return &kinds[kind];
+}
+
+const char *
+ms_action_kind_to_string (MsActionKind kind)
+{
+  return ms_action_info (kind)->name;
+}
+
+const char *
+ms_action_folder (const MsAction *a)
+{
+  const MsActionInfo *info = ms_action_info (a->kind);
+
+  if (!info->files)
+    return NULL;
+  return info->named_folder ? a->target : "INBOX";
+}
+
 char *
 ms_action_format (const MsAction *a)
 {
-  GString *out = g_string_new (ms_action_kind_to_string (a->kind));
+  const MsActionInfo *info = ms_action_info (a->kind);
+  GString *out = g_string_new (info->name);
 
-  switch (a->kind)
-    {
-    case MS_ACTION_KEEP:
-    case MS_ACTION_DISCARD:
-      break;
-    case MS_ACTION_FILEINTO:
-    case MS_ACTION_REDIRECT:
-    case MS_ACTION_REJECT:
-      g_string_append_c (out, ' ');
-      append_quoted (out, a->target);
-      break;
-    case MS_ACTION_VACATION:
-      g_string_append (out, " to=");
-      append_quoted (out, a->target);
-      g_string_append (out, " subject=");
-      append_quoted (out, a->subject);
-      g_string_append_printf (out, " days=%d", a->days);
-      if (a->from)
-        {
-          g_string_append (out, " from=");
-          append_quoted (out, a->from);
-        }
-      if (a->handle)
-        {
-          g_string_append (out, " handle=");
-          append_quoted (out, a->handle);
-        }
-      if (a->mime)
-        g_string_append (out, " mime");
-      break;
-    case MS_ACTION_NOTIFY:
-      g_string_append (out, " method=");
-      append_quoted (out, a->target);
-      if (a->priority)
-        g_string_append_printf (out, " priority=%s", a->priority);
-      if (a->text)
-        {
-          g_string_append (out, " message=");
-          append_quoted (out, a->text);
-        }
-      break;
-    }
+  if (info->format)
+    info->format (out, a);
   if (a->flags && a->flags[0])
     {
       g_autofree char **sorted = g_memdup2 (a->flags, sizeof (char *) * (g_strv_length (a->flags) + 1));
@@ -348,39 +460,20 @@ ms_action_field_problem (const char *value, gsize len, gboolean address)
 const char *
 ms_action_unsafe_field (const MsAction *a, const char **field_out, const char **value_out)
 {
-  const struct {
-    const char *name;
-    const char *value;
-    gboolean address;
-  } fields[] = {
-    { ":from", a->from, TRUE },
-    { ":subject", a->kind == MS_ACTION_VACATION ? a->subject : NULL, FALSE },
-    { ":handle", a->kind == MS_ACTION_VACATION ? a->handle : NULL, FALSE },
-    { "method", a->kind == MS_ACTION_NOTIFY ? a->target : NULL, TRUE },
-  };
+  for (const MsActionField *f = ms_action_info (a->kind)->header_fields; f && f->name; f++)
+    {
+      char *const one[] = { G_STRUCT_MEMBER (char *, a, f->offset), NULL };
+      char *const *values = f->list ? G_STRUCT_MEMBER (char **, a, f->offset) : one;
 
-  if (a->kind != MS_ACTION_VACATION && a->kind != MS_ACTION_NOTIFY)
-    return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      const char *why = fields[i].value ? ms_action_field_problem (fields[i].value, strlen (fields[i].value),
-                                                                   fields[i].address)
-                                        : NULL;
-      if (why)
+      for (guint i = 0; values && values[i]; i++)
         {
-          *field_out = fields[i].name;
-          *value_out = fields[i].value;
-          return why;
-        }
-    }
-  for (guint i = 0; a->kind == MS_ACTION_VACATION && a->addresses && a->addresses[i]; i++)
-    {
-      const char *why = ms_action_field_problem (a->addresses[i], strlen (a->addresses[i]), TRUE);
-      if (why)
-        {
-          *field_out = ":addresses";
-          *value_out = a->addresses[i];
-          return why;
+          const char *why = ms_action_field_problem (values[i], strlen (values[i]), f->address);
+          if (why)
+            {
+              *field_out = f->name;
+              *value_out = values[i];
+              return why;
+            }
         }
     }
   return NULL;
@@ -389,24 +482,11 @@ ms_action_unsafe_field (const MsAction *a, const char **field_out, const char **
 static gboolean
 same_target (const MsAction *a, const MsAction *b)
 {
+  const MsActionInfo *info = ms_action_info (a->kind);
+
   if (a->kind != b->kind)
     return FALSE;
-  switch (a->kind)
-    {
-    case MS_ACTION_KEEP:
-    case MS_ACTION_DISCARD:
-    case MS_ACTION_VACATION: /* only one vacation response per message */
-      return TRUE;
-    case MS_ACTION_FILEINTO:
-      return strcmp (a->target, b->target) == 0;
-    case MS_ACTION_REDIRECT:
-      return ms_address_equal (a->target, b->target);
-    case MS_ACTION_REJECT:
-      return TRUE;
-    case MS_ACTION_NOTIFY:
-      return g_strcmp0 (a->target, b->target) == 0 && g_strcmp0 (a->text, b->text) == 0;
-    }
-  return FALSE;
+  return info->same == NULL || info->same (a, b);
 }
 
 static void
@@ -422,7 +502,7 @@ void
 ms_filter_result_finish (MsFilterResult *r)
 {
   g_autoptr (GPtrArray) kept = NULL;
-  gboolean delivers = FALSE, rejects = FALSE, discards = FALSE;
+  gboolean excludes_reject = FALSE, rejects = FALSE, disposes = FALSE, cancels_implicit_keep = FALSE;
 
   if (r->errors->len > 0 && !r->failed)
     ms_filter_result_fail (r, r->errors->pdata[0]);
@@ -475,15 +555,14 @@ ms_filter_result_finish (MsFilterResult *r)
           g_ptr_array_add (r->errors, g_strdup ("fileinto with an empty folder name"));
           ms_filter_result_fail (r, "fileinto with an empty folder name");
         }
-      delivers |= a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO
-                  || a->kind == MS_ACTION_REDIRECT || a->kind == MS_ACTION_VACATION;
+      excludes_reject |= ms_action_info (a->kind)->excludes_reject;
       rejects |= a->kind == MS_ACTION_REJECT;
     }
 
   /* RFC 5429 2.1 / RFC 5230 4.7: reject cannot be combined with keep,
    * fileinto, redirect or vacation. libsieve stops silently there; we make
    * it the error it is, and the message is kept. */
-  if (!r->failed && rejects && delivers)
+  if (!r->failed && rejects && excludes_reject)
     {
       const char *msg = "reject cannot be combined with keep, fileinto, redirect or vacation";
       g_ptr_array_add (r->errors, g_strdup (msg));
@@ -526,23 +605,22 @@ ms_filter_result_finish (MsFilterResult *r)
       g_ptr_array_add (kept, g_steal_pointer (&r->actions->pdata[i]));
     }
   g_ptr_array_set_size (r->actions, 0);
-  delivers = FALSE;
   for (guint i = 0; i < kept->len; i++)
     {
-      MsAction *a = kept->pdata[i];
-      delivers |= a->kind == MS_ACTION_KEEP || a->kind == MS_ACTION_FILEINTO
-                  || a->kind == MS_ACTION_REDIRECT || a->kind == MS_ACTION_REJECT;
-      discards |= a->kind == MS_ACTION_DISCARD;
+      const MsActionInfo *info = ms_action_info (((MsAction *) kept->pdata[i])->kind);
+      disposes |= info->disposes;
+      cancels_implicit_keep |= info->cancels_implicit_keep;
     }
   for (guint i = 0; i < kept->len; i++)
     {
-      MsAction *a = kept->pdata[i];
-      /* discard only cancels the implicit keep (RFC 5228 4.5) */
-      if (a->kind == MS_ACTION_DISCARD && delivers)
+      const MsActionInfo *info = ms_action_info (((MsAction *) kept->pdata[i])->kind);
+      /* discard only cancels the implicit keep (RFC 5228 4.5): with an
+       * action that disposes of the message it says nothing */
+      if (info->cancels_implicit_keep && !info->disposes && disposes)
         continue;
       g_ptr_array_add (r->actions, g_steal_pointer (&kept->pdata[i]));
     }
-  if (!delivers && !discards && !r->complete)
+  if (!cancels_implicit_keep && !r->complete)
     keep_implicitly (r);
 }
 
@@ -649,7 +727,7 @@ ms_filter_result_decode (const guint8 *data, gsize len)
       guint32 kind = ms_wire_get_u32 (&w);
       guint32 aflags = ms_wire_get_u32 (&w);
 
-      a->kind = kind <= MS_ACTION_NOTIFY ? (MsActionKind) kind : MS_ACTION_KEEP;
+      a->kind = kind < MS_ACTION_N_KINDS ? (MsActionKind) kind : MS_ACTION_KEEP;
       a->implicit = (aflags & ACTION_IMPLICIT) != 0;
       a->mime = (aflags & ACTION_MIME) != 0;
       a->days = (int) ms_wire_get_u32 (&w);

@@ -20,6 +20,9 @@ typedef enum {
   MS_ACTION_NOTIFY,
 } MsActionKind;
 
+/* The number of kinds: MsActionKind runs from 0 to one below it. */
+#define MS_ACTION_N_KINDS (MS_ACTION_NOTIFY + 1)
+
 typedef struct {
   MsActionKind kind;
   gboolean implicit;  /* a keep added by the implicit-keep rule */
@@ -48,7 +51,57 @@ MsAction *ms_action_new (MsActionKind kind, const char *target);
 void ms_action_free (MsAction *action);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsAction, ms_action_free)
 
+/* A string of an action that must fit a header field of the message
+ * mailsift writes for it (ms_action_unsafe_field). */
+typedef struct {
+  const char *name;  /* as the script names it: ":from", "method"... */
+  gsize offset;      /* of the member in MsAction: a char *, or a char **
+                      * when list */
+  gboolean list;
+  gboolean address;  /* see ms_action_field_problem */
+} MsActionField;
+
+/* What an action of one kind does: one row per MsActionKind, the
+ * kinds it holds for after the colon. */
+typedef struct {
+  const char *name;  /* the Sieve command (ms_action_kind_to_string) */
+  /* delivers a copy into a folder: keep, fileinto */
+  gboolean files;
+  /* that folder is the one its target names, not the INBOX: fileinto */
+  gboolean named_folder;
+  /* sends mail, through the outbound queue in the state store: redirect,
+   * reject, vacation, notify */
+  gboolean sends;
+  /* the message goes somewhere: into a folder, to another address, or
+   * back to its sender: keep, fileinto, redirect, reject */
+  gboolean disposes;
+  /* a result holding it gets no implicit keep (RFC 5228 2.10.2): keep,
+   * fileinto, redirect, reject, discard */
+  gboolean cancels_implicit_keep;
+  /* cannot go with a reject (RFC 5429 2.1): keep, fileinto, redirect,
+   * vacation */
+  gboolean excludes_reject;
+  /* appends what follows the name in `mailsift test` output
+   * (ms_action_format); NULL for nothing */
+  void (*format) (GString *out, const MsAction *action);
+  /* whether @b repeats @a, both of this kind, so that
+   * ms_filter_result_finish keeps @a only; NULL: any two do, a result
+   * holds one at most */
+  gboolean (*same) (const MsAction *a, const MsAction *b);
+  /* the strings ms_action_unsafe_field checks, in that order, up to one
+   * with a NULL name: vacation, notify; NULL for the others */
+  const MsActionField *header_fields;
+} MsActionInfo;
+
+/* The row of @kind; for a value outside MsActionKind a row named "?"
+ * that does nothing. */
+const MsActionInfo *ms_action_info (MsActionKind kind);
+
 const char *ms_action_kind_to_string (MsActionKind kind);
+
+/* The folder a keep or fileinto delivers into: "INBOX" for keep, the
+ * target for fileinto; NULL for a kind that files nothing. */
+const char *ms_action_folder (const MsAction *action);
 
 /* One line in the format `mailsift test` prints (see mailsift(1)):
  * keep [flags=A,B] | fileinto "F" [flags=..] | redirect "A" | discard |

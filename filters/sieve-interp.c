@@ -59,12 +59,6 @@ ms_sv_run_keep_string (MsSvRun *run, char *s)
 
 /* ---------------------------------------------------------------- actions */
 
-static gboolean
-delivers (MsActionKind k)
-{
-  return k == MS_ACTION_KEEP || k == MS_ACTION_FILEINTO || k == MS_ACTION_REDIRECT || k == MS_ACTION_VACATION;
-}
-
 gboolean
 ms_sv_run_add_action (MsSvRun *run, const MsSvNode *node, MsAction *action)
 {
@@ -76,7 +70,8 @@ ms_sv_run_add_action (MsSvRun *run, const MsSvNode *node, MsAction *action)
   for (guint i = 0; i < acts->len; i++)
     {
       const MsAction *b = acts->pdata[i];
-      if ((a->kind == MS_ACTION_REJECT && delivers (b->kind)) || (b->kind == MS_ACTION_REJECT && delivers (a->kind)))
+      if ((a->kind == MS_ACTION_REJECT && ms_action_info (b->kind)->excludes_reject)
+          || (b->kind == MS_ACTION_REJECT && ms_action_info (a->kind)->excludes_reject))
         {
           ms_sv_run_error (run, node, "%s cannot be combined with %s (RFC 5429)",
                            ms_action_kind_to_string (a->kind), ms_action_kind_to_string (b->kind));
@@ -495,15 +490,11 @@ ms_sv_execute (MsSvScript *script, const MsFilterRequest *req, MsFilterResult *r
     }
   else
     {
-      /* the script cancelled the implicit keep: say so when nothing else
-       * delivers, so the result is never empty */
+      /* the script cancelled the implicit keep: a discard says so when no
+       * action of the result cancels it, so the result is never empty */
       gboolean any = FALSE;
       for (guint i = 0; i < result->actions->len && !any; i++)
-        {
-          MsActionKind k = ((MsAction *) result->actions->pdata[i])->kind;
-          any = k == MS_ACTION_KEEP || k == MS_ACTION_FILEINTO || k == MS_ACTION_REDIRECT || k == MS_ACTION_REJECT
-                || k == MS_ACTION_DISCARD;
-        }
+        any = ms_action_info (((MsAction *) result->actions->pdata[i])->kind)->cancels_implicit_keep;
       if (!any)
         g_ptr_array_add (result->actions, ms_action_new (MS_ACTION_DISCARD, NULL));
     }

@@ -200,6 +200,112 @@ test_wire_roundtrip (void)
   g_assert_cmpstr (before, ==, after);
 }
 
+/* The action table (MsActionInfo): a row for every kind, holding what
+ * the code asks of it. */
+static const struct {
+  MsActionKind kind;
+  const char *name;
+  gboolean files, named_folder, sends, disposes, cancels_implicit_keep, excludes_reject;
+  gboolean repeats;      /* a result can hold two that differ (same != NULL) */
+  const char *folder;    /* ms_action_folder with the target "F" */
+  const char *line;      /* ms_action_format with the target "F" */
+  const char *fields;    /* the header fields' names, with "," between */
+} expected_kinds[] = {
+  { MS_ACTION_KEEP, "keep", TRUE, FALSE, FALSE, TRUE, TRUE, TRUE, FALSE, "INBOX", "keep", "" },
+  { MS_ACTION_FILEINTO, "fileinto", TRUE, TRUE, FALSE, TRUE, TRUE, TRUE, TRUE, "F", "fileinto \"F\"", "" },
+  { MS_ACTION_REDIRECT, "redirect", FALSE, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, NULL, "redirect \"F\"", "" },
+  { MS_ACTION_DISCARD, "discard", FALSE, FALSE, FALSE, FALSE, TRUE, FALSE, FALSE, NULL, "discard", "" },
+  { MS_ACTION_REJECT, "reject", FALSE, FALSE, TRUE, TRUE, TRUE, FALSE, FALSE, NULL, "reject \"F\"", "" },
+  { MS_ACTION_VACATION, "vacation", FALSE, FALSE, TRUE, FALSE, FALSE, TRUE, FALSE, NULL,
+    "vacation to=\"F\" subject=\"\" days=0", ":from,:subject,:handle,:addresses" },
+  { MS_ACTION_NOTIFY, "notify", FALSE, FALSE, TRUE, FALSE, FALSE, FALSE, TRUE, NULL, "notify method=\"F\"",
+    ":from,method" },
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (expected_kinds) == MS_ACTION_N_KINDS);
+
+static void
+test_kinds_table (void)
+{
+  g_autoptr (MsFilterResult) r = ms_filter_result_new ();
+  g_autoptr (MsFilterResult) back = NULL;
+
+  for (guint k = 0; k < MS_ACTION_N_KINDS; k++)
+    {
+      const MsActionInfo *info = ms_action_info (k);
+      g_autoptr (MsAction) a = ms_action_new (k, "F");
+      g_autoptr (GString) fields = g_string_new (NULL);
+      g_autofree char *line = NULL;
+
+      g_test_message ("%s", expected_kinds[k].name);
+      g_assert_cmpint (expected_kinds[k].kind, ==, k);
+      g_assert_nonnull (info);
+      g_assert_cmpstr (info->name, ==, expected_kinds[k].name);
+      g_assert_cmpstr (ms_action_kind_to_string (k), ==, expected_kinds[k].name);
+      /* each name names one kind */
+      for (guint o = 0; o < MS_ACTION_N_KINDS; o++)
+        if (o != k)
+          g_assert_cmpstr (ms_action_kind_to_string (o), !=, info->name);
+      g_assert_cmpint (info->files, ==, expected_kinds[k].files);
+      g_assert_cmpint (info->named_folder, ==, expected_kinds[k].named_folder);
+      g_assert_cmpint (info->sends, ==, expected_kinds[k].sends);
+      g_assert_cmpint (info->disposes, ==, expected_kinds[k].disposes);
+      g_assert_cmpint (info->cancels_implicit_keep, ==, expected_kinds[k].cancels_implicit_keep);
+      g_assert_cmpint (info->excludes_reject, ==, expected_kinds[k].excludes_reject);
+      g_assert_cmpint (info->same != NULL, ==, expected_kinds[k].repeats);
+      g_assert_cmpstr (ms_action_folder (a), ==, expected_kinds[k].folder);
+      line = ms_action_format (a);
+      g_assert_cmpstr (line, ==, expected_kinds[k].line);
+      for (const MsActionField *f = info->header_fields; f && f->name; f++)
+        g_string_append_printf (fields, "%s%s", fields->len ? "," : "", f->name);
+      g_assert_cmpstr (fields->str, ==, expected_kinds[k].fields);
+      g_ptr_array_add (r->actions, g_steal_pointer (&a));
+    }
+
+  /* every kind crosses the filter pipe as itself */
+  back = wire_roundtrip (r);
+  g_assert_cmpuint (back->actions->len, ==, MS_ACTION_N_KINDS);
+  for (guint k = 0; k < MS_ACTION_N_KINDS; k++)
+    g_assert_cmpint (((MsAction *) back->actions->pdata[k])->kind, ==, k);
+
+  /* a value outside the enumeration gets the row that does nothing */
+  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_cmpstr (ms_action_kind_to_string (MS_ACTION_N_KINDS), ==, "?");
+  g_test_assert_expected_messages ();
+  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*assertion*failed*");
+  g_assert_false (ms_action_info (MS_ACTION_N_KINDS)->cancels_implicit_keep);
+  g_test_assert_expected_messages ();
+}
+
+/* The kinds that can repeat: what makes two the same. */
+static void
+test_kinds_same (void)
+{
+  const struct {
+    MsActionKind kind;
+    const char *target_a, *text_a, *target_b, *text_b;
+    gboolean same;
+  } pairs[] = {
+    { MS_ACTION_FILEINTO, "A", NULL, "A", NULL, TRUE },
+    { MS_ACTION_FILEINTO, "A", NULL, "a", NULL, FALSE },
+    { MS_ACTION_REDIRECT, "Bob@Example.org", NULL, "Bob@EXAMPLE.ORG", NULL, TRUE },
+    { MS_ACTION_REDIRECT, "bob@example.org", NULL, "rob@example.org", NULL, FALSE },
+    { MS_ACTION_NOTIFY, "mailto:a@b.org", "hi", "mailto:a@b.org", "hi", TRUE },
+    { MS_ACTION_NOTIFY, "mailto:a@b.org", "hi", "mailto:a@b.org", "ho", FALSE },
+    { MS_ACTION_NOTIFY, "mailto:a@b.org", NULL, "mailto:c@b.org", NULL, FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      g_autoptr (MsAction) a = ms_action_new (pairs[i].kind, pairs[i].target_a);
+      g_autoptr (MsAction) b = ms_action_new (pairs[i].kind, pairs[i].target_b);
+
+      a->text = g_strdup (pairs[i].text_a);
+      b->text = g_strdup (pairs[i].text_b);
+      g_assert_cmpint (ms_action_info (pairs[i].kind)->same (a, b), ==, pairs[i].same);
+    }
+}
+
 /* editheader and duplicate: the edits each action carries, the lines
  * `mailsift test` prints, the wire, and what a failure drops. */
 static void
@@ -598,6 +704,8 @@ main (int argc, char **argv)
   g_test_add_func ("/action/wire-roundtrip", test_wire_roundtrip);
   g_test_add_func ("/action/wire-malformed", test_wire_malformed);
   g_test_add_func ("/action/edits-and-duplicates", test_edits_and_duplicates);
+  g_test_add_func ("/action/kinds-table", test_kinds_table);
+  g_test_add_func ("/action/kinds-same", test_kinds_same);
   g_test_add_func ("/engine/crash-keeps", test_engine_crash_keeps);
   g_test_add_func ("/engine/timeout-keeps", test_engine_timeout_keeps);
   g_test_add_func ("/engine/missing-exe", test_engine_missing_exe);
