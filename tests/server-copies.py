@@ -207,6 +207,13 @@ def case_append_killed(dc, count=150, kills=8):
                 p.send_signal(signal.SIGKILL)
                 done += 1
             p.wait()
+        # the account process dies with its parent (PR_SET_PDEATHSIG), a
+        # moment later: until then it holds the account's lock
+        for _ in range(100):
+            left = subprocess.run(["pgrep", "-f", f"fetch -c {s.cfg}"], capture_output=True).stdout
+            if not left:
+                break
+            time.sleep(0.05)
         code, out, err = s.fetch()
         inbox = counts(dc, "other", "INBOX", msgs)
         extra = sum(inbox) - count
