@@ -8,9 +8,15 @@ time). For each round, protocol and tool: the mailbox is emptied and
 filled again with the same messages (files + doveadm force-resync), the
 page cache is flushed to disk (sync), and the tool fetches everything
 once into a fresh Maildir, with fresh state, while this script
+(bench/measure.py)
 
-  - times the wall clock from start to exit,
-  - samples VmHWM/VmRSS of every process in the tool's process tree from
+  - times the wall clock from the tool's start to its exit,
+  - adds up the CPU time (user + sys) of every process of the tool's
+    tree: the tool runs under a reaper that is a child subreaper, so
+    every descendant is reaped and counted, also one its parent never
+    waited for (fetchmail's procmail per message, getmail's delivery
+    children, mailsift's account and filter processes; not Dovecot's),
+  - samples VmHWM of every process in the tool's process tree from
     /proc every few ms (getrusage's ru_maxrss would be useless: a child
     inherits the Python parent's high-water mark across fork and exec),
   - counts the delivered files (new/ and cur/ of every folder) and the
@@ -22,11 +28,12 @@ run of one. The median of the rounds is reported (default 3).
 
 Every tool uses TLS with certificate checks against the throwaway CA
 (details in the "TLS" column and the notes printed at the end). mailsift
-runs bench/rules50.sieve (50 rules, a dozen folders); the peers deliver
-everything into the one Maildir without filtering (which favours them).
-By default mail is kept on the server (--mode keep): every tool fetches
-every message, and nothing is deleted. --mode delete makes every tool
-delete on the server after delivery (mbsync, a sync tool, is left out).
+runs bench/rules50.sieve (50 rules, 19 folders and INBOX); the peers
+deliver everything into the one Maildir without filtering (which favours
+them). By default mail is kept on the server (--mode keep): every tool
+fetches every message, and nothing is deleted. --mode delete makes every
+tool delete on the server after delivery (mbsync, a sync tool, is left
+out).
 
 A peer that is not installed gets a "not installed" row; install them
 with `sudo bench/install-peers.sh`. Nothing connects anywhere but
@@ -46,12 +53,10 @@ import platform
 import pwd
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,6 +65,7 @@ sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, HERE)
 import servers  # noqa: E402
 import genmail  # noqa: E402
+import measure  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "rules50.sieve")
 HOST = "127.0.0.1"
@@ -70,112 +76,11 @@ MSGID = re.compile(rb"^Message-ID: <bench-(\d+)\.", re.M | re.I)
 
 # ------------------------------------------------------------------ measuring
 
-def _children(pid):
-    out = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/children") as f:
-                    out += [int(c) for c in f.read().split()]
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return out
-
-
-def _tree(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += _children(p)
-    return out
-
-
-def _mem(pid):
-    """(VmHWM, VmRSS) in KiB, None for a zombie or a process that is gone."""
-    hwm = rss = None
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-                elif line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-                    break
-    except (OSError, ValueError):
-        return None
-    return (hwm, rss) if hwm is not None else None
-
-
-class Sampler(threading.Thread):
-    """Samples the memory of a process tree until stop(): peak is the
-    largest VmHWM of any one process, tree the largest sum of the VmHWM of
-    the processes alive at one sample (an upper bound of what the tree
-    held at once), procs the number of distinct processes seen."""
-
-    def __init__(self, pid, interval=0.004):
-        super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
-        self.peak = self.tree = 0
-        self.seen = set()
-        self._halt = threading.Event()
-
-    def run(self):
-        while not self._halt.is_set():
-            total = 0
-            for p in _tree(self.pid):
-                m = _mem(p)
-                if m:
-                    self.seen.add(p)
-                    self.peak = max(self.peak, m[0])
-                    total += m[0]
-            self.tree = max(self.tree, total)
-            self._halt.wait(self.interval)
-
-    def stop(self):
-        self._halt.set()
-        self.join()
-
-
 def run_tool(argv, env, cwd, timeout):
-    """Run argv; return dict(code, seconds, cpu (user + sys seconds), user,
-    sys, peak_kib, tree_kib, procs, out)."""
-    out_f = tempfile.TemporaryFile()
-    t0 = time.monotonic()
-    p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out_f,
-                         stderr=subprocess.STDOUT, start_new_session=True)
-    s = Sampler(p.pid)
-    s.start()
-    expired = []
-
-    def expire():
-        expired.append(True)
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    timer = threading.Timer(timeout, expire)
-    timer.start()
-    # wait4: the exit and the CPU time of the tool and of every descendant
-    # it waited for (fetchmail's procmails, mailsift's account and filter
-    # processes, getmail's delivery children)
-    _, status, ru = os.wait4(p.pid, 0)
-    seconds = time.monotonic() - t0
-    timer.cancel()
-    p.returncode = code = os.waitstatus_to_exitcode(status)
-    if expired:
-        code = "timeout"
-    s.stop()
-    try:
-        os.killpg(p.pid, signal.SIGKILL)  # nothing of it may linger into the next run
-    except ProcessLookupError:
-        pass
-    out_f.seek(0)
-    out = out_f.read().decode(errors="replace")
-    return dict(code=code, seconds=seconds, cpu=ru.ru_utime + ru.ru_stime, user=ru.ru_utime, sys=ru.ru_stime,
-                peak_kib=s.peak, tree_kib=s.tree, procs=len(s.seen), out=out)
+    """Run argv under bench/measure.py's reaper; return dict(code, seconds,
+    cpu (user + sys seconds of every process of the run's tree), user, sys,
+    killed, peak_kib, tree_kib, procs, out)."""
+    return measure.run_tool(argv, env=env, cwd=cwd, timeout=timeout)
 
 
 def delivered(maildir):
@@ -553,9 +458,11 @@ def main():
                     rate = len(msgs) / r["seconds"]
                     status = "" if ok else (f" (exit {r['code']}, {r['ids']} distinct, {r['left']} left "
                                             "on the server: FAILED)")
+                    left = f", {r['killed']} process(es) left running, killed" if r["killed"] else ""
                     print(f"  round {rnd} {t.name:9} {proto:4}: {r['seconds']:7.2f} s {rate:7.1f} msg/s "
-                          f"CPU {r['cpu']:6.1f} s, peak {r['peak_kib'] / 1024:6.1f} MiB, "
-                          f"{r['delivered']} delivered{status}, load {r['load']}", flush=True)
+                          f"CPU {r['cpu']:6.2f} s ({r['cpu'] * 1000 / len(msgs):.2f} ms/msg), "
+                          f"peak {r['peak_kib'] / 1024:6.1f} MiB, {r['delivered']} delivered{status}{left}, "
+                          f"load {r['load']}", flush=True)
                     if not ok:
                         for line in r["out"].strip().splitlines()[-5:]:
                             print("      " + line, flush=True)
@@ -590,11 +497,11 @@ def main():
 
     # ---------------------------------------------------------- the table
     say()
-    head = (f"{'tool':10} {'proto':5} {'msgs/s':>8} {'seconds':>8} {'runs (s)':>17} {'CPU s':>6} "
-            f"{'peak RSS':>9} {'tree RSS':>9} {'delivered':>9}  TLS")
+    head = (f"{'tool':10} {'proto':5} {'msgs/s':>8} {'CPU ms/msg':>10} {'peak RSS':>9} {'tree RSS':>9} "
+            f"{'seconds':>8} {'runs (s)':>17} {'delivered':>9}  TLS")
     say(head)
     say("-" * len(head))
-    rates = {}
+    rates, cpus = {}, {}
     for t in tools:
         for proto in protos:
             key = (t.name, proto)
@@ -609,25 +516,33 @@ def main():
             secs = statistics.median(r["seconds"] for r in rs)
             rate = len(msgs) / secs
             good = all(r["ok"] for r in rs)
+            cpu_ms = statistics.median(r["cpu"] for r in rs) * 1000 / len(msgs)
             if good:
-                rates[key] = rate
+                rates[key], cpus[key] = rate, cpu_ms
             runs = " ".join(f"{r['seconds']:.1f}" for r in rs)
             peak = statistics.median(r["peak_kib"] for r in rs) / 1024
             tree = statistics.median(r["tree_kib"] for r in rs) / 1024
             dl = "/".join(sorted({str(r["delivered"]) for r in rs}))
-            cpu = statistics.median(r["cpu"] for r in rs)
-            say(f"{t.name:10} {proto:5} {rate:8.1f} {secs:8.2f} {runs:>17} {cpu:6.1f} {peak:7.1f}Mi {tree:7.1f}Mi "
+            say(f"{t.name:10} {proto:5} {rate:8.1f} {cpu_ms:10.2f} {peak:7.1f}Mi {tree:7.1f}Mi {secs:8.2f} {runs:>17} "
                 f"{dl:>9}{'' if good else '!'} {t.tls(proto)}")
     say()
-    say("msgs/s = messages / median wall-clock seconds; CPU s = user + sys of the tool and the children")
-    say("it waited for (not Dovecot's); peak RSS = largest VmHWM of one process of the")
-    say("tool's tree (median of the runs), tree RSS = largest sum over the processes alive at one sample;")
+    say("msgs/s = messages / median wall-clock seconds (the tool's start to its exit);")
+    say("CPU ms/msg = user + sys of every process of the tool's tree (the tool, and every child and")
+    say("grandchild: fetchmail's procmails, getmail's and mailsift's worker processes; not Dovecot's),")
+    say("median of the runs, divided by the messages;")
+    say("peak RSS = largest VmHWM of one process of the tool's tree (median of the runs), tree RSS =")
+    say("largest sum over the processes alive at one sample;")
     say(f"delivered = files in new/ and cur/ ('!' = a run failed, delivered other than {len(msgs)} distinct")
     say(f"messages, or left other than {len(msgs) if a.mode == 'keep' else 0} on the server).")
+    killed = sorted({f"{k[0]} {k[1]}" for k, rs in results.items() if isinstance(rs, list)
+                     for r in rs if r["killed"]})
+    if killed:
+        say("left processes running after the tool exited (killed; their CPU time is counted): "
+            + ", ".join(killed))
 
     # ---------------------------------------------------------- ratios
     say()
-    say("mailsift compared (its msgs/s divided by the peer's; above 1 = mailsift faster):")
+    say("mailsift compared (its msgs/s divided by the peer's, from the medians; above 1 = mailsift faster):")
     for proto in protos:
         mine = rates.get(("mailsift", proto))
         parts = []
