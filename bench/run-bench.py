@@ -43,8 +43,12 @@ with `sudo bench/install-peers.sh`. Nothing connects anywhere but
         [--tools mailsift,fetchmail,...] [--protocols imap,pop3]
         [--mode keep|delete] [--fsync-check] [--out DIR]
 
---fsync-check runs each tool once more (untimed, 200 messages) under
-strace -f -c and reports fsync/fdatasync calls per message.
+--fsync-check (`make bench` passes it; --no-fsync-check turns it off)
+runs each tool once more, untimed, on 200 messages under strace -f -c,
+and adds a column of the calls that make data durable per message:
+fsync, fdatasync and syncfs. sync_file_range (which starts writeback and
+waits for nothing durable) and msync are counted apart and shown below
+the table, not in the column.
 """
 import argparse
 import json
@@ -71,6 +75,11 @@ SCRIPT = os.path.join(HERE, "rules50.sieve")
 HOST = "127.0.0.1"
 USER, PASSWORD = "test", "secret"
 INSTALL_HINT = "not installed (sudo bench/install-peers.sh)"
+# what the sync column counts: the calls that wait until data is on disk
+SYNCS = ("fsync", "fdatasync", "syncfs")
+# traced and shown apart: sync_file_range starts writeback (mailsift's
+# spool) and makes nothing durable; msync may be MS_ASYNC, a no-op
+NOT_SYNCS = ("sync_file_range", "msync")
 MSGID = re.compile(rb"^Message-ID: <bench-(\d+)\.", re.M | re.I)
 
 
@@ -360,8 +369,9 @@ def main():
     ap.add_argument("--mode", choices=("keep", "delete"), default="keep",
                     help="after delivery, keep the mail on the server (default) or delete it")
     ap.add_argument("--timeout", type=float, default=1200.0, help="seconds per run")
-    ap.add_argument("--fsync-check", action="store_true",
-                    help="also count fsync calls per message of each tool (strace, untimed)")
+    ap.add_argument("--fsync-check", action=argparse.BooleanOptionalAction, default=False,
+                    help="also count fsync + fdatasync + syncfs calls per message of each tool "
+                    "(strace -f -c, one untimed run of 200 messages)")
     ap.add_argument("--out", help="also write the report (and results.json) into this directory")
     ap.add_argument("--mailsift", default=os.environ.get("MAILSIFT") or os.path.join(TOP, "mailsift"))
     a = ap.parse_args()
@@ -468,8 +478,10 @@ def main():
                             print("      " + line, flush=True)
                     shutil.rmtree(d, ignore_errors=True)
 
-            fsyncs = {}
-            if a.fsync_check and servers.find_program("strace"):
+            fsyncs = {}  # (tool, proto) -> dict(per, calls, delivered, n, ok)
+            if a.fsync_check and not servers.find_program("strace"):
+                say("--fsync-check: strace is not installed; no sync column")
+            elif a.fsync_check:
                 n = min(200, len(msgs))
                 for t, proto in runnable:
                     refill(n)
@@ -477,19 +489,22 @@ def main():
                     os.chmod(d, 0o755)
                     argv, env, maildir = t.setup(d, proto, dc, a.mode)
                     trace = os.path.join(d, "strace.txt")
-                    run_tool(["strace", "-f", "-c", "-o", trace, "-e",
-                              "trace=fsync,fdatasync,syncfs,sync_file_range,msync"] + argv, env, d, a.timeout)
+                    r = run_tool([servers.find_program("strace"), "-f", "-c", "-o", trace,
+                                  "-e", "trace=" + ",".join(SYNCS + NOT_SYNCS)] + argv, env, d, a.timeout)
                     calls = {}
                     try:
                         with open(trace) as f:
                             for line in f:
+                                # % time, seconds, usecs/call, calls, [errors,] syscall
                                 parts = line.split()
-                                if len(parts) >= 5 and parts[-1] in ("fsync", "fdatasync", "syncfs",
-                                                                     "sync_file_range", "msync"):
+                                if len(parts) >= 5 and parts[-1] in SYNCS + NOT_SYNCS:
                                     calls[parts[-1]] = int(parts[3])
                     except (OSError, ValueError):
                         pass
-                    fsyncs[(t.name, proto)] = (sum(calls.values()) / n, calls)
+                    got = delivered(maildir)
+                    fsyncs[(t.name, proto)] = dict(
+                        per=sum(calls.get(c, 0) for c in SYNCS) / n, calls=calls, delivered=got[0], n=n,
+                        ok=r["code"] in t.ok_codes and got[0] == n)
                     shutil.rmtree(d, ignore_errors=True)
     finally:
         if os.environ.get("MAILSIFT_KEEP_SERVERS", "") in ("", "0"):
@@ -497,8 +512,10 @@ def main():
 
     # ---------------------------------------------------------- the table
     say()
+    sync_head = "+".join(SYNCS) + "/msg"
     head = (f"{'tool':10} {'proto':5} {'msgs/s':>8} {'CPU ms/msg':>10} {'peak RSS':>9} {'tree RSS':>9} "
-            f"{'seconds':>8} {'runs (s)':>17} {'delivered':>9}  TLS")
+            f"{'seconds':>8} {'runs (s)':>17} {'delivered':>9}" + (f" {sync_head:>{len(sync_head)}}" if fsyncs else "")
+            + "  TLS")
     say(head)
     say("-" * len(head))
     rates, cpus = {}, {}
@@ -523,8 +540,13 @@ def main():
             peak = statistics.median(r["peak_kib"] for r in rs) / 1024
             tree = statistics.median(r["tree_kib"] for r in rs) / 1024
             dl = "/".join(sorted({str(r["delivered"]) for r in rs}))
+            sync = ""
+            if fsyncs:
+                f = fsyncs.get(key)
+                cell = "-" if f is None else f"{f['per']:.2f}" + ("" if f["ok"] else "!")
+                sync = f" {cell:>{len(sync_head)}}"
             say(f"{t.name:10} {proto:5} {rate:8.1f} {cpu_ms:10.2f} {peak:7.1f}Mi {tree:7.1f}Mi {secs:8.2f} {runs:>17} "
-                f"{dl:>9}{'' if good else '!'} {t.tls(proto)}")
+                f"{dl:>9}{'' if good else '!'}{sync} {t.tls(proto)}")
     say()
     say("msgs/s = messages / median wall-clock seconds (the tool's start to its exit);")
     say("CPU ms/msg = user + sys of every process of the tool's tree (the tool, and every child and")
@@ -534,6 +556,17 @@ def main():
     say("largest sum over the processes alive at one sample;")
     say(f"delivered = files in new/ and cur/ ('!' = a run failed, delivered other than {len(msgs)} distinct")
     say(f"messages, or left other than {len(msgs) if a.mode == 'keep' else 0} on the server).")
+    if fsyncs:
+        n = min(200, len(msgs))
+        say(f"{sync_head} = calls of {', '.join(SYNCS)} per message by the whole tree")
+        say(f"(strace -f -c, one untimed run of {n} messages; '!' = that run failed); sync_file_range and")
+        say("msync are not in it:")
+        for (name, proto), f in fsyncs.items():
+            counted = " + ".join(f"{c} {f['calls'].get(c, 0)}" for c in SYNCS)
+            apart = ", ".join(f"{c} {f['calls'][c]}" for c in NOT_SYNCS if f["calls"].get(c))
+            fail = "" if f["ok"] else f"  FAILED: {f['delivered']} of {n} delivered"
+            say(f"  {name:10} {proto:5} {counted} = {f['per']:.2f}/msg" + (f"; not counted: {apart}" if apart else "")
+                + fail)
     killed = sorted({f"{k[0]} {k[1]}" for k, rs in results.items() if isinstance(rs, list)
                      for r in rs if r["killed"]})
     if killed:
@@ -557,13 +590,6 @@ def main():
         if parts:
             say(f"  {proto}: " + ", ".join(parts) + ("" if mine else "  (no mailsift result)"))
 
-    if fsyncs:
-        say()
-        say(f"fsync-type calls per message (strace -f -c, one untimed run of {min(200, len(msgs))} messages):")
-        for (name, proto), (per, calls) in fsyncs.items():
-            detail = ", ".join(f"{k} {v}" for k, v in sorted(calls.items())) or "none"
-            say(f"  {name:10} {proto:5} {per:5.2f}  ({detail})")
-
     say()
     say("notes: mailsift runs bench/rules50.sieve (50 rules, 19 folders + INBOX) and fsyncs every message (and")
     say("its folder) before it records it; the peers file everything into one Maildir, unfiltered.")
@@ -583,7 +609,8 @@ def main():
         with open(os.path.join(a.out, f"bench-{stamp}.json"), "w") as f:
             json.dump({f"{k[0]}/{k[1]}": (v if isinstance(v, str) else
                                           [{kk: vv for kk, vv in r.items() if kk != "out"} for r in v])
-                       for k, v in results.items()}, f, indent=1)
+                       for k, v in results.items()} |
+                      {f"{k[0]}/{k[1]}/syncs": v for k, v in fsyncs.items()}, f, indent=1)
         print(f"(written to {a.out}/bench-{stamp}.txt and .json)")
     failed = any(isinstance(v, list) and v and not all(r["ok"] for r in v) for v in results.values())
     return 1 if failed else 0
