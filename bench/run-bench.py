@@ -22,9 +22,15 @@ once into a fresh Maildir, with fresh state, while this script
   - counts the delivered files (new/ and cur/ of every folder) and the
     distinct Message-IDs among them.
 
-Rounds go round-robin (tool after tool, then the next round), so a noisy
-moment on a shared machine hits one run of several tools rather than every
-run of one. The median of the rounds is reported (default 3).
+Rounds go round-robin: each round runs every tool once per protocol,
+protocol by protocol, in --tools order (default mailsift, mbsync,
+fetchmail, fdm, getmail6: the mailsift and mbsync IMAP runs are next to
+each other), and every second round runs that order backwards, so that
+no tool always goes first, and a noisy moment on a shared machine hits
+one run of several tools rather than every run of one. The table gives
+the median of the rounds (default 3); the mailsift/mbsync IMAP line gives
+the median of the per-round ratios (mbsync's seconds over mailsift's in
+the same round).
 
 Every tool uses TLS with certificate checks against the throwaway CA
 (details in the "TLS" column and the notes printed at the end). mailsift
@@ -40,7 +46,7 @@ with `sudo bench/install-peers.sh`. Nothing connects anywhere but
 127.0.0.1.
 
     MAILSIFT=./mailsift bench/run-bench.py [--messages N] [--rounds R]
-        [--tools mailsift,fetchmail,...] [--protocols imap,pop3]
+        [--tools mailsift,mbsync,...] [--protocols imap,pop3]
         [--mode keep|delete] [--fsync-check] [--out DIR]
 
 --fsync-check (`make bench` passes it; --no-fsync-check turns it off)
@@ -364,7 +370,8 @@ def main():
     ap.add_argument("--messages", "-n", type=int, default=2000)
     ap.add_argument("--rounds", "-r", type=int, default=3, help="timed runs per tool and protocol (median)")
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("--tools", default="mailsift,fetchmail,fdm,getmail6,mbsync")
+    ap.add_argument("--tools", default="mailsift,mbsync,fetchmail,fdm,getmail6",
+                    help="the tools, in the order each round runs them (every second round backwards)")
     ap.add_argument("--protocols", default="imap,pop3")
     ap.add_argument("--mode", choices=("keep", "delete"), default="keep",
                     help="after delivery, keep the mail on the server (default) or delete it")
@@ -383,7 +390,7 @@ def main():
     unknown = set(wanted) - {t.name for t in all_tools}
     if unknown:
         ap.error(f"unknown tool(s) {', '.join(sorted(unknown))}; known: {', '.join(t.name for t in all_tools)}")
-    tools = [t for t in all_tools if t.name in wanted]
+    tools = [t for t in all_tools if t.name in wanted]  # the table's order
     protos = [p.strip() for p in a.protocols.split(",") if p.strip()]
     if not servers.find_program("dovecot"):
         print("bench: dovecot is not installed (tests/install-deps.sh installs it)", file=sys.stderr)
@@ -408,6 +415,8 @@ def main():
     base = servers._mkdtemp("mailsift-bench-", traversable=True)
     say(f"mail: {len(msgs)} messages, {total_mb:.1f} MB (bench/genmail.py seed {a.seed}), "
         f"{a.rounds} round(s), median reported; after delivery: {a.mode} on the server")
+    say(f"run order in each round: {', '.join(protos)}, each with {', '.join(wanted)}; every second round "
+        "backwards")
     say(f"work dir: {base} ({fs_of(base)}); load average at start: {load_start}")
 
     results = {}  # (tool, proto) -> list of run dicts, or a string (why not run)
@@ -447,9 +456,11 @@ def main():
                         continue
                     results[key] = []
                     runnable.append((t, proto))
+            # the run order: protocol by protocol, the tools in --tools order
+            runnable.sort(key=lambda tp: (protos.index(tp[1]), wanted.index(tp[0].name)))
 
             for rnd in range(1, a.rounds + 1):
-                for t, proto in runnable:
+                for t, proto in (runnable if rnd % 2 else runnable[::-1]):
                     refill()
                     d = tempfile.mkdtemp(prefix=f"{t.name}-{proto}-{rnd}-", dir=base)
                     os.chmod(d, 0o755)
@@ -464,6 +475,7 @@ def main():
                     ok = (r["code"] in t.ok_codes and r["delivered"] == len(msgs) and r["ids"] == with_id
                           and left_ok)
                     r["ok"] = ok
+                    r["round"] = rnd
                     results[(t.name, proto)].append(r)
                     rate = len(msgs) / r["seconds"]
                     status = "" if ok else (f" (exit {r['code']}, {r['ids']} distinct, {r['left']} left "
@@ -589,6 +601,22 @@ def main():
                 parts.append(f"{t.name} (no result)")
         if parts:
             say(f"  {proto}: " + ", ".join(parts) + ("" if mine else "  (no mailsift result)"))
+    ms_runs = results.get(("mailsift", "imap"))
+    mb_runs = results.get(("mbsync", "imap"))
+    if isinstance(ms_runs, list) and isinstance(mb_runs, list) and ms_runs and mb_runs:
+        # the two runs of one round (next to each other with the default --tools order)
+        mb_by_round = {r["round"]: r for r in mb_runs if r["ok"]}
+        pairs = [(r, mb_by_round[r["round"]]) for r in ms_runs if r["ok"] and r["round"] in mb_by_round]
+        if pairs:
+            ratios = [mb["seconds"] / ms["seconds"] for ms, mb in pairs]
+            rounds = "round" if len(pairs) == 1 else "rounds"
+            say(f"mailsift/mbsync IMAP: {statistics.median(ratios):.2f}x (median of {len(pairs)} {rounds}: "
+                + " ".join(f"{x:.2f}" for x in ratios) + "; mbsync's seconds over mailsift's in the same round, "
+                "above 1 = mailsift faster)")
+            say(f"  CPU per message, IMAP: mailsift {cpus.get(('mailsift', 'imap'), float('nan')):.2f} ms, "
+                f"mbsync {cpus.get(('mbsync', 'imap'), float('nan')):.2f} ms (medians)")
+        else:
+            say("mailsift/mbsync IMAP: no round in which both runs succeeded")
 
     say()
     say("notes: mailsift runs bench/rules50.sieve (50 rules, 19 folders + INBOX) and fsyncs every message (and")
