@@ -52,9 +52,11 @@ with `sudo bench/install-peers.sh`. Nothing connects anywhere but
 --fsync-check (`make bench` passes it; --no-fsync-check turns it off)
 runs each tool once more, untimed, on 200 messages under strace -f -c,
 and adds a column of the calls that make data durable per message:
-fsync, fdatasync and syncfs. sync_file_range (which starts writeback and
-waits for nothing durable) and msync are counted apart and shown below
-the table, not in the column.
+fsync, fdatasync and syncfs. It counts calls: a syncfs counts once,
+though it writes out the whole filesystem (mailsift's fetch batches use
+one per filesystem instead of an fsync per file). sync_file_range (which
+starts writeback and waits for nothing durable) and msync are counted
+apart and shown below the table, not in the column.
 """
 import argparse
 import json
@@ -571,8 +573,9 @@ def main():
     if fsyncs:
         n = min(200, len(msgs))
         say(f"{sync_head} = calls of {', '.join(SYNCS)} per message by the whole tree")
-        say(f"(strace -f -c, one untimed run of {n} messages; '!' = that run failed); sync_file_range and")
-        say("msync are not in it:")
+        say(f"(strace -f -c, one untimed run of {n} messages; '!' = that run failed). These are calls, not")
+        say("costs: a syncfs counts once but writes out everything dirty on the filesystem, also what other")
+        say("processes wrote (mailsift's batches use one per filesystem). sync_file_range and msync are not in it:")
         for (name, proto), f in fsyncs.items():
             counted = " + ".join(f"{c} {f['calls'].get(c, 0)}" for c in SYNCS)
             apart = ", ".join(f"{c} {f['calls'][c]}" for c in NOT_SYNCS if f["calls"].get(c))
@@ -619,8 +622,8 @@ def main():
             say("mailsift/mbsync IMAP: no round in which both runs succeeded")
 
     say()
-    say("notes: mailsift runs bench/rules50.sieve (50 rules, 19 folders + INBOX) and fsyncs every message (and")
-    say("its folder) before it records it; the peers file everything into one Maildir, unfiltered.")
+    say("notes: mailsift runs bench/rules50.sieve (50 rules, 19 folders + INBOX) and makes every message (and")
+    say("its folder) durable before it records it; the peers file everything into one Maildir, unfiltered.")
     say("fetchmail hands each message to procmail (-m, a Maildir/ recipe): one fork+exec per message.")
     say("getmail6 refuses to deliver as root, so as root its Maildir is written as nobody (a fork per")
     say("message, as always). mbsync pins the server certificate (it ignores IP SANs); fdm checks the")
