@@ -50,7 +50,8 @@ with `sudo bench/install-peers.sh`. Nothing connects anywhere but
         [--mode keep|delete] [--fsync-check] [--out DIR]
 
 --fsync-check (`make bench` passes it; --no-fsync-check turns it off)
-runs each tool once more, untimed, on 200 messages under strace -f -c,
+runs each tool once more, untimed, on 200 messages under strace -f -c
+(up to 3 times while that run fails: getmail6 sometimes does under strace),
 and adds a column of the calls that make data durable per message:
 fsync, fdatasync and syncfs. It counts calls: a syncfs counts once,
 though it writes out the whole filesystem (mailsift's fetch batches use
@@ -498,28 +499,34 @@ def main():
             elif a.fsync_check:
                 n = min(200, len(msgs))
                 for t, proto in runnable:
-                    refill(n)
-                    d = tempfile.mkdtemp(prefix=f"{t.name}-{proto}-strace-", dir=base)
-                    os.chmod(d, 0o755)
-                    argv, env, maildir = t.setup(d, proto, dc, a.mode)
-                    trace = os.path.join(d, "strace.txt")
-                    r = run_tool([servers.find_program("strace"), "-f", "-c", "-o", trace,
-                                  "-e", "trace=" + ",".join(SYNCS + NOT_SYNCS)] + argv, env, d, a.timeout)
-                    calls = {}
-                    try:
-                        with open(trace) as f:
-                            for line in f:
-                                # % time, seconds, usecs/call, calls, [errors,] syscall
-                                parts = line.split()
-                                if len(parts) >= 5 and parts[-1] in SYNCS + NOT_SYNCS:
-                                    calls[parts[-1]] = int(parts[3])
-                    except (OSError, ValueError):
-                        pass
-                    got = delivered(maildir)
-                    fsyncs[(t.name, proto)] = dict(
-                        per=sum(calls.get(c, 0) for c in SYNCS) / n, calls=calls, delivered=got[0], n=n,
-                        ok=r["code"] in t.ok_codes and got[0] == n)
-                    shutil.rmtree(d, ignore_errors=True)
+                    # a failed run (getmail6 sometimes loses a race under
+                    # strace) is tried again, up to 3 times in all
+                    for attempt in range(1, 4):
+                        refill(n)
+                        d = tempfile.mkdtemp(prefix=f"{t.name}-{proto}-strace-", dir=base)
+                        os.chmod(d, 0o755)
+                        argv, env, maildir = t.setup(d, proto, dc, a.mode)
+                        trace = os.path.join(d, "strace.txt")
+                        r = run_tool([servers.find_program("strace"), "-f", "-c", "-o", trace,
+                                      "-e", "trace=" + ",".join(SYNCS + NOT_SYNCS)] + argv, env, d, a.timeout)
+                        calls = {}
+                        try:
+                            with open(trace) as f:
+                                for line in f:
+                                    # % time, seconds, usecs/call, calls, [errors,] syscall
+                                    parts = line.split()
+                                    if len(parts) >= 5 and parts[-1] in SYNCS + NOT_SYNCS:
+                                        calls[parts[-1]] = int(parts[3])
+                        except (OSError, ValueError):
+                            pass
+                        got = delivered(maildir)
+                        shutil.rmtree(d, ignore_errors=True)
+                        fsyncs[(t.name, proto)] = dict(
+                            per=sum(calls.get(c, 0) for c in SYNCS) / n, calls=calls, delivered=got[0], n=n,
+                            ok=r["code"] in t.ok_codes and got[0] == n, code=r["code"], attempts=attempt,
+                            why=r["out"].strip().splitlines()[-3:])
+                        if fsyncs[(t.name, proto)]["ok"]:
+                            break
     finally:
         if os.environ.get("MAILSIFT_KEEP_SERVERS", "") in ("", "0"):
             shutil.rmtree(base, ignore_errors=True)
@@ -573,15 +580,19 @@ def main():
     if fsyncs:
         n = min(200, len(msgs))
         say(f"{sync_head} = calls of {', '.join(SYNCS)} per message by the whole tree")
-        say(f"(strace -f -c, one untimed run of {n} messages; '!' = that run failed). These are calls, not")
+        say(f"(strace -f -c, one untimed run of {n} messages; '!' = 3 runs failed). These are calls, not")
         say("costs: a syncfs counts once but writes out everything dirty on the filesystem, also what other")
         say("processes wrote (mailsift's batches use one per filesystem). sync_file_range and msync are not in it:")
         for (name, proto), f in fsyncs.items():
             counted = " + ".join(f"{c} {f['calls'].get(c, 0)}" for c in SYNCS)
             apart = ", ".join(f"{c} {f['calls'][c]}" for c in NOT_SYNCS if f["calls"].get(c))
-            fail = "" if f["ok"] else f"  FAILED: {f['delivered']} of {n} delivered"
+            fail = "" if f["ok"] else f"  FAILED: exit {f['code']}, {f['delivered']} of {n} delivered"
+            tries = f" (run {f['attempts']} of 3: the ones before failed)" if f["attempts"] > 1 else ""
             say(f"  {name:10} {proto:5} {counted} = {f['per']:.2f}/msg" + (f"; not counted: {apart}" if apart else "")
-                + fail)
+                + fail + tries)
+            if not f["ok"]:
+                for line in f["why"]:
+                    say("      " + line[:200])
     killed = sorted({f"{k[0]} {k[1]}" for k, rs in results.items() if isinstance(rs, list)
                      for r in rs if r["killed"]})
     if killed:
