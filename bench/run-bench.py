@@ -8,36 +8,56 @@ time). For each round, protocol and tool: the mailbox is emptied and
 filled again with the same messages (files + doveadm force-resync), the
 page cache is flushed to disk (sync), and the tool fetches everything
 once into a fresh Maildir, with fresh state, while this script
+(bench/measure.py)
 
-  - times the wall clock from start to exit,
-  - samples VmHWM/VmRSS of every process in the tool's process tree from
+  - times the wall clock from the tool's start to its exit,
+  - adds up the CPU time (user + sys) of every process of the tool's
+    tree: the tool runs under a reaper that is a child subreaper, so
+    every descendant is reaped and counted, also one its parent never
+    waited for (fetchmail's procmail per message, getmail's delivery
+    children, mailsift's account and filter processes; not Dovecot's),
+  - samples VmHWM of every process in the tool's process tree from
     /proc every few ms (getrusage's ru_maxrss would be useless: a child
     inherits the Python parent's high-water mark across fork and exec),
   - counts the delivered files (new/ and cur/ of every folder) and the
     distinct Message-IDs among them.
 
-Rounds go round-robin (tool after tool, then the next round), so a noisy
-moment on a shared machine hits one run of several tools rather than every
-run of one. The median of the rounds is reported (default 3).
+Rounds go round-robin: each round runs every tool once per protocol,
+protocol by protocol, in --tools order (default mailsift, mbsync,
+fetchmail, fdm, getmail6: the mailsift and mbsync IMAP runs are next to
+each other), and every second round runs that order backwards, so that
+no tool always goes first, and a noisy moment on a shared machine hits
+one run of several tools rather than every run of one. The table gives
+the median of the rounds (default 3); the mailsift/mbsync IMAP line gives
+the median of the per-round ratios (mbsync's seconds over mailsift's in
+the same round).
 
 Every tool uses TLS with certificate checks against the throwaway CA
 (details in the "TLS" column and the notes printed at the end). mailsift
-runs bench/rules50.sieve (50 rules, a dozen folders); the peers deliver
-everything into the one Maildir without filtering (which favours them).
-By default mail is kept on the server (--mode keep): every tool fetches
-every message, and nothing is deleted. --mode delete makes every tool
-delete on the server after delivery (mbsync, a sync tool, is left out).
+runs bench/rules50.sieve (50 rules, 19 folders and INBOX); the peers
+deliver everything into the one Maildir without filtering (which favours
+them). By default mail is kept on the server (--mode keep): every tool
+fetches every message, and nothing is deleted. --mode delete makes every
+tool delete on the server after delivery (mbsync, a sync tool, is left
+out).
 
 A peer that is not installed gets a "not installed" row; install them
 with `sudo bench/install-peers.sh`. Nothing connects anywhere but
 127.0.0.1.
 
     MAILSIFT=./mailsift bench/run-bench.py [--messages N] [--rounds R]
-        [--tools mailsift,fetchmail,...] [--protocols imap,pop3]
+        [--tools mailsift,mbsync,...] [--protocols imap,pop3]
         [--mode keep|delete] [--fsync-check] [--out DIR]
 
---fsync-check runs each tool once more (untimed, 200 messages) under
-strace -f -c and reports fsync/fdatasync calls per message.
+--fsync-check (`make bench` passes it; --no-fsync-check turns it off)
+runs each tool once more, untimed, on 200 messages under strace -f -c
+(up to 3 times while that run fails: getmail6 sometimes does under strace),
+and adds a column of the calls that make data durable per message:
+fsync, fdatasync and syncfs. It counts calls: a syncfs counts once,
+though it writes out the whole filesystem (mailsift's fetch batches use
+one per filesystem instead of an fsync per file). sync_file_range (which
+starts writeback and waits for nothing durable) and msync are counted
+apart and shown below the table, not in the column.
 """
 import argparse
 import json
@@ -46,12 +66,10 @@ import platform
 import pwd
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,122 +78,27 @@ sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, HERE)
 import servers  # noqa: E402
 import genmail  # noqa: E402
+import measure  # noqa: E402
 
 SCRIPT = os.path.join(HERE, "rules50.sieve")
 HOST = "127.0.0.1"
 USER, PASSWORD = "test", "secret"
 INSTALL_HINT = "not installed (sudo bench/install-peers.sh)"
+# what the sync column counts: the calls that wait until data is on disk
+SYNCS = ("fsync", "fdatasync", "syncfs")
+# traced and shown apart: sync_file_range starts writeback (mailsift's
+# spool) and makes nothing durable; msync may be MS_ASYNC, a no-op
+NOT_SYNCS = ("sync_file_range", "msync")
 MSGID = re.compile(rb"^Message-ID: <bench-(\d+)\.", re.M | re.I)
 
 
 # ------------------------------------------------------------------ measuring
 
-def _children(pid):
-    out = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/children") as f:
-                    out += [int(c) for c in f.read().split()]
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return out
-
-
-def _tree(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += _children(p)
-    return out
-
-
-def _mem(pid):
-    """(VmHWM, VmRSS) in KiB, None for a zombie or a process that is gone."""
-    hwm = rss = None
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-                elif line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-                    break
-    except (OSError, ValueError):
-        return None
-    return (hwm, rss) if hwm is not None else None
-
-
-class Sampler(threading.Thread):
-    """Samples the memory of a process tree until stop(): peak is the
-    largest VmHWM of any one process, tree the largest sum of the VmHWM of
-    the processes alive at one sample (an upper bound of what the tree
-    held at once), procs the number of distinct processes seen."""
-
-    def __init__(self, pid, interval=0.004):
-        super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
-        self.peak = self.tree = 0
-        self.seen = set()
-        self._halt = threading.Event()
-
-    def run(self):
-        while not self._halt.is_set():
-            total = 0
-            for p in _tree(self.pid):
-                m = _mem(p)
-                if m:
-                    self.seen.add(p)
-                    self.peak = max(self.peak, m[0])
-                    total += m[0]
-            self.tree = max(self.tree, total)
-            self._halt.wait(self.interval)
-
-    def stop(self):
-        self._halt.set()
-        self.join()
-
-
 def run_tool(argv, env, cwd, timeout):
-    """Run argv; return dict(code, seconds, cpu (user + sys seconds), user,
-    sys, peak_kib, tree_kib, procs, out)."""
-    out_f = tempfile.TemporaryFile()
-    t0 = time.monotonic()
-    p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out_f,
-                         stderr=subprocess.STDOUT, start_new_session=True)
-    s = Sampler(p.pid)
-    s.start()
-    expired = []
-
-    def expire():
-        expired.append(True)
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    timer = threading.Timer(timeout, expire)
-    timer.start()
-    # wait4: the exit and the CPU time of the tool and of every descendant
-    # it waited for (fetchmail's procmails, mailsift's account and filter
-    # processes, getmail's delivery children)
-    _, status, ru = os.wait4(p.pid, 0)
-    seconds = time.monotonic() - t0
-    timer.cancel()
-    p.returncode = code = os.waitstatus_to_exitcode(status)
-    if expired:
-        code = "timeout"
-    s.stop()
-    try:
-        os.killpg(p.pid, signal.SIGKILL)  # nothing of it may linger into the next run
-    except ProcessLookupError:
-        pass
-    out_f.seek(0)
-    out = out_f.read().decode(errors="replace")
-    return dict(code=code, seconds=seconds, cpu=ru.ru_utime + ru.ru_stime, user=ru.ru_utime, sys=ru.ru_stime,
-                peak_kib=s.peak, tree_kib=s.tree, procs=len(s.seen), out=out)
+    """Run argv under bench/measure.py's reaper; return dict(code, seconds,
+    cpu (user + sys seconds of every process of the run's tree), user, sys,
+    killed, peak_kib, tree_kib, procs, out)."""
+    return measure.run_tool(argv, env=env, cwd=cwd, timeout=timeout)
 
 
 def delivered(maildir):
@@ -450,13 +373,15 @@ def main():
     ap.add_argument("--messages", "-n", type=int, default=2000)
     ap.add_argument("--rounds", "-r", type=int, default=3, help="timed runs per tool and protocol (median)")
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("--tools", default="mailsift,fetchmail,fdm,getmail6,mbsync")
+    ap.add_argument("--tools", default="mailsift,mbsync,fetchmail,fdm,getmail6",
+                    help="the tools, in the order each round runs them (every second round backwards)")
     ap.add_argument("--protocols", default="imap,pop3")
     ap.add_argument("--mode", choices=("keep", "delete"), default="keep",
                     help="after delivery, keep the mail on the server (default) or delete it")
     ap.add_argument("--timeout", type=float, default=1200.0, help="seconds per run")
-    ap.add_argument("--fsync-check", action="store_true",
-                    help="also count fsync calls per message of each tool (strace, untimed)")
+    ap.add_argument("--fsync-check", action=argparse.BooleanOptionalAction, default=False,
+                    help="also count fsync + fdatasync + syncfs calls per message of each tool "
+                    "(strace -f -c, one untimed run of 200 messages)")
     ap.add_argument("--out", help="also write the report (and results.json) into this directory")
     ap.add_argument("--mailsift", default=os.environ.get("MAILSIFT") or os.path.join(TOP, "mailsift"))
     a = ap.parse_args()
@@ -468,7 +393,7 @@ def main():
     unknown = set(wanted) - {t.name for t in all_tools}
     if unknown:
         ap.error(f"unknown tool(s) {', '.join(sorted(unknown))}; known: {', '.join(t.name for t in all_tools)}")
-    tools = [t for t in all_tools if t.name in wanted]
+    tools = [t for t in all_tools if t.name in wanted]  # the table's order
     protos = [p.strip() for p in a.protocols.split(",") if p.strip()]
     if not servers.find_program("dovecot"):
         print("bench: dovecot is not installed (tests/install-deps.sh installs it)", file=sys.stderr)
@@ -493,6 +418,8 @@ def main():
     base = servers._mkdtemp("mailsift-bench-", traversable=True)
     say(f"mail: {len(msgs)} messages, {total_mb:.1f} MB (bench/genmail.py seed {a.seed}), "
         f"{a.rounds} round(s), median reported; after delivery: {a.mode} on the server")
+    say(f"run order in each round: {', '.join(protos)}, each with {', '.join(wanted)}; every second round "
+        "backwards")
     say(f"work dir: {base} ({fs_of(base)}); load average at start: {load_start}")
 
     results = {}  # (tool, proto) -> list of run dicts, or a string (why not run)
@@ -532,9 +459,11 @@ def main():
                         continue
                     results[key] = []
                     runnable.append((t, proto))
+            # the run order: protocol by protocol, the tools in --tools order
+            runnable.sort(key=lambda tp: (protos.index(tp[1]), wanted.index(tp[0].name)))
 
             for rnd in range(1, a.rounds + 1):
-                for t, proto in runnable:
+                for t, proto in (runnable if rnd % 2 else runnable[::-1]):
                     refill()
                     d = tempfile.mkdtemp(prefix=f"{t.name}-{proto}-{rnd}-", dir=base)
                     os.chmod(d, 0o755)
@@ -549,52 +478,68 @@ def main():
                     ok = (r["code"] in t.ok_codes and r["delivered"] == len(msgs) and r["ids"] == with_id
                           and left_ok)
                     r["ok"] = ok
+                    r["round"] = rnd
                     results[(t.name, proto)].append(r)
                     rate = len(msgs) / r["seconds"]
                     status = "" if ok else (f" (exit {r['code']}, {r['ids']} distinct, {r['left']} left "
                                             "on the server: FAILED)")
+                    left = f", {r['killed']} process(es) left running, killed" if r["killed"] else ""
                     print(f"  round {rnd} {t.name:9} {proto:4}: {r['seconds']:7.2f} s {rate:7.1f} msg/s "
-                          f"CPU {r['cpu']:6.1f} s, peak {r['peak_kib'] / 1024:6.1f} MiB, "
-                          f"{r['delivered']} delivered{status}, load {r['load']}", flush=True)
+                          f"CPU {r['cpu']:6.2f} s ({r['cpu'] * 1000 / len(msgs):.2f} ms/msg), "
+                          f"peak {r['peak_kib'] / 1024:6.1f} MiB, {r['delivered']} delivered{status}{left}, "
+                          f"load {r['load']}", flush=True)
                     if not ok:
                         for line in r["out"].strip().splitlines()[-5:]:
                             print("      " + line, flush=True)
                     shutil.rmtree(d, ignore_errors=True)
 
-            fsyncs = {}
-            if a.fsync_check and servers.find_program("strace"):
+            fsyncs = {}  # (tool, proto) -> dict(per, calls, delivered, n, ok)
+            if a.fsync_check and not servers.find_program("strace"):
+                say("--fsync-check: strace is not installed; no sync column")
+            elif a.fsync_check:
                 n = min(200, len(msgs))
                 for t, proto in runnable:
-                    refill(n)
-                    d = tempfile.mkdtemp(prefix=f"{t.name}-{proto}-strace-", dir=base)
-                    os.chmod(d, 0o755)
-                    argv, env, maildir = t.setup(d, proto, dc, a.mode)
-                    trace = os.path.join(d, "strace.txt")
-                    run_tool(["strace", "-f", "-c", "-o", trace, "-e",
-                              "trace=fsync,fdatasync,syncfs,sync_file_range,msync"] + argv, env, d, a.timeout)
-                    calls = {}
-                    try:
-                        with open(trace) as f:
-                            for line in f:
-                                parts = line.split()
-                                if len(parts) >= 5 and parts[-1] in ("fsync", "fdatasync", "syncfs",
-                                                                     "sync_file_range", "msync"):
-                                    calls[parts[-1]] = int(parts[3])
-                    except (OSError, ValueError):
-                        pass
-                    fsyncs[(t.name, proto)] = (sum(calls.values()) / n, calls)
-                    shutil.rmtree(d, ignore_errors=True)
+                    # a failed run (getmail6 sometimes loses a race under
+                    # strace) is tried again, up to 3 times in all
+                    for attempt in range(1, 4):
+                        refill(n)
+                        d = tempfile.mkdtemp(prefix=f"{t.name}-{proto}-strace-", dir=base)
+                        os.chmod(d, 0o755)
+                        argv, env, maildir = t.setup(d, proto, dc, a.mode)
+                        trace = os.path.join(d, "strace.txt")
+                        r = run_tool([servers.find_program("strace"), "-f", "-c", "-o", trace,
+                                      "-e", "trace=" + ",".join(SYNCS + NOT_SYNCS)] + argv, env, d, a.timeout)
+                        calls = {}
+                        try:
+                            with open(trace) as f:
+                                for line in f:
+                                    # % time, seconds, usecs/call, calls, [errors,] syscall
+                                    parts = line.split()
+                                    if len(parts) >= 5 and parts[-1] in SYNCS + NOT_SYNCS:
+                                        calls[parts[-1]] = int(parts[3])
+                        except (OSError, ValueError):
+                            pass
+                        got = delivered(maildir)
+                        shutil.rmtree(d, ignore_errors=True)
+                        fsyncs[(t.name, proto)] = dict(
+                            per=sum(calls.get(c, 0) for c in SYNCS) / n, calls=calls, delivered=got[0], n=n,
+                            ok=r["code"] in t.ok_codes and got[0] == n, code=r["code"], attempts=attempt,
+                            why=r["out"].strip().splitlines()[-3:])
+                        if fsyncs[(t.name, proto)]["ok"]:
+                            break
     finally:
         if os.environ.get("MAILSIFT_KEEP_SERVERS", "") in ("", "0"):
             shutil.rmtree(base, ignore_errors=True)
 
     # ---------------------------------------------------------- the table
     say()
-    head = (f"{'tool':10} {'proto':5} {'msgs/s':>8} {'seconds':>8} {'runs (s)':>17} {'CPU s':>6} "
-            f"{'peak RSS':>9} {'tree RSS':>9} {'delivered':>9}  TLS")
+    sync_head = "+".join(SYNCS) + "/msg"
+    head = (f"{'tool':10} {'proto':5} {'msgs/s':>8} {'CPU ms/msg':>10} {'peak RSS':>9} {'tree RSS':>9} "
+            f"{'seconds':>8} {'runs (s)':>17} {'delivered':>9}" + (f" {sync_head:>{len(sync_head)}}" if fsyncs else "")
+            + "  TLS")
     say(head)
     say("-" * len(head))
-    rates = {}
+    rates, cpus = {}, {}
     for t in tools:
         for proto in protos:
             key = (t.name, proto)
@@ -609,25 +554,54 @@ def main():
             secs = statistics.median(r["seconds"] for r in rs)
             rate = len(msgs) / secs
             good = all(r["ok"] for r in rs)
+            cpu_ms = statistics.median(r["cpu"] for r in rs) * 1000 / len(msgs)
             if good:
-                rates[key] = rate
+                rates[key], cpus[key] = rate, cpu_ms
             runs = " ".join(f"{r['seconds']:.1f}" for r in rs)
             peak = statistics.median(r["peak_kib"] for r in rs) / 1024
             tree = statistics.median(r["tree_kib"] for r in rs) / 1024
             dl = "/".join(sorted({str(r["delivered"]) for r in rs}))
-            cpu = statistics.median(r["cpu"] for r in rs)
-            say(f"{t.name:10} {proto:5} {rate:8.1f} {secs:8.2f} {runs:>17} {cpu:6.1f} {peak:7.1f}Mi {tree:7.1f}Mi "
-                f"{dl:>9}{'' if good else '!'} {t.tls(proto)}")
+            sync = ""
+            if fsyncs:
+                f = fsyncs.get(key)
+                cell = "-" if f is None else f"{f['per']:.2f}" + ("" if f["ok"] else "!")
+                sync = f" {cell:>{len(sync_head)}}"
+            say(f"{t.name:10} {proto:5} {rate:8.1f} {cpu_ms:10.2f} {peak:7.1f}Mi {tree:7.1f}Mi {secs:8.2f} {runs:>17} "
+                f"{dl:>9}{'' if good else '!'}{sync} {t.tls(proto)}")
     say()
-    say("msgs/s = messages / median wall-clock seconds; CPU s = user + sys of the tool and the children")
-    say("it waited for (not Dovecot's); peak RSS = largest VmHWM of one process of the")
-    say("tool's tree (median of the runs), tree RSS = largest sum over the processes alive at one sample;")
+    say("msgs/s = messages / median wall-clock seconds (the tool's start to its exit);")
+    say("CPU ms/msg = user + sys of every process of the tool's tree (the tool, and every child and")
+    say("grandchild: fetchmail's procmails, getmail's and mailsift's worker processes; not Dovecot's),")
+    say("median of the runs, divided by the messages;")
+    say("peak RSS = largest VmHWM of one process of the tool's tree (median of the runs), tree RSS =")
+    say("largest sum over the processes alive at one sample;")
     say(f"delivered = files in new/ and cur/ ('!' = a run failed, delivered other than {len(msgs)} distinct")
     say(f"messages, or left other than {len(msgs) if a.mode == 'keep' else 0} on the server).")
+    if fsyncs:
+        n = min(200, len(msgs))
+        say(f"{sync_head} = calls of {', '.join(SYNCS)} per message by the whole tree")
+        say(f"(strace -f -c, one untimed run of {n} messages; '!' = 3 runs failed). These are calls, not")
+        say("costs: a syncfs counts once but writes out everything dirty on the filesystem, also what other")
+        say("processes wrote (mailsift's batches use one per filesystem). sync_file_range and msync are not in it:")
+        for (name, proto), f in fsyncs.items():
+            counted = " + ".join(f"{c} {f['calls'].get(c, 0)}" for c in SYNCS)
+            apart = ", ".join(f"{c} {f['calls'][c]}" for c in NOT_SYNCS if f["calls"].get(c))
+            fail = "" if f["ok"] else f"  FAILED: exit {f['code']}, {f['delivered']} of {n} delivered"
+            tries = f" (run {f['attempts']} of 3: the ones before failed)" if f["attempts"] > 1 else ""
+            say(f"  {name:10} {proto:5} {counted} = {f['per']:.2f}/msg" + (f"; not counted: {apart}" if apart else "")
+                + fail + tries)
+            if not f["ok"]:
+                for line in f["why"]:
+                    say("      " + line[:200])
+    killed = sorted({f"{k[0]} {k[1]}" for k, rs in results.items() if isinstance(rs, list)
+                     for r in rs if r["killed"]})
+    if killed:
+        say("left processes running after the tool exited (killed; their CPU time is counted): "
+            + ", ".join(killed))
 
     # ---------------------------------------------------------- ratios
     say()
-    say("mailsift compared (its msgs/s divided by the peer's; above 1 = mailsift faster):")
+    say("mailsift compared (its msgs/s divided by the peer's, from the medians; above 1 = mailsift faster):")
     for proto in protos:
         mine = rates.get(("mailsift", proto))
         parts = []
@@ -641,17 +615,26 @@ def main():
                 parts.append(f"{t.name} (no result)")
         if parts:
             say(f"  {proto}: " + ", ".join(parts) + ("" if mine else "  (no mailsift result)"))
-
-    if fsyncs:
-        say()
-        say(f"fsync-type calls per message (strace -f -c, one untimed run of {min(200, len(msgs))} messages):")
-        for (name, proto), (per, calls) in fsyncs.items():
-            detail = ", ".join(f"{k} {v}" for k, v in sorted(calls.items())) or "none"
-            say(f"  {name:10} {proto:5} {per:5.2f}  ({detail})")
+    ms_runs = results.get(("mailsift", "imap"))
+    mb_runs = results.get(("mbsync", "imap"))
+    if isinstance(ms_runs, list) and isinstance(mb_runs, list) and ms_runs and mb_runs:
+        # the two runs of one round (next to each other with the default --tools order)
+        mb_by_round = {r["round"]: r for r in mb_runs if r["ok"]}
+        pairs = [(r, mb_by_round[r["round"]]) for r in ms_runs if r["ok"] and r["round"] in mb_by_round]
+        if pairs:
+            ratios = [mb["seconds"] / ms["seconds"] for ms, mb in pairs]
+            rounds = "round" if len(pairs) == 1 else "rounds"
+            say(f"mailsift/mbsync IMAP: {statistics.median(ratios):.2f}x (median of {len(pairs)} {rounds}: "
+                + " ".join(f"{x:.2f}" for x in ratios) + "; mbsync's seconds over mailsift's in the same round, "
+                "above 1 = mailsift faster)")
+            say(f"  CPU per message, IMAP: mailsift {cpus.get(('mailsift', 'imap'), float('nan')):.2f} ms, "
+                f"mbsync {cpus.get(('mbsync', 'imap'), float('nan')):.2f} ms (medians)")
+        else:
+            say("mailsift/mbsync IMAP: no round in which both runs succeeded")
 
     say()
-    say("notes: mailsift runs bench/rules50.sieve (50 rules, 19 folders + INBOX) and fsyncs every message (and")
-    say("its folder) before it records it; the peers file everything into one Maildir, unfiltered.")
+    say("notes: mailsift runs bench/rules50.sieve (50 rules, 19 folders + INBOX) and makes every message (and")
+    say("its folder) durable before it records it; the peers file everything into one Maildir, unfiltered.")
     say("fetchmail hands each message to procmail (-m, a Maildir/ recipe): one fork+exec per message.")
     say("getmail6 refuses to deliver as root, so as root its Maildir is written as nobody (a fork per")
     say("message, as always). mbsync pins the server certificate (it ignores IP SANs); fdm checks the")
@@ -668,7 +651,8 @@ def main():
         with open(os.path.join(a.out, f"bench-{stamp}.json"), "w") as f:
             json.dump({f"{k[0]}/{k[1]}": (v if isinstance(v, str) else
                                           [{kk: vv for kk, vv in r.items() if kk != "out"} for r in v])
-                       for k, v in results.items()}, f, indent=1)
+                       for k, v in results.items()} |
+                      {f"{k[0]}/{k[1]}/syncs": v for k, v in fsyncs.items()}, f, indent=1)
         print(f"(written to {a.out}/bench-{stamp}.txt and .json)")
     failed = any(isinstance(v, list) and v and not all(r["ok"] for r in v) for v in results.values())
     return 1 if failed else 0
