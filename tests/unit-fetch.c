@@ -72,9 +72,11 @@ fake_list (MsSource *s, const char *folder, gboolean *complete_out, GError **err
   for (guint i = 0; i < server.msgs->len; i++)
     {
       FakeMsg *m = server.msgs->pdata[i];
-      MsSourceMsg sm = { g_strdup (m->key), strlen (m->text), i + 1 };
-      if (!m->gone)
-        g_array_append_val (msgs, sm);
+      MsSourceMsg sm = { NULL, strlen (m->text), i + 1 };
+      if (m->gone)
+        continue;
+      sm.key = g_strdup (m->key);
+      g_array_append_val (msgs, sm);
     }
   g_string_append (server.log, "list;");
   return msgs;
