@@ -343,12 +343,13 @@ unique_host (void)
 char *
 ms_maildir_unique_name (void)
 {
-  static guint counter;
+  static gint counter; /* a fetch names files from two threads */
   gint64 now = g_get_real_time ();
   g_autofree char *host_name = unique_host ();
 
   return g_strdup_printf ("%" G_GINT64_FORMAT ".M%06dP%dQ%u.%s", now / G_USEC_PER_SEC,
-                          (int) (now % G_USEC_PER_SEC), (int) getpid (), ++counter, host_name);
+                          (int) (now % G_USEC_PER_SEC), (int) getpid (),
+                          (guint) g_atomic_int_add (&counter, 1) + 1, host_name);
 }
 
 char *

@@ -194,7 +194,7 @@ deliver_one (MsFetch *f, const char *folder, MsFetchItem *item, MsPlan *ahead, M
   if (!ms_pipeline_execute (f->pipeline, plan, spool, &origin, &summary, &local))
     {
       g_prefix_error (&local, "account %s: message %s: ", f->account->name, plan->message_id);
-      f->stats.failed++;
+      ms_fetch_count_failed (f, 1);
       if (local->code == MS_ERROR_TEMPORARY)
         {
           g_propagate_error (error, g_steal_pointer (&local));

@@ -507,57 +507,137 @@ sift_batch (Run *run, const Sorted *s, const MsSourceMsg *batch, guint n, GArray
   return ok;
 }
 
-/* One batch of new messages: fetched, delivered (or shown, in a dry
- * run), then told to the server. */
-static gboolean
-fetch_batch (Run *run, const Sorted *s, GHashTable *journal, const MsSourceMsg *batch, guint n,
-             GError **error)
+/* One batch of new messages. Its fetch may run in a thread of its own
+ * while the batch before it is delivered: only the source's connection
+ * is used there, and nothing else uses it meanwhile. */
+typedef struct {
+  Run *run;
+  const char *folder;
+  const MsSourceMsg *batch; /* the batch as listed (@n) */
+  guint n;
+  const MsSourceMsg *msgs;  /* what to fetch whole (@n_msgs): the batch, or
+                             * what server-side filing left to deliver here */
+  guint n_msgs;
+  GArray *bodies;           /* MsSourceMsg: that list, with server-side filing */
+  GArray *items;            /* MsFetchItem: what arrived */
+  gboolean ok;
+  GError *error;
+  GThread *thread;          /* fetching in the background */
+} Batch;
+
+static gpointer
+batch_fetch (gpointer data)
 {
+  Batch *b = data;
+  MsFetch *f = b->run->f;
+
+  /* a dry run needs only the header, unless the script reads bodies */
+  b->ok = b->n_msgs == 0 || b->run->ops->fetch (b->run->src, b->folder, b->msgs, b->n_msgs,
+                                                f->dry_run && !f->needs_body, b->items, &b->error);
+  return NULL;
+}
+
+/* Wait for the batch's fetch, if it runs in the background. */
+static void
+batch_join (Batch *b)
+{
+  if (b != NULL && b->thread != NULL)
+    g_thread_join (g_steal_pointer (&b->thread));
+}
+
+static void
+batch_free (Batch *b)
+{
+  if (b == NULL)
+    return;
+  batch_join (b);
+  g_array_unref (b->items);
+  g_clear_pointer (&b->bodies, g_array_unref);
+  g_clear_error (&b->error);
+  g_free (b);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Batch, batch_free)
+
+/* The batch at @start of @s's new messages: at most MS_FETCH_BATCH_MAX
+ * messages and MS_FETCH_BATCH_BYTES. */
+static Batch *
+batch_new (Run *run, const Sorted *s, guint start)
+{
+  const MsSourceMsg *todo = (const MsSourceMsg *) s->todo->data;
+  Batch *b = g_new0 (Batch, 1);
+  guint64 bytes = todo[start].size;
+  guint n;
+
+  for (n = 1; start + n < s->todo->len && n < MS_FETCH_BATCH_MAX
+              && bytes + todo[start + n].size <= MS_FETCH_BATCH_BYTES; n++)
+    bytes += todo[start + n].size;
+  b->run = run;
+  b->folder = s->folder;
+  b->batch = b->msgs = todo + start;
+  b->n = b->n_msgs = n;
+  b->items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
+  g_array_set_clear_func (b->items, ms_fetch_item_clear);
+  return b;
+}
+
+/* Fetch @b now, in this thread; with fileinto_target = server, the
+ * server files first and only what is left is fetched whole. */
+static gboolean
+batch_fetch_now (Batch *b, const Sorted *s, GError **error)
+{
+  if (b->run->f->fileinto_on_server)
+    {
+      b->bodies = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
+      if (!sift_batch (b->run, s, b->batch, b->n, b->bodies, b->items, error))
+        return FALSE;
+      b->msgs = (const MsSourceMsg *) b->bodies->data;
+      b->n_msgs = b->bodies->len;
+    }
+  batch_fetch (b);
+  return TRUE;
+}
+
+/* Deliver @b (or show it, in a dry run) while @next is fetched, then
+ * tell the server about what was delivered. */
+static gboolean
+batch_finish (Batch *b, GHashTable *journal, Batch *next, GError **error)
+{
+  Run *run = b->run;
   MsFetch *f = run->f;
-  g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
-  g_autoptr (GArray) bodies = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
   g_autoptr (GArray) told = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
   g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GError) fetch_error = NULL;
   g_autoptr (GError) deliver_error = NULL;
-  gboolean fetched;
+  gboolean delivered = TRUE;
 
-  g_array_set_clear_func (items, ms_fetch_item_clear);
-  for (guint i = 0; i < n; i++)
-    g_hash_table_insert (by_key, batch[i].key, (gpointer) &batch[i]);
-  if (f->fileinto_on_server)
-    {
-      if (!sift_batch (run, s, batch, n, bodies, items, error))
-        return FALSE;
-      batch = (const MsSourceMsg *) bodies->data;
-      n = bodies->len;
-    }
-  /* a dry run needs only the header, unless the script reads bodies */
-  fetched = n == 0 || run->ops->fetch (run->src, s->folder, batch, n, f->dry_run && !f->needs_body,
-                                       items, &fetch_error);
+  for (guint i = 0; i < b->n; i++)
+    g_hash_table_insert (by_key, b->batch[i].key, (gpointer) &b->batch[i]);
   if (f->dry_run)
-    for (guint i = 0; i < items->len; i++)
+    for (guint i = 0; i < b->items->len; i++)
       {
-        MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
-        g_autofree char *where = run->ops->describe (s->folder, g_hash_table_lookup (by_key, item->uid));
+        MsFetchItem *item = &g_array_index (b->items, MsFetchItem, i);
+        g_autofree char *where = run->ops->describe (b->folder, g_hash_table_lookup (by_key, item->uid));
         ms_fetch_dry (f, item->spool, where);
       }
   /* what arrived whole before a failure is delivered all the same */
-  else if (!ms_fetch_deliver_batch (f, s->folder, journal, items, &deliver_error) && fetched)
+  else
+    delivered = ms_fetch_deliver_batch (f, b->folder, journal, b->items, &deliver_error);
+  /* the server is told only with the connection to itself again */
+  batch_join (next);
+  if (!b->ok)
+    {
+      if (deliver_error)
+        g_warning ("%s", deliver_error->message);
+      g_propagate_error (error, g_steal_pointer (&b->error));
+      return FALSE;
+    }
+  if (!delivered)
     {
       g_propagate_error (error, g_steal_pointer (&deliver_error));
       return FALSE;
     }
-  if (!fetched)
+  for (guint i = 0; i < b->items->len; i++)
     {
-      if (deliver_error)
-        g_warning ("%s", deliver_error->message);
-      g_propagate_error (error, g_steal_pointer (&fetch_error));
-      return FALSE;
-    }
-  for (guint i = 0; i < items->len; i++)
-    {
-      MsFetchItem *item = &g_array_index (items, MsFetchItem, i);
+      MsFetchItem *item = &g_array_index (b->items, MsFetchItem, i);
       if (item->outcome == MS_FETCH_DELIVERED)
         g_array_append_val (told, *(MsSourceMsg *) g_hash_table_lookup (by_key, item->uid));
     }
@@ -568,22 +648,38 @@ fetch_batch (Run *run, const Sorted *s, GHashTable *journal, const MsSourceMsg *
   return TRUE;
 }
 
-/* The new messages of @s, in batches of at most MS_FETCH_BATCH_MAX
- * messages and MS_FETCH_BATCH_BYTES, until fetch_deadline. */
+/* The new messages of @s in batches, until fetch_deadline. While a
+ * batch is delivered, the next one is fetched; the server hears about a
+ * batch once it is delivered and recorded, and the next one is in. */
 static gboolean
 fetch_new (Run *run, const Sorted *s, GHashTable *journal, GError **error)
 {
-  const MsSourceMsg *todo = (const MsSourceMsg *) s->todo->data;
+  MsFetch *f = run->f;
+  /* the server files first, batch by batch, in this thread */
+  gboolean ahead = !f->fileinto_on_server;
+  g_autoptr (Batch) b = NULL;
+  guint start = 0;
 
-  for (guint start = 0, n; start < s->todo->len && !ms_fetch_deadline_passed (run->f); start += n)
+  while (start < s->todo->len && !ms_fetch_deadline_passed (f))
     {
-      guint64 bytes = todo[start].size;
+      g_autoptr (Batch) next = NULL;
 
-      for (n = 1; start + n < s->todo->len && n < MS_FETCH_BATCH_MAX
-                  && bytes + todo[start + n].size <= MS_FETCH_BATCH_BYTES; n++)
-        bytes += todo[start + n].size;
-      if (!fetch_batch (run, s, journal, todo + start, n, error))
+      if (b == NULL)
+        {
+          b = batch_new (run, s, start);
+          if (!batch_fetch_now (b, s, error))
+            return FALSE;
+        }
+      if (ahead && b->ok && start + b->n < s->todo->len && !ms_fetch_deadline_passed (f))
+        {
+          next = batch_new (run, s, start + b->n);
+          next->thread = g_thread_new ("fetch", batch_fetch, next);
+        }
+      if (!batch_finish (b, journal, next, error))
         return FALSE;
+      start += b->n;
+      g_clear_pointer (&b, batch_free);
+      b = g_steal_pointer (&next);
     }
   return TRUE;
 }
@@ -725,6 +821,12 @@ session (MsFetch *f, const MsSourceOps *ops, GError **error)
       g_info ("account %s: %u messages deleted on the server", f->account->name, removed->len);
     }
   return ok;
+}
+
+void
+ms_fetch_count_failed (MsFetch *f, guint n)
+{
+  g_atomic_int_add ((gint *) &f->stats.failed, (gint) n);
 }
 
 gboolean

@@ -160,7 +160,7 @@ on_att (struct mailimap_msg_att *att, void *data)
                  "gave its size (RFC822.SIZE) as %u; a partial or damaged copy is not delivered: "
                  "it stays on the server and is tried again next time", im->fetch->account->name,
                  im->folder, uid, got, GPOINTER_TO_UINT (size));
-      im->fetch->stats.failed++;
+      ms_fetch_count_failed (im->fetch, 1);
       g_hash_table_add (im->mismatched, GUINT_TO_POINTER (uid));
       return; /* the writer removes its file */
     }
@@ -269,7 +269,7 @@ imap_list (MsSource *im, const char *folder, gboolean *complete_out, GError **er
       g_warning ("account %s: %s: the server listed only %u of %u messages (\"%s\"); the others "
                  "stay on the server and are looked for again next time", im->fetch->account->name,
                  folder, msgs->len, exists, server_text (im));
-      im->fetch->stats.failed += missing;
+      ms_fetch_count_failed (im->fetch, missing);
       *complete_out = FALSE;
     }
   else if (r != MAILIMAP_NO_ERROR)
@@ -384,7 +384,7 @@ imap_fetch_msgs (MsSource *im, const char *folder, const MsSourceMsg *msgs, guin
       g_warning ("account %s: %s UID %u: the server would not return it (\"%s\"); it stays on "
                  "the server and is tried again next time", im->fetch->account->name, folder,
                  msgs[i].id, alone);
-      im->fetch->stats.failed++;
+      ms_fetch_count_failed (im->fetch, 1);
       g_hash_table_add (refused, uid);
     }
   im->received = NULL;

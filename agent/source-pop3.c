@@ -347,7 +347,7 @@ read_retr (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
       g_warning ("account %s: message %s (%s): the server would not return it (\"%s\"); it stays "
                  "on the server and is tried again next time", p->fetch->account->name,
                  b->msgs[i].key, command, refused);
-      p->fetch->stats.failed++;
+      ms_fetch_count_failed (p->fetch, 1);
       return TRUE;
     }
   if (spool == NULL)
@@ -364,7 +364,7 @@ read_retr (Pop3 *p, guint i, const char *command, gpointer data, GError **error)
                  "but LIST gave its size as %" G_GUINT64_FORMAT "; a partial or damaged copy is "
                  "not delivered: it stays on the server and is tried again next time",
                  p->fetch->account->name, b->msgs[i].key, command, got, b->msgs[i].size);
-      p->fetch->stats.failed++;
+      ms_fetch_count_failed (p->fetch, 1);
       ms_spool_free (spool);
       g_hash_table_add (p->fetch->skip, g_strdup (b->msgs[i].key));
       p->fetch->out_of_step = TRUE;

@@ -134,6 +134,11 @@ typedef struct {
   gboolean (*wait) (MsFetch *fetch, int timeout_s, GCancellable *stop, GError **error);
 } MsSourceOps;
 
+/* Count @n messages that could not be fetched or delivered (they stay on
+ * the server). A source calls this from the thread that fetches while
+ * the batch before is being delivered. */
+void ms_fetch_count_failed (MsFetch *fetch, guint n);
+
 /* Fetch everything new from the account @fetch names, with @ops: deliver
  * it and tell the server. FALSE with @error when the account could not
  * be used (what was delivered before that stays delivered and recorded). */

@@ -21,24 +21,33 @@
 static char cleanup_paths[CLEANUP_SLOTS][CLEANUP_PATH_MAX];
 static volatile sig_atomic_t cleanup_used[CLEANUP_SLOTS];
 
+/* A fetch writes spool files in one thread while it delivers in
+ * another (fetch.c): the slots are taken and given back under a lock.
+ * The signal handler only reads them. */
+static GMutex cleanup_lock;
+
 void
 ms_cleanup_add (const char *path)
 {
+  g_mutex_lock (&cleanup_lock);
   for (int i = 0; i < CLEANUP_SLOTS; i++)
     if (!cleanup_used[i] && strlen (path) < CLEANUP_PATH_MAX)
       {
         strcpy (cleanup_paths[i], path);
         cleanup_used[i] = 1;
-        return;
+        break;
       }
+  g_mutex_unlock (&cleanup_lock);
 }
 
 void
 ms_cleanup_remove (const char *path)
 {
+  g_mutex_lock (&cleanup_lock);
   for (int i = 0; i < CLEANUP_SLOTS; i++)
     if (cleanup_used[i] && strcmp (cleanup_paths[i], path) == 0)
       cleanup_used[i] = 0;
+  g_mutex_unlock (&cleanup_lock);
 }
 
 static void

@@ -97,7 +97,7 @@ fake_fetch (MsSource *s, const char *folder, const MsSourceMsg *msgs, guint n, g
 
       if (m->refused)
         {
-          s->fetch->stats.failed++;
+          ms_fetch_count_failed (s->fetch, 1);
           g_free (item.uid);
           continue;
         }
@@ -306,7 +306,8 @@ run (Fixture *fx, gboolean dry_run, MsFetchStats *stats_out, GError **error)
 }
 
 /* 300 messages: three batches (128, 128, 44), each removed once it is
- * delivered and recorded; the next run finds nothing new. */
+ * delivered and recorded (the fake checks that at each remove); the
+ * next run finds nothing new. */
 static void
 test_batches_delete (Fixture *fx, gconstpointer extra)
 {
@@ -319,8 +320,11 @@ test_batches_delete (Fixture *fx, gconstpointer extra)
   g_assert_cmpuint (st.messages, ==, 300);
   g_assert_cmpuint (st.total, ==, 300);
   g_assert_cmpuint (files_in_new (), ==, 300);
-  g_assert_nonnull (strstr (server.log->str, "list;fetch 128;remove 1,"));
-  g_assert_nonnull (strstr (server.log->str, ";fetch 44;remove 257,"));
+  /* each batch is fetched while the one before is delivered, and told
+   * once it is delivered and the next one is in */
+  g_assert_nonnull (strstr (server.log->str, "list;fetch 128;fetch 128;remove 1,"));
+  g_assert_nonnull (strstr (server.log->str, ",128;fetch 44;remove 129,"));
+  g_assert_nonnull (strstr (server.log->str, ",256;remove 257,"));
   g_assert_true (g_str_has_suffix (server.log->str, "close;"));
   for (guint i = 0; i < server.msgs->len; i++)
     g_assert_true (((FakeMsg *) server.msgs->pdata[i])->gone);
