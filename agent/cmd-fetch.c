@@ -276,6 +276,21 @@ ms_cmd_fetch (int argc, char **argv)
                   "(see mailsift.conf(5))\n");
       return MS_EX_CONFIG;
     }
+  /* `mailsift run` starts one `fetch --watch ACCOUNT` per account and
+   * restarts it when it dies: that process is the account's own already,
+   * and a second one under it would only cost memory */
+  if (watch && chosen->len == 1)
+    {
+      g_autoptr (GError) lock_error = NULL;
+
+      if (!lock_account (config, chosen->pdata[0], &lock_error))
+        {
+          g_warning ("%s", lock_error->message);
+          return MS_EX_TEMPFAIL;
+        }
+      ms_spool_install_cleanup ();
+      return watch_account (config, chosen->pdata[0]);
+    }
   /* even one account gets a process of its own: a libetpan parser crash
    * caused by a server then costs that account this run, nothing more */
   fflush (stdout);

@@ -78,6 +78,13 @@ def main():
             t = wait_for(maildir, 2, 15)
             check("run catches up with the mail already there", t is not None, f"count {count(maildir)}")
             time.sleep(1.0)  # let the worker enter IDLE
+            workers = subprocess.run(["pgrep", "-P", str(agent.pid)], capture_output=True,
+                                     text=True).stdout.split()
+            under = [c for w in workers for c in subprocess.run(["pgrep", "-P", w], capture_output=True,
+                                                                text=True).stdout.split()]
+            check("one process per account: the worker fetches and idles itself, with no "
+                  "process of its own under it", len(workers) == 1 and under == [],
+                  f"workers {workers}, under them {under}")
             dc.save("test", message(2))
             t = wait_for(maildir, 3, 10)
             check(f"a message saved on the server arrives through IDLE within 2 s "
