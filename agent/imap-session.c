@@ -120,6 +120,10 @@ ms_imap_session_open (MsImapSession *im, const MsAccount *a, GError **error)
     return FALSE;
   r = oauth2 ? mailimap_oauth2_authenticate (im->imap, a->user, secret)
              : mailimap_login (im->imap, a->user, secret);
+  /* a connection the network layer dropped (a bound, a line libetpan
+   * must not see, a timeout) is not a refused login */
+  if (r != MAILIMAP_NO_ERROR && ms_net_stream_error (im->imap->imap_stream) != NULL)
+    return ms_imap_fail (im, r, oauth2 ? "AUTHENTICATE XOAUTH2" : "LOGIN", error);
   if (r != MAILIMAP_NO_ERROR)
     {
       const char *reply = im->imap->imap_response ? im->imap->imap_response : "";

@@ -144,7 +144,8 @@ net_refuse (NetStream *ns, const char *format, ...)
  *   string parsers read ("* OK [BADCHARSET ("UTF-8")] ready");
  * - a PERMANENTFLAGS code whose first flag does not parse and that is
  *   not closed right after it: the error path frees a list that was
- *   never made ("* OK [PERMANENTFLAGS (\x01] x").
+ *   never made ("* OK [PERMANENTFLAGS (\x01] x");
+ * - an untagged CAPABILITY response that lists nothing.
  * Such a line never reaches libetpan: the connection is refused with a
  * reason instead of the account process dying. The flag syntax checked
  * is RFC 3501's, which is stricter than what libetpan accepts. */
@@ -170,6 +171,16 @@ ms_net_imap_unsafe (const char *line, gsize len, gboolean greeting)
         if (*p == '"' || *p == '{')
           return greeting ? "a quoted string or literal in the response code of its greeting"
                           : "a quoted string or literal in the response code of a continuation";
+    }
+  /* "* CAPABILITY" listing nothing: libetpan 1.9.4 then dereferences
+   * NULL in mailimap_capability() (found by fuzz-imap); a server must
+   * list IMAP4rev1 at least (RFC 3501 7.2.1) */
+  if (len >= 12 && g_ascii_strncasecmp (line, "* CAPABILITY", 12) == 0)
+    {
+      for (p = line + 12; p < end && (*p == ' ' || *p == '\r' || *p == '\n'); p++)
+        ;
+      if (p == end && memchr (line, '\n', len) != NULL)
+        return "a CAPABILITY response that lists nothing";
     }
   for (p = line; p + sizeof perm - 1 <= end; p++)
     {

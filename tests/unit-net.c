@@ -1104,6 +1104,7 @@ test_imap_unsafe (void)
     "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n",
     "* ok [permanentflags (\\*)] x\r\n",
     "* OK [PERMANENTFLAGS (Junk)]\r\n",
+    "* CAPABILITY IMAP4rev1 IDLE\r\n",
   };
   static const char *bad_greeting[] = {
     "* OK [BADCHARSET (\"UTF-8\")] ready\r\n",
@@ -1117,6 +1118,8 @@ test_imap_unsafe (void)
     "* OK [PERMANENTFLAGS (\"x\")] x\r\n",
     "* OK [PERMANENTFLAGS (\\*x)] x\r\n",
     "+ [BADCHARSET (\"UTF-8\")] idling\r\n",
+    "* CAPABILITY\r\n",
+    "* capability \n",
   };
   guint i;
 

@@ -55,6 +55,21 @@ test_imap_capability_fuzz_input (void)
   g_assert_cmpuint (stats.messages, ==, 0);
 }
 
+/* An untagged CAPABILITY that lists nothing, answering the CAPABILITY
+ * asked for after login: libetpan 1.9.4's mailimap_capability()
+ * dereferenced NULL (found by fuzz-imap). The line is refused first. */
+static void
+test_imap_capability_empty (void)
+{
+  static const char script[] =
+    "* OK hi\r\n" SEP "1 OK logged in\r\n" SEP "* CAPABILITY \r\n2 OK done\r\n";
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (fetch (IMAP_ACCOUNT, script, sizeof script - 1, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (error->message, "CAPABILITY response that lists nothing"));
+}
+
 /* A BYE greeting: refused with a clear message (libetpan's
  * mailimap_connect leaked the greeting). */
 static void
@@ -103,6 +118,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/source/imap/capability-without-list", test_imap_capability_without_list);
   g_test_add_func ("/source/imap/capability-fuzz-input", test_imap_capability_fuzz_input);
+  g_test_add_func ("/source/imap/capability-empty", test_imap_capability_empty);
   g_test_add_func ("/source/imap/bye-greeting", test_imap_bye_greeting);
   g_test_add_func ("/source/pop3/failed-session-timestamp", test_pop3_failed_session_timestamp);
   g_test_add_func ("/source/pop3/session", test_pop3_session);
