@@ -89,8 +89,16 @@ ms_imap_store_append (gpointer data, const char *folder, const char *const *flag
   for (int attempt = 0; attempt < 2; attempt++)
     {
       struct mailimap_flag_list *list = append_flags (flags);
-      r = mailimap_append (s->im.imap, mailbox, list, NULL, wire->str, wire->len);
+      /* the date the source server received it, not today's */
+      const MsReceived *d = &spool->received;
+      struct mailimap_date_time *date = spool->has_received
+                                          ? mailimap_date_time_new (d->day, d->month, d->year, d->hour,
+                                                                    d->min, d->sec, d->zone)
+                                          : NULL;
+      r = mailimap_append (s->im.imap, mailbox, list, date, wire->str, wire->len);
       mailimap_flag_list_free (list);
+      if (date)
+        mailimap_date_time_free (date);
       if (r == MAILIMAP_NO_ERROR)
         return TRUE;
       /* [TRYCREATE]: a folder the destination does not have yet */

@@ -87,6 +87,26 @@ body_limits (Imap *im, const MsSourceMsg *msgs, guint n)
   ms_net_set_limits (im->s.imap->imap_stream, &l);
 }
 
+/* The INTERNALDATE of a FETCH response, if it has one. */
+static gboolean
+att_received (struct mailimap_msg_att *att, MsReceived *out)
+{
+  for (clistiter *i = clist_begin (att->att_list); i; i = clist_next (i))
+    {
+      struct mailimap_msg_att_item *item = clist_content (i);
+      const struct mailimap_date_time *d;
+
+      if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
+          || item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_INTERNALDATE
+          || (d = item->att_data.att_static->att_data.att_internal_date) == NULL)
+        continue;
+      *out = (MsReceived) { d->dt_day, d->dt_month, d->dt_year, d->dt_hour, d->dt_min, d->dt_sec,
+                            d->dt_zone };
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static guint32
 att_uid (struct mailimap_msg_att *att)
 {
@@ -165,8 +185,11 @@ on_att (struct mailimap_msg_att *att, void *data)
       return; /* the writer removes its file */
     }
   spool = ms_spool_writer_close (g_steal_pointer (&w), &im->write_error);
-  if (spool)
-    g_hash_table_replace (im->received, GUINT_TO_POINTER (uid), spool);
+  if (spool == NULL)
+    return;
+  /* kept for deliver_to = imap: (APPEND with the same date) */
+  spool->has_received = att_received (att, &spool->received);
+  g_hash_table_replace (im->received, GUINT_TO_POINTER (uid), spool);
 }
 
 /* libetpan 1.9.4 calls the att handler only when a progress callback
@@ -312,6 +335,8 @@ fetch_set (Imap *im, const MsSourceMsg *msgs, guint n, gboolean header_only, cha
     g_array_append_val (uids, msgs[i].id);
   set = uid_set (uids);
   mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_uid ());
+  if (!header_only)
+    mailimap_fetch_type_new_fetch_att_list_add (ft, mailimap_fetch_att_new_internaldate ());
   mailimap_fetch_type_new_fetch_att_list_add (
     ft, mailimap_fetch_att_new_body_peek_section (header_only ? mailimap_section_new_header ()
                                                               : mailimap_section_new (NULL)));

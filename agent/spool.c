@@ -438,6 +438,8 @@ ms_spool_edited_copy (const MsSpool *spool, gsize header_size, GBytes *header, c
   copy->unique = g_strdup (spool->unique);
   copy->size = hlen + (spool->size - header_size);
   copy->header = g_bytes_ref (header);
+  copy->has_received = spool->has_received;
+  copy->received = spool->received;
   return copy;
 }
 

@@ -6,11 +6,19 @@
 
 #include <glib.h>
 
+/* When a server received a message (IMAP INTERNALDATE), as it says it:
+ * local time and the zone as +HHMM (-500 for -0500). */
+typedef struct {
+  int day, month, year, hour, min, sec, zone;
+} MsReceived;
+
 typedef struct {
   char *path;      /* <maildir>/tmp/<unique> */
   char *unique;    /* the Maildir unique name, reused for every copy */
   guint64 size;    /* bytes in the file */
   GBytes *header;  /* the header block, at most MS_HEADER_MAX_BYTES */
+  gboolean has_received; /* the source said when it received it: */
+  MsReceived received;   /* deliver_to = imap: keeps it */
 } MsSpool;
 
 /* Read everything from @fd into a new file in @maildir_root/tmp (the root

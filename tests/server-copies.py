@@ -11,7 +11,9 @@ folder exactly once, not once per run:
   3. deliver_to = imap:ACCOUNT, keep and fileinto: the APPEND to INBOX is
      made, the APPEND to the other folder is refused by the server
 
-  4. deliver_to = imap:ACCOUNT killed with SIGKILL at random moments, then
+  4. deliver_to = imap:ACCOUNT keeps the INTERNALDATE of each message
+
+  5. deliver_to = imap:ACCOUNT killed with SIGKILL at random moments, then
      run once more: every message is in the destination at least once,
      with at most one extra copy per kill, and the source is empty
 
@@ -189,6 +191,34 @@ def case_second_append_refused(dc):
     dc.expunge_all("other", "Archive")
 
 
+def case_append_keeps_date(dc):
+    """deliver_to = imap: the copy keeps the date the source server
+    received the message (its INTERNALDATE), not the day it was copied."""
+    msgs = [msg(i, "dated") for i in range(40, 42)]
+    when = [1577934245, 1262304000]  # 2020-01-02 03:04:05, 2010-01-01 00:00:00 UTC
+    dc.expunge_all("test")
+    dc.expunge_all("other")
+    new = os.path.join(dc.maildir("test"), "new")
+    for i, (m, t) in enumerate(zip(msgs, when)):
+        path = os.path.join(new, f"{t}.M{i}P{os.getpid()}.dated")
+        with open(path, "wb") as f:
+            f.write(m)
+        if dc.root:
+            os.chown(path, dc.mail_uid, dc.mail_gid)
+        os.utime(path, (t, t))  # Dovecot takes a Maildir file's mtime as its INTERNALDATE
+    dc.doveadm("force-resync", "-u", "test", "INBOX")
+    with tempfile.TemporaryDirectory(prefix="ms-copies-") as tmp:
+        s = Setup(dc, tmp, "imap", after_delivery="delete", deliver_to="imap:new")
+        add_destination(s, dc, tmp)
+        code, out, err = s.fetch()
+        got = dc.doveadm("fetch", "-u", "other", "date.received", "mailbox", "INBOX", "all").decode()
+        dates = sorted(re.findall(r"date.received: (\S+ \S+)", got))
+        want = sorted(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) for t in when)
+        check("deliver_to = imap: each copy keeps the INTERNALDATE the source gave it",
+              code == 0 and dates == want, f"exit {code}, dates {dates}, want {want}\n{out}{err}")
+    dc.expunge_all("other")
+
+
 def case_append_killed(dc, count=150, kills=8):
     msgs = [msg(i, "killed") for i in range(100, 100 + count)]
     dc.expunge_all("test")
@@ -230,7 +260,7 @@ def main():
         return 0
     with servers.Dovecot() as dc:
         for case in (case_copy_then_local_fails, case_second_copy_refused, case_second_append_refused,
-                     case_append_killed):
+                     case_append_keeps_date, case_append_killed):
             try:
                 case(dc)
             except Exception:  # noqa: BLE001
