@@ -6,6 +6,8 @@
 #include "imap-session.h"
 #include "utf7.h"
 
+#include <gio/gio.h>
+
 #include <string.h>
 
 struct _MsImapStore {
@@ -52,33 +54,122 @@ append_flags (const char *const *flags)
   return list;
 }
 
+/* append_file's own result: the spool file could not be read */
+#define APPEND_ERROR_FILE (-1)
+
+/* libetpan 1.9.4 exports this without declaring it in its headers: the
+ * APPEND command up to its literal's size, "{N}" included. */
+int mailimap_append_send (mailstream *fd, const char *mailbox, struct mailimap_flag_list *flag_list,
+                          struct mailimap_date_time *date_time, size_t literal_size);
+
+/* The bytes the spool file @path makes on the wire: every LF that has
+ * no CR before it becomes CRLF (IMAP wants CRLF; the spool has LF). */
+static gboolean
+wire_size (const char *path, guint64 *size_out, GError **error)
+{
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  char buf[65536];
+  guint64 size = 0;
+  char prev = 0;
+  gssize n;
+
+  in = G_INPUT_STREAM (g_file_read (file, NULL, error));
+  if (in == NULL)
+    return FALSE;
+  while ((n = g_input_stream_read (in, buf, sizeof buf, NULL, error)) > 0)
+    for (gssize i = 0; i < n; prev = buf[i++])
+      size += 1 + (buf[i] == '\n' && prev != '\r');
+  *size_out = size;
+  return n == 0;
+}
+
+/* Send the spool file @path as the literal (@size bytes on the wire). */
+static gboolean
+send_literal (mailstream *stream, const char *path, GError **error)
+{
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  char buf[65536], out[2 * 65536];
+  char prev = 0;
+  gssize n;
+
+  in = G_INPUT_STREAM (g_file_read (file, NULL, error));
+  if (in == NULL)
+    return FALSE;
+  while ((n = g_input_stream_read (in, buf, sizeof buf, NULL, error)) > 0)
+    {
+      gsize o = 0;
+      for (gssize i = 0; i < n; prev = buf[i++])
+        {
+          if (buf[i] == '\n' && prev != '\r')
+            out[o++] = '\r';
+          out[o++] = buf[i];
+        }
+      if (mailstream_write (stream, out, o) != (ssize_t) o)
+        return FALSE;
+    }
+  return n == 0;
+}
+
+/* The server's answer to the command just sent: its tagged response. */
+static int
+tagged_answer (mailimap *imap)
+{
+  struct mailimap_response *response = NULL;
+  int r, type;
+
+  r = mailimap_parse_response (imap, &response);
+  if (r != MAILIMAP_NO_ERROR)
+    return r;
+  type = response->rsp_resp_done->rsp_type == MAILIMAP_RESP_DONE_TYPE_TAGGED
+           ? response->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type
+           : MAILIMAP_RESP_COND_STATE_BAD;
+  mailimap_response_free (response);
+  return type == MAILIMAP_RESP_COND_STATE_OK ? MAILIMAP_NO_ERROR : MAILIMAP_ERROR_APPEND;
+}
+
+/* One APPEND of the spool file, streamed from the file: the message is
+ * never held in memory whole. libetpan's mailimap_append() takes it
+ * only as one buffer, so the steps are taken here with its parts: the
+ * command up to "{N}", the server's "+" (or its refusal), the literal,
+ * and the tagged answer. */
+static int
+append_file (mailimap *imap, const char *mailbox, struct mailimap_flag_list *flags,
+             struct mailimap_date_time *date, const MsSpool *spool, GError **error)
+{
+  guint64 size;
+  const char *line;
+  int r;
+
+  if (!wire_size (spool->path, &size, error))
+    return APPEND_ERROR_FILE;
+  if ((r = mailimap_send_current_tag (imap)) != MAILIMAP_NO_ERROR
+      || (r = mailimap_append_send (imap->imap_stream, mailbox, flags, date, size)) != MAILIMAP_NO_ERROR)
+    return r;
+  if (mailstream_flush (imap->imap_stream) == -1 || (line = mailimap_read_line (imap)) == NULL)
+    return MAILIMAP_ERROR_STREAM;
+  if (line[0] != '+')
+    return tagged_answer (imap); /* refused before the message was sent */
+  if (!send_literal (imap->imap_stream, spool->path, error))
+    return error && *error ? APPEND_ERROR_FILE : MAILIMAP_ERROR_STREAM;
+  if (mailstream_write (imap->imap_stream, "\r\n", 2) != 2 || mailstream_flush (imap->imap_stream) == -1
+      || mailimap_read_line (imap) == NULL)
+    return MAILIMAP_ERROR_STREAM;
+  return tagged_answer (imap);
+}
+
 gboolean
 ms_imap_store_append (gpointer data, const char *folder, const char *const *flags, MsSpool *spool,
                       GError **error)
 {
   MsImapStore *s = data;
   g_autofree char *mailbox = ms_utf7_imap_encode (folder);
-  g_autofree char *text = NULL;
-  g_autoptr (GString) wire = NULL;
   g_autoptr (GError) local = NULL;
-  gsize len;
   int r = MAILIMAP_NO_ERROR;
 
   if (mailbox == NULL)
     mailbox = g_strdup ("INBOX");
-  if (!g_file_get_contents (spool->path, &text, &len, &local))
-    {
-      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "cannot read %s: %s", spool->path, local->message);
-      return FALSE;
-    }
-  /* IMAP wants CRLF line ends; the spool file has LF */
-  wire = g_string_sized_new (len + len / 30 + 2);
-  for (gsize i = 0; i < len; i++)
-    {
-      if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r'))
-        g_string_append_c (wire, '\r');
-      g_string_append_c (wire, text[i]);
-    }
   if (s->im.imap == NULL && !ms_imap_session_open (&s->im, s->target, &local))
     {
       ms_imap_session_close (&s->im, FALSE);
@@ -95,10 +186,17 @@ ms_imap_store_append (gpointer data, const char *folder, const char *const *flag
                                           ? mailimap_date_time_new (d->day, d->month, d->year, d->hour,
                                                                     d->min, d->sec, d->zone)
                                           : NULL;
-      r = mailimap_append (s->im.imap, mailbox, list, date, wire->str, wire->len);
+      r = append_file (s->im.imap, mailbox, list, date, spool, &local);
       mailimap_flag_list_free (list);
       if (date)
         mailimap_date_time_free (date);
+      if (r == APPEND_ERROR_FILE)
+        {
+          g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "deliver_to = imap:%s: cannot read %s: %s",
+                       s->target->name, spool->path, local ? local->message : "?");
+          ms_imap_session_close (&s->im, FALSE);
+          return FALSE;
+        }
       if (r == MAILIMAP_NO_ERROR)
         return TRUE;
       /* [TRYCREATE]: a folder the destination does not have yet */

@@ -11,7 +11,8 @@ folder exactly once, not once per run:
   3. deliver_to = imap:ACCOUNT, keep and fileinto: the APPEND to INBOX is
      made, the APPEND to the other folder is refused by the server
 
-  4. deliver_to = imap:ACCOUNT keeps the INTERNALDATE of each message
+  4. deliver_to = imap:ACCOUNT keeps the INTERNALDATE of each message,
+     and streams a 30 MB message into its APPEND (bounded memory)
 
   5. deliver_to = imap:ACCOUNT killed with SIGKILL at random moments, then
      run once more: every message is in the destination at least once,
@@ -32,7 +33,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from fetchlib import MAILSIFT, Results, Setup, digest_set  # noqa: E402
+from fetchlib import MAILSIFT, Results, Setup, digest_set, run_measured  # noqa: E402
 
 FAILING_RUNS = 5
 results = Results()
@@ -219,6 +220,27 @@ def case_append_keeps_date(dc):
     dc.expunge_all("other")
 
 
+def case_append_big(dc, mb=30):
+    """deliver_to = imap: a big message is streamed from its spool file
+    into the APPEND, not held in memory (it was, twice: the file's text
+    and its CRLF copy)."""
+    big = b"From: big@example.org\nTo: test@example.org\nSubject: big append\n\n" + \
+        b"".join(b"%09d abcdefghijklmnopqrstuvwxyz abcdefghijklmnopqrstuvwxyz\n" % i
+                 for i in range(mb * 1024 * 1024 // 64))
+    dc.expunge_all("test")
+    dc.expunge_all("other")
+    dc.fill("test", [big])
+    with tempfile.TemporaryDirectory(prefix="ms-copies-") as tmp:
+        s = Setup(dc, tmp, "imap", after_delivery="delete", deliver_to="imap:new")
+        add_destination(s, dc, tmp)
+        code, out, err, rss = run_measured([MAILSIFT, "fetch", "-c", s.cfg])
+        got = counts(dc, "other", "INBOX", [big])
+        check(f"deliver_to = imap: a {mb} MB message arrives whole, the worker's peak RSS "
+              f"{rss} KiB (< 16 MiB)", code == 0 and got == [1] and 0 < rss < 16 * 1024,
+              f"exit {code}, copies {got}, rss {rss}\n{out}{err}")
+    dc.expunge_all("other")
+
+
 def case_append_killed(dc, count=150, kills=8):
     msgs = [msg(i, "killed") for i in range(100, 100 + count)]
     dc.expunge_all("test")
@@ -260,7 +282,7 @@ def main():
         return 0
     with servers.Dovecot() as dc:
         for case in (case_copy_then_local_fails, case_second_copy_refused, case_second_append_refused,
-                     case_append_keeps_date, case_append_killed):
+                     case_append_keeps_date, case_append_big, case_append_killed):
             try:
                 case(dc)
             except Exception:  # noqa: BLE001
