@@ -25,14 +25,29 @@ ms_imap_fail (MsImapSession *im, int r, const char *what, GError **error)
  * libetpan 1.9.4's mailimap_connect() leaks the parsed greeting then (48
  * bytes a connection, for as long as `mailsift run` keeps trying), so
  * it is not called for one: the first bytes are looked at in libetpan's
- * buffer, where mailimap_connect() will read them. A greeting that
- * arrives in pieces of fewer than 6 bytes still goes the old way. */
+ * buffer, where mailimap_connect() will read them. A greeting that comes
+ * in pieces is read on until it is 6 bytes or no longer looks like
+ * "* BYE" (fuzz-imap sent "* BYE" alone first). */
 static gboolean
 greeting_is_bye (mailstream *stream)
 {
+  static const char bye[] = "* BYE";
+
   if (stream->read_buffer_len == 0 && mailstream_feed_read_buffer (stream) <= 0)
     return FALSE; /* mailimap_connect reports it */
-  return stream->read_buffer_len >= 6 && g_ascii_strncasecmp (stream->read_buffer, "* BYE ", 6) == 0;
+  while (stream->read_buffer_len < 6
+         && g_ascii_strncasecmp (stream->read_buffer, bye, MIN (stream->read_buffer_len, 5)) == 0)
+    {
+      ssize_t n = mailstream_low_read (stream->low, stream->read_buffer + stream->read_buffer_len,
+                                       stream->buffer_max_size - stream->read_buffer_len);
+      if (n <= 0)
+        return FALSE; /* mailimap_connect reports it */
+      stream->read_buffer_len += (size_t) n;
+    }
+  /* "* BYE" and anything that ends the word: libetpan takes a NUL or a
+   * line end there for a BYE too */
+  return stream->read_buffer_len >= 6 && g_ascii_strncasecmp (stream->read_buffer, bye, 5) == 0
+         && !g_ascii_isalnum (stream->read_buffer[5]);
 }
 
 /* CAPABILITY: what the server offers, kept in imap_connection_info.

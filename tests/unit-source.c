@@ -70,6 +70,20 @@ test_imap_capability_empty (void)
   g_assert_nonnull (strstr (error->message, "CAPABILITY response that lists nothing"));
 }
 
+/* A BYE greeting that comes in pieces, "* BYE" first (found by
+ * fuzz-imap): libetpan's mailimap_connect() leaked it; it is refused
+ * before, as a whole one is. */
+static void
+test_imap_bye_greeting_in_pieces (void)
+{
+  static const char script[] = "* BYE" SEP SEP SEP "\0 go away\r\n";
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (fetch (IMAP_ACCOUNT, script, sizeof script - 1, NULL, &error));
+  g_assert_error (error, MS_ERROR, MS_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (error->message, "BYE"));
+}
+
 /* A BYE greeting: refused with a clear message (libetpan's
  * mailimap_connect leaked the greeting). */
 static void
@@ -120,6 +134,7 @@ main (int argc, char **argv)
   g_test_add_func ("/source/imap/capability-fuzz-input", test_imap_capability_fuzz_input);
   g_test_add_func ("/source/imap/capability-empty", test_imap_capability_empty);
   g_test_add_func ("/source/imap/bye-greeting", test_imap_bye_greeting);
+  g_test_add_func ("/source/imap/bye-greeting-in-pieces", test_imap_bye_greeting_in_pieces);
   g_test_add_func ("/source/pop3/failed-session-timestamp", test_pop3_failed_session_timestamp);
   g_test_add_func ("/source/pop3/session", test_pop3_session);
   return g_test_run ();
