@@ -748,152 +748,167 @@ check_permissions (Checker *c, int fd)
              (unsigned) (st.st_mode & 07777), c->path);
 }
 
-MsConfig *
-ms_config_load (const char *path, GPtrArray *problems, GError **error)
+/* Open the file only to check who owns it and who may change it (as
+ * problems). FALSE, with @error set and added to the problems, when it
+ * cannot be opened at all. */
+static gboolean
+check_file (Checker *c, GError **error)
 {
-  g_autoptr (MsConfig) config = ms_config_new_default ();
-  g_autofree char *default_path = NULL;
-  g_autofree char *text = NULL;
-  g_autofree char *config_dir = NULL;
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autoptr (GError) local = NULL;
-  g_auto (GStrv) groups = NULL;
-  g_autoptr (GHashTable) written = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  Checker c = { 0 };
-  gsize len;
-  int fd;
+  int fd = open (c->path, O_RDONLY | O_CLOEXEC);
 
-  if (path == NULL)
-    {
-      default_path = ms_config_default_path ();
-      path = default_path;
-      if (!g_file_test (path, G_FILE_TEST_EXISTS))
-        return g_steal_pointer (&config); /* no file: defaults */
-    }
-  c.path = path;
-  c.problems = problems;
-  c.written = written;
-
-  fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     {
       int e = errno;
-      ms_set_errno_error (error, e, MS_ERROR_CONFIG, "cannot open config file %s", path);
-      if (problems)
-        g_ptr_array_add (problems, g_strdup ((*error)->message));
-      return NULL;
+      ms_set_errno_error (error, e, MS_ERROR_CONFIG, "cannot open config file %s", c->path);
+      if (c->problems)
+        g_ptr_array_add (c->problems, g_strdup ((*error)->message));
+      return FALSE;
     }
-  check_permissions (&c, fd);
+  check_permissions (c, fd);
   close (fd);
+  return TRUE;
+}
 
-  if (!g_file_get_contents (path, &text, &len, &local))
+/* Read the file into @kf, and its text into @text_out, which c->text
+ * then points to for the line numbers of messages. FALSE, with a
+ * problem reported, when it cannot be read or is not a key file. */
+static gboolean
+read_file (Checker *c, GKeyFile *kf, char **text_out)
+{
+  g_autoptr (GError) local = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (c->path, text_out, &len, &local))
     {
-      problem (&c, NULL, NULL, "cannot read: %s", local->message);
-      g_propagate_error (error, c.first);
-      return NULL;
+      problem (c, NULL, NULL, "cannot read: %s", local->message);
+      return FALSE;
     }
-  if (!g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local))
+  if (!g_key_file_load_from_data (kf, *text_out, len, G_KEY_FILE_NONE, &local))
     {
-      problem (&c, NULL, NULL, "not a valid config file: %s (the format is [group] lines "
+      problem (c, NULL, NULL, "not a valid config file: %s (the format is [group] lines "
                "followed by key = value lines)", local->message);
-      g_propagate_error (error, c.first);
-      return NULL;
+      return FALSE;
     }
-  c.text = text;
-  config->path = g_strdup (path);
-  {
-    g_autofree char *dir = g_path_get_dirname (path);
-    config_dir = g_canonicalize_filename (dir, NULL); /* relative paths in it become absolute */
-  }
+  c->text = *text_out;
+  return TRUE;
+}
 
-  groups = g_key_file_get_groups (kf, NULL);
-  for (guint gi = 0; groups[gi]; gi++)
+/* The struct that the keys of @group (of @kind) go into: @config for
+ * [general]; for [smtp NAME] and [account NAME] a new MsSmtpHost or
+ * MsAccount with its defaults, added to @config. NULL, with a problem
+ * reported, when the group has no name (or an account's is taken). */
+static gpointer
+group_base (Checker *c, MsConfig *config, const char *group, const char *kind)
+{
+  if (strcmp (kind, "smtp") == 0)
     {
-      const char *group = groups[gi];
-      const char *kind = group_kind (group);
-      gpointer base = config;
-      g_auto (GStrv) keys = NULL;
-
-      if (kind == NULL)
+      const char *name = strcmp (group, "smtp") == 0 ? "" : group + strlen ("smtp ");
+      MsSmtpHost *h;
+      while (*name == ' ')
+        name++;
+      if (*name == '\0')
         {
-          problem (&c, group, NULL, "unknown group [%s]; the known groups are [general], "
-                   "[account NAME] and [smtp NAME]", group);
+          problem (c, group, NULL, "[%s]: every smarthost needs a name, as in [smtp main]", group);
+          return NULL;
+        }
+      h = g_new0 (MsSmtpHost, 1);
+      h->name = g_strdup (name);
+      apply_defaults (h, "smtp");
+      g_ptr_array_add (config->smtp, h);
+      return h;
+    }
+  else if (strcmp (kind, "account") == 0)
+    {
+      const char *name = strcmp (group, "account") == 0 ? "" : group + strlen ("account ");
+      MsAccount *a;
+      while (*name == ' ')
+        name++;
+      if (*name == '\0' || ms_config_find_account (config, name))
+        {
+          problem (c, group, NULL, "[%s]: every account needs a name of its own, as in "
+                   "[account work]", group);
+          return NULL;
+        }
+      a = g_new0 (MsAccount, 1);
+      a->name = g_strdup (name);
+      apply_defaults (a, "account");
+      g_ptr_array_add (config->accounts, a);
+      return a;
+    }
+  return config;
+}
+
+/* Set each key of @group (of @kind) in @base, paths relative to
+ * @config_dir; a key that does not exist, or a value that does not
+ * parse, is a problem. */
+static void
+read_keys (Checker *c, GKeyFile *kf, const char *group, const char *kind, gpointer base,
+           const char *config_dir)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
+
+  for (guint ki = 0; keys && keys[ki]; ki++)
+    {
+      const MsConfigKey *key = find_key (kind, keys[ki]);
+      g_autoptr (GError) local = NULL;
+      g_autofree char *value = NULL;
+      g_autofree char *why = NULL;
+
+      if (key == NULL)
+        {
+          const MsConfigKey *near = closest_key (kind, keys[ki]);
+          if (near)
+            problem (c, group, keys[ki], "unknown key '%s' in [%s]; did you mean '%s'?",
+                     keys[ki], group, near->name);
+          else
+            problem (c, group, keys[ki], "unknown key '%s' in [%s] (see mailsift.conf(5))",
+                     keys[ki], group);
           continue;
         }
-      if (strcmp (kind, "smtp") == 0)
+      value = g_key_file_get_string (kf, group, keys[ki], &local);
+      if (value == NULL)
         {
-          const char *name = strcmp (group, "smtp") == 0 ? "" : group + strlen ("smtp ");
-          MsSmtpHost *h;
-          while (*name == ' ')
-            name++;
-          if (*name == '\0')
-            {
-              problem (&c, group, NULL, "[%s]: every smarthost needs a name, as in [smtp main]", group);
-              continue;
-            }
-          h = g_new0 (MsSmtpHost, 1);
-          h->name = g_strdup (name);
-          apply_defaults (h, "smtp");
-          g_ptr_array_add (config->smtp, h);
-          base = h;
+          problem (c, group, keys[ki], "%s: %s", keys[ki], local->message);
+          continue;
         }
-      else if (strcmp (kind, "account") == 0)
-        {
-          const char *name = strcmp (group, "account") == 0 ? "" : group + strlen ("account ");
-          MsAccount *a;
-          while (*name == ' ')
-            name++;
-          if (*name == '\0' || ms_config_find_account (config, name))
-            {
-              problem (&c, group, NULL, "[%s]: every account needs a name of its own, as in "
-                       "[account work]", group);
-              continue;
-            }
-          a = g_new0 (MsAccount, 1);
-          a->name = g_strdup (name);
-          apply_defaults (a, "account");
-          g_ptr_array_add (config->accounts, a);
-          base = a;
-        }
-      keys = g_key_file_get_keys (kf, group, NULL, NULL);
-      for (guint ki = 0; keys && keys[ki]; ki++)
-        {
-          const MsConfigKey *key = find_key (kind, keys[ki]);
-          g_autofree char *value = NULL;
-          g_autofree char *why = NULL;
-
-          if (key == NULL)
-            {
-              const MsConfigKey *near = closest_key (kind, keys[ki]);
-              if (near)
-                problem (&c, group, keys[ki], "unknown key '%s' in [%s]; did you mean '%s'?",
-                         keys[ki], group, near->name);
-              else
-                problem (&c, group, keys[ki], "unknown key '%s' in [%s] (see mailsift.conf(5))",
-                         keys[ki], group);
-              continue;
-            }
-          value = g_key_file_get_string (kf, group, keys[ki], &local);
-          if (value == NULL)
-            {
-              problem (&c, group, keys[ki], "%s: %s", keys[ki], local->message);
-              g_clear_error (&local);
-              continue;
-            }
-          g_strstrip (value);
-          if (!set_value (base, key, value, config_dir, &why))
-            problem (&c, group, keys[ki], "bad value '%s' for %s: %s", value, keys[ki], why);
-          else if (key->type == MS_KEY_CHOICE_ARG)
-            g_hash_table_insert (written, G_STRUCT_MEMBER_P (base, key->offset), g_strdup (value));
-        }
-      if (base != config && strcmp (kind, "account") == 0)
-        check_account (&c, base);
-      else if (base != config)
-        check_smtp (&c, base);
+      g_strstrip (value);
+      if (!set_value (base, key, value, config_dir, &why))
+        problem (c, group, keys[ki], "bad value '%s' for %s: %s", value, keys[ki], why);
+      else if (key->type == MS_KEY_CHOICE_ARG)
+        g_hash_table_insert (c->written, G_STRUCT_MEMBER_P (base, key->offset), g_strdup (value));
     }
+}
 
+/* One group of the file: its keys, then the rules that span them. */
+static void
+read_group (Checker *c, GKeyFile *kf, MsConfig *config, const char *group, const char *config_dir)
+{
+  const char *kind = group_kind (group);
+  gpointer base;
+
+  if (kind == NULL)
+    {
+      problem (c, group, NULL, "unknown group [%s]; the known groups are [general], "
+               "[account NAME] and [smtp NAME]", group);
+      return;
+    }
+  base = group_base (c, config, group, kind);
+  if (base == NULL)
+    return;
+  read_keys (c, kf, group, kind, base, config_dir);
+  if (base != config && strcmp (kind, "account") == 0)
+    check_account (c, base);
+  else if (base != config)
+    check_smtp (c, base);
+}
+
+/* After every group is read: the rules that span groups, and what a
+ * group takes from [general]. */
+static void
+check_groups (Checker *c, MsConfig *config)
+{
   for (guint i = 0; i < config->accounts->len; i++)
-    check_deliver_to (&c, config, config->accounts->pdata[i]);
+    check_deliver_to (c, config, config->accounts->pdata[i]);
   /* command_timeout = 0 in a group: the [general] value */
   for (guint i = 0; i < config->accounts->len; i++)
     {
@@ -907,6 +922,48 @@ ms_config_load (const char *path, GPtrArray *problems, GError **error)
       if (h->command_timeout == 0)
         h->command_timeout = config->command_timeout;
     }
+}
+
+MsConfig *
+ms_config_load (const char *path, GPtrArray *problems, GError **error)
+{
+  g_autoptr (MsConfig) config = ms_config_new_default ();
+  g_autofree char *default_path = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *config_dir = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_auto (GStrv) groups = NULL;
+  g_autoptr (GHashTable) written = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  Checker c = { 0 };
+
+  if (path == NULL)
+    {
+      default_path = ms_config_default_path ();
+      path = default_path;
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        return g_steal_pointer (&config); /* no file: defaults */
+    }
+  c.path = path;
+  c.problems = problems;
+  c.written = written;
+
+  if (!check_file (&c, error))
+    return NULL;
+  if (!read_file (&c, kf, &text))
+    {
+      g_propagate_error (error, c.first);
+      return NULL;
+    }
+  config->path = g_strdup (path);
+  {
+    g_autofree char *dir = g_path_get_dirname (path);
+    config_dir = g_canonicalize_filename (dir, NULL); /* relative paths in it become absolute */
+  }
+
+  groups = g_key_file_get_groups (kf, NULL);
+  for (guint gi = 0; groups[gi]; gi++)
+    read_group (&c, kf, config, groups[gi], config_dir);
+  check_groups (&c, config);
   if (c.first)
     {
       g_propagate_error (error, c.first);
