@@ -147,18 +147,162 @@ redirect_loops (MsPipeline *p, MsPlan *plan)
   return FALSE;
 }
 
+/* The policy for each kind of action: TRUE when action @i of @plan
+ * stays (perhaps turned into keep where it is), FALSE when it is to be
+ * dropped; a note says why it changed. */
+
+/* fileinto: a folder name that cannot be stored is kept in INBOX. */
+static gboolean
+check_fileinto (MsPipeline *p, MsPlan *plan, guint i)
+{
+  const MsConfig *config = p->config;
+  MsAction *a = plan->result->actions->pdata[i];
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = ms_maildir_folder_dir (config->maildir, a->target,
+                                                config->folder_separator, &error);
+  if (dir == NULL)
+    {
+      note (plan, "fileinto \"%s\" refused, kept in INBOX instead: %s", a->target,
+            error->message);
+      replace_with_keep (plan->result, i);
+    }
+  return TRUE;
+}
+
+/* vacation: why the history says not to answer (the sender was
+ * answered within :days, or the history cannot be read), or NULL. */
+static const char *
+vacation_history_refuses (MsPipeline *p, MsPlan *plan, const MsAction *a)
+{
+  g_autofree char *handle = ms_vacation_handle (a);
+  gboolean answered = FALSE;
+  g_autoptr (GError) error = NULL;
+
+  if (!ms_state_vacation_answered_since (p->state, a->target, handle,
+                                         g_get_real_time () / G_USEC_PER_SEC
+                                           - (a->seconds > 0 ? a->seconds
+                                                            : (gint64) a->days * 86400),
+                                         &answered, &error))
+    note (plan, "vacation history unreadable (%s); not answering to be safe",
+          error->message);
+  if (answered || error)
+    return answered ? "already answered this sender within :days" : "no history";
+  return NULL;
+}
+
+/* vacation: completed (:days within bounds, :from an address, a
+ * subject, the envelope sender as target), and sent only where RFC 5230
+ * and the history allow. */
+static gboolean
+check_vacation (MsPipeline *p, MsPlan *plan, MsAction *a)
+{
+  const MsConfig *config = p->config;
+  const char *why;
+
+  a->days = ms_vacation_days (config, a);
+  if (a->from != NULL)
+    {
+      /* :from may be "Name <addr>"; the reply needs the address */
+      g_auto (GStrv) addrs = ms_address_list_parse (a->from);
+      g_free (a->from);
+      a->from = addrs[0] && ms_address_is_valid (addrs[0], NULL) ? g_strdup (addrs[0]) : NULL;
+      if (a->from == NULL)
+        {
+          note (plan, "vacation not sent: its :from is not a valid address");
+          return FALSE;
+        }
+    }
+  if (a->subject == NULL)
+    {
+      const char *orig = ms_header_view_get_first (view_for (plan, a), "Subject");
+      /* RFC 5230 5.5; without a subject, Pigeonhole's wording */
+      a->subject = orig && *orig ? g_strdup_printf ("Auto: %s", orig) : g_strdup ("Automated reply");
+    }
+  g_free (a->target);
+  a->target = g_strdup (plan->envelope_from ? plan->envelope_from : "");
+  why = ms_vacation_refuses (config, view_for (plan, a), plan->envelope_from, plan->envelope_to, a);
+  if (why == NULL && p->state != NULL)
+    why = vacation_history_refuses (p, plan, a);
+  if (why)
+    {
+      note (plan, "vacation not sent: %s", why);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* redirect: a loop is kept instead; past max_redirects (counted in
+ * @redirects), dropped. */
+static gboolean
+check_redirect (MsPipeline *p, MsPlan *plan, guint i, int *redirects)
+{
+  const MsConfig *config = p->config;
+  MsAction *a = plan->result->actions->pdata[i];
+
+  if (redirect_loops (p, plan))
+    {
+      note (plan, "redirect to %s refused: this message was already redirected by you "
+            "(" MS_TRACE_HEADER "), a mail loop; kept instead", a->target);
+      replace_with_keep (plan->result, i);
+    }
+  else if (++*redirects > config->max_redirects)
+    {
+      note (plan, "redirect to %s dropped: more than max_redirects (%d) in one message",
+            a->target, config->max_redirects);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* reject: kept instead where the notice would be backscatter. */
+static gboolean
+check_reject (MsPipeline *p, MsPlan *plan, guint i)
+{
+  const char *why = ms_respond_sender_refuses (p->config, plan->view, plan->envelope_from);
+
+  if (why)
+    {
+      note (plan, "reject turned into keep (no backscatter): %s", why);
+      replace_with_keep (plan->result, i);
+    }
+  return TRUE;
+}
+
+/* notify: not about automatic mail, and only by mailto:ADDRESS. */
+static gboolean
+check_notify (MsPlan *plan, const MsAction *a)
+{
+  const char *auto_sub = ms_header_view_get_first (plan->view, "Auto-Submitted");
+
+  /* RFC 5435 8: no notifications about automatic mail */
+  if (auto_sub && g_ascii_strcasecmp (auto_sub, "no") != 0)
+    {
+      note (plan, "notify not sent: the message is Auto-Submitted (%s)", auto_sub);
+      return FALSE;
+    }
+  if (a->target == NULL || g_ascii_strncasecmp (a->target, "mailto:", 7) != 0
+      || !ms_address_is_valid (a->target + 7, NULL))
+    {
+      note (plan, "notify method \"%s\" ignored: only mailto:ADDRESS is supported",
+            a->target ? a->target : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* What the script asked for, made safe to carry out: each action passes
+ * the policy for its kind, or is changed or dropped with a note. */
 static void
 apply_policy (MsPipeline *p, MsPlan *plan)
 {
-  const MsConfig *config = p->config;
   MsFilterResult *r = plan->result;
   int redirects = 0;
 
   for (guint i = 0; i < r->actions->len; i++)
     {
       MsAction *a = r->actions->pdata[i];
-      const char *why = NULL;
       g_autofree char *unsafe = ms_respond_unsafe (a);
+      gboolean stays = TRUE;
 
       if (unsafe != NULL)
         {
@@ -172,111 +316,25 @@ apply_policy (MsPipeline *p, MsPlan *plan)
       switch (a->kind)
         {
         case MS_ACTION_FILEINTO:
-          {
-            g_autoptr (GError) error = NULL;
-            g_autofree char *dir = ms_maildir_folder_dir (config->maildir, a->target,
-                                                          config->folder_separator, &error);
-            if (dir == NULL)
-              {
-                note (plan, "fileinto \"%s\" refused, kept in INBOX instead: %s", a->target,
-                      error->message);
-                replace_with_keep (r, i);
-              }
-            break;
-          }
+          stays = check_fileinto (p, plan, i);
+          break;
         case MS_ACTION_VACATION:
-          {
-            g_autofree char *handle = NULL;
-            gboolean answered = FALSE;
-            g_autoptr (GError) error = NULL;
-
-            a->days = ms_vacation_days (config, a);
-            if (a->from != NULL)
-              {
-                /* :from may be "Name <addr>"; the reply needs the address */
-                g_auto (GStrv) addrs = ms_address_list_parse (a->from);
-                g_free (a->from);
-                a->from = addrs[0] && ms_address_is_valid (addrs[0], NULL) ? g_strdup (addrs[0]) : NULL;
-                if (a->from == NULL)
-                  {
-                    note (plan, "vacation not sent: its :from is not a valid address");
-                    ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-                    break;
-                  }
-              }
-            if (a->subject == NULL)
-              {
-                const char *orig = ms_header_view_get_first (view_for (plan, a), "Subject");
-                /* RFC 5230 5.5; without a subject, Pigeonhole's wording */
-                a->subject = orig && *orig ? g_strdup_printf ("Auto: %s", orig) : g_strdup ("Automated reply");
-              }
-            g_free (a->target);
-            a->target = g_strdup (plan->envelope_from ? plan->envelope_from : "");
-            why = ms_vacation_refuses (config, view_for (plan, a), plan->envelope_from, plan->envelope_to, a);
-            if (why == NULL && p->state != NULL)
-              {
-                handle = ms_vacation_handle (a);
-                if (!ms_state_vacation_answered_since (p->state, a->target, handle,
-                                                       g_get_real_time () / G_USEC_PER_SEC
-                                                         - (a->seconds > 0 ? a->seconds
-                                                                          : (gint64) a->days * 86400),
-                                                       &answered, &error))
-                  note (plan, "vacation history unreadable (%s); not answering to be safe",
-                        error->message);
-                if (answered || error)
-                  why = answered ? "already answered this sender within :days" : "no history";
-              }
-            if (why)
-              {
-                note (plan, "vacation not sent: %s", why);
-                ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-              }
-            break;
-          }
+          stays = check_vacation (p, plan, a);
+          break;
         case MS_ACTION_REDIRECT:
-          if (redirect_loops (p, plan))
-            {
-              note (plan, "redirect to %s refused: this message was already redirected by you "
-                    "(" MS_TRACE_HEADER "), a mail loop; kept instead", a->target);
-              replace_with_keep (r, i);
-            }
-          else if (++redirects > config->max_redirects)
-            {
-              note (plan, "redirect to %s dropped: more than max_redirects (%d) in one message",
-                    a->target, config->max_redirects);
-              ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-            }
+          stays = check_redirect (p, plan, i, &redirects);
           break;
         case MS_ACTION_REJECT:
-          why = ms_respond_sender_refuses (config, plan->view, plan->envelope_from);
-          if (why)
-            {
-              note (plan, "reject turned into keep (no backscatter): %s", why);
-              replace_with_keep (r, i);
-            }
+          stays = check_reject (p, plan, i);
           break;
         case MS_ACTION_NOTIFY:
-          {
-            const char *auto_sub = ms_header_view_get_first (plan->view, "Auto-Submitted");
-            /* RFC 5435 8: no notifications about automatic mail */
-            if (auto_sub && g_ascii_strcasecmp (auto_sub, "no") != 0)
-              {
-                note (plan, "notify not sent: the message is Auto-Submitted (%s)", auto_sub);
-                ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-                break;
-              }
-          }
-          if (a->target == NULL || g_ascii_strncasecmp (a->target, "mailto:", 7) != 0
-              || !ms_address_is_valid (a->target + 7, NULL))
-            {
-              note (plan, "notify method \"%s\" ignored: only mailto:ADDRESS is supported",
-                    a->target ? a->target : "");
-              ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-            }
+          stays = check_notify (plan, a);
           break;
         default:
           break;
         }
+      if (!stays)
+        ms_action_free (g_ptr_array_steal_index (r->actions, i--));
     }
 }
 
