@@ -218,44 +218,12 @@ flush_queue (const MsConfig *config)
     }
 }
 
-int
-ms_cmd_fetch (int argc, char **argv)
+/* The accounts to fetch: those named on the command line (@argv[1..]),
+ * else every account with fetch = yes, into @chosen. FALSE when one
+ * named does not exist or there are none (said on stderr). */
+static gboolean
+choose_accounts (const MsConfig *config, int argc, char **argv, GPtrArray *chosen)
 {
-  gboolean watch = FALSE;
-  const GOptionEntry entries[] = {
-    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run, "Fetch only the headers of new messages, "
-      "run the scripts and print what would be done with each; change nothing here or on the "
-      "server", NULL },
-    { "watch", 0, 0, G_OPTION_ARG_NONE, &watch, "Keep going: wait for new mail (IMAP IDLE, or "
-      "poll_interval) and fetch again, until stopped. What mailsift run starts per account.", NULL },
-    G_OPTION_ENTRY_NULL
-  };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsConfig) config = NULL;
-  g_autoptr (GPtrArray) chosen = g_ptr_array_new ();
-  g_autoptr (GArray) pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  int worst = MS_EX_OK;
-
-  if (!ms_parse_options ("[ACCOUNT...]", "Fetch new mail from your accounts (all of them, or those "
-                         "named), filter it and deliver it, then print a summary per account.",
-                         "Exit status: 0 all accounts fetched; 75 a temporary failure somewhere "
-                         "(try again later: nothing was lost); 78 something only you can fix: the "
-                         "configuration, a refused certificate or login.",
-                         entries, &argc, &argv))
-    return MS_EX_USAGE;
-  if (opt_dry_run && watch)
-    {
-      g_printerr ("mailsift fetch: --dry-run and --watch do not go together\n");
-      return MS_EX_USAGE;
-    }
-  config = ms_config_load (ms_opt_config, NULL, &error);
-  if (config == NULL)
-    {
-      g_printerr ("mailsift fetch: %s\n", error->message);
-      return MS_EX_CONFIG;
-    }
-  ms_log_set_level (config->log_level);
-  ms_log_set_target (config->log);
   for (int i = 1; i < argc; i++)
     {
       MsAccount *a = ms_config_find_account (config, argv[i]);
@@ -263,7 +231,7 @@ ms_cmd_fetch (int argc, char **argv)
         {
           g_printerr ("mailsift fetch: no [account %s] in %s\n", argv[i],
                       config->path ? config->path : "the configuration");
-          return MS_EX_CONFIG;
+          return FALSE;
         }
       g_ptr_array_add (chosen, a);
     }
@@ -274,25 +242,58 @@ ms_cmd_fetch (int argc, char **argv)
     {
       g_printerr ("mailsift fetch: no accounts configured; add an [account NAME] group "
                   "(see mailsift.conf(5))\n");
-      return MS_EX_CONFIG;
+      return FALSE;
     }
-  /* `mailsift run` starts one `fetch --watch ACCOUNT` per account and
-   * restarts it when it dies: that process is the account's own already,
-   * and a second one under it would only cost memory */
-  if (watch && chosen->len == 1)
-    {
-      g_autoptr (GError) lock_error = NULL;
+  return TRUE;
+}
 
-      if (!lock_account (config, chosen->pdata[0], &lock_error))
-        {
-          g_warning ("%s", lock_error->message);
-          return MS_EX_TEMPFAIL;
-        }
-      ms_spool_install_cleanup ();
-      return watch_account (config, chosen->pdata[0]);
+/* The process of one account, just forked from @parent: take the
+ * account's lock, then fetch (or watch) it, and exit with its code. */
+static void G_GNUC_NORETURN
+account_process (MsConfig *config, MsAccount *account, gboolean watch, pid_t parent)
+{
+  g_autoptr (GError) lock_error = NULL;
+  int kind;
+
+  /* a worker never outlives the command that started it */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != parent)
+    _exit (MS_EX_TEMPFAIL);
+  if (!lock_account (config, account, &lock_error))
+    {
+      g_warning ("%s", lock_error->message);
+      _exit (MS_EX_TEMPFAIL);
     }
-  /* even one account gets a process of its own: a libetpan parser crash
-   * caused by a server then costs that account this run, nothing more */
+  ms_spool_install_cleanup ();
+  _exit (watch ? watch_account (config, account) : fetch_account (config, account, FALSE, NULL, &kind));
+}
+
+/* `mailsift fetch --watch ACCOUNT`, as `mailsift run` starts it: the
+ * account in this process. */
+static int
+watch_in_process (MsConfig *config, MsAccount *account)
+{
+  g_autoptr (GError) lock_error = NULL;
+
+  if (!lock_account (config, account, &lock_error))
+    {
+      g_warning ("%s", lock_error->message);
+      return MS_EX_TEMPFAIL;
+    }
+  ms_spool_install_cleanup ();
+  return watch_account (config, account);
+}
+
+/* Start a process per account in @chosen, their pids into @pids (-1
+ * where fork failed, so that pids[i] stays lined up with chosen[i]).
+ * Even one account gets a process of its own: a libetpan parser crash
+ * caused by a server then costs that account this run, nothing more.
+ * MS_EX_TEMPFAIL when a process could not be started, else MS_EX_OK. */
+static int
+start_accounts (MsConfig *config, GPtrArray *chosen, gboolean watch, GArray *pids)
+{
+  int worst = MS_EX_OK;
+
   fflush (stdout);
   fflush (stderr);
   for (guint i = 0; i < chosen->len; i++)
@@ -300,22 +301,7 @@ ms_cmd_fetch (int argc, char **argv)
       pid_t parent = getpid ();
       pid_t pid = fork ();
       if (pid == 0)
-        {
-          /* a worker never outlives the command that started it */
-          prctl (PR_SET_PDEATHSIG, SIGKILL);
-          g_autoptr (GError) lock_error = NULL;
-          if (getppid () != parent)
-            _exit (MS_EX_TEMPFAIL);
-          if (!lock_account (config, chosen->pdata[i], &lock_error))
-            {
-              g_warning ("%s", lock_error->message);
-              _exit (MS_EX_TEMPFAIL);
-            }
-          ms_spool_install_cleanup ();
-          int kind;
-          _exit (watch ? watch_account (config, chosen->pdata[i])
-                       : fetch_account (config, chosen->pdata[i], FALSE, NULL, &kind));
-        }
+        account_process (config, chosen->pdata[i], watch, parent);
       if (pid < 0)
         {
           g_warning ("cannot start a process for account %s: %s",
@@ -324,6 +310,16 @@ ms_cmd_fetch (int argc, char **argv)
         }
       g_array_append_val (pids, pid); /* -1 keeps pids[i] lined up with chosen[i] */
     }
+  return worst;
+}
+
+/* Wait for every account process in @pids and return the worst exit
+ * code, starting from @worst: 78 (configuration) before any other
+ * failure, else the first failure. A process killed by a signal is
+ * reported. */
+static int
+wait_accounts (GPtrArray *chosen, GArray *pids, int worst)
+{
   for (guint i = 0; i < pids->len; i++)
     {
       int status = 0;
@@ -349,6 +345,56 @@ ms_cmd_fetch (int argc, char **argv)
       if (code == MS_EX_CONFIG || (code != MS_EX_OK && worst == MS_EX_OK))
         worst = code;
     }
+  return worst;
+}
+
+int
+ms_cmd_fetch (int argc, char **argv)
+{
+  gboolean watch = FALSE;
+  const GOptionEntry entries[] = {
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run, "Fetch only the headers of new messages, "
+      "run the scripts and print what would be done with each; change nothing here or on the "
+      "server", NULL },
+    { "watch", 0, 0, G_OPTION_ARG_NONE, &watch, "Keep going: wait for new mail (IMAP IDLE, or "
+      "poll_interval) and fetch again, until stopped. What mailsift run starts per account.", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsConfig) config = NULL;
+  g_autoptr (GPtrArray) chosen = g_ptr_array_new ();
+  g_autoptr (GArray) pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  int worst;
+
+  if (!ms_parse_options ("[ACCOUNT...]", "Fetch new mail from your accounts (all of them, or those "
+                         "named), filter it and deliver it, then print a summary per account.",
+                         "Exit status: 0 all accounts fetched; 75 a temporary failure somewhere "
+                         "(try again later: nothing was lost); 78 something only you can fix: the "
+                         "configuration, a refused certificate or login.",
+                         entries, &argc, &argv))
+    return MS_EX_USAGE;
+  if (opt_dry_run && watch)
+    {
+      g_printerr ("mailsift fetch: --dry-run and --watch do not go together\n");
+      return MS_EX_USAGE;
+    }
+  config = ms_config_load (ms_opt_config, NULL, &error);
+  if (config == NULL)
+    {
+      g_printerr ("mailsift fetch: %s\n", error->message);
+      return MS_EX_CONFIG;
+    }
+  ms_log_set_level (config->log_level);
+  ms_log_set_target (config->log);
+  if (!choose_accounts (config, argc, argv, chosen))
+    return MS_EX_CONFIG;
+  /* `mailsift run` starts one `fetch --watch ACCOUNT` per account and
+   * restarts it when it dies: that process is the account's own already,
+   * and a second one under it would only cost memory */
+  if (watch && chosen->len == 1)
+    return watch_in_process (config, chosen->pdata[0]);
+  worst = start_accounts (config, chosen, watch, pids);
+  worst = wait_accounts (chosen, pids, worst);
   if (!opt_dry_run && config->smtp->len > 0)
     flush_queue (config);
   return worst;

@@ -45,33 +45,35 @@ stdin_to_file (char **path_out, GError **error)
   return fd;
 }
 
-int
-ms_cmd_test (int argc, char **argv)
+/* test's command line. */
+typedef struct {
+  char *env_from;  /* -f */
+  char *env_to;    /* -a */
+  char **addresses; /* --address, added to the config's */
+  gboolean trace;  /* -t */
+} TestArgs;
+
+static void
+test_args_clear (TestArgs *args)
 {
-  g_autofree char *env_from = NULL, *env_to = NULL;
-  g_auto (GStrv) addresses = NULL;
-  gboolean trace = FALSE;
+  g_free (args->env_from);
+  g_free (args->env_to);
+  g_strfreev (args->addresses);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TestArgs, test_args_clear)
+
+/* Read test's options into @args; SCRIPT and MESSAGE stay in @argv.
+ * FALSE: bad usage, said on stderr. */
+static gboolean
+read_options (int *argc, char ***argv, TestArgs *args)
+{
   const GOptionEntry entries[] = {
-    { "envelope-from", 'f', 0, G_OPTION_ARG_STRING, &env_from, "Envelope sender (default: none)", "ADDRESS" },
-    { "envelope-to", 'a', 0, G_OPTION_ARG_STRING, &env_to, "Envelope recipient (default: none)", "ADDRESS" },
-    { "address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &addresses, "One of your addresses (repeatable; adds to the config's)", "ADDRESS" },
-    { "trace", 't', 0, G_OPTION_ARG_NONE, &trace, "Show the headers looked up, the comparisons made and the actions taken", NULL },
+    { "envelope-from", 'f', 0, G_OPTION_ARG_STRING, &args->env_from, "Envelope sender (default: none)", "ADDRESS" },
+    { "envelope-to", 'a', 0, G_OPTION_ARG_STRING, &args->env_to, "Envelope recipient (default: none)", "ADDRESS" },
+    { "address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &args->addresses, "One of your addresses (repeatable; adds to the config's)", "ADDRESS" },
+    { "trace", 't', 0, G_OPTION_ARG_NONE, &args->trace, "Show the headers looked up, the comparisons made and the actions taken", NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsConfig) config = NULL;
-  g_autoptr (MsState) history = NULL;
-  g_autoptr (MsEngine) engine = NULL;
-  g_autoptr (MsPlan) plan = NULL;
-  g_autoptr (GBytes) header = NULL;
-  g_auto (GStrv) lines = NULL;
-  g_autofree char *default_config = ms_config_default_path ();
-  guint64 size = 0;
-  g_auto (MsPipeline) pipeline = { 0 };
-  MsEnvelope envelope = { 0 };
-  g_autofree char *stdin_copy = NULL;
-  const char *message_path;
-  int fd;
 
   if (!ms_parse_options ("SCRIPT MESSAGE", "Show what SCRIPT would do with MESSAGE (a file, or - for "
                          "standard input). Nothing is delivered or sent.",
@@ -87,13 +89,25 @@ ms_cmd_test (int argc, char **argv)
                          "(the :days history is not consulted).\n\n"
                          "Exit status: 0 ran (even if the script is broken), 64 usage, 66 no message,\n"
                          "78 bad configuration.",
-                         entries, &argc, &argv))
-    return MS_EX_USAGE;
-  if (argc != 3)
+                         entries, argc, argv))
+    return FALSE;
+  if (*argc != 3)
     {
       g_printerr ("mailsift test: expected SCRIPT and MESSAGE\nTry 'mailsift test --help'.\n");
-      return MS_EX_USAGE;
+      return FALSE;
     }
+  return TRUE;
+}
+
+/* The configuration (-c, else the default file, else the defaults),
+ * with @addresses added to its own. NULL when it cannot be read (said on
+ * stderr). */
+static MsConfig *
+load_config (char **addresses)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *default_config = ms_config_default_path ();
+  MsConfig *config;
 
   config = ms_opt_config || g_file_test (default_config, G_FILE_TEST_EXISTS)
              ? ms_config_load (ms_opt_config, NULL, &error)
@@ -101,7 +115,7 @@ ms_cmd_test (int argc, char **argv)
   if (config == NULL)
     {
       g_printerr ("mailsift test: %s\n", error->message);
-      return MS_EX_CONFIG;
+      return NULL;
     }
   if (addresses)
     {
@@ -112,6 +126,93 @@ ms_cmd_test (int argc, char **argv)
       g_strfreev (config->addresses);
       config->addresses = g_strv_builder_end (b);
     }
+  return config;
+}
+
+/* The header and size of the message @arg names (a file, or - for
+ * standard input), into @header and @size; @message_path gets where the
+ * whole message is for the filter (NULL: only the header is at hand).
+ * A script that reads the body needs standard input in a file: then it
+ * is copied to @stdin_copy, which the caller removes. Returns
+ * MS_EX_NOINPUT (said on stderr) when the message cannot be read, else
+ * MS_EX_OK. */
+static int
+read_message (MsPipeline *pipeline, const char *arg, char **stdin_copy, const char **message_path,
+              GBytes **header, guint64 *size)
+{
+  g_autoptr (GError) error = NULL;
+  int fd;
+
+  *message_path = strcmp (arg, "-") == 0 ? NULL : arg;
+  /* a script that reads the body needs standard input in a file */
+  if (*message_path == NULL && ms_pipeline_needs_body (pipeline))
+    {
+      if ((fd = stdin_to_file (stdin_copy, &error)) < 0)
+        {
+          g_printerr ("mailsift test: %s\n", error->message);
+          return MS_EX_NOINPUT;
+        }
+      *message_path = *stdin_copy;
+    }
+  else
+    fd = *message_path ? open (*message_path, O_RDONLY | O_CLOEXEC) : dup (STDIN_FILENO);
+  if (fd < 0)
+    {
+      g_printerr ("mailsift test: cannot open message %s: %s\n", arg, g_strerror (errno));
+      return MS_EX_NOINPUT;
+    }
+  if (!ms_message_scan (fd, header, size, &error))
+    {
+      close (fd);
+      if (*stdin_copy)
+        unlink (*stdin_copy);
+      g_printerr ("mailsift test: %s: %s\n", arg, error->message);
+      return MS_EX_NOINPUT;
+    }
+  close (fd);
+  return MS_EX_OK;
+}
+
+/* What the dry run found: the trace, errors, warnings and notes on
+ * stderr, the actions on stdout. */
+static void
+print_plan (const MsPlan *plan)
+{
+  g_auto (GStrv) lines = NULL;
+
+  for (guint i = 0; i < plan->result->trace->len; i++)
+    g_printerr ("trace: %s\n", (char *) plan->result->trace->pdata[i]);
+  for (guint i = 0; i < plan->result->errors->len; i++)
+    g_printerr ("%s\n", (char *) plan->result->errors->pdata[i]);
+  for (guint i = 0; i < plan->result->warnings->len; i++)
+    g_printerr ("warning: %s\n", (char *) plan->result->warnings->pdata[i]);
+  for (guint i = 0; i < plan->notes->len; i++)
+    g_printerr ("note: %s\n", (char *) plan->notes->pdata[i]);
+  lines = ms_filter_result_format (plan->result);
+  for (guint i = 0; lines[i]; i++)
+    printf ("%s\n", lines[i]);
+}
+
+int
+ms_cmd_test (int argc, char **argv)
+{
+  g_auto (TestArgs) args = { 0 };
+  g_autoptr (MsConfig) config = NULL;
+  g_autoptr (MsState) history = NULL;
+  g_autoptr (MsEngine) engine = NULL;
+  g_autoptr (MsPlan) plan = NULL;
+  g_autoptr (GBytes) header = NULL;
+  guint64 size = 0;
+  g_auto (MsPipeline) pipeline = { 0 };
+  MsEnvelope envelope = { 0 };
+  g_autofree char *stdin_copy = NULL;
+  int code;
+
+  if (!read_options (&argc, &argv, &args))
+    return MS_EX_USAGE;
+  config = load_config (args.addresses);
+  if (config == NULL)
+    return MS_EX_CONFIG;
 
   if (!g_file_test (argv[1], G_FILE_TEST_IS_REGULAR))
     {
@@ -126,53 +227,16 @@ ms_cmd_test (int argc, char **argv)
   pipeline.config = config;
   pipeline.engine = engine;
   pipeline.script = argv[1];
-  pipeline.trace = trace;
+  pipeline.trace = args.trace;
 
-  message_path = strcmp (argv[2], "-") == 0 ? NULL : argv[2];
-  /* a script that reads the body needs standard input in a file */
-  if (message_path == NULL && ms_pipeline_needs_body (&pipeline))
-    {
-      if ((fd = stdin_to_file (&stdin_copy, &error)) < 0)
-        {
-          g_printerr ("mailsift test: %s\n", error->message);
-          return MS_EX_NOINPUT;
-        }
-      message_path = stdin_copy;
-    }
-  else
-    fd = message_path ? open (message_path, O_RDONLY | O_CLOEXEC) : dup (STDIN_FILENO);
-  if (fd < 0)
-    {
-      g_printerr ("mailsift test: cannot open message %s: %s\n", argv[2], g_strerror (errno));
-      return MS_EX_NOINPUT;
-    }
-  if (!ms_message_scan (fd, &header, &size, &error))
-    {
-      close (fd);
-      if (stdin_copy)
-        unlink (stdin_copy);
-      g_printerr ("mailsift test: %s: %s\n", argv[2], error->message);
-      return MS_EX_NOINPUT;
-    }
-  close (fd);
-
-  envelope.envelope_from = env_from;
-  envelope.envelope_to = env_to;
-  envelope.message_path = message_path;
+  code = read_message (&pipeline, argv[2], &stdin_copy, &envelope.message_path, &header, &size);
+  if (code != MS_EX_OK)
+    return code;
+  envelope.envelope_from = args.env_from;
+  envelope.envelope_to = args.env_to;
   plan = ms_pipeline_plan (&pipeline, header, size, &envelope);
   if (stdin_copy)
     unlink (stdin_copy);
-
-  for (guint i = 0; i < plan->result->trace->len; i++)
-    g_printerr ("trace: %s\n", (char *) plan->result->trace->pdata[i]);
-  for (guint i = 0; i < plan->result->errors->len; i++)
-    g_printerr ("%s\n", (char *) plan->result->errors->pdata[i]);
-  for (guint i = 0; i < plan->result->warnings->len; i++)
-    g_printerr ("warning: %s\n", (char *) plan->result->warnings->pdata[i]);
-  for (guint i = 0; i < plan->notes->len; i++)
-    g_printerr ("note: %s\n", (char *) plan->notes->pdata[i]);
-  lines = ms_filter_result_format (plan->result);
-  for (guint i = 0; lines[i]; i++)
-    printf ("%s\n", lines[i]);
+  print_plan (plan);
   return MS_EX_OK;
 }

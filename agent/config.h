@@ -1,6 +1,8 @@
 /* mailsift - configuration: a GKeyFile read through one declarative table
  * of keys. The table also feeds `mailsift check` and the "did you mean"
- * error for unknown keys; mailsift.conf(5) documents the same keys. */
+ * error for unknown keys; mailsift.conf(5) documents the same keys. The
+ * table and the parsing of values are in config-keys.c, reading and
+ * checking the file in config.c. */
 #pragma once
 
 #include <glib.h>

@@ -1,4 +1,8 @@
-#include "pipeline.h"
+/* mailsift - one message through filter and delivery (see pipeline.h):
+ * the plan (the filter's requests and results, the libsieve lint) and
+ * its execution, alone or in a batch, all or nothing. The policy that
+ * turns the script's actions into a plan is pipeline-policy.c. */
+#include "pipeline-private.h"
 
 #include "crash.h"
 #include "deliver-maildir.h"
@@ -29,8 +33,8 @@ ms_plan_free (MsPlan *plan)
 /* The header as action @a saw it: with the header edits the script made
  * before it (RFC 5293 7: vacation examines the header as changed so
  * far). Transfer none. */
-static const MsHeaderView *
-view_for (MsPlan *plan, const MsAction *a)
+const MsHeaderView *
+ms_plan_view_for (MsPlan *plan, const MsAction *a)
 {
   MsHeaderView *view;
   g_autoptr (GBytes) edited = NULL;
@@ -52,11 +56,8 @@ view_for (MsPlan *plan, const MsAction *a)
   return view;
 }
 
-static void
-note (MsPlan *plan, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-note (MsPlan *plan, const char *fmt, ...)
+void
+ms_plan_note (MsPlan *plan, const char *fmt, ...)
 {
   va_list ap;
 
@@ -111,173 +112,12 @@ ms_pipeline_clear (MsPipeline *p)
   g_clear_pointer (&p->sieve_options, g_strfreev);
 }
 
-static MsAction *
-replace_with_keep (MsFilterResult *r, guint i)
-{
-  MsAction *old = r->actions->pdata[i];
-  MsAction *keep = ms_action_new (MS_ACTION_KEEP, NULL);
-
-  keep->flags = g_steal_pointer (&old->flags);
-  keep->edits = old->edits;
-  ms_action_free (old);
-  r->actions->pdata[i] = keep;
-  return keep;
-}
-
 const char *
 ms_pipeline_identity (const MsConfig *config, const char *envelope_to)
 {
   if (config->addresses && config->addresses[0])
     return config->addresses[0];
   return envelope_to && *envelope_to ? envelope_to : g_get_user_name ();
-}
-
-static gboolean
-redirect_loops (MsPipeline *p, MsPlan *plan)
-{
-  const char *const *traces = ms_header_view_lookup (plan->view, MS_TRACE_HEADER);
-  const char *me = ms_pipeline_identity (p->config, plan->envelope_to);
-
-  for (guint i = 0; traces && traces[i]; i++)
-    {
-      g_autofree char *who = g_strndup (traces[i], strcspn (traces[i], ";"));
-      if (ms_address_equal (g_strstrip (who), me) || g_strcmp0 (who, me) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-static void
-apply_policy (MsPipeline *p, MsPlan *plan)
-{
-  const MsConfig *config = p->config;
-  MsFilterResult *r = plan->result;
-  int redirects = 0;
-
-  for (guint i = 0; i < r->actions->len; i++)
-    {
-      MsAction *a = r->actions->pdata[i];
-      const char *why = NULL;
-      g_autofree char *unsafe = ms_respond_unsafe (a);
-
-      if (unsafe != NULL)
-        {
-          /* never a reply with header fields the script did not mean */
-          note (plan, "%s not sent: %s", ms_action_kind_to_string (a->kind), unsafe);
-          ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-          continue;
-        }
-
-      /* the checks differ from kind to kind: a switch, not the action table */
-      switch (a->kind)
-        {
-        case MS_ACTION_FILEINTO:
-          {
-            g_autoptr (GError) error = NULL;
-            g_autofree char *dir = ms_maildir_folder_dir (config->maildir, a->target,
-                                                          config->folder_separator, &error);
-            if (dir == NULL)
-              {
-                note (plan, "fileinto \"%s\" refused, kept in INBOX instead: %s", a->target,
-                      error->message);
-                replace_with_keep (r, i);
-              }
-            break;
-          }
-        case MS_ACTION_VACATION:
-          {
-            g_autofree char *handle = NULL;
-            gboolean answered = FALSE;
-            g_autoptr (GError) error = NULL;
-
-            a->days = ms_vacation_days (config, a);
-            if (a->from != NULL)
-              {
-                /* :from may be "Name <addr>"; the reply needs the address */
-                g_auto (GStrv) addrs = ms_address_list_parse (a->from);
-                g_free (a->from);
-                a->from = addrs[0] && ms_address_is_valid (addrs[0], NULL) ? g_strdup (addrs[0]) : NULL;
-                if (a->from == NULL)
-                  {
-                    note (plan, "vacation not sent: its :from is not a valid address");
-                    ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-                    break;
-                  }
-              }
-            if (a->subject == NULL)
-              {
-                const char *orig = ms_header_view_get_first (view_for (plan, a), "Subject");
-                /* RFC 5230 5.5; without a subject, Pigeonhole's wording */
-                a->subject = orig && *orig ? g_strdup_printf ("Auto: %s", orig) : g_strdup ("Automated reply");
-              }
-            g_free (a->target);
-            a->target = g_strdup (plan->envelope_from ? plan->envelope_from : "");
-            why = ms_vacation_refuses (config, view_for (plan, a), plan->envelope_from, plan->envelope_to, a);
-            if (why == NULL && p->state != NULL)
-              {
-                handle = ms_vacation_handle (a);
-                if (!ms_state_vacation_answered_since (p->state, a->target, handle,
-                                                       g_get_real_time () / G_USEC_PER_SEC
-                                                         - (a->seconds > 0 ? a->seconds
-                                                                          : (gint64) a->days * 86400),
-                                                       &answered, &error))
-                  note (plan, "vacation history unreadable (%s); not answering to be safe",
-                        error->message);
-                if (answered || error)
-                  why = answered ? "already answered this sender within :days" : "no history";
-              }
-            if (why)
-              {
-                note (plan, "vacation not sent: %s", why);
-                ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-              }
-            break;
-          }
-        case MS_ACTION_REDIRECT:
-          if (redirect_loops (p, plan))
-            {
-              note (plan, "redirect to %s refused: this message was already redirected by you "
-                    "(" MS_TRACE_HEADER "), a mail loop; kept instead", a->target);
-              replace_with_keep (r, i);
-            }
-          else if (++redirects > config->max_redirects)
-            {
-              note (plan, "redirect to %s dropped: more than max_redirects (%d) in one message",
-                    a->target, config->max_redirects);
-              ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-            }
-          break;
-        case MS_ACTION_REJECT:
-          why = ms_respond_sender_refuses (config, plan->view, plan->envelope_from);
-          if (why)
-            {
-              note (plan, "reject turned into keep (no backscatter): %s", why);
-              replace_with_keep (r, i);
-            }
-          break;
-        case MS_ACTION_NOTIFY:
-          {
-            const char *auto_sub = ms_header_view_get_first (plan->view, "Auto-Submitted");
-            /* RFC 5435 8: no notifications about automatic mail */
-            if (auto_sub && g_ascii_strcasecmp (auto_sub, "no") != 0)
-              {
-                note (plan, "notify not sent: the message is Auto-Submitted (%s)", auto_sub);
-                ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-                break;
-              }
-          }
-          if (a->target == NULL || g_ascii_strncasecmp (a->target, "mailto:", 7) != 0
-              || !ms_address_is_valid (a->target + 7, NULL))
-            {
-              note (plan, "notify method \"%s\" ignored: only mailto:ADDRESS is supported",
-                    a->target ? a->target : "");
-              ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-            }
-          break;
-        default:
-          break;
-        }
-    }
 }
 
 /* What the Sieve engine's extensions need from the configuration (see
@@ -402,8 +242,8 @@ ms_pipeline_plan_many (MsPipeline *p, guint n, const MsPlanInput *inputs, MsPlan
   for (guint i = 0; i < n; i++)
     {
       if (plans[i]->result->failed)
-        note (plans[i], "script failed, message kept in INBOX: %s", plans[i]->result->failure);
-      apply_policy (p, plans[i]);
+        ms_plan_note (plans[i], "script failed, message kept in INBOX: %s", plans[i]->result->failure);
+      ms_pipeline_apply_policy (p, plans[i]);
     }
 }
 
@@ -518,7 +358,7 @@ queue_responses (MsPipeline *p, MsPlan *plan, Work *w, GError **error)
           continue;
         case MS_ACTION_VACATION:
           to = a->target;
-          content = ms_vacation_build (view_for (plan, a), a, from, to);
+          content = ms_vacation_build (ms_plan_view_for (plan, a), a, from, to);
           break;
         case MS_ACTION_REJECT:
           /* notices quote the message as it came (RFC 5293 7) */
@@ -588,7 +428,7 @@ add_target (Work *w, const MsConfig *config, const MsAction *a, GError **error)
   dir = ms_action_info (a->kind)->named_folder
           ? ms_maildir_folder_dir (config->maildir, a->target, config->folder_separator, NULL)
           : g_strdup (config->maildir);
-  g_assert (dir != NULL); /* apply_policy turned bad names into keep */
+  g_assert (dir != NULL); /* ms_pipeline_apply_policy turned bad names into keep */
   g_ptr_array_add (w->dirs, dir);
   t.dir = dir;
   t.is_subfolder = ms_action_info (a->kind)->named_folder;
@@ -850,61 +690,4 @@ ms_pipeline_batch_commit (MsPipeline *p, GError **error)
     }
   ms_crash_point ("state-commit");
   return TRUE;
-}
-
-/* Whether @r keeps the message with the header @edits already. */
-static gboolean
-keeps_already (const MsFilterResult *r, guint edits)
-{
-  for (guint i = 0; i < r->actions->len; i++)
-    {
-      const MsAction *a = r->actions->pdata[i];
-      if (a->kind == MS_ACTION_KEEP && a->edits == edits)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-gboolean
-ms_pipeline_plan_without_state (MsPlan *plan, const char *why)
-{
-  MsFilterResult *r = plan->result;
-  gboolean changed = FALSE;
-
-  for (guint i = 0; i < r->actions->len; i++)
-    {
-      MsAction *a = r->actions->pdata[i];
-      const MsActionInfo *info = ms_action_info (a->kind);
-
-      /* only what sends mail needs the outbound queue */
-      if (!info->sends)
-        continue;
-      if (info->disposes)
-        {
-          /* the message goes nowhere else: the INBOX takes it */
-          note (plan, "%s%s%s not done, the message is kept instead: %s", ms_action_kind_to_string (a->kind),
-                a->kind == MS_ACTION_REDIRECT ? " to " : "", a->kind == MS_ACTION_REDIRECT ? a->target : "",
-                why);
-          /* "redirect; keep;" keeps one copy, not two */
-          if (keeps_already (r, a->edits))
-            ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-          else
-            replace_with_keep (r, i);
-        }
-      else
-        {
-          /* an answer, not a copy: the message is delivered all the same */
-          note (plan, "%s not sent: %s", ms_action_kind_to_string (a->kind), why);
-          ms_action_free (g_ptr_array_steal_index (r->actions, i--));
-        }
-      changed = TRUE;
-    }
-  if (!r->failed && r->duplicates->len > 0)
-    {
-      note (plan, "duplicate: this message's IDs are not remembered, a later copy is not found "
-            "to be a duplicate: %s", why);
-      g_ptr_array_set_size (r->duplicates, 0);
-      changed = TRUE;
-    }
-  return changed;
 }

@@ -5,7 +5,8 @@
  *   state (one SQLite transaction) -> only then may the source commit.
  *
  * ms_pipeline_plan() decides without changing anything (used by `test`);
- * ms_pipeline_execute() carries a plan out all-or-nothing. */
+ * ms_pipeline_execute() carries a plan out all-or-nothing. Both are in
+ * pipeline.c; the policy that a plan passes is in pipeline-policy.c. */
 #pragma once
 
 #include "action.h"

@@ -352,25 +352,272 @@ record_accepted (MsState *state, MsQueueEntry *e, const int *codes, GError **err
   }
 }
 
+/* One flush of the queue: what its entries share. */
+typedef struct {
+  MsState *state;
+  const MsConfig *config;
+  gboolean all;         /* send every entry, due or not */
+  MsQueueStats *stats;
+  gint64 now;
+  guint n_hosts;
+  MsSmtp **conns;       /* per smarthost: its connection, kept for the run */
+  gboolean *down;       /* per smarthost: it failed this run */
+  gboolean round_robin;
+  guint turn;           /* round-robin: where the next message starts */
+  char *why_down;       /* the last smarthost failure, for deferred entries */
+} Flush;
+
+static void
+flush_clear (Flush *f)
+{
+  g_free (f->conns);
+  g_free (f->down);
+  g_free (f->why_down);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Flush, flush_clear)
+
+/* The queue file of @e, mapped; NULL when it is gone, and then the
+ * entry is dropped, with a warning. */
+static GMappedFile *
+map_entry_file (Flush *f, MsQueueEntry *e)
+{
+  g_autoptr (GError) local = NULL;
+  GMappedFile *map = g_mapped_file_new (e->file, FALSE, &local);
+  guint n = g_strv_length (e->recipients);
+
+  if (map == NULL)
+    {
+      /* a queue file goes only after its row: someone else removed it */
+      g_warning ("queue %s: %s to %s (from message %s) cannot be sent: its file is gone (%s); "
+                 "dropping the entry. If it mattered, forward the message again.", e->id,
+                 e->reason, n ? e->recipients[0] : "nobody", e->origin ? e->origin : "(unknown)",
+                 local->message);
+      ms_state_queue_delete (f->state, e->id, NULL);
+    }
+  return map;
+}
+
+/* @e was not sent within queue_lifetime: a failure notice per recipient
+ * into the INBOX, and only when every one is there, the row and then the
+ * file go. */
+static void
+give_up (Flush *f, MsQueueEntry *e, GBytes *bytes)
+{
+  g_autofree char *why = g_strdup_printf ("not sent within queue_lifetime (%d days); last "
+                                          "answer: %s", f->config->queue_lifetime,
+                                          e->last_reply ? e->last_reply : "none");
+  guint n = g_strv_length (e->recipients);
+  gboolean noted = TRUE;
+
+  for (guint r = 0; r < n; r++, f->stats->failed++)
+    noted &= notify_failure (f->config, e, bytes, e->recipients[r], why);
+  if (noted && ms_state_queue_delete (f->state, e->id, NULL))
+    unlink (e->file);
+}
+
+/* Send @e to a smarthost: the first one, or with round-robin the next
+ * in turn. TRUE when one took the transaction: @codes and @replies hold
+ * its answer for each recipient. */
+static gboolean
+send_entry (Flush *f, MsQueueEntry *e, GBytes *bytes, int *codes, char **replies)
+{
+  g_autoptr (GError) local = NULL;
+  guint n = g_strv_length (e->recipients);
+  guint n_hosts = f->n_hosts;
+  gboolean sent = FALSE;
+
+  /* connections are kept for the run; on a broken one, the next host */
+  for (guint attempt = 0, first = f->round_robin ? f->turn++ % n_hosts : 0; attempt < n_hosts && !sent;
+       attempt++)
+    {
+      gsize len;
+      const char *data;
+      guint used = 0;
+      MsSmtp *smtp = connect_from (f->config, f->conns, f->down, first, &used, &f->why_down);
+      if (smtp == NULL)
+        break;
+      data = g_bytes_get_data (bytes, &len);
+      g_clear_error (&local);
+      sent = ms_smtp_send (smtp, e->envelope_from, e->recipients, data, len, codes, replies, &local);
+      for (guint r = 0; sent && r < n; r++)
+        if (codes[r] >= 200 && codes[r] < 300)
+          {
+            ms_crash_point ("smtp-250");
+            break;
+          }
+      if (!sent)
+        {
+          g_warning ("queue %s: %s", e->id, local->message);
+          ms_smtp_close (smtp, FALSE);
+          f->conns[used] = NULL;
+          f->down[used] = TRUE;
+          g_free (f->why_down);
+          f->why_down = g_strdup (local->message);
+        }
+    }
+  return sent;
+}
+
+/* What became of each recipient of @e that the smarthost answered
+ * (@codes, @replies, which are freed here): counted as sent; when the
+ * acceptance could not be recorded (!@recorded), left for later; with a
+ * 5xx, given up once its failure notice is in the INBOX; else added to
+ * @left, to try again. Returns how many were accepted. */
+static guint
+sort_recipients (Flush *f, MsQueueEntry *e, GBytes *bytes, const int *codes, char **replies,
+                 gboolean recorded, GPtrArray *left)
+{
+  guint n = g_strv_length (e->recipients);
+  guint accepted = 0;
+
+  for (guint r = 0; r < n; r++)
+    {
+      if (codes[r] >= 200 && codes[r] < 300)
+        {
+          g_info ("queue %s: %s to <%s> sent: %s", e->id, e->reason, e->recipients[r], replies[r]);
+          f->stats->sent++;
+          accepted++;
+        }
+      else if (!recorded)
+        f->stats->deferred++;
+      /* a 5xx recipient stays in the row until its notice is in INBOX */
+      else if (codes[r] >= 500 && notify_failure (f->config, e, bytes, e->recipients[r], replies[r]))
+        f->stats->failed++;
+      else
+        {
+          g_ptr_array_add (left, g_strdup (e->recipients[r]));
+          g_free (e->last_reply);
+          e->last_reply = g_strdup (replies[r]);
+          f->stats->deferred++;
+        }
+      g_free (replies[r]);
+    }
+  return accepted;
+}
+
+/* The end of @e once its recipients are sorted: with nobody @left, its
+ * row and file go; else the row keeps only those left, deferred. */
+static void
+finish_entry (Flush *f, MsQueueEntry *e, guint accepted, GPtrArray *left)
+{
+  g_autoptr (GError) local = NULL;
+  guint n = g_strv_length (e->recipients);
+
+  /* the row first, then the file: a crash in between leaves a file
+   * that the next flush's sweep removes */
+  if (accepted == n) /* record_accepted removed the row */
+    {
+      ms_crash_point ("queue-row-delete");
+      unlink (e->file);
+    }
+  else if (left->len == 0)
+    {
+      if (ms_state_queue_delete (f->state, e->id, &local))
+        {
+          ms_crash_point ("queue-row-delete");
+          unlink (e->file);
+        }
+      else
+        g_warning ("queue %s: done, but the queue entry could not be removed (%s); a given-up "
+                   "recipient may get a second notice", e->id, local->message);
+    }
+  if (left->len == 0)
+    return;
+  g_ptr_array_add (left, NULL);
+  g_strfreev (e->recipients);
+  e->recipients = (char **) g_ptr_array_steal (left, NULL);
+  {
+    g_autofree char *why = g_strdup (e->last_reply);
+    defer (e, why, f->now);
+  }
+  ms_state_queue_update (f->state, e, NULL);
+}
+
+/* One entry of the queue, if it is due (or @f->all): dropped when its
+ * file is gone, given up when it is too old, else sent, or deferred when
+ * no smarthost took it. FALSE, with @error set, when the smarthost
+ * accepted it but the queue could not record that: the flush stops
+ * sending, so that only this message can go out twice. */
+static gboolean
+flush_entry (Flush *f, MsQueueEntry *e, GError **error)
+{
+  g_autoptr (GMappedFile) map = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GPtrArray) left = g_ptr_array_new_with_free_func (g_free);
+  gboolean expired = f->now > e->created + (gint64) f->config->queue_lifetime * 86400;
+  guint n = g_strv_length (e->recipients);
+  g_autofree int *codes = g_new0 (int, n + 1);
+  g_autofree char **replies = g_new0 (char *, n + 1);
+  gboolean recorded = TRUE;
+  guint accepted;
+
+  if (!f->all && e->next_try > f->now && !expired)
+    return TRUE;
+  map = map_entry_file (f, e);
+  if (map == NULL)
+    return TRUE;
+  bytes = g_mapped_file_get_bytes (map);
+  if (expired)
+    {
+      give_up (f, e, bytes);
+      return TRUE;
+    }
+  if (f->config->smtp->len == 0)
+    {
+      g_warning ("queue %s: no [smtp NAME] smarthost is configured; it waits in the queue "
+                 "(see mailsift.conf(5))", e->id);
+      f->stats->deferred += n;
+      return TRUE;
+    }
+  if (!send_entry (f, e, bytes, codes, replies))
+    {
+      defer (e, f->why_down ? f->why_down : "no smarthost answered", f->now);
+      f->stats->deferred += n;
+      ms_state_queue_update (f->state, e, NULL);
+      return TRUE;
+    }
+  /* the smarthost has it: recorded before anything else. A crash from
+   * its 250 to this commit sends this one message again; if it cannot
+   * be recorded, stop, or every further message would be too */
+  if (!record_accepted (f->state, e, codes, &local))
+    {
+      g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "queue %s: the smarthost accepted it, but "
+                   "the queue could not record that (%s); stopped sending, so that only this "
+                   "message can go out twice", e->id, local->message);
+      recorded = FALSE;
+    }
+  accepted = sort_recipients (f, e, bytes, codes, replies, recorded, left);
+  if (!recorded)
+    return FALSE;
+  finish_entry (f, e, accepted, left);
+  return TRUE;
+}
+
 gboolean
 ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueStats *stats,
                 GError **error)
 {
   g_autoptr (GPtrArray) entries = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  g_autofree char *why_down = NULL;
   g_autofree char *dir = g_build_filename (ms_state_get_dir (state), "queue", NULL);
-  guint n_hosts = config->smtp->len;
-  g_autofree MsSmtp **conns = g_new0 (MsSmtp *, n_hosts + 1);
-  g_autofree gboolean *down = g_new0 (gboolean, n_hosts + 1);
-  gboolean round_robin = config->smtp_balance == MS_SMTP_BALANCE_ROUND_ROBIN;
-  g_autofree char *next = round_robin ? ms_state_meta_get (state, "smtp_next") : NULL;
-  /* round-robin: each message starts at the next host in turn, also
-   * across runs (deliver sends one message per run) */
-  guint turn = next ? (guint) g_ascii_strtoull (next, NULL, 10) : 0;
+  g_auto (Flush) f = {
+    .state = state,
+    .config = config,
+    .all = all,
+    .stats = stats,
+    .now = g_get_real_time () / G_USEC_PER_SEC,
+    .n_hosts = config->smtp->len,
+    .conns = g_new0 (MsSmtp *, config->smtp->len + 1),
+    .down = g_new0 (gboolean, config->smtp->len + 1),
+    .round_robin = config->smtp_balance == MS_SMTP_BALANCE_ROUND_ROBIN,
+  };
+  g_autofree char *next = f.round_robin ? ms_state_meta_get (state, "smtp_next") : NULL;
   gboolean ok = TRUE;
   int lock;
 
+  /* round-robin: each message starts at the next host in turn, also
+   * across runs (deliver sends one message per run) */
+  f.turn = next ? (guint) g_ascii_strtoull (next, NULL, 10) : 0;
   memset (stats, 0, sizeof *stats);
   /* one sender at a time (deliver, fetch, run and queue flush may meet),
    * and the queue read under the lock: else an entry is sent twice */
@@ -387,158 +634,14 @@ ms_queue_flush (MsState *state, const MsConfig *config, gboolean all, MsQueueSta
       close (lock);
       return FALSE;
     }
-  for (guint i = 0; i < entries->len; i++)
+  for (guint i = 0; ok && i < entries->len; i++)
+    ok = flush_entry (&f, entries->pdata[i], error);
+  for (guint i = 0; i < f.n_hosts; i++)
+    if (f.conns[i])
+      ms_smtp_close (f.conns[i], TRUE);
+  if (f.round_robin)
     {
-      MsQueueEntry *e = entries->pdata[i];
-      g_autoptr (GMappedFile) map = NULL;
-      g_autoptr (GBytes) bytes = NULL;
-      g_autoptr (GError) local = NULL;
-      g_autoptr (GPtrArray) left = g_ptr_array_new_with_free_func (g_free);
-      gboolean expired = now > e->created + (gint64) config->queue_lifetime * 86400;
-      guint n = g_strv_length (e->recipients);
-      g_autofree int *codes = g_new0 (int, n + 1);
-      g_autofree char **replies = g_new0 (char *, n + 1);
-      gboolean sent = FALSE;
-      guint accepted = 0;
-
-      if (!all && e->next_try > now && !expired)
-        continue;
-      map = g_mapped_file_new (e->file, FALSE, &local);
-      if (map == NULL)
-        {
-          /* a queue file goes only after its row: someone else removed it */
-          g_warning ("queue %s: %s to %s (from message %s) cannot be sent: its file is gone (%s); "
-                     "dropping the entry. If it mattered, forward the message again.", e->id,
-                     e->reason, n ? e->recipients[0] : "nobody", e->origin ? e->origin : "(unknown)",
-                     local->message);
-          ms_state_queue_delete (state, e->id, NULL);
-          continue;
-        }
-      bytes = g_mapped_file_get_bytes (map);
-      if (expired)
-        {
-          g_autofree char *why = g_strdup_printf ("not sent within queue_lifetime (%d days); last "
-                                                  "answer: %s", config->queue_lifetime,
-                                                  e->last_reply ? e->last_reply : "none");
-          gboolean noted = TRUE;
-          for (guint r = 0; r < n; r++, stats->failed++)
-            noted &= notify_failure (config, e, bytes, e->recipients[r], why);
-          if (noted && ms_state_queue_delete (state, e->id, NULL))
-            unlink (e->file);
-          continue;
-        }
-      if (config->smtp->len == 0)
-        {
-          g_warning ("queue %s: no [smtp NAME] smarthost is configured; it waits in the queue "
-                     "(see mailsift.conf(5))", e->id);
-          stats->deferred += n;
-          continue;
-        }
-      /* connections are kept for the run; on a broken one, the next host */
-      for (guint attempt = 0, first = round_robin ? turn++ % n_hosts : 0; attempt < n_hosts && !sent;
-           attempt++)
-        {
-          gsize len;
-          const char *data;
-          guint used = 0;
-          MsSmtp *smtp = connect_from (config, conns, down, first, &used, &why_down);
-          if (smtp == NULL)
-            break;
-          data = g_bytes_get_data (bytes, &len);
-          g_clear_error (&local);
-          sent = ms_smtp_send (smtp, e->envelope_from, e->recipients, data, len, codes, replies, &local);
-          for (guint r = 0; sent && r < n; r++)
-            if (codes[r] >= 200 && codes[r] < 300)
-              {
-                ms_crash_point ("smtp-250");
-                break;
-              }
-          if (!sent)
-            {
-              g_warning ("queue %s: %s", e->id, local->message);
-              ms_smtp_close (smtp, FALSE);
-              conns[used] = NULL;
-              down[used] = TRUE;
-              g_free (why_down);
-              why_down = g_strdup (local->message);
-            }
-        }
-      if (!sent)
-        {
-          defer (e, why_down ? why_down : "no smarthost answered", now);
-          stats->deferred += n;
-          ms_state_queue_update (state, e, NULL);
-          continue;
-        }
-      /* the smarthost has it: recorded before anything else. A crash from
-       * its 250 to this commit sends this one message again; if it cannot
-       * be recorded, stop, or every further message would be too */
-      if (!record_accepted (state, e, codes, &local))
-        {
-          g_set_error (error, MS_ERROR, MS_ERROR_TEMPORARY, "queue %s: the smarthost accepted it, but "
-                       "the queue could not record that (%s); stopped sending, so that only this "
-                       "message can go out twice", e->id, local->message);
-          ok = FALSE;
-        }
-      for (guint r = 0; r < n; r++)
-        {
-          if (codes[r] >= 200 && codes[r] < 300)
-            {
-              g_info ("queue %s: %s to <%s> sent: %s", e->id, e->reason, e->recipients[r], replies[r]);
-              stats->sent++;
-              accepted++;
-            }
-          else if (!ok)
-            stats->deferred++;
-          /* a 5xx recipient stays in the row until its notice is in INBOX */
-          else if (codes[r] >= 500 && notify_failure (config, e, bytes, e->recipients[r], replies[r]))
-            stats->failed++;
-          else
-            {
-              g_ptr_array_add (left, g_strdup (e->recipients[r]));
-              g_free (e->last_reply);
-              e->last_reply = g_strdup (replies[r]);
-              stats->deferred++;
-            }
-          g_free (replies[r]);
-        }
-      if (!ok)
-        break;
-      /* the row first, then the file: a crash in between leaves a file
-       * that the next flush's sweep removes */
-      if (accepted == n) /* record_accepted removed the row */
-        {
-          ms_crash_point ("queue-row-delete");
-          unlink (e->file);
-        }
-      else if (left->len == 0)
-        {
-          if (ms_state_queue_delete (state, e->id, &local))
-            {
-              ms_crash_point ("queue-row-delete");
-              unlink (e->file);
-            }
-          else
-            g_warning ("queue %s: done, but the queue entry could not be removed (%s); a given-up "
-                       "recipient may get a second notice", e->id, local->message);
-        }
-      if (left->len == 0)
-        continue;
-      g_ptr_array_add (left, NULL);
-      g_strfreev (e->recipients);
-      e->recipients = (char **) g_ptr_array_steal (left, NULL);
-      {
-        g_autofree char *why = g_strdup (e->last_reply);
-        defer (e, why, now);
-      }
-      ms_state_queue_update (state, e, NULL);
-    }
-  for (guint i = 0; i < n_hosts; i++)
-    if (conns[i])
-      ms_smtp_close (conns[i], TRUE);
-  if (round_robin)
-    {
-      g_autofree char *value = g_strdup_printf ("%u", n_hosts ? turn % n_hosts : 0);
+      g_autofree char *value = g_strdup_printf ("%u", f.n_hosts ? f.turn % f.n_hosts : 0);
       ms_state_meta_set (state, "smtp_next", value, NULL);
     }
   close (lock);

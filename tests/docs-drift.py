@@ -2,7 +2,7 @@
 """Docs cannot drift: the lists that exist both in code and in the
 documentation must agree. Prints TAP.
 
-1. Configuration keys: every key of the table in agent/config.c is
+1. Configuration keys: every key of the table in agent/config-keys.c is
    described in man/mailsift.conf.5, and every key described there exists.
 2. Commands: every command agent/main.c lists has a section
    "mailsift NAME" in man/mailsift.1.
@@ -26,7 +26,7 @@ def read(path):
 
 
 def config_keys():
-    src = read("agent/config.c")
+    src = read("agent/config-keys.c")
     keys = set()
     for m in re.finditer(r'^\s*(KEY|CHOICE)\s*\(\s*"\w+",\s*"(\w+)"', src, re.M):
         keys.add(m.group(2))
@@ -100,7 +100,7 @@ def compare(what, code, doc, code_name, doc_name):
     checks.append((not extra, "%s: every one in %s exists in %s" % (what, doc_name, code_name), extra))
 
 
-compare("config keys", config_keys(), man_keys(), "agent/config.c", "man/mailsift.conf.5")
+compare("config keys", config_keys(), man_keys(), "agent/config-keys.c", "man/mailsift.conf.5")
 cmds = commands()
 # filter-worker is internal; its absence from the man page is right
 compare("commands", cmds - {"filter"}, man_commands(), "agent/main.c", "man/mailsift.1")

@@ -21,7 +21,7 @@
 #                      (agent/source-imap.c, agent/net.c bounds, fetch.c)
 #   fuzz-pop3          what a POP3 server sends during a whole fetch
 #                      (agent/source-pop3.c, agent/net.c bounds, fetch.c)
-#   fuzz-config        a config file (agent/config.c)
+#   fuzz-config        a config file (agent/config.c, config-keys.c)
 #   fuzz-wire          a result as the filter process sends it back
 #                      (filters/wire.c, ms_filter_result_decode)
 #

@@ -1,6 +1,6 @@
-/* Fuzz target for the config loader (agent/config.c) on arbitrary key
- * files. Not built by make; tests/fuzz/build.sh builds it (see there for
- * how to run it).
+/* Fuzz target for the config loader (agent/config.c, values parsed by
+ * agent/config-keys.c) on arbitrary key files. Not built by make;
+ * tests/fuzz/build.sh builds it (see there for how to run it).
  *
  * Input: the config file. It is written to a file of mode 0600 in a
  * private temporary folder (the loader refuses a file others may read)
