@@ -4,8 +4,11 @@
  * GSocketClient resolves and connects with a timeout, GTlsClientConnection
  * sends SNI and verifies the chain and the host name during the handshake.
  * The driver's reads and writes block (accounts run in worker threads);
- * the GSocket timeout set by the client bounds each of them. */
-#include "net.h"
+ * the GSocket timeout set by the client bounds each of them.
+ *
+ * This file holds the driver, connecting and waiting for input; the
+ * protocol trace of -vv is in net-trace.c. */
+#include "net-private.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,41 +22,6 @@
 #define NET_BUFFER_SIZE 8192
 #define NET_DEFAULT_TIMEOUT_S 60
 #define NET_TLS_RECORD_MAX 16384 /* the most plaintext one TLS record carries */
-
-/* The driver's data, one per mailstream. */
-typedef struct {
-  GSocketConnection *socket; /* the TCP connection, kept across STARTTLS */
-  GIOStream *io;             /* @socket, or the GTlsClientConnection over it */
-  GCancellable *cancel;      /* hard cancel (mailstream_cancel): all I/O fails */
-  GError *error;             /* the first I/O error; sticky, see net_fail() */
-  char *where;               /* "host:port", for messages */
-  /* Over TLS, each read asks for a whole record, so that no decrypted byte
-   * stays inside GIO's TLS layer: glib-networking (2.74, and upstream)
-   * reports a TLS stream readable only when its socket is, so bytes left
-   * there would be invisible to ms_net_wait_input(). What libetpan did not
-   * take yet waits here instead. */
-  char *tls_buf;
-  gsize tls_pos, tls_len;
-  /* What the server may send (see MsNetLimits), counted on the bytes
-   * handed to libetpan. */
-  MsNetLimits limits;
-  gsize line_len;         /* bytes of the text line in progress */
-  char tail[24];          /* its last bytes, where an IMAP "{N}" would be */
-  gsize tail_len;
-  guint64 literal_left;   /* bytes of the current IMAP literal still to come */
-  guint64 lines, text, literals; /* in the answers to the last command sent */
-  gint64 deadline;        /* monotonic; 0: none */
-  guint timeout_s;        /* for each read and write */
-  /* -vv: the protocol trace (net_trace_*) */
-  gboolean trace;
-  gboolean secret;        /* in an AUTH or LOGIN exchange: client lines hidden */
-  GString *trace_line;    /* the server line being read, its first bytes */
-  /* IMAP: the first bytes of the text line in progress, for
-   * ms_net_imap_unsafe(), and whether a line was seen (the greeting) */
-  GString *imap_head;
-  gboolean greeted;
-  guint trace_in, trace_out; /* lines shown since the last command, answer */
-} NetStream;
 
 static void
 net_stream_free (NetStream *ns)
@@ -223,116 +191,6 @@ literal_announced (const char *tail, gsize len)
   if (i == 0 || i == end - 1 || tail[i - 1] != '{' || end - 1 - i > 19)
     return -1;
   return (gint64) g_ascii_strtoull (tail + i, NULL, 10);
-}
-
-/* ---------------------------------------------------------------- trace */
-
-/* The protocol trace of -vv (log_level = debug): "host:port: C: line" for
- * what mailsift sends, "host:port: S: line" for what the server answers.
- * Lines are cut at NET_TRACE_WIDTH bytes and at most NET_TRACE_LINES of
- * them are shown per command or answer, so a message body shows its
- * first lines only (IMAP literals not at all: their "{N}" says the size).
- * What could carry a secret is shown as [hidden]: the rest of a LOGIN,
- * PASS or APOP line, and the whole of an AUTH or AUTHENTICATE exchange,
- * until the server gives its final answer. */
-#define NET_TRACE_WIDTH 200
-#define NET_TRACE_LINES 40
-
-static void
-trace_show (NetStream *ns, char who, guint *count, const char *line, gsize len)
-{
-  g_autofree char *shown = NULL;
-
-  if (*count > NET_TRACE_LINES)
-    return;
-  if ((*count)++ == NET_TRACE_LINES)
-    {
-      g_debug ("%s: %c: [more lines not shown]", ns->where, who);
-      return;
-    }
-  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-    len--;
-  shown = g_utf8_make_valid (line, (gssize) MIN (len, NET_TRACE_WIDTH));
-  g_debug ("%s: %c: %s%s", ns->where, who, shown, len > NET_TRACE_WIDTH ? " [cut]" : "");
-}
-
-/* The word @i (0-based) of @line, or "". Transfer full. */
-static char *
-trace_word (const char *line, gsize len, guint i)
-{
-  gsize p = 0, start;
-
-  for (;;)
-    {
-      while (p < len && (line[p] == ' ' || line[p] == '\t'))
-        p++;
-      start = p;
-      while (p < len && line[p] != ' ' && line[p] != '\t' && line[p] != '\r' && line[p] != '\n')
-        p++;
-      if (i-- == 0 || start == p)
-        return g_strndup (line + start, p - start);
-    }
-}
-
-/* A line mailsift sends, as the trace shows it. Transfer full. */
-static char *
-trace_redact (NetStream *ns, const char *line, gsize len)
-{
-  g_autofree char *w0 = trace_word (line, len, 0), *w1 = trace_word (line, len, 1);
-  g_autofree char *w2 = trace_word (line, len, 2);
-
-  if (ns->secret)
-    return g_strdup ("[hidden]");
-  /* POP3 and SMTP: PASS, APOP, AUTH; IMAP: tag LOGIN, tag AUTHENTICATE */
-  if (g_ascii_strcasecmp (w0, "PASS") == 0)
-    return g_strdup ("PASS [hidden]");
-  if (g_ascii_strcasecmp (w0, "APOP") == 0)
-    return g_strdup_printf ("APOP %s [hidden]", w1);
-  if (g_ascii_strcasecmp (w0, "AUTH") == 0)
-    {
-      ns->secret = TRUE;
-      return g_strdup_printf ("AUTH %s [hidden]", w1);
-    }
-  if (g_ascii_strcasecmp (w1, "LOGIN") == 0)
-    {
-      ns->secret = TRUE;
-      return g_strdup_printf ("%s LOGIN [hidden]", w0);
-    }
-  if (g_ascii_strcasecmp (w1, "AUTHENTICATE") == 0)
-    {
-      ns->secret = TRUE;
-      return g_strdup_printf ("%s AUTHENTICATE %s [hidden]", w0, w2);
-    }
-  return g_strndup (line, len);
-}
-
-static void
-trace_out (NetStream *ns, const char *buf, gsize n)
-{
-  while (n > 0)
-    {
-      const char *nl = memchr (buf, '\n', n);
-      gsize take = nl ? (gsize) (nl - buf) + 1 : n;
-      g_autofree char *shown = trace_redact (ns, buf, take);
-
-      trace_show (ns, 'C', &ns->trace_out, shown, strlen (shown));
-      buf += take, n -= take;
-    }
-  ns->trace_in = 0;
-}
-
-/* A whole server line: shown, and the end of a secret exchange unless
- * it is a continuation (IMAP and POP3 "+", SMTP "334"). */
-static void
-trace_in_line (NetStream *ns)
-{
-  const char *l = ns->trace_line->str;
-
-  trace_show (ns, 'S', &ns->trace_in, l, ns->trace_line->len);
-  if (l[0] != '+' && strncmp (l, "334", 3) != 0)
-    ns->secret = FALSE;
-  ns->trace_out = 0;
-  g_string_truncate (ns->trace_line, 0);
 }
 
 /* Count @n bytes libetpan is about to get against the limits. FALSE:

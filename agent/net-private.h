@@ -1,0 +1,55 @@
+/* mailsift - the network layer's own type and the functions its files
+ * share: net.c (the driver, connecting, waiting for input) and
+ * net-trace.c (the protocol trace). Only those files include this
+ * header; everything else sees net.h. */
+#pragma once
+
+#include "net.h"
+
+
+/* The driver's data, one per mailstream. */
+typedef struct {
+  GSocketConnection *socket; /* the TCP connection, kept across STARTTLS */
+  GIOStream *io;             /* @socket, or the GTlsClientConnection over it */
+  GCancellable *cancel;      /* hard cancel (mailstream_cancel): all I/O fails */
+  GError *error;             /* the first I/O error; sticky, see net_fail() */
+  char *where;               /* "host:port", for messages */
+  /* Over TLS, each read asks for a whole record, so that no decrypted byte
+   * stays inside GIO's TLS layer: glib-networking (2.74, and upstream)
+   * reports a TLS stream readable only when its socket is, so bytes left
+   * there would be invisible to ms_net_wait_input(). What libetpan did not
+   * take yet waits here instead. */
+  char *tls_buf;
+  gsize tls_pos, tls_len;
+  /* What the server may send (see MsNetLimits), counted on the bytes
+   * handed to libetpan. */
+  MsNetLimits limits;
+  gsize line_len;         /* bytes of the text line in progress */
+  char tail[24];          /* its last bytes, where an IMAP "{N}" would be */
+  gsize tail_len;
+  guint64 literal_left;   /* bytes of the current IMAP literal still to come */
+  guint64 lines, text, literals; /* in the answers to the last command sent */
+  gint64 deadline;        /* monotonic; 0: none */
+  guint timeout_s;        /* for each read and write */
+  /* -vv: the protocol trace (net-trace.c) */
+  gboolean trace;
+  gboolean secret;        /* in an AUTH or LOGIN exchange: client lines hidden */
+  GString *trace_line;    /* the server line being read, its first bytes */
+  /* IMAP: the first bytes of the text line in progress, for
+   * ms_net_imap_unsafe(), and whether a line was seen (the greeting) */
+  GString *imap_head;
+  gboolean greeted;
+  guint trace_in, trace_out; /* lines shown since the last command, answer */
+} NetStream;
+
+/* ---------------------------------------------------------------- net-trace.c */
+
+/* The trace cuts lines at this many bytes; net_account() keeps that much
+ * (and the line end) of the server line being read in trace_line. */
+#define NET_TRACE_WIDTH 200
+
+/* Trace the @n bytes mailsift is about to send. */
+G_GNUC_INTERNAL void trace_out (NetStream *ns, const char *buf, gsize n);
+
+/* Trace the server line in @ns->trace_line, which is whole. */
+G_GNUC_INTERNAL void trace_in_line (NetStream *ns);
