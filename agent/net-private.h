@@ -1,7 +1,8 @@
 /* mailsift - the network layer's own type and the functions its files
- * share: net.c (the driver, connecting, waiting for input) and
- * net-trace.c (the protocol trace). Only those files include this
- * header; everything else sees net.h. */
+ * share: net.c (the driver, connecting, waiting for input), net-bounds.c
+ * (the bounds on what a server may send) and net-trace.c (the protocol
+ * trace). Only those files include this header; everything else sees
+ * net.h. */
 #pragma once
 
 #include "net.h"
@@ -41,6 +42,21 @@ typedef struct {
   gboolean greeted;
   guint trace_in, trace_out; /* lines shown since the last command, answer */
 } NetStream;
+
+/* ---------------------------------------------------------------- net.c */
+
+/* The driver data of a stream made by ms_net_connect(); NULL for any
+ * other stream. */
+G_GNUC_INTERNAL NetStream *net_stream_of (mailstream *stream);
+
+/* Make the stream unusable for good, keeping (a copy of) @error. */
+G_GNUC_INTERNAL void net_kill (NetStream *ns, const GError *error);
+
+/* ---------------------------------------------------------------- net-bounds.c */
+
+/* Count @n bytes libetpan is about to get against the limits. FALSE:
+ * a bound was hit and the stream is dead. */
+G_GNUC_INTERNAL gboolean net_account (NetStream *ns, const char *buf, gsize n);
 
 /* ---------------------------------------------------------------- net-trace.c */
 

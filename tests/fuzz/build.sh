@@ -18,9 +18,9 @@
 #   fuzz-utf7          a folder name, modified UTF-7 both ways with the
 #                      round trip checked (message/utf7.c)
 #   fuzz-imap          what an IMAP server sends during a whole fetch
-#                      (agent/source-imap.c, agent/net.c bounds, fetch.c)
+#                      (agent/source-imap.c, agent/net-bounds.c, fetch.c)
 #   fuzz-pop3          what a POP3 server sends during a whole fetch
-#                      (agent/source-pop3.c, agent/net.c bounds, fetch.c)
+#                      (agent/source-pop3.c, agent/net-bounds.c, fetch.c)
 #   fuzz-config        a config file (agent/config.c, config-keys.c)
 #   fuzz-wire          a result as the filter process sends it back
 #                      (filters/wire.c, ms_filter_result_decode)

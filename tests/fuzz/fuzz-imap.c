@@ -1,7 +1,7 @@
 /* Fuzz target for the IMAP source: everything an IMAP server sends
  * during a fetch (greeting, CAPABILITY, the LOGIN answer, SELECT, the
  * FETCH listing, UID FETCH bodies, STORE/EXPUNGE answers, LOGOUT), read
- * through mailsift's network layer and its bounds (agent/net.c) by
+ * through mailsift's network layer and its bounds (agent/net-bounds.c) by
  * agent/source-imap.c and delivered by agent/fetch.c. Not built by make;
  * tests/fuzz/build.sh builds it (see there for how to run it).
  *

@@ -1,7 +1,7 @@
 /* Fuzz target for the POP3 source: everything a POP3 server sends during
  * a fetch (greeting, CAPA, USER/PASS answers, STAT, UIDL and LIST
  * listings, RETR/TOP with dot-stuffing, DELE, QUIT), read through
- * mailsift's network layer and its line bounds (agent/net.c) by
+ * mailsift's network layer and its line bounds (agent/net-bounds.c) by
  * agent/source-pop3.c and delivered by agent/fetch.c. Not built by make;
  * tests/fuzz/build.sh builds it (see there for how to run it).
  *
