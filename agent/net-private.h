@@ -1,8 +1,8 @@
 /* mailsift - the network layer's own type and the functions its files
  * share: net.c (the driver, connecting, waiting for input), net-bounds.c
- * (the bounds on what a server may send) and net-trace.c (the protocol
- * trace). Only those files include this header; everything else sees
- * net.h. */
+ * (the bounds on what a server may send), net-trace.c (the protocol
+ * trace) and net-tls.c (TLS and STARTTLS). Only those files include this
+ * header; everything else sees net.h. */
 #pragma once
 
 #include "net.h"
@@ -69,3 +69,19 @@ G_GNUC_INTERNAL void trace_out (NetStream *ns, const char *buf, gsize n);
 
 /* Trace the server line in @ns->trace_line, which is whole. */
 G_GNUC_INTERNAL void trace_in_line (NetStream *ns);
+
+/* ---------------------------------------------------------------- net-tls.c */
+
+/* Network and non-certificate TLS errors: "host:port: @what: cause". */
+G_GNUC_INTERNAL void set_net_error (GError **error, const NetStream *ns, const char *what,
+                                    const GError *cause);
+
+/* Checks every TLS connection needs, before a byte goes out; *@pin_out
+ * gets the normalized pin_sha256 (transfer full), or NULL. */
+G_GNUC_INTERNAL gboolean check_tls_options (const MsNetOptions *options, char **pin_out,
+                                            GError **error);
+
+/* Wrap @ns->socket in TLS and handshake; returns the verified connection
+ * (transfer full). @ns->io is left alone. */
+G_GNUC_INTERNAL GIOStream *tls_handshake (NetStream *ns, const MsNetOptions *options,
+                                          const char *pin, GError **error);

@@ -1,6 +1,6 @@
 /* mailsift - SMTP submission to a smarthost, for the outbound queue.
  *
- * libetpan runs the session (EHLO, STARTTLS, AUTH); TLS is ours (net.c).
+ * libetpan runs the session (EHLO, STARTTLS, AUTH); TLS is ours (net-tls.c).
  * MAIL/RCPT/DATA are driven one by one, so every recipient gets its own
  * result: libetpan's send helpers stop at the first refused recipient and
  * cannot tell 450 from 550 (see the libetpan notes). */

@@ -1,8 +1,8 @@
-/* Unit tests: GIO network streams for libetpan (agent/net.c), against
- * servers in threads on 127.0.0.1 with throwaway certificates that the
- * openssl CLI makes at start-up: a CA, a server certificate for localhost
- * and 127.0.0.1, one for mail.test only, an expired one, one not yet
- * valid, and a self-signed one. */
+/* Unit tests: GIO network streams for libetpan (agent/net.c, net-tls.c,
+ * net-bounds.c), against servers in threads on 127.0.0.1 with throwaway
+ * certificates that the openssl CLI makes at start-up: a CA, a server
+ * certificate for localhost and 127.0.0.1, one for mail.test only, an
+ * expired one, one not yet valid, and a self-signed one. */
 #include "error.h"
 #include "net.h"
 
