@@ -1,29 +1,19 @@
-#include "state.h"
+/* mailsift - the state store (see state.h): opening state.db and taking
+ * it up the ladder of schema migrations, transactions and the batch
+ * mode, the helpers that the state-*.c files share (state-private.h),
+ * the meta table and lock files. The queue's rows are in state-queue.c. */
+#include "state-private.h"
 
 #include "deliver-maildir.h"
 
 #include "error.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
-
-/* A write of a batch, kept until the batch commits: the statement,
- * prepared and bound, not yet stepped. */
-typedef struct {
-  sqlite3_stmt *st;
-  const char *what;
-  /* a vacation record, which the batch's later messages must see */
-  char *vacation_sender; /* lower case, as the SQL compares it */
-  char *vacation_handle;
-  gint64 vacation_when;
-} KeptWrite;
 
 static void
 kept_write_free (gpointer data)
@@ -35,15 +25,6 @@ kept_write_free (gpointer data)
   g_free (k->vacation_handle);
   g_free (k);
 }
-
-struct _MsState {
-  char *dir;
-  sqlite3 *db;
-  guint depth;     /* open transactions: the outer one, then savepoints */
-  GPtrArray *kept; /* a batch is open: its writes (KeptWrite), in order */
-  GArray *marks;   /* kept->len at each begin inside the batch */
-  MsStateHealth health;
-};
 
 /* Set on every connection that writes. */
 static const char pragmas[] =
@@ -134,7 +115,7 @@ advice (int code)
     }
 }
 
-static gboolean
+gboolean
 db_error (MsState *s, GError **error, const char *what)
 {
   int code = s->db ? sqlite3_extended_errcode (s->db) : SQLITE_NOMEM;
@@ -479,7 +460,7 @@ ms_state_txn_rollback (MsStateTxn *txn)
   ms_state_rollback (s);
 }
 
-static sqlite3_stmt *
+sqlite3_stmt *
 prepare (MsState *s, const char *sql, GError **error)
 {
   sqlite3_stmt *st = NULL;
@@ -494,7 +475,7 @@ prepare (MsState *s, const char *sql, GError **error)
 
 /* Make the write @*st, or, in a batch, keep it (taking the statement)
  * for the batch's commit. */
-static gboolean
+gboolean
 write_step (MsState *s, sqlite3_stmt **st, const char *what, GError **error)
 {
   KeptWrite *k;
@@ -506,6 +487,13 @@ write_step (MsState *s, sqlite3_stmt **st, const char *what, GError **error)
   k->what = what;
   g_ptr_array_add (s->kept, k);
   return TRUE;
+}
+
+char *
+column_dup (sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text (st, i);
+  return t ? g_strdup ((const char *) t) : NULL;
 }
 
 gboolean
@@ -602,95 +590,6 @@ ms_state_vacation_record (MsState *s, const char *sender, const char *handle, gi
       k->vacation_when = when;
     }
   return TRUE;
-}
-
-void
-ms_queue_entry_free (MsQueueEntry *e)
-{
-  if (e == NULL)
-    return;
-  g_free (e->id);
-  g_free (e->reason);
-  g_free (e->envelope_from);
-  g_strfreev (e->recipients);
-  g_free (e->origin);
-  g_free (e->file);
-  g_free (e->last_reply);
-  g_free (e);
-}
-
-gboolean
-ms_state_queue_insert (MsState *s, const MsQueueEntry *e, GError **error)
-{
-  g_autoptr (sqlite3_stmt) st = prepare (s, "INSERT INTO queue (id, created, reason, envelope_from, "
-                                            "recipients, origin, file, next_try) VALUES "
-                                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
-  g_autofree char *rcpts = g_strjoinv ("\n", e->recipients);
-
-  if (st == NULL)
-    return FALSE;
-  sqlite3_bind_text (st, 1, e->id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, e->created);
-  sqlite3_bind_text (st, 3, e->reason, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 4, e->envelope_from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 5, rcpts, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 6, e->origin, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 7, e->file, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 8, e->next_try);
-  return write_step (s, &st, "queue insert", error);
-}
-
-gboolean
-ms_state_queue_delete (MsState *s, const char *id, GError **error)
-{
-  g_autoptr (sqlite3_stmt) st = prepare (s, "DELETE FROM queue WHERE id = ?1", error);
-
-  if (st == NULL)
-    return FALSE;
-  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
-  return write_step (s, &st, "queue delete", error);
-}
-
-static char *
-column_dup (sqlite3_stmt *st, int i)
-{
-  const unsigned char *t = sqlite3_column_text (st, i);
-  return t ? g_strdup ((const char *) t) : NULL;
-}
-
-GPtrArray *
-ms_state_queue_list (MsState *s, GError **error)
-{
-  g_autoptr (sqlite3_stmt) st = prepare (s, "SELECT id, created, reason, envelope_from, recipients, "
-                                            "origin, file, attempts, next_try, last_reply "
-                                            "FROM queue ORDER BY created, id", error);
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_queue_entry_free);
-  int rc;
-
-  if (st == NULL)
-    return NULL;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      MsQueueEntry *e = g_new0 (MsQueueEntry, 1);
-      g_autofree char *rcpts = column_dup (st, 4);
-      e->id = column_dup (st, 0);
-      e->created = sqlite3_column_int64 (st, 1);
-      e->reason = column_dup (st, 2);
-      e->envelope_from = column_dup (st, 3);
-      e->recipients = g_strsplit (rcpts ? rcpts : "", "\n", -1);
-      e->origin = column_dup (st, 5);
-      e->file = column_dup (st, 6);
-      e->attempts = sqlite3_column_int (st, 7);
-      e->next_try = sqlite3_column_int64 (st, 8);
-      e->last_reply = column_dup (st, 9);
-      g_ptr_array_add (out, e);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      db_error (s, error, "queue list");
-      return NULL;
-    }
-  return g_steal_pointer (&out);
 }
 
 /* ---------------------------------------------------------------- fetch state */
@@ -1044,23 +943,6 @@ ms_state_msgid_record (MsState *s, const char *msgid, const char *account, gint6
     return FALSE;
   sqlite3_bind_int64 (prune, 1, when - 30 * 86400);
   return write_step (s, &prune, "Message-ID prune", error);
-}
-
-gboolean
-ms_state_queue_update (MsState *s, const MsQueueEntry *e, GError **error)
-{
-  g_autoptr (sqlite3_stmt) st = prepare (s, "UPDATE queue SET recipients = ?2, attempts = ?3, "
-                                            "next_try = ?4, last_reply = ?5 WHERE id = ?1", error);
-  g_autofree char *rcpts = g_strjoinv ("\n", e->recipients);
-
-  if (st == NULL)
-    return FALSE;
-  sqlite3_bind_text (st, 1, e->id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, rcpts, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int (st, 3, e->attempts);
-  sqlite3_bind_int64 (st, 4, e->next_try);
-  sqlite3_bind_text (st, 5, e->last_reply, -1, SQLITE_TRANSIENT);
-  return write_step (s, &st, "queue update", error);
 }
 
 int

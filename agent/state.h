@@ -1,6 +1,7 @@
 /* mailsift - the state store: SQLite (WAL) in <state_dir>/state.db.
  * Holds the outbound queue index, the vacation and duplicate histories;
- * the fetch issues add per-account UID state to the same file. All SQL lives here. */
+ * the fetch issues add per-account UID state to the same file. All SQL
+ * lives in state.c and the state-*.c files beside it. */
 #pragma once
 
 #include <glib.h>
