@@ -1,8 +1,9 @@
 /* mailsift - the state store's own types and the helpers its files
  * share: state.c (opening, schema migrations, transactions and batches),
- * state-fetch.c (what fetching records) and state-queue.c (the queue's
- * rows). Only those files include this header; everything else sees
- * state.h. */
+ * state-fetch.c (what fetching records), state-queue.c (the queue's
+ * rows) and state-history.c (vacation, Message-ID and duplicate
+ * histories). Only those files include this header; everything else
+ * sees state.h. */
 #pragma once
 
 #include "state.h"
