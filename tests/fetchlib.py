@@ -87,6 +87,17 @@ def digest_set(msgs):
     return sorted(hashlib.sha256(m.replace(b"\r\n", b"\n")).hexdigest() for m in msgs)
 
 
+def wait_gone(cfg, timeout=5.0):
+    """Wait until no `mailsift fetch -c @cfg` is left. A killed fetch's
+    account process dies through PR_SET_PDEATHSIG a moment after it, and
+    holds the account's lock until then."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if not subprocess.run(["pgrep", "-f", f"fetch -c {cfg}"], capture_output=True).stdout:
+            return
+        time.sleep(0.05)
+
+
 def crash_run(dovecot, setup, messages, kills, seed):
     """Fetch @messages (after_delivery = delete) while killing mailsift with
     SIGKILL at random moments, up to @kills times, then once cleanly.
@@ -101,6 +112,7 @@ def crash_run(dovecot, setup, messages, kills, seed):
             p.send_signal(signal.SIGKILL)
             done += 1
         p.wait()
+        wait_gone(setup.cfg)
     code, out, err = setup.fetch(timeout=300)
     got = setup.delivered()
     dupes = len(got) - len(set(digest_set(got)))

@@ -33,7 +33,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from fetchlib import MAILSIFT, Results, Setup, digest_set, run_measured  # noqa: E402
+from fetchlib import MAILSIFT, Results, Setup, digest_set, run_measured, wait_gone  # noqa: E402
 
 FAILING_RUNS = 5
 results = Results()
@@ -259,13 +259,7 @@ def case_append_killed(dc, count=150, kills=8):
                 p.send_signal(signal.SIGKILL)
                 done += 1
             p.wait()
-        # the account process dies with its parent (PR_SET_PDEATHSIG), a
-        # moment later: until then it holds the account's lock
-        for _ in range(100):
-            left = subprocess.run(["pgrep", "-f", f"fetch -c {s.cfg}"], capture_output=True).stdout
-            if not left:
-                break
-            time.sleep(0.05)
+        wait_gone(s.cfg)
         code, out, err = s.fetch()
         inbox = counts(dc, "other", "INBOX", msgs)
         extra = sum(inbox) - count
