@@ -55,7 +55,7 @@ idle_folder (gpointer data)
   known = ok && f->uidnext ? g_hash_table_lookup (f->uidnext, w->folder) : NULL;
   if (known && im.imap->imap_selection_info->sel_uidnext != *known)
     w->news = TRUE;
-  else if (ok && !mailimap_has_idle (im.imap))
+  else if (ok && !ms_imap_has (&im, "IDLE"))
     w->no_idle = TRUE;
   while (ok && !w->news && !w->no_idle && !g_cancellable_is_cancelled (w->done))
     {

@@ -152,6 +152,23 @@ ms_imap_session_open (MsImapSession *im, const MsAccount *a, GError **error)
   return TRUE;
 }
 
+gboolean
+ms_imap_has (MsImapSession *im, const char *extension)
+{
+  const struct mailimap_connection_info *info = im->imap ? im->imap->imap_connection_info : NULL;
+
+  if (info == NULL || info->imap_capability == NULL || info->imap_capability->cap_list == NULL)
+    return FALSE;
+  for (clistiter *i = clist_begin (info->imap_capability->cap_list); i; i = clist_next (i))
+    {
+      const struct mailimap_capability *cap = clist_content (i);
+      if (cap != NULL && cap->cap_type == MAILIMAP_CAPABILITY_NAME && cap->cap_data.cap_name != NULL
+          && g_ascii_strcasecmp (cap->cap_data.cap_name, extension) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* LOGOUT after a good session; after a failure close without it (it
  * would wait for an answer from a server that may be gone). */
 void

@@ -24,6 +24,11 @@ gboolean ms_imap_session_open (MsImapSession *session, const MsAccount *account,
  * (a server that may be gone would be waited for). Safe to repeat. */
 void ms_imap_session_close (MsImapSession *session, gboolean logout);
 
+/* Whether the server listed @extension (e.g. "UIDPLUS") among its
+ * capabilities. libetpan 1.9.4's mailimap_has_extension() reads NULL
+ * after "* OK [CAPABILITY] x" (fuzz-imap); this does not. */
+gboolean ms_imap_has (MsImapSession *session, const char *extension);
+
 /* Set @error for libetpan's result @r of @what: the network layer's
  * reason when the connection was dropped, else the server's answer.
  * Returns FALSE. */

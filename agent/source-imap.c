@@ -461,7 +461,7 @@ delete_uids (Imap *im, GArray *uids, GError **error)
 
   if (!store_flag (im, uids, mailimap_flag_new_deleted (), error))
     return FALSE;
-  if (!mailimap_has_extension (im->s.imap, "UIDPLUS"))
+  if (!ms_imap_has (&im->s, "UIDPLUS"))
     return TRUE;
   set = uid_set (uids);
   r = mailimap_uid_expunge (im->s.imap, set);
@@ -476,7 +476,7 @@ delete_uids (Imap *im, GArray *uids, GError **error)
 static gboolean
 copy_uids (Imap *im, GArray *uids, const char *folder, gboolean move, GError **error)
 {
-  gboolean use_move = move && mailimap_has_extension (im->s.imap, "MOVE");
+  gboolean use_move = move && ms_imap_has (&im->s, "MOVE");
 
   for (int attempt = 0; attempt < 2; attempt++)
     {
@@ -616,8 +616,8 @@ imap_select (MsSource *im, const char *folder, MsFolderInfo *info, GError **erro
   im->validity = im->s.imap->imap_selection_info->sel_uidvalidity;
   info->validity = im->validity;
   info->next = im->s.imap->imap_selection_info->sel_uidnext;
-  info->can_move = mailimap_has_extension (im->s.imap, "MOVE");
-  info->exact_move = info->can_move || mailimap_has_extension (im->s.imap, "UIDPLUS");
+  info->can_move = ms_imap_has (&im->s, "MOVE");
+  info->exact_move = info->can_move || ms_imap_has (&im->s, "UIDPLUS");
   return TRUE;
 }
 

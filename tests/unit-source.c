@@ -70,6 +70,30 @@ test_imap_capability_empty (void)
   g_assert_nonnull (strstr (error->message, "CAPABILITY response that lists nothing"));
 }
 
+/* "* OK [CAPABILITY] next" in a SELECT answer left libetpan with a
+ * capability record without a list, and mailimap_has_extension() read
+ * NULL (found by fuzz-imap; the input as it found it). */
+static void
+test_imap_capability_code_empty (void)
+{
+  static const char script[] =
+    "* OK [CAPABILITY IMAP4rev1] fake ready\r\n" SEP
+    "1 OK [CAPALYIBIT IMAP4rev1] LOGIN completed\r\n" SEP
+    "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n* 3 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 1234] UIDs valid\r\n* OK [CAPABILITY] next\r\n2 OK [READ-WRITE] SELECT completed\r\n" SEP
+    "* 1\031FETCH (UID 10 RFC822.SIZE 172)\r\n* 2 FETCH (UID 11 RFC822.SIZE 48)\r\n* 3 FETCH (UID 12 RFC822.SIZE 70000)\r\n3 OK FETCH completed\r\n" SEP
+    "* 1 FETCH (UID 10 BODY[] {172}\r\nFrom: Alice <alice@example.org>\r\nTo: me@example.org\r\nSubject: =?UTF-8?B?aMOpbGxv?=\r\nMessage-ID: <1@example.org>\r\nDate: Sat, 5 Dec 2026 10:00:00 +0000\r\n\r\nHello.\r\n.dot line\r\n)\r\n* 2 FETCH (UID 11 BODY[] {48}\r\nFrom: bob@example.org\r\nSubj\013ct: second\r\n\r\nbody\r\n)\r\n4 OK FETCH completed\r\n" SEP
+    "* 1 FETCH (FLAGS (\\Deleted))\r\n* 2 FETCH (FLAGS (\\Deleted))\r\n5 OK STORE completed\r\n" SEP
+    "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n6 OK EXPUNGE completed\r\n" SEP
+    "* 1 FETCH (UID 12 BODY[HEADER] {62}\r\nFrom: big@example.org\r\nSubject: large\r)\r\n7 OKFE TCH completed\r\n" SEP
+    "* BYE logging out\r\n8 OK LOGOUT completed\r\n";
+  g_autoptr (GError) error = NULL;
+  MsFetchStats stats;
+
+  /* whatever the outcome, the fetch ends without a crash */
+  if (!fetch (IMAP_ACCOUNT, script, sizeof script - 1, &stats, &error))
+    g_assert_nonnull (error);
+}
+
 /* A BYE greeting that comes in pieces, "* BYE" first (found by
  * fuzz-imap): libetpan's mailimap_connect() leaked it; it is refused
  * before, as a whole one is. */
@@ -133,6 +157,7 @@ main (int argc, char **argv)
   g_test_add_func ("/source/imap/capability-without-list", test_imap_capability_without_list);
   g_test_add_func ("/source/imap/capability-fuzz-input", test_imap_capability_fuzz_input);
   g_test_add_func ("/source/imap/capability-empty", test_imap_capability_empty);
+  g_test_add_func ("/source/imap/capability-code-empty", test_imap_capability_code_empty);
   g_test_add_func ("/source/imap/bye-greeting", test_imap_bye_greeting);
   g_test_add_func ("/source/imap/bye-greeting-in-pieces", test_imap_bye_greeting_in_pieces);
   g_test_add_func ("/source/pop3/failed-session-timestamp", test_pop3_failed_session_timestamp);
