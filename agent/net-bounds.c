@@ -54,6 +54,85 @@ imap_atom_char (guchar c)
   return c > 0x20 && c < 0x7f && strchr ("(){%*\"\\]", c) == NULL;
 }
 
+/* Whether the @n bytes at @p start with @word (any case); @p moves past it. */
+static gboolean
+skip_word (const char **p, const char *end, const char *word)
+{
+  gsize n = strlen (word);
+
+  if ((gsize) (end - *p) < n || g_ascii_strncasecmp (*p, word, n) != 0)
+    return FALSE;
+  *p += n;
+  return TRUE;
+}
+
+/* section-msgtext (RFC 3501): HEADER, HEADER.FIELDS[.NOT] (names), TEXT. */
+static gboolean
+section_msgtext (const char **p, const char *end)
+{
+  if (skip_word (p, end, "HEADER.FIELDS"))
+    {
+      skip_word (p, end, ".NOT");
+      if (!skip_word (p, end, " ("))
+        return FALSE;
+      for (gboolean first = TRUE;; first = FALSE)
+        {
+          const char *name = *p;
+          if (*p < end && **p == ')' && !first)
+            break;
+          if (!first && !skip_word (p, end, " "))
+            return FALSE;
+          if (*p < end && **p == '"')
+            {
+              for ((*p)++; *p < end && **p != '"'; (*p)++)
+                if (**p == '\\' || (guchar) **p < 0x20 || (guchar) **p > 0x7e)
+                  return FALSE;
+              if (*p >= end)
+                return FALSE;
+              (*p)++;
+            }
+          else
+            while (*p < end && (imap_atom_char ((guchar) **p) || **p == ']'))
+              (*p)++;
+          if (*p == name)
+            return FALSE;
+        }
+      (*p)++; /* ")" */
+      return TRUE;
+    }
+  return skip_word (p, end, "HEADER") || skip_word (p, end, "TEXT");
+}
+
+/* Whether @p (after "BODY[") holds a section RFC 3501 allows, closed by
+ * "]": libetpan 1.9.4 leaks what it parsed of one that is not. */
+static gboolean
+section_ok (const char *p, const char *end)
+{
+  if (p < end && *p >= '1' && *p <= '9')
+    {
+      for (;;)
+        {
+          while (p < end && g_ascii_isdigit (*p))
+            p++;
+          if (p + 1 < end && *p == '.' && p[1] >= '1' && p[1] <= '9')
+            {
+              p++;
+              continue;
+            }
+          break;
+        }
+      if (p < end && *p == '.')
+        {
+          p++;
+          if (!skip_word (&p, end, "MIME") && !section_msgtext (&p, end))
+            return FALSE;
+        }
+    }
+  else if (p < end && *p != ']' && !section_msgtext (&p, end))
+    return FALSE;
+  return p < end && *p == ']';
+}
+
 const char *
 ms_net_imap_unsafe (const char *line, gsize len, gboolean greeting)
 {
@@ -78,6 +157,12 @@ ms_net_imap_unsafe (const char *line, gsize len, gboolean greeting)
       if (p == end && memchr (line, '\n', len) != NULL)
         return "a CAPABILITY response that lists nothing";
     }
+  /* a FETCH response's BODY[section] that does not parse: libetpan 1.9.4
+   * leaks the section spec it built (fuzz-imap) */
+  if (len > 2 && line[0] == '*' && line[1] == ' ')
+    for (p = line; p + 5 <= end; p++)
+      if (g_ascii_strncasecmp (p, "BODY[", 5) == 0 && !section_ok (p + 5, end))
+        return "a FETCH response with a malformed BODY[] section";
   for (p = line; p + sizeof perm - 1 <= end; p++)
     {
       const char *f;

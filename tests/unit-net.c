@@ -1106,6 +1106,16 @@ test_imap_unsafe (void)
     "* OK [PERMANENTFLAGS (Junk)]\r\n",
     "* CAPABILITY IMAP4rev1 IDLE\r\n",
   };
+  /* (not greetings: those may not hold a literal in a response code) */
+  static const char *safe_fetch[] = {
+    "* 1 FETCH (UID 10 BODY[] {172}\r\n",
+    "* 1 FETCH (UID 10 BODY[]<0> {172}\r\n",
+    "* 1 FETCH (UID 10 BODY[HEADER] {72}\r\n",
+    "* 1 FETCH (UID 7 BODY[HEADER.FIELDS (MESSAGE-ID)] {40}\r\n",
+    "* 1 FETCH (UID 7 BODY[HEADER.FIELDS.NOT (\"X-A\" Subject)] {40}\r\n",
+    "* 1 FETCH (BODY[1.2.MIME] {10}\r\n",
+    "* 1 FETCH (BODY[2.TEXT] {10}\r\n",
+  };
   static const char *bad_greeting[] = {
     "* OK [BADCHARSET (\"UTF-8\")] ready\r\n",
     "* PREAUTH [X {3}\r\n",
@@ -1120,6 +1130,11 @@ test_imap_unsafe (void)
     "+ [BADCHARSET (\"UTF-8\")] idling\r\n",
     "* CAPABILITY\r\n",
     "* capability \n",
+    "* 1 FETCH (UID 12 BODY[HEADER\xa3\xdf\x84\xc6" "2}\r\n",
+    "* 1 FETCH (UID 12 BODY[HEADERX] {2}\r\n",
+    "* 1 FETCH (UID 12 BODY[HEADER.FIELDS ()] {2}\r\n",
+    "* 1 FETCH (UID 12 BODY[0] {2}\r\n",
+    "* 1 FETCH (UID 12 BODY[1. {2}\r\n",
   };
   guint i;
 
@@ -1128,6 +1143,8 @@ test_imap_unsafe (void)
       g_assert_null (ms_net_imap_unsafe (safe[i], strlen (safe[i]), TRUE));
       g_assert_null (ms_net_imap_unsafe (safe[i], strlen (safe[i]), FALSE));
     }
+  for (i = 0; i < G_N_ELEMENTS (safe_fetch); i++)
+    g_assert_null (ms_net_imap_unsafe (safe_fetch[i], strlen (safe_fetch[i]), FALSE));
   for (i = 0; i < G_N_ELEMENTS (bad_greeting); i++)
     {
       g_assert_nonnull (ms_net_imap_unsafe (bad_greeting[i], strlen (bad_greeting[i]), TRUE));
