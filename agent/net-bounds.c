@@ -54,6 +54,38 @@ imap_atom_char (guchar c)
   return c > 0x20 && c < 0x7f && strchr ("(){%*\"\\]", c) == NULL;
 }
 
+/* A "{N}" inside a text line, not at its end, with N over @limit:
+ * libetpan 1.9.4 allocates N bytes for a literal as soon as it has
+ * parsed "{N}", before it looks for the line end that makes it one
+ * (fuzz-imap: 2 GiB in an answer to LOGOUT). A literal at the end of a
+ * line is checked apart. FALSE for such a number; the state carries
+ * over from chunk to chunk. */
+static gboolean
+braces_within (NetStream *ns, const char *buf, gsize n, guint64 limit)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      char c = buf[i];
+
+      if (ns->braced_over)
+        {
+          ns->braced_over = FALSE;
+          if (c != '\r' && c != '\n')
+            return FALSE;
+        }
+      if (c == '{')
+        ns->in_braces = TRUE, ns->braced = 0;
+      else if (ns->in_braces && g_ascii_isdigit (c))
+        ns->braced = ns->braced > G_MAXUINT64 / 10 ? G_MAXUINT64 : ns->braced * 10 + (guint64) (c - '0');
+      else
+        {
+          ns->braced_over = ns->in_braces && c == '}' && ns->braced > limit;
+          ns->in_braces = FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* Whether the @n bytes at @p start with @word (any case); @p moves past it. */
 static gboolean
 skip_word (const char **p, const char *end, const char *word)
@@ -232,6 +264,12 @@ net_account (NetStream *ns, const char *buf, gsize n)
                              (gssize) MIN (take, NET_TRACE_WIDTH + 2 - MIN (ns->trace_line->len, NET_TRACE_WIDTH + 2)));
       if (l->imap && ns->line_len < NET_IMAP_HEAD)
         g_string_append_len (ns->imap_head, buf, (gssize) MIN (take, NET_IMAP_HEAD - ns->line_len));
+      if (l->imap && l->literal && !braces_within (ns, buf, take, l->literal))
+        {
+          g_autofree char *max = ms_net_format_size (l->literal);
+          return net_refuse (ns, "the server sent a literal size (\"{%" G_GUINT64_FORMAT "}\") over "
+                             "the %s expected here, inside a line", ns->braced, max);
+        }
       ns->line_len += take;
       ns->text += take;
       if (l->line && ns->line_len > l->line)

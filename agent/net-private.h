@@ -29,6 +29,9 @@ typedef struct {
   char tail[24];          /* its last bytes, where an IMAP "{N}" would be */
   gsize tail_len;
   guint64 literal_left;   /* bytes of the current IMAP literal still to come */
+  gboolean in_braces;     /* IMAP: inside "{digits" in a text line */
+  guint64 braced;         /* ... and the number so far */
+  gboolean braced_over;   /* "{N}" just closed with N over the limit */
   guint64 lines, text, literals; /* in the answers to the last command sent */
   gint64 deadline;        /* monotonic; 0: none */
   guint timeout_s;        /* for each read and write */

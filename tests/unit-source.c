@@ -94,6 +94,22 @@ test_imap_capability_code_empty (void)
     g_assert_nonnull (error);
 }
 
+/* "{99999999999}" inside a line (here in an answer to LOGOUT): libetpan
+ * 1.9.4 allocates that much for a literal before it looks for the line
+ * end (fuzz-imap: 2 GiB). The stream refuses the number first. */
+static void
+test_imap_literal_mid_line (void)
+{
+  static const char script[] =
+    "* OK hi\r\n" SEP "1 OK logged in\r\n" SEP "* CAPABILITY IMAP4rev1\r\n2 OK done\r\n" SEP
+    "* 1 FETCH (UID 1 BODY[] {99999999999}* OK x\r\n3 OK done\r\n";
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (fetch (IMAP_ACCOUNT, script, sizeof script - 1, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "literal size"));
+}
+
 /* A BYE greeting that comes in pieces, "* BYE" first (found by
  * fuzz-imap): libetpan's mailimap_connect() leaked it; it is refused
  * before, as a whole one is. */
@@ -158,6 +174,7 @@ main (int argc, char **argv)
   g_test_add_func ("/source/imap/capability-fuzz-input", test_imap_capability_fuzz_input);
   g_test_add_func ("/source/imap/capability-empty", test_imap_capability_empty);
   g_test_add_func ("/source/imap/capability-code-empty", test_imap_capability_code_empty);
+  g_test_add_func ("/source/imap/literal-mid-line", test_imap_literal_mid_line);
   g_test_add_func ("/source/imap/bye-greeting", test_imap_bye_greeting);
   g_test_add_func ("/source/imap/bye-greeting-in-pieces", test_imap_bye_greeting_in_pieces);
   g_test_add_func ("/source/pop3/failed-session-timestamp", test_pop3_failed_session_timestamp);
