@@ -189,6 +189,18 @@ ms_net_imap_unsafe (const char *line, gsize len, gboolean greeting)
       if (p == end && memchr (line, '\n', len) != NULL)
         return "a CAPABILITY response that lists nothing";
     }
+  /* a CAPABILITY response code listing nothing, "[CAPABILITY]": libetpan
+   * 1.9.4 keeps a capability record without a list, and reads NULL from
+   * it in mailimap_capability() (fuzz-imap) */
+  for (p = line; p + 11 <= end; p++)
+    if (*p == '[' && g_ascii_strncasecmp (p, "[CAPABILITY", 11) == 0)
+      {
+        const char *q = p + 11;
+        while (q < end && *q == ' ')
+          q++;
+        if (q < end && *q == ']')
+          return "a CAPABILITY response code that lists nothing";
+      }
   /* a FETCH response's BODY[section] that does not parse: libetpan 1.9.4
    * leaks the section spec it built (fuzz-imap) */
   if (len > 2 && line[0] == '*' && line[1] == ' ')

@@ -1135,6 +1135,8 @@ test_imap_unsafe (void)
     "* 1 FETCH (UID 12 BODY[HEADER.FIELDS ()] {2}\r\n",
     "* 1 FETCH (UID 12 BODY[0] {2}\r\n",
     "* 1 FETCH (UID 12 BODY[1. {2}\r\n",
+    "* OK [CAPABILITY] next\r\n",
+    "2 OK [capability  ] done\r\n",
   };
   guint i;
 
