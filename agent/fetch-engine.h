@@ -24,6 +24,9 @@ typedef struct {
   GArray *redo;     /* MsSourceMsg: delivered, still to be removed or moved */
 } Sorted;
 
+/* @n listed messages by key (borrowed: keys and messages stay @msgs'). */
+GHashTable *ms_fetch_by_key (const MsSourceMsg *msgs, guint n);
+
 /* Remove @n messages; where keys are reused, remember them, to forget
  * their records once the removal is done. */
 gboolean ms_fetch_remove (Run *run, const MsSourceMsg *msgs, guint n, GError **error);

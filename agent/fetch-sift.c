@@ -201,7 +201,7 @@ ms_fetch_sift (Run *run, const Sorted *s, const MsSourceMsg *batch, guint n, GAr
   MsFetch *f = run->f;
   g_autoptr (GArray) heads = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
   g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_plan_free);
-  g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) by_key = ms_fetch_by_key (batch, n);
   g_autoptr (GHashTable) keys = g_hash_table_new (NULL, NULL);
   g_autoptr (GArray) filed = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
   g_autoptr (GArray) discarded = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
@@ -216,10 +216,7 @@ ms_fetch_sift (Run *run, const Sorted *s, const MsSourceMsg *batch, guint n, GAr
 
   g_array_set_clear_func (heads, ms_fetch_item_clear);
   for (guint i = 0; i < n; i++)
-    {
-      g_hash_table_insert (by_key, batch[i].key, (gpointer) &batch[i]);
-      g_hash_table_insert (keys, GUINT_TO_POINTER (batch[i].id), batch[i].key);
-    }
+    g_hash_table_insert (keys, GUINT_TO_POINTER (batch[i].id), batch[i].key);
   ok = run->ops->fetch (run->src, s->folder, batch, n, !f->needs_body, heads, error)
        && sift_sort (f, s->folder, &s->info, by_key, heads, plans, &sift, need_body, whole, error);
   g_hash_table_iter_init (&iter, sift.copies);

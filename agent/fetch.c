@@ -38,6 +38,16 @@ ms_source_msg_clear (gpointer msg)
   g_clear_pointer (&((MsSourceMsg *) msg)->key, g_free);
 }
 
+GHashTable *
+ms_fetch_by_key (const MsSourceMsg *msgs, guint n)
+{
+  GHashTable *by_key = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < n; i++)
+    g_hash_table_insert (by_key, msgs[i].key, (gpointer) &msgs[i]);
+  return by_key;
+}
+
 static GArray *
 ids_of (const MsSourceMsg *msgs, guint n)
 {
@@ -356,12 +366,10 @@ batch_finish (Batch *b, GHashTable *journal, Batch *next, GError **error)
   Run *run = b->run;
   MsFetch *f = run->f;
   g_autoptr (GArray) told = g_array_new (FALSE, FALSE, sizeof (MsSourceMsg));
-  g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) by_key = ms_fetch_by_key (b->batch, b->n);
   g_autoptr (GError) deliver_error = NULL;
   gboolean delivered = TRUE;
 
-  for (guint i = 0; i < b->n; i++)
-    g_hash_table_insert (by_key, b->batch[i].key, (gpointer) &b->batch[i]);
   if (f->dry_run)
     for (guint i = 0; i < b->items->len; i++)
       {
@@ -440,14 +448,12 @@ static gboolean
 note_oversize (Run *run, const Sorted *s, GError **error)
 {
   g_autoptr (GArray) notes = g_array_new (FALSE, TRUE, sizeof (MsFetchItem));
-  g_autoptr (GHashTable) by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) by_key = NULL;
 
   if (s->oversize->len == 0)
     return TRUE;
   g_array_set_clear_func (notes, ms_fetch_item_clear);
-  for (guint i = 0; i < s->oversize->len; i++)
-    g_hash_table_insert (by_key, g_array_index (s->oversize, MsSourceMsg, i).key,
-                         &g_array_index (s->oversize, MsSourceMsg, i));
+  by_key = ms_fetch_by_key ((MsSourceMsg *) s->oversize->data, s->oversize->len);
   if (!run->ops->fetch (run->src, s->folder, (MsSourceMsg *) s->oversize->data, s->oversize->len,
                         TRUE, notes, error))
     return FALSE;
